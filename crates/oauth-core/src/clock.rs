@@ -1,0 +1,102 @@
+//! An injectable clock, so that expiries are testable without sleeping.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// A source of wall-clock time.
+///
+/// Token lifetimes from the wire (`expires_in`) are turned into absolute
+/// instants with this clock once, when the response arrives.
+pub trait Clock: Send + Sync + fmt::Debug {
+    /// The current wall-clock time.
+    fn now(&self) -> SystemTime;
+}
+
+/// The operating system's clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
+/// A shared handle to a clock.
+pub type SharedClock = Arc<dyn Clock>;
+
+/// The default clock: [`SystemClock`] behind an `Arc`.
+pub fn system_clock() -> SharedClock {
+    Arc::new(SystemClock)
+}
+
+/// A clock that only moves when told to: for tests and simulations.
+///
+/// Clones share the same time.
+#[derive(Debug, Clone)]
+pub struct ManualClock {
+    millis: Arc<AtomicU64>,
+}
+
+impl ManualClock {
+    /// A clock reading `start`.
+    pub fn new(start: SystemTime) -> Self {
+        Self {
+            millis: Arc::new(AtomicU64::new(to_unix_millis(start))),
+        }
+    }
+
+    /// A clock reading the given Unix time in milliseconds.
+    pub fn at_unix_millis(millis: u64) -> Self {
+        Self {
+            millis: Arc::new(AtomicU64::new(millis)),
+        }
+    }
+
+    /// Moves the clock forward.
+    pub fn advance(&self, by: Duration) {
+        let by = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
+        self.millis.fetch_add(by, Ordering::SeqCst);
+    }
+
+    /// Sets the clock.
+    pub fn set(&self, to: SystemTime) {
+        self.millis.store(to_unix_millis(to), Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_millis(self.millis.load(Ordering::SeqCst))
+    }
+}
+
+/// Milliseconds since the Unix epoch (0 for instants before it, saturating).
+pub fn to_unix_millis(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// The instant `millis` milliseconds after the Unix epoch.
+pub fn from_unix_millis(millis: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(millis)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manual_clock_moves_only_when_told() {
+        let clock = ManualClock::at_unix_millis(1_000);
+        let other = clock.clone();
+        assert_eq!(to_unix_millis(clock.now()), 1_000);
+        other.advance(Duration::from_secs(2));
+        assert_eq!(to_unix_millis(clock.now()), 3_000);
+        clock.set(from_unix_millis(42));
+        assert_eq!(to_unix_millis(other.now()), 42);
+    }
+}

@@ -1,0 +1,77 @@
+//! Shared building blocks of the commerce OAuth toolkit: secret types,
+//! token sets, errors, CSRF state and callback parsing, the HTTP plumbing
+//! every provider uses, and the grant traits.
+//!
+//! Provider crates (`oauth-ebay`, `oauth-aliexpress`, `oauth-orangeconnex`,
+//! `oauth-eshopbox`) build on this crate; most applications use them through
+//! the `oauth-all` façade and touch `oauth-core` only for its types.
+//!
+//! ```
+//! use oauth_core::{CsrfState, parse_callback};
+//!
+//! // Before redirecting the user: a fresh state, kept in their session.
+//! let state = CsrfState::generate()?;
+//!
+//! // When they come back, hand the whole URL they landed on to the parser.
+//! let landed = format!(
+//!     "https://app.example/callback?state={}&code=v%5E1.1%23i%5E1",
+//!     state.as_str()
+//! );
+//! let callback = parse_callback(&landed, &state)?;
+//! assert_eq!(callback.code.expose_secret(), "v^1.1#i^1");
+//! # Ok::<(), oauth_core::Error>(())
+//! ```
+//!
+//! # Secrets
+//! Every secret ([`ClientSecret`], [`AccessToken`], [`RefreshToken`],
+//! [`AuthorizationCode`], [`AppSecret`], ...) is zeroized on drop and
+//! redacted in `Debug`; none implements `Display`. Errors never contain a
+//! secret or a URL: provider messages and body excerpts are masked.
+//!
+//! # Crate feature flags
+//! - `test-util` (off): nothing yet beyond what is always public
+//!   ([`ManualClock`] is always available); reserved for test helpers.
+//!
+//! # Rust version policy
+//! The minimum supported Rust version is the workspace's `rust-version`; raising it
+//! is a minor-version change.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![warn(missing_docs)]
+
+mod attach;
+mod authorize;
+mod callback;
+mod clock;
+pub mod decode;
+mod error;
+mod grant;
+mod id;
+pub mod redact;
+mod secret;
+mod state;
+mod token_set;
+pub mod transport;
+
+pub use attach::{AttachToken, HeaderToken, sensitive_header_value};
+pub use authorize::{authorize_url, encode_component};
+pub use callback::{Callback, CallbackError, parse_callback};
+pub use clock::{
+    Clock, ManualClock, SharedClock, SystemClock, from_unix_millis, system_clock, to_unix_millis,
+};
+pub use error::{Error, ProviderDetails, TransientCause};
+pub use grant::{AuthorizationCodeGrant, DEFAULT_REFRESH_SKEW, RefreshGrant};
+pub use id::{ClientId, Scope, Scopes};
+pub use secret::{
+    AccessToken, AppSecret, AuthorizationCode, ClientKey, ClientSecret, IdToken, RefreshToken,
+    Signature,
+};
+pub use state::CsrfState;
+pub use token_set::{MAX_LIFETIME, TokenSet, TokenType, expiry_after};
+pub use transport::{EndpointUrl, HttpClient, Params, RawResponse, RetryPolicy, TokenRequest};
+
+/// Re-exported `http` crate (headers, requests) used in public signatures.
+pub use ::http as http_types;
+/// Re-exported so provider crates and users share one version.
+pub use async_trait::async_trait;
+/// Re-exported `url` crate used in public signatures.
+pub use url;

@@ -1,0 +1,200 @@
+//! Helpers that turn provider error responses into [`Error`]s.
+//!
+//! Provider crates decode success bodies themselves and use these for the
+//! rest, so that every provider classifies statuses and RFC 6749 error codes
+//! the same way.
+
+use super::response::RawResponse;
+use crate::error::{Error, ProviderDetails, TransientCause};
+use crate::id::Scopes;
+use serde::Deserialize;
+
+/// The RFC 6749 error body, leniently decoded; `message` is the field some
+/// providers (Eshopbox) use instead of `error_description`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct OAuthErrorBody {
+    /// `error`.
+    #[serde(default, deserialize_with = "crate::decode::opt_text")]
+    pub error: Option<String>,
+    /// `error_description`.
+    #[serde(default, deserialize_with = "crate::decode::opt_text")]
+    pub error_description: Option<String>,
+    /// `message`.
+    #[serde(default, deserialize_with = "crate::decode::opt_text")]
+    pub message: Option<String>,
+}
+
+impl OAuthErrorBody {
+    /// Decodes the body if it is a JSON object; `None` otherwise.
+    pub fn from_response(response: &RawResponse) -> Option<Self> {
+        if !response.looks_like_json() {
+            return None;
+        }
+        serde_json::from_slice(response.body()).ok()
+    }
+
+    /// The description, or the message.
+    pub fn description(&self) -> Option<&str> {
+        self.error_description
+            .as_deref()
+            .or(self.message.as_deref())
+    }
+
+    /// Details for an error from this body.
+    pub fn details(&self, response: &RawResponse) -> ProviderDetails {
+        let mut details = ProviderDetails::new(response.provider()).with_status(response.status());
+        if let Some(code) = &self.error {
+            details = details.with_code(code);
+        }
+        if let Some(description) = self.description() {
+            details = details.with_message(description);
+        }
+        details
+    }
+}
+
+/// Classifies by status alone the answers whose body does not matter:
+/// 429 (rate limited), 5xx (transient) and 3xx (a redirect we refuse to
+/// follow). `None` for any other status.
+pub fn status_error(response: &RawResponse, details: ProviderDetails) -> Option<Error> {
+    let status = response.status();
+    match status {
+        429 => Some(Error::RateLimited {
+            retry_after: response.retry_after(),
+            details,
+        }),
+        500..=599 => Some(Error::Transient {
+            cause: TransientCause::ServerError,
+            retry_after: response.retry_after(),
+            details,
+        }),
+        300..=399 => {
+            Some(response.unexpected("redirect refused (token endpoints must not redirect)"))
+        }
+        _ => None,
+    }
+}
+
+/// Maps an RFC 6749 error code to our error classes: `invalid_grant` means
+/// re-authorization, `invalid_client`/`unauthorized_client` a bad client,
+/// `invalid_scope` a configuration error naming `requested`,
+/// `temporarily_unavailable`/`server_error` transient; anything else is a
+/// provider error.
+pub fn oauth_code_error(code: &str, details: ProviderDetails, requested: &Scopes) -> Error {
+    match code {
+        "invalid_grant" => Error::ReauthorizationRequired { details },
+        "invalid_client" | "unauthorized_client" => Error::InvalidClient { details },
+        "invalid_scope" => Error::InvalidScope {
+            requested: requested.clone(),
+            details,
+        },
+        "temporarily_unavailable" | "server_error" => Error::Transient {
+            cause: TransientCause::ServerError,
+            retry_after: None,
+            details,
+        },
+        _ => Error::Provider { details },
+    }
+}
+
+/// Classifies a non-success response of a standard OAuth token endpoint:
+/// status errors first (429, 5xx, 3xx), then the RFC 6749 `error` code,
+/// then the status alone (401 means an invalid client), and a non-JSON body
+/// becomes [`Error::UnexpectedResponse`] with a masked excerpt.
+pub fn oauth_error(response: &RawResponse, requested: &Scopes) -> Error {
+    let body = OAuthErrorBody::from_response(response);
+    let details = match &body {
+        Some(body) => body.details(response),
+        None => ProviderDetails::new(response.provider())
+            .with_status(response.status())
+            .with_message(crate::redact::excerpt(response.body())),
+    };
+    if let Some(error) = status_error(response, details.clone()) {
+        return error;
+    }
+    match body {
+        Some(OAuthErrorBody {
+            error: Some(code), ..
+        }) => oauth_code_error(&code, details, requested),
+        Some(_) if response.status() == 401 => Error::InvalidClient { details },
+        Some(_) if !response.is_success() => Error::Provider { details },
+        _ => response.unexpected(if response.is_success() {
+            "success status without the expected token fields"
+        } else {
+            "error status without a JSON error body"
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn resp(status: u16, body: &str) -> RawResponse {
+        RawResponse::new("p", status, Some("application/json"), body.to_owned())
+    }
+
+    #[test]
+    fn rfc_codes_are_mapped() {
+        let none = Scopes::new();
+        let e = oauth_error(
+            &resp(
+                400,
+                r#"{"error":"invalid_grant","error_description":"bad"}"#,
+            ),
+            &none,
+        );
+        assert!(e.requires_reauthorization());
+        assert_eq!(e.provider_code(), Some("invalid_grant"));
+        let e = oauth_error(&resp(401, r#"{"error":"invalid_client"}"#), &none);
+        assert!(matches!(e, Error::InvalidClient { .. }));
+        let e = oauth_error(
+            &resp(400, r#"{"error":"invalid_scope"}"#),
+            &Scopes::from(["s"]),
+        );
+        assert!(
+            matches!(e, Error::InvalidScope { ref requested, .. } if requested.join(" ") == "s")
+        );
+        let e = oauth_error(&resp(400, r#"{"error":"weird"}"#), &none);
+        assert!(matches!(e, Error::Provider { .. }));
+        let e = oauth_error(&resp(401, r#"{}"#), &none);
+        assert!(matches!(e, Error::InvalidClient { .. }));
+    }
+
+    #[test]
+    fn statuses_win_over_bodies() {
+        let none = Scopes::new();
+        let limited = resp(429, "{}").with_retry_after(Some(Duration::from_secs(7)));
+        let e = oauth_error(&limited, &none);
+        assert!(matches!(e, Error::RateLimited { retry_after: Some(d), .. } if d.as_secs() == 7));
+        let html = RawResponse::new(
+            "p",
+            502,
+            Some("text/html"),
+            "<html><body>502 Bad Gateway</body></html>",
+        );
+        let e = oauth_error(&html, &none);
+        assert!(e.is_retryable());
+        assert!(e.to_string().contains("502 Bad Gateway"), "{e}");
+        let e = oauth_error(&resp(302, ""), &none);
+        assert!(matches!(
+            e,
+            Error::UnexpectedResponse {
+                status: Some(302),
+                ..
+            }
+        ));
+        let e = oauth_error(
+            &RawResponse::new("p", 400, Some("text/html"), "<h1>no</h1>"),
+            &none,
+        );
+        assert!(matches!(
+            e,
+            Error::UnexpectedResponse {
+                status: Some(400),
+                ..
+            }
+        ));
+    }
+}

@@ -1,0 +1,9 @@
+//! OAuth client for Eshopbox (skeleton: filled by its provider issue).
+//!
+//! # Crate feature flags
+//! None.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![warn(missing_docs)]
+
+/// The provider's name, as used in errors and tracing.
+pub const PROVIDER: &str = "eshopbox";
