@@ -1,0 +1,2 @@
+//! The `oauth` command (skeleton).
+fn main() {}

@@ -1,0 +1,2 @@
+//! Local emulator of the providers' OAuth endpoints (skeleton).
+#![warn(missing_docs)]
