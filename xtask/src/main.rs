@@ -1,1 +1,38 @@
-fn main() {}
+//! Project automation. `cargo xtask ci` runs every check CI runs;
+//! `cargo xtask bench` runs the benchmarks and prints their figures.
+//!
+//! Plain `std::process`, no dependencies: it must build in seconds.
+
+mod bench;
+mod ci;
+mod cmd;
+mod tidy;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  ci      format, lint, test, doc, feature matrix, package and tidy checks
+  tidy    only the tidy checks
+  bench   run the criterion benchmarks and print their figures";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("ci") => ci::run(),
+        Some("tidy") => tidy::run(&cmd::workspace_root()),
+        Some("bench") => bench::run(args.get(1..).unwrap_or_default()),
+        _ => {
+            println!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            println!("xtask: FAILED: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
