@@ -41,6 +41,14 @@ pub trait RefreshGrant: Send + Sync + fmt::Debug {
     fn default_refresh_skew(&self) -> Duration {
         DEFAULT_REFRESH_SKEW
     }
+
+    /// Obtains a first token set when no tokens are stored yet, for grants
+    /// that can do so without user consent (eBay application tokens,
+    /// Eshopbox custom apps with a configured refresh token). The default,
+    /// `None`, means the user must authorize first (install a token set).
+    async fn fetch_initial(&self) -> Option<Result<TokenSet, Error>> {
+        None
+    }
 }
 
 /// The authorization-code grant: the URL to send the user to, and the
