@@ -1,9 +1,148 @@
-//! OAuth client for Eshopbox (skeleton: filled by its provider issue).
+//! OAuth client for [Eshopbox](https://www.eshopbox.com/) custom apps: the
+//! refresh-token grant that mints access tokens, Eshopbox's error answers
+//! classified, and the access token put on API calls.
+//!
+//! ```
+//! use oauth_eshopbox::{
+//!     ApiAuth, AttachToken, Client, ClientSecret, EndpointUrl, Environment, RefreshGrant,
+//!     RefreshToken,
+//! };
+//! use httpmock::MockServer;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // A stand-in for https://auth.myeshopbox.com/api/v1/generateToken.
+//! let server = MockServer::start_async().await;
+//! let token_endpoint = server
+//!     .mock_async(|when, then| {
+//!         when.method("POST")
+//!             .path("/api/v1/generateToken")
+//!             .header("content-type", "application/json")
+//!             .body(r#"{"client_id":"my-client-id","client_secret":"my-client-secret","grant_type":"refresh_token","refresh_token":"my-refresh-token"}"#);
+//!         then.status(200)
+//!             .header("content-type", "application/json")
+//!             .body(r#"{"access_token":"eyJhbGciOiJSUzI1NiJ9.e30.c2ln","id_token":"eyJ0.e30.c2ln","scope":"openid profile offline_access","expires_in":86400,"token_type":"Bearer"}"#);
+//!     })
+//!     .await;
+//!
+//! // Once: the three values the custom app shows (Apps > Create a custom app).
+//! let client = Client::builder(
+//!     "my-client-id",
+//!     ClientSecret::new("my-client-secret"),
+//!     RefreshToken::new("my-refresh-token"),
+//! )
+//! .environment(Environment::Custom(EndpointUrl::parse(
+//!     &server.url("/api/v1/generateToken"),
+//! )?))
+//! .build()?;
+//!
+//! // The first token (custom apps have no consent screen).
+//! let tokens = client.initial_token_set().await?;
+//! assert_eq!(tokens.scopes.join(" "), "openid profile offline_access");
+//! assert_eq!(tokens.refresh_token, Some(RefreshToken::new("my-refresh-token")));
+//!
+//! // Later, shortly before expiry (the token lifecycle does this for you).
+//! assert!(!client.rotates_refresh_token());
+//! let tokens = client.refresh(&tokens).await?;
+//! token_endpoint.assert_calls_async(2).await;
+//!
+//! // On every API call.
+//! let mut request = oauth_core::http_types::Request::builder()
+//!     .uri("https://wms.myeshopbox.com/api/v1/orders")
+//!     .body(())?;
+//! ApiAuth.attach_to(&tokens.access_token, &mut request)?;
+//! assert_eq!(request.headers()["authorization"], "Bearer eyJhbGciOiJSUzI1NiJ9.e30.c2ln");
+//! assert_eq!(request.headers()["content-type"], "application/json");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Custom apps: the refresh grant is the whole flow
+//! A workspace admin creates a custom app and copies its `client_id`,
+//! `client_secret` and a long-lived `refresh_token`. [`Client::builder`]
+//! takes these three once; [`Client::initial_token_set`] (or
+//! [`Client::fetch_token`] for the typed answer) mints the first access
+//! token, and the [`RefreshGrant`] implementation mints the next ones:
+//!
+//! ```text
+//! POST https://auth.myeshopbox.com/api/v1/generateToken
+//! Content-Type: application/json
+//!
+//! {"client_id":"…","client_secret":"…","grant_type":"refresh_token","refresh_token":"…"}
+//! ```
+//!
+//! The answer ([`TokenResponse`]) carries `access_token`, an optional
+//! `id_token`, a space-separated `scope`, `expires_in` (a number or a
+//! numeric string; [`DEFAULT_EXPIRES_IN`] when absent) and `token_type`.
+//! It carries no refresh token: the one used is kept (no rotation, so
+//! [`RefreshGrant::rotates_refresh_token`] is `false` and the request is
+//! retried after a 5xx, 429 or timeout). Should a future answer carry a new
+//! refresh token, it replaces the old one in the [`TokenSet`].
+//!
+//! The token URL is configurable ([`Environment::Custom`] takes the full
+//! URL): the documentation's prose also speaks of "the /oauth/token
+//! endpoint", while the URL it gives, and every client, uses
+//! `/api/v1/generateToken`.
+//!
+//! # Refresh margin and rate limiting
+//! Eshopbox rate-limits its token endpoint and asks clients to cache the
+//! token and to ask for a new one only when it is about to expire; never
+//! mint a token per API call. The grant's
+//! [`default_refresh_skew`](RefreshGrant::default_refresh_skew) is
+//! [`DEFAULT_REFRESH_SKEW`], 5 minutes: one refresh per ~24 hours per app,
+//! with room for a slow or rate-limited refresh while the old token is still
+//! valid. Change it with [`ClientBuilder::refresh_skew`].
+//!
+//! # Errors
+//! Eshopbox does not document its error bodies. [`error_from_response`]
+//! classifies by status and by `error` / `error_description` / `message`:
+//! `invalid_grant` or a complaint about the refresh token (on 400/401/403)
+//! is [`Error::ReauthorizationRequired`] (create a new refresh token in the
+//! app); `invalid_client` / `access_denied` / a bare 401 is
+//! [`Error::InvalidClient`]; 429 is [`Error::RateLimited`] with
+//! `Retry-After`; 5xx is [`Error::Transient`]; an HTML page is
+//! [`Error::UnexpectedResponse`] with a masked excerpt. Errors never contain
+//! a secret or a URL.
+//!
+//! # Using the token
+//! [`ApiAuth`] adds `Authorization: Bearer <access_token>` and
+//! `Content-Type: application/json` to an [`http::Request`](oauth_core::http_types::Request).
+//!
+//! # Partner apps
+//! [`PartnerAuthorization`] builds the partner-app authorize URL
+//! (`https://partners.myeshopbox.com/installation/authorize`, comma-separated
+//! scopes, `audience`, `response_type=code`). **The code exchange for partner
+//! apps is not documented** by Eshopbox, so this crate offers no exchange
+//! method and `Client` does not implement
+//! [`AuthorizationCodeGrant`](oauth_core::AuthorizationCodeGrant).
 //!
 //! # Crate feature flags
 //! None.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
+// `oauth_core::Error` is over clippy's 128-byte threshold; boxing it is
+// oauth-core's decision, not this crate's.
+#![allow(clippy::result_large_err)]
+
+mod api;
+mod authorize;
+mod config;
+mod error;
+mod grant;
+mod token;
 
 /// The provider's name, as used in errors and tracing.
 pub const PROVIDER: &str = "eshopbox";
+
+pub use api::ApiAuth;
+pub use authorize::{PARTNER_AUTHORIZE_URL, PartnerAuthorization, PartnerAuthorizationBuilder};
+pub use config::{Client, ClientBuilder, Environment, PRODUCTION_TOKEN_URL};
+pub use error::error_from_response;
+pub use grant::DEFAULT_REFRESH_SKEW;
+pub use token::{DEFAULT_EXPIRES_IN, TokenResponse, decode_token_response, parse_scope};
+
+/// Re-exported from `oauth-core`: the types needed to use this crate.
+pub use oauth_core::{
+    AccessToken, AttachToken, ClientId, ClientSecret, EndpointUrl, Error, HttpClient, IdToken,
+    RawResponse, RefreshGrant, RefreshToken, Scopes, TokenSet,
+};
