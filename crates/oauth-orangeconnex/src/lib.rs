@@ -1,9 +1,158 @@
-//! OAuth client for OrangeConnex (eBay fulfilment open API) (skeleton: filled by its provider issue).
+//! OAuth client for OrangeConnex (eBay fulfilment open API) third-party
+//! partners ("3PP"): authorization URL, code exchange, refresh, and the
+//! `Access-Token` header on API calls.
+//!
+//! ```
+//! use httpmock::prelude::*;
+//! use oauth_core::{
+//!     AttachToken, AuthorizationCodeGrant, ClientKey, CsrfState, EndpointUrl, RefreshGrant,
+//!     parse_callback,
+//! };
+//! use oauth_orangeconnex::{Client, Environment};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // A stand-in for OrangeConnex: the code exchange and the refresh.
+//! let server = MockServer::start_async().await;
+//! server.mock_async(|when, then| {
+//!     when.method(POST).path("/oauth/token")
+//!         .query_param("grant_type", "authorization_code")
+//!         .query_param("code", "Zm9v%2FYmFy") // decoded once, as sent once-encoded
+//!         .header("clientKey", "my-client-key")
+//!         .body("");
+//!     then.status(200).header("content-type", "application/json").body(
+//!         r#"{"access_token":"at-1","expires_in":3600,"refresh_token":"rt-1","token_type":"bearer"}"#,
+//!     );
+//! }).await;
+//! server.mock_async(|when, then| {
+//!     when.method(POST).path("/oauth/token")
+//!         .query_param("grant_type", "refresh_token")
+//!         .query_param("refresh_token", "rt-1");
+//!     then.status(200).header("content-type", "application/json")
+//!         .body(r#"{"access_token":"at-2","expires_in":3600,"token_type":"bearer"}"#);
+//! }).await;
+//!
+//! // 1. One client per 3PP application (share it between seller accounts).
+//! let client = Client::builder("my-3pp-client-id", "https://app.example/oc/callback")
+//!     .client_key(ClientKey::new("my-client-key"))
+//!     .environment(Environment::Custom(EndpointUrl::parse(&server.base_url())?))
+//!     .build()?;
+//!
+//! // 2. Send the seller to the authorization URL, keeping `state` in their session.
+//! let state = CsrfState::generate()?;
+//! let url = client.authorize_url(&state);
+//! assert!(url.as_str().contains("/oauth/authorize?response_type=code&client_id=my-3pp-client-id"));
+//!
+//! // 3. They come back to the redirect URI; the code is itself URL-encoded
+//! //    base64, so the callback carries it encoded twice (`%252F`).
+//! let landed = format!(
+//!     "https://app.example/oc/callback?code=Zm9v%252FYmFy&state={}",
+//!     state.as_str()
+//! );
+//! let callback = parse_callback(&landed, &state)?;
+//! let tokens = client.exchange_code(&callback.code).await?;
+//! assert_eq!(tokens.access_token.expose_secret(), "at-1");
+//!
+//! // 4. Refresh before expiry: no refresh token in the answer keeps the old one.
+//! let tokens = client.refresh(&tokens).await?;
+//! assert_eq!(tokens.access_token.expose_secret(), "at-2");
+//! assert_eq!(tokens.refresh_token.as_ref().map(|t| t.expose_secret()), Some("rt-1"));
+//!
+//! // 5. Call the API with `Access-Token: Bearer ..` and `clientKey`.
+//! let mut request = oauth_core::http_types::Request::post(
+//!     format!("{}/openapi/3pp/sku/v3/creation", server.base_url()),
+//! ).body(())?;
+//! client.api_auth().attach_to(&tokens.access_token, &mut request)?;
+//! assert_eq!(request.headers()["access-token"], "Bearer at-2");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Environments
+//! [`Environment::Sandbox`] (the "stage" host, the default),
+//! [`Environment::Production`] and [`Environment::Custom`] for any other
+//! base URL (a local sandbox, a mock server). The production host is
+//! documented for the authorization page only; that the token endpoint
+//! lives on the same host is *unconfirmed*: if it differs, use a custom
+//! base URL.
+//!
+//! # Authorization URL
+//! [`Client::authorize_url`]:
+//! `<base>/oauth/authorize?response_type=code&client_id=..&redirect_uri=..&state=..`,
+//! all four required, no scope.
+//!
+//! # Code exchange and refresh
+//! [`Client::exchange_authorization_code`] and [`Client::refresh_access_token`]
+//! (typed [`TokenResponse`]), or the [`AuthorizationCodeGrant`](oauth_core::AuthorizationCodeGrant)
+//! and [`RefreshGrant`](oauth_core::RefreshGrant) implementations (a
+//! [`TokenSet`](oauth_core::TokenSet) for the token lifecycle). Both are a
+//! `POST <base>/oauth/token` with every parameter in the query string, an
+//! empty body, no client secret, and the optional `clientKey` header. The
+//! code is decoded once from the callback and percent-encoded once in the
+//! query: the documentation's `%252F` survives intact.
+//!
+//! # Responses and errors
+//! Every field of the response is optional. A non-empty `error`, or a
+//! missing or blank `access_token`, is a failure **whatever the HTTP
+//! status**; see [`decode_token_response`] for the rules and the
+//! [`error`] module for how codes map to [`oauth_core::Error`]
+//! (`invalid_grant` and any refresh-token complaint: re-authorization
+//! required; `invalid_client`/`unauthorized_client`: invalid client).
+//!
+//! # Refresh-token rotation (*unconfirmed*)
+//! OrangeConnex does not say whether a refresh returns a new refresh token.
+//! This crate handles both answers: a returned refresh token replaces the
+//! old one, an absent one keeps it ([`TokenSet::merge_previous`](oauth_core::TokenSet::merge_previous)).
+//! [`RefreshGrant::rotates_refresh_token`](oauth_core::RefreshGrant::rotates_refresh_token)
+//! returns `true`, the conservative choice: the lifecycle persists every
+//! refreshed set before use and never repeats a refresh blindly. Refresh
+//! tokens are given the documented one-year lifetime
+//! ([`REFRESH_TOKEN_LIFETIME`]) when issued; the same token sent back keeps
+//! its expiry. Both choices live in [`grant`](Client::refresh_access_token)
+//! and [`token`](TokenResponse::into_token_set) and are easy to change once
+//! OrangeConnex's behaviour is known.
+//!
+//! # Using the token
+//! [`ApiAuth`] (from [`Client::api_auth`]) adds `Access-Token: Bearer <token>`
+//! and `clientKey: <key>` to API requests. `getServiceList` needs neither.
+//! The `vAuthorization` header listed on the SKU pages is not documented in
+//! any source we have: it is out of scope until documented.
+//!
+//! # Secrets
+//! The code and the refresh token travel in the URL's query string. No
+//! error, `Debug` output, `Display` output or tracing event of this crate or
+//! of `oauth-core`'s HTTP plumbing contains that URL or a token: transport
+//! errors drop the URL, provider messages and body excerpts are masked, and
+//! a code or refresh token echoed back by the provider is scrubbed. The
+//! crate's tests check this with sentinel tokens against a closed port and a
+//! timeout, with tracing captured at `TRACE` level.
 //!
 //! # Crate feature flags
 //! None.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
+mod api;
+mod authorize;
+mod config;
+pub mod error;
+mod grant;
+mod token;
+
 /// The provider's name, as used in errors and tracing.
 pub const PROVIDER: &str = "orangeconnex";
+
+pub use api::{ACCESS_TOKEN_HEADER, ApiAuth};
+pub use authorize::AUTHORIZE_PATH;
+pub use config::{Client, ClientBuilder, Environment, PRODUCTION_BASE_URL, SANDBOX_BASE_URL};
+pub use error::{classify_error_code, is_refresh_token_complaint};
+pub use grant::{CLIENT_KEY_HEADER, TOKEN_PATH};
+pub use token::{
+    DEFAULT_ACCESS_TOKEN_LIFETIME, REFRESH_TOKEN_LIFETIME, TokenResponse, decode_token_response,
+};
+
+/// Re-exported so users need not depend on `oauth-core` for the basics.
+pub use oauth_core::{
+    AccessToken, AuthorizationCode, ClientId, ClientKey, CsrfState, EndpointUrl, Error, HttpClient,
+    RefreshToken, TokenSet,
+};
