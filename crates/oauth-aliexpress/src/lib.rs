@@ -1,9 +1,157 @@
-//! OAuth client for AliExpress (IOP open platform) (skeleton: filled by its provider issue).
+//! OAuth client for AliExpress (IOP open platform): consent URL, token
+//! create and refresh with signed requests, and signing of API calls with
+//! the access token.
+//!
+//! ```
+//! use oauth_aliexpress::{ApiRequest, Client, Environment};
+//! use oauth_core::{AppSecret, CsrfState, EndpointUrl, ManualClock, RefreshGrant, parse_callback};
+//! use httpmock::{Method::POST, MockServer};
+//! use std::sync::Arc;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), oauth_core::Error> {
+//! // A stand-in for https://api-sg.aliexpress.com.
+//! let server = MockServer::start_async().await;
+//! let create = server.mock_async(|when, then| {
+//!     when.method(POST).path("/rest/auth/token/create")
+//!         .query_param("app_key", "12345678")
+//!         .body("code=3_500102_JxZ05Ux3cnnSSUm6dCxYg6Q26");
+//!     then.status(200).header("content-type", "application/json").body(
+//!         r#"{"access_token":"at-1","refresh_token":"rt-1","expires_in":2592000,
+//!             "refresh_expires_in":5184000,"expire_time":1717812392000,
+//!             "refresh_token_valid_time":1723004392000,"seller_id":2637908814,
+//!             "user_nick":"kr1040","account_platform":"seller_center","code":"0",
+//!             "request_id":"212a69f317116001605067741"}"#,
+//!     );
+//! }).await;
+//! let refresh = server.mock_async(|when, then| {
+//!     when.method(POST).path("/rest/auth/token/refresh").body("refresh_token=rt-1");
+//!     then.status(200).body(
+//!         r#"{"access_token":"at-2","refresh_token":"rt-2","expires_in":"2592000",
+//!             "refresh_expires_in":"2592000","code":"0"}"#,
+//!     );
+//! }).await;
+//!
+//! let client = Client::builder("12345678", AppSecret::new("helloworld"))
+//!     .redirect_uri("https://app.example/callback")
+//!     .environment(Environment::Custom(EndpointUrl::parse(&server.base_url())?))
+//!     .clock(Arc::new(ManualClock::at_unix_millis(1_715_220_392_000)))
+//!     .build()?;
+//!
+//! // 1. Send the seller to the consent page, keeping `state` in their session.
+//! let state = CsrfState::generate()?;
+//! let url = client.authorize_url(&state);
+//! assert!(url.path().ends_with("/oauth/authorize"));
+//!
+//! // 2. They come back to the callback with a code.
+//! let landed = format!(
+//!     "https://app.example/callback?code=3_500102_JxZ05Ux3cnnSSUm6dCxYg6Q26&state={}",
+//!     state.as_str()
+//! );
+//! let callback = parse_callback(&landed, &state)?;
+//!
+//! // 3. Exchange it: a typed answer with the seller's ids, then a TokenSet.
+//! let created = client.create_token(&callback.code, None).await?;
+//! assert_eq!(created.account.seller_id.as_deref(), Some("2637908814"));
+//! let tokens = created.into_token_set(client.now());
+//!
+//! // 4. Refresh: the refresh token rotates, its expiry stays the original.
+//! let refreshed = client.refresh(&tokens).await?;
+//! assert_eq!(refreshed.access_token.expose_secret(), "at-2");
+//! assert_eq!(refreshed.refresh_token_expires_at, tokens.refresh_token_expires_at);
+//!
+//! // 5. Use the access token: sign an API call, send it with any client.
+//! let call = ApiRequest::new("/seller/get").sign(&client, &refreshed.access_token)?;
+//! assert_eq!(call.body(), b"access_token=at-2");
+//! create.assert_async().await;
+//! refresh.assert_async().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Signed requests
+//! Every IOP call carries `app_key`, `timestamp` (Unix **milliseconds**,
+//! from the client's injectable clock), `sign_method=sha256`, optionally
+//! `partner_id`, and `sign`: HMAC-SHA256 keyed with the app secret over the
+//! parameters sorted by name (byte-wise), concatenated as `name` + `value`,
+//! with the API path in front for system APIs (names containing `/`).
+//! Parameters with an empty value are neither sent nor signed. [`Signer`]
+//! does this; [`Signer::string_to_sign`] shows the exact text signed (it is
+//! sensitive: it holds the parameter values).
+//!
+//! # Token create and refresh
+//! [`Client::create_token`] (`/auth/token/create`) and
+//! [`Client::refresh_token`] (`/auth/token/refresh`) post to the
+//! path-suffixed gateway `<base>/rest/auth/token/...`, the common
+//! parameters and `sign` in the query, the code (with `uuid`, if used) or
+//! refresh token in a form body (`application/x-www-form-urlencoded;charset=UTF-8`):
+//! the choice of the official Java SDK, which keeps secrets out of URLs.
+//! That choice lives in one place (`call.rs`). Neither request is retried
+//! once sent.
+//!
+//! The answer, [`TokenResponse`], keeps both the relative (`expires_in`,
+//! `refresh_expires_in`) and absolute (`expire_time`,
+//! `refresh_token_valid_time`) expiries and the seller's ids
+//! ([`SellerAccount`]). [`TokenResponse::into_token_set`] prefers the
+//! absolute expiries.
+//!
+//! # Rotation and grants that cannot be refreshed
+//! A refresh returns a **new** refresh token (the old one is dead) whose
+//! expiry is *not* extended: the refreshed [`TokenSet`](oauth_core::TokenSet)
+//! keeps the original refresh expiry ([`merge_refreshed`]).
+//! [`RefreshGrant::rotates_refresh_token`](oauth_core::RefreshGrant) is
+//! `true`, so the lifecycle saves the new set before using it.
+//!
+//! A grant issued with `refresh_expires_in == 0` (apps sold on the service
+//! market) can never be refreshed: its token set is recorded **without a
+//! refresh token**, and refreshing such a set fails at once with
+//! [`Error::RefreshNotSupported`](oauth_core::Error::RefreshNotSupported),
+//! without any request.
+//!
+//! # Errors
+//! Error bodies come in two shapes, on HTTP 200 and 400; [`error`] maps
+//! their `code` (`IllegalRefreshToken` → re-authorize, `IllegalAccessToken`
+//! → access token rejected, `IncompleteSignature` → invalid client, ...),
+//! keeping code, message and request id.
+//!
+//! # Using the token
+//! No header: the token is a signed parameter, `access_token` on `/rest`
+//! (system) calls and `session` on `/sync` (business) calls. [`ApiRequest`]
+//! signs any call; [`Client`] also implements
+//! [`AttachToken`](oauth_core::AttachToken) for requests whose parameters
+//! are all in the query.
+//!
+//! # Environments
+//! [`Environment::Production`] (`https://api-sg.aliexpress.com`) or
+//! [`Environment::Custom`]. There is no separate sandbox: apps in test status
+//! get short-lived tokens on the production host.
 //!
 //! # Crate feature flags
 //! None.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
+// `oauth_core::Error` is the workspace's one error type; its size is
+// oauth-core's choice (see the report to the lead), not this crate's.
+#![allow(clippy::result_large_err)]
+
+mod api;
+mod authorize;
+mod call;
+mod config;
+pub mod error;
+mod grant;
+mod sign;
+mod token;
+
+pub use api::{ApiRequest, SignedApiRequest};
+pub use call::FORM_CONTENT_TYPE_UTF8;
+pub use config::{
+    AUTHORIZE_PATH, Client, ClientBuilder, Environment, PRODUCTION_BASE_URL, REST_PATH, SYNC_PATH,
+};
+pub use error::{IopError, check_response, error_for_code};
+pub use grant::{DEFAULT_REFRESH_SKEW, TOKEN_CREATE_API, TOKEN_REFRESH_API, merge_refreshed};
+pub use sign::{ApiKind, SIGN_METHOD, Signer, StringToSign};
+pub use token::{SellerAccount, TokenResponse, decode_token_response};
 
 /// The provider's name, as used in errors and tracing.
 pub const PROVIDER: &str = "aliexpress";
