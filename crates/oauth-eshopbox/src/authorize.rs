@@ -22,8 +22,12 @@ use std::fmt;
 /// The partner-app authorize page.
 pub const PARTNER_AUTHORIZE_URL: &str = "https://partners.myeshopbox.com/installation/authorize";
 
-/// Builds partner-app authorize URLs (see the [module docs](self) for what
-/// is and is not documented).
+/// Builds partner-app authorize URLs.
+///
+/// Only the authorize URL is documented by Eshopbox: **there is no
+/// documented code exchange** for partner apps, so this crate has no
+/// exchange method. Parse the callback with [`oauth_core::parse_callback`]
+/// and exchange the code as Eshopbox's partner team tells you.
 ///
 /// ```
 /// use oauth_core::{CsrfState, Scopes};

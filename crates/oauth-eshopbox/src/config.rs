@@ -28,6 +28,15 @@ pub enum Environment {
 }
 
 impl Environment {
+    /// [`Environment::Custom`] from text: the **full** token URL (HTTPS, or
+    /// plain HTTP on loopback only).
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] for a URL [`EndpointUrl`] refuses.
+    pub fn custom(token_url: &str) -> Result<Self, Error> {
+        EndpointUrl::parse(token_url).map(Self::Custom)
+    }
+
     /// The token URL of this environment.
     ///
     /// # Errors
@@ -193,6 +202,11 @@ impl Client {
         &self.token_url
     }
 
+    /// The clock used to turn `expires_in` into an absolute expiry.
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
     /// The refresh margin handed to the token lifecycle.
     pub fn refresh_skew(&self) -> Duration {
         self.refresh_skew
@@ -224,15 +238,15 @@ mod tests {
 
     #[test]
     fn custom_url_is_used_as_is() {
-        let url = EndpointUrl::parse("http://127.0.0.1:9/x/token").unwrap();
         let client = builder()
-            .environment(Environment::Custom(url))
+            .environment(Environment::custom("http://127.0.0.1:9/x/token").unwrap())
             .build()
             .unwrap();
         assert_eq!(
             client.token_url().as_url().as_str(),
             "http://127.0.0.1:9/x/token"
         );
+        assert!(Environment::custom("http://example.com/token").is_err());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! Eshopbox does not document its error bodies. The response shape points to
 //! an Auth0-style backend, so we read `error`, `error_description` and
 //! `message` when present, and classify by status and body (see
-//! [`error_from_response`] for the exact rules). All of it lives in
+//! [`token_error`] for the exact rules). All of it lives in
 //! [`classify`], the one place to change when Eshopbox's answers are known.
 
 use oauth_core::redact;
@@ -37,8 +37,12 @@ enum Class {
 ///    `message` that complains about the refresh token ("Unknown or invalid
 ///    refresh token."), on 400/401/403 (or a 2xx carrying an error) is
 ///    [`Error::ReauthorizationRequired`];
-/// 5. `error` = `access_denied`, or a complaint about the client, is
-///    [`Error::InvalidClient`];
+/// 5. `error` = `access_denied`, or a complaint about the client (same
+///    statuses), is [`Error::InvalidClient`];
+///
+///    the prose of rules 4 and 5 is not read when the code is
+///    `invalid_request`, `unsupported_grant_type` or `invalid_scope`: a
+///    malformed request is a bug to report, not a revoked token;
 /// 6. any other `error` code goes through the shared RFC 6749 mapping
 ///    (`invalid_scope`, `temporarily_unavailable`, ...);
 /// 7. otherwise a 401 is [`Error::InvalidClient`], anything else
@@ -46,7 +50,7 @@ enum Class {
 ///
 /// Every error carries the status, the provider's code and its sanitized
 /// message.
-pub fn error_from_response(response: &RawResponse) -> Error {
+pub fn token_error(response: &RawResponse) -> Error {
     let body = OAuthErrorBody::from_response(response);
     let details = match &body {
         Some(body) => body.details(response),
@@ -73,7 +77,7 @@ pub fn error_from_response(response: &RawResponse) -> Error {
     }
 }
 
-/// The rules of [`error_from_response`] for a JSON body (statuses 429, 5xx
+/// The rules of [`token_error`] for a JSON body (statuses 429, 5xx
 /// and 3xx are handled before).
 fn classify(status: u16, body: &OAuthErrorBody) -> Class {
     let code = body.error.as_deref().map(str::trim).unwrap_or_default();
@@ -82,15 +86,22 @@ fn classify(status: u16, body: &OAuthErrorBody) -> Class {
         body.error_description.as_deref(),
         body.message.as_deref(),
     ]);
-    let client_status = matches!(status, 200..=299 | 400 | 401 | 403);
+    // Reading the prose is for answers whose code says little: not for a
+    // malformed request ("Missing required parameter: refresh_token" is a
+    // bug to report, not a revoked token).
+    let read_prose = matches!(status, 200..=299 | 400 | 401 | 403)
+        && !matches!(
+            code,
+            "invalid_request" | "unsupported_grant_type" | "invalid_scope"
+        );
 
     if matches!(code, "invalid_client" | "unauthorized_client") {
         return Class::InvalidClient;
     }
-    if code == "invalid_grant" || (client_status && mentions_refresh_token(&text)) {
+    if code == "invalid_grant" || (read_prose && mentions_refresh_token(&text)) {
         return Class::Reauthorize;
     }
-    if code == "access_denied" || (client_status && mentions_client(&text)) {
+    if code == "access_denied" || (read_prose && mentions_client(&text)) {
         return Class::InvalidClient;
     }
     if !code.is_empty() {
@@ -137,7 +148,7 @@ mod tests {
     use std::time::Duration;
 
     fn json(status: u16, body: &str) -> Error {
-        error_from_response(&RawResponse::new(
+        token_error(&RawResponse::new(
             PROVIDER,
             status,
             Some("application/json"),
@@ -207,18 +218,28 @@ mod tests {
         assert!(matches!(err, Error::InvalidScope { .. }), "{err:?}");
         let err = json(400, r#"{"error":"temporarily_unavailable"}"#);
         assert!(err.is_retryable(), "{err:?}");
+        let err = json(
+            400,
+            r#"{"error":"invalid_request","error_description":"Missing required parameter: refresh_token"}"#,
+        );
+        assert!(matches!(err, Error::Provider { .. }), "{err:?}");
+        let err = json(
+            403,
+            r#"{"error":"unsupported_grant_type","error_description":"Unsupported grant type"}"#,
+        );
+        assert!(matches!(err, Error::Provider { .. }), "{err:?}");
         let err = json(403, r#"{"message":"Forbidden"}"#);
         assert!(matches!(err, Error::Provider { .. }), "{err:?}");
         let err = json(404, r#"{"message":"Missing Authentication Token"}"#);
         assert!(matches!(err, Error::Provider { .. }), "{err:?}");
         let limited = RawResponse::new(PROVIDER, 429, None, "Too Many Requests")
             .with_retry_after(Some(Duration::from_secs(30)));
-        let err = error_from_response(&limited);
+        let err = token_error(&limited);
         assert_eq!(err.retry_after(), Some(Duration::from_secs(30)));
         assert!(matches!(err, Error::RateLimited { .. }));
         let err = json(503, r#"{"error":"invalid_grant"}"#);
         assert!(matches!(err, Error::Transient { .. }), "{err:?}");
-        let err = error_from_response(&RawResponse::new(
+        let err = token_error(&RawResponse::new(
             PROVIDER,
             401,
             Some("text/html"),

@@ -144,4 +144,10 @@ impl RefreshGrant for Client {
     fn default_refresh_skew(&self) -> Duration {
         self.refresh_skew
     }
+
+    /// Always possible: a custom app needs no consent, the configured
+    /// refresh token mints the first token ([`Client::initial_token_set`]).
+    async fn fetch_initial(&self) -> Option<Result<TokenSet, Error>> {
+        Some(self.initial_token_set().await)
+    }
 }

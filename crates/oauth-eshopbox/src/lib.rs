@@ -4,8 +4,7 @@
 //!
 //! ```
 //! use oauth_eshopbox::{
-//!     ApiAuth, AttachToken, Client, ClientSecret, EndpointUrl, Environment, RefreshGrant,
-//!     RefreshToken,
+//!     ApiAuth, AttachToken, Client, ClientSecret, Environment, RefreshGrant, RefreshToken,
 //! };
 //! use httpmock::MockServer;
 //!
@@ -31,12 +30,11 @@
 //!     ClientSecret::new("my-client-secret"),
 //!     RefreshToken::new("my-refresh-token"),
 //! )
-//! .environment(Environment::Custom(EndpointUrl::parse(
-//!     &server.url("/api/v1/generateToken"),
-//! )?))
+//! .environment(Environment::custom(&server.url("/api/v1/generateToken"))?)
 //! .build()?;
 //!
-//! // The first token (custom apps have no consent screen).
+//! // The first token (custom apps have no consent screen). The token
+//! // lifecycle gets the same through `RefreshGrant::fetch_initial`.
 //! let tokens = client.initial_token_set().await?;
 //! assert_eq!(tokens.scopes.join(" "), "openid profile offline_access");
 //! assert_eq!(tokens.refresh_token, Some(RefreshToken::new("my-refresh-token")));
@@ -62,7 +60,9 @@
 //! `client_secret` and a long-lived `refresh_token`. [`Client::builder`]
 //! takes these three once; [`Client::initial_token_set`] (or
 //! [`Client::fetch_token`] for the typed answer) mints the first access
-//! token, and the [`RefreshGrant`] implementation mints the next ones:
+//! token (the lifecycle calls it through
+//! [`RefreshGrant::fetch_initial`]), and [`RefreshGrant::refresh`] mints the
+//! next ones:
 //!
 //! ```text
 //! POST https://auth.myeshopbox.com/api/v1/generateToken
@@ -94,7 +94,7 @@
 //! valid. Change it with [`ClientBuilder::refresh_skew`].
 //!
 //! # Errors
-//! Eshopbox does not document its error bodies. [`error_from_response`]
+//! Eshopbox does not document its error bodies. [`token_error`]
 //! classifies by status and by `error` / `error_description` / `message`:
 //! `invalid_grant` or a complaint about the refresh token (on 400/401/403)
 //! is [`Error::ReauthorizationRequired`] (create a new refresh token in the
@@ -137,7 +137,7 @@ pub const PROVIDER: &str = "eshopbox";
 pub use api::ApiAuth;
 pub use authorize::{PARTNER_AUTHORIZE_URL, PartnerAuthorization, PartnerAuthorizationBuilder};
 pub use config::{Client, ClientBuilder, Environment, PRODUCTION_TOKEN_URL};
-pub use error::error_from_response;
+pub use error::token_error;
 pub use grant::DEFAULT_REFRESH_SKEW;
 pub use token::{DEFAULT_EXPIRES_IN, TokenResponse, decode_token_response, parse_scope};
 

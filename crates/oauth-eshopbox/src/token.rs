@@ -1,7 +1,7 @@
 //! The token endpoint's answer: typed, leniently decoded, and converted into
 //! a [`TokenSet`].
 
-use crate::error::error_from_response;
+use crate::error::token_error;
 use oauth_core::{
     AccessToken, Error, IdToken, RawResponse, RefreshToken, Scope, Scopes, TokenSet, TokenType,
     expiry_after,
@@ -106,7 +106,7 @@ pub fn parse_scope(text: &str) -> Scopes {
 ///
 /// Pure and bounded: no I/O, no panics, work linear in the body size.
 ///
-/// - a non-2xx status is classified by [`error_from_response`];
+/// - a non-2xx status is classified by [`token_error`];
 /// - a 2xx whose body carries an `error`, or a `message` and no
 ///   `access_token`, is classified the same way;
 /// - a 2xx that is not a JSON object with a non-empty `access_token` is
@@ -116,7 +116,7 @@ pub fn parse_scope(text: &str) -> Scopes {
 /// The classified failure, as above.
 pub fn decode_token_response(response: &RawResponse) -> Result<TokenResponse, Error> {
     if !response.is_success() {
-        return Err(error_from_response(response));
+        return Err(token_error(response));
     }
     if !response.looks_like_json() {
         return Err(response.unexpected("success status with a body that is not a JSON object"));
@@ -124,7 +124,7 @@ pub fn decode_token_response(response: &RawResponse) -> Result<TokenResponse, Er
     let wire: WireToken = response.json()?;
     let access_token = wire.access_token.filter(|token| !token.is_empty());
     if wire.error.is_some() || (access_token.is_none() && wire.message.is_some()) {
-        return Err(error_from_response(response));
+        return Err(token_error(response));
     }
     let Some(access_token) = access_token else {
         return Err(response.unexpected("success status without an access_token"));

@@ -334,3 +334,26 @@ async fn client_errors_are_never_retried() {
     mock.assert_calls_async(1).await;
     assert!(err.requires_reauthorization(), "{err:?}");
 }
+
+#[tokio::test]
+async fn fetch_initial_mints_the_first_set_from_the_configured_token() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST).path(PATH).body(body_for(REFRESH_TOKEN));
+            then.status(200)
+                .header("content-type", "application/json")
+                .body(DOC_REFRESH);
+        })
+        .await;
+    let set = make_client(&server)
+        .fetch_initial()
+        .await
+        .expect("custom apps need no consent")
+        .unwrap();
+    mock.assert_async().await;
+    assert_eq!(set.access_token.expose_secret(), "eyJhbGci...kpXVCIsI");
+    assert_eq!(set.refresh_token, Some(RefreshToken::new(REFRESH_TOKEN)));
+    assert_eq!(set.expires_at, from_unix_millis(NOW_MS + 86_400_000));
+    assert_eq!(set.scopes.join(" "), "openid profile");
+}
