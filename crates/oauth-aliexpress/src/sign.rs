@@ -132,7 +132,7 @@ impl Signer {
 
     /// The text signed for a call of `api_name` with `params` (every
     /// parameter that is sent, `sign` excluded): see the
-    /// [module documentation](self) for the rules. Empty values are left
+    /// [crate documentation](crate#signed-requests) for the rules. Empty values are left
     /// out; the order of `params` does not matter.
     ///
     /// The result is sensitive: see [`StringToSign`].
