@@ -143,3 +143,31 @@ fn not_refreshable_answer() {
     let set = r.into_token_set(from_unix_millis(0));
     assert_eq!(set.refresh_token, None);
 }
+
+#[test]
+fn every_truncation_of_every_fixture_decodes_without_panic() {
+    let fixtures = [
+        include_str!("fixtures/token_documented.json"),
+        include_str!("fixtures/token_documented_strings.json"),
+        include_str!("fixtures/token_numeric_ids.json"),
+        include_str!("fixtures/error_a_IllegalRefreshToken.json"),
+        include_str!("fixtures/error_b_IllegalRefreshToken.json"),
+    ];
+    let mut decoded = 0;
+    for fixture in fixtures {
+        let bytes = fixture.trim_end().as_bytes();
+        for end in 0..bytes.len() {
+            for status in [200, 400] {
+                let response = RawResponse::new(PROVIDER, status, None, bytes[..end].to_vec());
+                // A strict prefix of a JSON object is never a complete object.
+                assert!(decode_token_response(&response).is_err(), "prefix {end}");
+                decoded += 1;
+            }
+        }
+        assert!(
+            decode_token_response(&RawResponse::new(PROVIDER, 200, None, bytes.to_vec())).is_ok()
+                == fixture.contains("access_token")
+        );
+    }
+    assert!(decoded > 1_000);
+}
