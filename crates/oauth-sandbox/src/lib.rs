@@ -1,2 +1,177 @@
-//! Local emulator of the providers' OAuth endpoints (skeleton).
+//! A local, stateful emulator of the eBay, AliExpress, OrangeConnex and Eshopbox OAuth
+//! endpoints, for offline tests and demos.
+//!
+//! The sandbox issues authorization codes and tokens, enforces client authentication and
+//! signatures, rotates refresh tokens where the provider does, expires everything it
+//! issues, and answers errors in each provider's own shape. It runs in-process on
+//! 127.0.0.1 (a free port) or as the `oauth-sandbox` binary.
+//!
+//! ```
+//! use oauth_sandbox::{Provider, Sandbox};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let sandbox = Sandbox::start().await?;
+//! let eshopbox = &sandbox.credentials().eshopbox;
+//!
+//! // One raw refresh grant against the emulated Eshopbox token endpoint.
+//! let body = serde_json::json!({
+//!     "client_id": eshopbox.client_id,
+//!     "client_secret": eshopbox.client_secret,
+//!     "grant_type": "refresh_token",
+//!     "refresh_token": eshopbox.refresh_token,
+//! });
+//! let response = reqwest::Client::new()
+//!     .post(sandbox.eshopbox_token_url())
+//!     .json(&body)
+//!     .send()
+//!     .await?;
+//! assert_eq!(response.status(), 200);
+//! let token: serde_json::Value = response.json().await?;
+//! assert_eq!(token["token_type"], "Bearer");
+//! assert_eq!(token["expires_in"], 86400);
+//! assert_eq!(sandbox.token_requests(Provider::Eshopbox), 1);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The sandbox does not depend on `oauth-core` or on any provider crate: it is an
+//! independent implementation of the providers' side (its own signature check, its own
+//! request parsing), so that the clients and the sandbox check each other.
+//!
+//! # URL layout
+//!
+//! Under the base URL ([`Sandbox::base_url`], `http://127.0.0.1:<port>`), each provider
+//! has its own prefix; below it the paths are exactly the real provider's, so a client
+//! only needs its base URL replaced.
+//!
+//! | provider | base | endpoints |
+//! |---|---|---|
+//! | eBay | `<base>/ebay` | `GET /oauth2/authorize`, `POST /identity/v1/oauth2/token`, `GET /sell/account/v1/privilege` (Bearer), `POST /ws/api.dll` (`X-EBAY-API-IAF-TOKEN`) |
+//! | AliExpress | `<base>/aliexpress` | `GET /oauth/authorize`, `POST /rest/auth/token/create`, `POST /rest/auth/token/refresh`, `GET\|POST /rest/order/get` (signed, `access_token`), `GET\|POST /sync?method=aliexpress.solution.seller.info.query` (signed, `session`) |
+//! | OrangeConnex | `<base>/orangeconnex` | `GET /oauth/authorize`, `POST /oauth/token` (query string), `GET /openapi/3pp/sku/v3/list` (`Access-Token: Bearer` + `clientKey`) |
+//! | Eshopbox | `<base>/eshopbox` | `POST /api/v1/generateToken` (JSON), `GET /api/v1/me` (Bearer) |
+//! | all | `<base>` | `GET /callback/{ebay,aliexpress,orangeconnex,eshopbox}`: a "you may close this window" page |
+//!
+//! # Consent
+//!
+//! Each authorize endpoint checks `client_id`, `redirect_uri` (eBay: the RuName;
+//! others: the registered redirect URI), `response_type=code` and the presence of
+//! `state`, then redirects at once (`302`) with `code` and `state` (eBay adds
+//! `expires_in`), as if the seller had signed in and agreed. An unknown client or
+//! redirect URI is answered in place (`400`, JSON `error`); other problems redirect
+//! with `error` and `error_description`. [`Sandbox::deny_consent`] makes the consent
+//! redirect with `error=access_denied`. The sandbox requires `state` even where the
+//! provider treats it as optional (eBay, AliExpress): a client that omits it has a CSRF
+//! hole.
+//!
+//! Codes look like the real ones and exercise encoding: eBay codes and tokens contain
+//! `^` and `#`, OrangeConnex codes are standard base64 with `+`, `/` and `=`.
+//!
+//! # Behaviour per provider
+//!
+//! - **eBay**: Basic auth checked (`401 invalid_client`), form body required, RuName as
+//!   `redirect_uri` must match, codes single-use and short-lived (`400 invalid_grant`),
+//!   refresh scopes must be a subset of the consented ones (`400 invalid_scope`), no
+//!   rotation (the refresh response has only `access_token`, `expires_in`, `token_type`
+//!   `"User Access Token"`), client credentials give an `"Application Access Token"`
+//!   for `https://api.ebay.com/oauth/api_scope` and the `.../api_scope/buy.*` scopes
+//!   (`400 invalid_scope` otherwise), without a refresh token.
+//! - **AliExpress**: parameters from the query string and the form body together (or
+//!   all in one of them); the HMAC-SHA256 signature over every parameter but `sign` is
+//!   verified ([`signature`]); timestamps further than the tolerance from real time are
+//!   refused (`InvalidTimestamp`; default 10 minutes, see
+//!   [`SandboxBuilder::timestamp_tolerance`]); refresh rotates the refresh token (the
+//!   old one dies at once) and keeps the original `refresh_token_valid_time`. Errors
+//!   come with HTTP 200: `{"type":"ISV","code":...,"message":...,"request_id":...}` on
+//!   `/rest`, `{"error_response":{...,"msg":...}}` on `/sync`. Codes used:
+//!   `IncompleteSignature`, `InvalidTimestamp`, `MissingParameter`, `InvalidParameter`
+//!   (duplicate parameter), `InvalidAppKey`, `InvalidSignMethod`, `InvalidCode`,
+//!   `IllegalRefreshToken`, `IllegalAccessToken`, `InvalidApiName` (the ones not in the
+//!   provider's documentation are the sandbox's choice).
+//! - **OrangeConnex**: every parameter in the query string, the body ignored;
+//!   `redirect_uri` must equal the one given at authorize; a `clientKey` header, when
+//!   sent, must match the registered one (it is required on the API). Errors are
+//!   `{"error","error_description"}` with 400 (401 for `invalid_client`), or 200 with
+//!   [`OrangeConnexErrorStatus::AlwaysOk`]. Refresh returns the same refresh token
+//!   unless [`SandboxBuilder::orangeconnex_rotates_refresh_tokens`] is on.
+//! - **Eshopbox**: JSON body (a form body is accepted too, as Auth0 does), client secret
+//!   checked (`401 access_denied`), a pre-seeded never-expiring refresh token that does
+//!   not rotate, `403 invalid_grant` "Unknown or invalid refresh token." after
+//!   [`Sandbox::revoke`], and an optional rate limit
+//!   ([`SandboxBuilder::eshopbox_rate_limit`]).
+//!
+//! Errors never echo a token, code or secret back.
+//!
+//! # Default credentials
+//!
+//! See [`credentials`] for the constants. Redirect targets default to
+//! `<base>/callback/<provider>`; the builder overrides any of them.
+//!
+//! | provider | values |
+//! |---|---|
+//! | eBay | client id [`DEFAULT_EBAY_CLIENT_ID`](credentials::DEFAULT_EBAY_CLIENT_ID), secret [`DEFAULT_EBAY_CLIENT_SECRET`](credentials::DEFAULT_EBAY_CLIENT_SECRET), RuName [`DEFAULT_EBAY_RU_NAME`](credentials::DEFAULT_EBAY_RU_NAME) |
+//! | AliExpress | app key [`DEFAULT_ALIEXPRESS_APP_KEY`](credentials::DEFAULT_ALIEXPRESS_APP_KEY), secret [`DEFAULT_ALIEXPRESS_APP_SECRET`](credentials::DEFAULT_ALIEXPRESS_APP_SECRET) |
+//! | OrangeConnex | client id [`DEFAULT_ORANGECONNEX_CLIENT_ID`](credentials::DEFAULT_ORANGECONNEX_CLIENT_ID), client key [`DEFAULT_ORANGECONNEX_CLIENT_KEY`](credentials::DEFAULT_ORANGECONNEX_CLIENT_KEY) |
+//! | Eshopbox | client id [`DEFAULT_ESHOPBOX_CLIENT_ID`](credentials::DEFAULT_ESHOPBOX_CLIENT_ID), secret [`DEFAULT_ESHOPBOX_CLIENT_SECRET`](credentials::DEFAULT_ESHOPBOX_CLIENT_SECRET), refresh token [`DEFAULT_ESHOPBOX_REFRESH_TOKEN`](credentials::DEFAULT_ESHOPBOX_REFRESH_TOKEN) |
+//!
+//! # Controls and faults
+//!
+//! - Lifetimes: real defaults ([`Lifetimes::provider_default`]), shortened with
+//!   [`SandboxBuilder::access_token_lifetime`], [`SandboxBuilder::lifetimes`], ...;
+//!   [`Sandbox::advance_time`] jumps ahead.
+//! - [`Sandbox::revoke`] kills every grant of a provider; [`Sandbox::expire_access_tokens`]
+//!   every access token.
+//! - [`Sandbox::token_requests`] counts token endpoint hits.
+//! - [`Sandbox::inject`] queues [`Fault`]s on a provider's token endpoint: latency, a
+//!   5xx with an HTML page, a truncated JSON body, a dropped connection, a 429 with
+//!   `Retry-After`.
+//!
+//! # Testing your own integration offline
+//!
+//! Start a sandbox in your test, point your client's base URLs at it and drive the flow
+//! as your users' sellers would:
+//!
+//! 1. Configure the client with [`Sandbox::credentials`] and the base URLs
+//!    ([`Sandbox::ebay_base_url`], [`Sandbox::aliexpress_base_url`],
+//!    [`Sandbox::orangeconnex_base_url`], [`Sandbox::eshopbox_token_url`]).
+//! 2. Build your authorize URL and GET it with redirects disabled: the `Location` of the
+//!    `302` is the callback your service would receive; feed it to your callback
+//!    handler (or follow it: `<base>/callback/<provider>` answers a small HTML page).
+//! 3. Exchange the code, call the protected API, refresh. Shorten lifetimes with the
+//!    builder to see your refresh logic run, [`Sandbox::revoke`] to see your
+//!    "re-authorize the seller" path, [`Sandbox::inject`] to see your retries, and
+//!    [`Sandbox::token_requests`] to assert you do not hit the token endpoint more than
+//!    you should.
+//!
+//! Outside Rust, run the binary: `cargo run -p oauth-sandbox -- --port 8080` prints the
+//! base URL and every credential, and serves until interrupted.
+//!
+//! What the sandbox does not emulate: Eshopbox partner-app code exchange (undocumented),
+//! OrangeConnex's `vAuthorization` header (undocumented), AliExpress requests that put
+//! the API name in a `method` parameter on `/rest`, and TLS (loopback only).
 #![warn(missing_docs)]
+
+mod aliexpress;
+mod config;
+mod conn;
+mod consent;
+pub mod credentials;
+mod ebay;
+mod eshopbox;
+mod fault;
+mod orangeconnex;
+mod provider;
+mod sandbox;
+pub mod signature;
+mod state;
+mod wire;
+
+pub use config::{Lifetimes, OrangeConnexErrorStatus};
+pub use credentials::{
+    AliExpressCredentials, Credentials, EbayCredentials, EshopboxCredentials,
+    OrangeConnexCredentials,
+};
+pub use fault::Fault;
+pub use provider::Provider;
+pub use sandbox::{MAX_BODY_BYTES, Sandbox, SandboxBuilder, SandboxError};

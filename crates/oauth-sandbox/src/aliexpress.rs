@@ -1,0 +1,509 @@
+//! AliExpress (IOP): consent, signed token create/refresh, and two protected APIs.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde_json::json;
+
+use crate::conn::ConnHandle;
+use crate::consent::{authorize_error_page, redirect_code, redirect_error};
+use crate::provider::Provider;
+use crate::signature::{aliexpress_sign, signatures_match};
+use crate::state::{AccessRecord, CodeRecord, RefreshRecord, Shared, TokenKind};
+use crate::wire::{Params, header_str, is_form, random_alnum, request_id, token_gate, token_json};
+
+const P: Provider = Provider::AliExpress;
+
+/// The one business API the sandbox serves on `/sync`.
+pub(crate) const SELLER_INFO_METHOD: &str = "aliexpress.solution.seller.info.query";
+
+/// An error in the platform's vocabulary.
+#[derive(Debug)]
+struct AeError {
+    code: &'static str,
+    message: String,
+}
+
+impl AeError {
+    fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn missing(name: &str) -> Self {
+        Self::new(
+            "MissingParameter",
+            format!(
+                "The input parameter \"{name}\" that is mandatory for processing this request is not supplied"
+            ),
+        )
+    }
+
+    /// Shape A (`/rest`), HTTP 200.
+    fn rest(self) -> Response {
+        token_json(
+            StatusCode::OK,
+            &json!({
+                "type": "ISV",
+                "code": self.code,
+                "message": self.message,
+                "request_id": request_id(),
+            }),
+        )
+    }
+
+    /// Shape B (`/sync`), HTTP 200.
+    fn sync(self) -> Response {
+        crate::wire::json(
+            StatusCode::OK,
+            &json!({
+                "error_response": {
+                    "type": "ISV",
+                    "code": self.code,
+                    "msg": self.message,
+                    "request_id": request_id(),
+                }
+            }),
+        )
+    }
+}
+
+/// `GET /aliexpress/oauth/authorize`
+pub(crate) async fn authorize(
+    State(shared): State<Arc<Shared>>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params = Params::from_query(query.as_deref());
+    let creds = &shared.credentials.aliexpress;
+    if params.get("client_id") != Some(creds.app_key.as_str()) {
+        return authorize_error_page("invalid_client", "unknown client_id (app key)");
+    }
+    if params.get("redirect_uri") != Some(creds.redirect_uri.as_str()) {
+        return authorize_error_page(
+            "invalid_request",
+            "redirect_uri does not match the callback registered for the app",
+        );
+    }
+    let target = creds.redirect_uri.as_str();
+    let state = params.non_empty("state");
+    if params.get("response_type") != Some("code") {
+        return redirect_error(
+            target,
+            "unsupported_response_type",
+            "response_type must be code",
+            state,
+        );
+    }
+    let Some(state) = state else {
+        return redirect_error(
+            target,
+            "invalid_request",
+            "state is required by the sandbox",
+            None,
+        );
+    };
+    let mut st = shared.lock();
+    if st.deny_consent(P) {
+        return redirect_error(
+            target,
+            "access_denied",
+            "the user denied the authorization",
+            Some(state),
+        );
+    }
+    let lifetime = shared.config.lifetimes(P).authorization_code;
+    let code = format!("3_{}_{}", creds.app_key, random_alnum(26));
+    let record = CodeRecord {
+        provider: P,
+        client_id: creds.app_key.clone(),
+        redirect_uri: creds.redirect_uri.clone(),
+        scopes: Vec::new(),
+        uuid: params.non_empty("uuid").map(str::to_owned),
+        expires_at: st.now() + lifetime,
+        used: false,
+    };
+    st.insert_code(code.clone(), record);
+    drop(st);
+    redirect_code(target, &[("code", &code), ("state", state)])
+}
+
+/// Collects the parameters of a signed request: query string plus form body (the body
+/// is read as a form unless it declares another content type).
+fn collect(query: Option<&str>, headers: &HeaderMap, body: &Bytes) -> Result<Params, AeError> {
+    let mut params = Params::from_query(query);
+    let declares_other = header_str(headers, "content-type").is_some() && !is_form(headers);
+    if !body.is_empty() && !declares_other {
+        params.extend(Params::parse(body));
+    }
+    if let Some(name) = params.duplicate() {
+        return Err(AeError::new(
+            "InvalidParameter",
+            format!("The parameter \"{name}\" is given more than once"),
+        ));
+    }
+    Ok(params)
+}
+
+/// Checks app key, signature method, timestamp and signature.
+fn verify(shared: &Shared, params: &Params, api_path: Option<&str>) -> Result<(), AeError> {
+    let creds = &shared.credentials.aliexpress;
+    let app_key = params
+        .non_empty("app_key")
+        .ok_or_else(|| AeError::missing("app_key"))?;
+    if app_key != creds.app_key {
+        return Err(AeError::new(
+            "InvalidAppKey",
+            "The app key is invalid or does not exist",
+        ));
+    }
+    let method = params
+        .non_empty("sign_method")
+        .ok_or_else(|| AeError::missing("sign_method"))?;
+    if method != "sha256" {
+        return Err(AeError::new(
+            "InvalidSignMethod",
+            "The signature method is not supported; use sha256",
+        ));
+    }
+    let timestamp = params
+        .non_empty("timestamp")
+        .ok_or_else(|| AeError::missing("timestamp"))?;
+    let timestamp: u64 = timestamp.parse().map_err(|_| {
+        AeError::new(
+            "InvalidTimestamp",
+            "The timestamp must be Unix time in milliseconds",
+        )
+    })?;
+    if let Some(tolerance) = shared.config.timestamp_tolerance {
+        // Real time, not the sandbox's advanced clock: the client's clock is real.
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|since| since.as_millis())
+            .unwrap_or_default();
+        let skew = now.abs_diff(u128::from(timestamp));
+        if skew > tolerance.as_millis() {
+            return Err(AeError::new(
+                "InvalidTimestamp",
+                "The request timestamp is outside the allowed time window; check the clock",
+            ));
+        }
+    }
+    let sign = params
+        .non_empty("sign")
+        .ok_or_else(|| AeError::missing("sign"))?;
+    let expected = aliexpress_sign(
+        &creds.app_secret,
+        api_path,
+        params.0.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+    );
+    if !signatures_match(&expected, sign) {
+        return Err(AeError::new(
+            "IncompleteSignature",
+            "The request signature does not conform to platform standards",
+        ));
+    }
+    Ok(())
+}
+
+/// `POST|GET /aliexpress/rest/auth/token/create`
+pub(crate) async fn create(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(conn): ConnectInfo<ConnHandle>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(response) = token_gate(&shared, P, &conn).await {
+        return response;
+    }
+    match create_inner(&shared, query.as_deref(), &headers, &body) {
+        Ok(response) => response,
+        Err(error) => error.rest(),
+    }
+}
+
+fn create_inner(
+    shared: &Shared,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Response, AeError> {
+    let params = collect(query, headers, body)?;
+    verify(shared, &params, Some("/auth/token/create"))?;
+    let code = params
+        .non_empty("code")
+        .ok_or_else(|| AeError::missing("code"))?;
+    let lifetimes = shared.config.lifetimes(P);
+    let mut st = shared.lock();
+    let invalid_code = || {
+        AeError::new(
+            "InvalidCode",
+            "The authorization code is invalid or has expired",
+        )
+    };
+    let record = st.redeem_code(P, code).map_err(|_| invalid_code())?;
+    if record
+        .uuid
+        .as_deref()
+        .is_some_and(|uuid| params.get("uuid") != Some(uuid))
+    {
+        return Err(invalid_code());
+    }
+    let now = st.now();
+    let now_ms = st.epoch_ms();
+    let valid_until_ms = now_ms.saturating_add(millis(lifetimes.refresh_token));
+    let access = access_token();
+    let refresh = refresh_token();
+    st.insert_access(
+        access.clone(),
+        AccessRecord {
+            provider: P,
+            kind: TokenKind::User,
+            expires_at: now + lifetimes.access_token,
+        },
+    );
+    st.insert_refresh(
+        refresh.clone(),
+        RefreshRecord {
+            provider: P,
+            client_id: record.client_id,
+            scopes: Vec::new(),
+            expires_at: Some(now + lifetimes.refresh_token),
+            valid_until_ms,
+        },
+    );
+    drop(st);
+    Ok(token_body(
+        &access,
+        &refresh,
+        lifetimes.access_token.as_secs(),
+        now_ms.saturating_add(millis(lifetimes.access_token)),
+        lifetimes.refresh_token.as_secs(),
+        valid_until_ms,
+    ))
+}
+
+/// `POST|GET /aliexpress/rest/auth/token/refresh`
+pub(crate) async fn refresh(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(conn): ConnectInfo<ConnHandle>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(response) = token_gate(&shared, P, &conn).await {
+        return response;
+    }
+    match refresh_inner(&shared, query.as_deref(), &headers, &body) {
+        Ok(response) => response,
+        Err(error) => error.rest(),
+    }
+}
+
+fn refresh_inner(
+    shared: &Shared,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Response, AeError> {
+    let params = collect(query, headers, body)?;
+    verify(shared, &params, Some("/auth/token/refresh"))?;
+    let old = params
+        .non_empty("refresh_token")
+        .ok_or_else(|| AeError::missing("refresh_token"))?;
+    let lifetimes = shared.config.lifetimes(P);
+    let mut st = shared.lock();
+    let record = st.live_refresh(P, old).ok_or_else(|| {
+        AeError::new(
+            "IllegalRefreshToken",
+            "The specified refresh token is invalid or expired",
+        )
+    })?;
+    // Rotation: the old refresh token is single use; the new one keeps the original
+    // expiry.
+    st.remove_refresh(old);
+    let now = st.now();
+    let now_ms = st.epoch_ms();
+    let access = access_token();
+    let refresh = refresh_token();
+    let valid_until_ms = record.valid_until_ms;
+    st.insert_access(
+        access.clone(),
+        AccessRecord {
+            provider: P,
+            kind: TokenKind::User,
+            expires_at: now + lifetimes.access_token,
+        },
+    );
+    st.insert_refresh(refresh.clone(), record);
+    drop(st);
+    let refresh_expires_in = valid_until_ms.saturating_sub(now_ms) / 1000;
+    Ok(token_body(
+        &access,
+        &refresh,
+        lifetimes.access_token.as_secs(),
+        now_ms.saturating_add(millis(lifetimes.access_token)),
+        refresh_expires_in,
+        valid_until_ms,
+    ))
+}
+
+fn millis(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn access_token() -> String {
+    format!("50000{}", random_alnum(58))
+}
+
+fn refresh_token() -> String {
+    format!("50001{}", random_alnum(58))
+}
+
+fn token_body(
+    access: &str,
+    refresh: &str,
+    expires_in: u64,
+    expire_time: u64,
+    refresh_expires_in: u64,
+    refresh_token_valid_time: u64,
+) -> Response {
+    token_json(
+        StatusCode::OK,
+        &json!({
+            "refresh_token_valid_time": refresh_token_valid_time,
+            "havana_id": "3000021188814",
+            "expire_time": expire_time,
+            "locale": "en_US",
+            "user_nick": "sandbox_seller",
+            "access_token": access,
+            "refresh_token": refresh,
+            "user_id": "2637908814",
+            "account_platform": "seller_center",
+            "refresh_expires_in": refresh_expires_in,
+            "expires_in": expires_in,
+            "sp": "ae",
+            "seller_id": "2637908814",
+            "account": "seller@sandbox.invalid",
+            "code": "0",
+            "request_id": request_id(),
+        }),
+    )
+}
+
+/// `GET|POST /aliexpress/sync?method=aliexpress.solution.seller.info.query&session=...`:
+/// a business interface (signature without a path prefix, token in `session`).
+pub(crate) async fn sync(
+    State(shared): State<Arc<Shared>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match sync_inner(&shared, query.as_deref(), &headers, &body) {
+        Ok(response) => response,
+        Err(error) => error.sync(),
+    }
+}
+
+fn sync_inner(
+    shared: &Shared,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Response, AeError> {
+    let params = collect(query, headers, body)?;
+    let method = params
+        .non_empty("method")
+        .ok_or_else(|| AeError::missing("method"))?;
+    if method != SELLER_INFO_METHOD {
+        return Err(AeError::new(
+            "InvalidApiName",
+            "The sandbox serves only aliexpress.solution.seller.info.query on /sync",
+        ));
+    }
+    verify(shared, &params, None)?;
+    let token = params
+        .non_empty("session")
+        .or_else(|| params.non_empty("access_token"))
+        .ok_or_else(|| AeError::missing("session"))?;
+    if !shared.lock().access_valid(P, token, &[TokenKind::User]) {
+        return Err(illegal_access_token());
+    }
+    Ok(crate::wire::json(
+        StatusCode::OK,
+        &json!({
+            "aliexpress_solution_seller_info_query_response": {
+                "result": {
+                    "success": true,
+                    "error_code": null,
+                    "error_message": null,
+                    "login_id": "sandbox_seller",
+                    "seller_id": "2637908814",
+                    "ae_seller_level": "3"
+                },
+                "request_id": request_id(),
+            }
+        }),
+    ))
+}
+
+fn illegal_access_token() -> AeError {
+    AeError::new(
+        "IllegalAccessToken",
+        "The specified access token is invalid or expired",
+    )
+}
+
+/// `GET|POST /aliexpress/rest/order/get`: a system interface (signature with the path
+/// prefix, token in `access_token`).
+pub(crate) async fn order_get(
+    State(shared): State<Arc<Shared>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match order_get_inner(&shared, query.as_deref(), &headers, &body) {
+        Ok(response) => response,
+        Err(error) => error.rest(),
+    }
+}
+
+fn order_get_inner(
+    shared: &Shared,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Response, AeError> {
+    let params = collect(query, headers, body)?;
+    verify(shared, &params, Some("/order/get"))?;
+    let token = params
+        .non_empty("access_token")
+        .ok_or_else(|| AeError::missing("access_token"))?;
+    if !shared.lock().access_valid(P, token, &[TokenKind::User]) {
+        return Err(illegal_access_token());
+    }
+    let order_id = params.non_empty("order_id").unwrap_or("0");
+    let order_id: String = order_id
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(32)
+        .collect();
+    Ok(crate::wire::json(
+        StatusCode::OK,
+        &json!({
+            "code": "0",
+            "result": {
+                "order_id": order_id,
+                "order_status": "WAIT_SELLER_SEND_GOODS",
+                "seller_id": "2637908814"
+            },
+            "request_id": request_id(),
+        }),
+    ))
+}

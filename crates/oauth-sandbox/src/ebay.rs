@@ -1,0 +1,410 @@
+//! eBay Identity OAuth2: consent, token endpoint, and two protected APIs.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::conn::ConnHandle;
+use crate::consent::{authorize_error_page, redirect_code, redirect_error};
+use crate::provider::Provider;
+use crate::state::{AccessRecord, CodeRecord, RefreshRecord, Shared, TokenKind};
+use crate::wire::{
+    Params, basic_auth, bearer, header_str, is_form, random_alnum, token_gate, token_json,
+};
+
+const P: Provider = Provider::Ebay;
+
+/// The basic application scope.
+const APP_SCOPE: &str = "https://api.ebay.com/oauth/api_scope";
+
+/// Whether the client credentials grant accepts `scope`: the basic application scope and
+/// the Buy API application scopes (`.../api_scope/buy.*`); user scopes (`sell.*`,
+/// `commerce.identity...`) need a user's consent.
+fn is_app_scope(scope: &str) -> bool {
+    scope == APP_SCOPE
+        || scope
+            .strip_prefix(APP_SCOPE)
+            .and_then(|rest| rest.strip_prefix("/buy."))
+            .is_some_and(|rest| !rest.is_empty())
+}
+
+fn error(status: StatusCode, error: &str, description: &str) -> Response {
+    token_json(
+        status,
+        &json!({ "error": error, "error_description": description }),
+    )
+}
+
+fn invalid_grant_code() -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+        "the provided authorization grant code is invalid or was issued to another client",
+    )
+}
+
+/// `GET /ebay/oauth2/authorize`
+pub(crate) async fn authorize(
+    State(shared): State<Arc<Shared>>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params = Params::from_query(query.as_deref());
+    let creds = &shared.credentials.ebay;
+    if params.get("client_id") != Some(creds.client_id.as_str()) {
+        return authorize_error_page("invalid_client", "unknown client_id");
+    }
+    if params.get("redirect_uri") != Some(creds.ru_name.as_str()) {
+        return authorize_error_page(
+            "invalid_request",
+            "redirect_uri must be the application's RuName",
+        );
+    }
+    let target = creds.accept_url.as_str();
+    let state = params.non_empty("state");
+    if params.get("response_type") != Some("code") {
+        return redirect_error(
+            target,
+            "unsupported_response_type",
+            "response_type must be code",
+            state,
+        );
+    }
+    let Some(state) = state else {
+        return redirect_error(
+            target,
+            "invalid_request",
+            "state is required by the sandbox",
+            None,
+        );
+    };
+    let scopes: Vec<String> = params
+        .get("scope")
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    if scopes.is_empty() {
+        return redirect_error(target, "invalid_scope", "scope is required", Some(state));
+    }
+    let mut st = shared.lock();
+    if st.deny_consent(P) {
+        return redirect_error(
+            target,
+            "access_denied",
+            "the user denied the consent request",
+            Some(state),
+        );
+    }
+    let lifetime = shared.config.lifetimes(P).authorization_code;
+    let code = format!("v^1.1#i^1#f^0#r^1#I^3#p^3#t^Ul41XzA6{}", random_alnum(64));
+    let record = CodeRecord {
+        provider: P,
+        client_id: creds.client_id.clone(),
+        redirect_uri: creds.ru_name.clone(),
+        scopes,
+        uuid: None,
+        expires_at: st.now() + lifetime,
+        used: false,
+    };
+    st.insert_code(code.clone(), record);
+    drop(st);
+    let expires_in = lifetime.as_secs().to_string();
+    redirect_code(
+        target,
+        &[
+            ("state", state),
+            ("code", &code),
+            ("expires_in", &expires_in),
+        ],
+    )
+}
+
+/// `POST /ebay/identity/v1/oauth2/token`
+pub(crate) async fn token(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(conn): ConnectInfo<ConnHandle>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(response) = token_gate(&shared, P, &conn).await {
+        return response;
+    }
+    let creds = &shared.credentials.ebay;
+    let authenticated = basic_auth(&headers).is_some_and(|(id, secret)| {
+        id == creds.client_id && crate::signature::signatures_match(&creds.client_secret, &secret)
+    });
+    if !authenticated {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "client authentication failed",
+        );
+    }
+    if !is_form(&headers) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "the request body must be application/x-www-form-urlencoded",
+        );
+    }
+    let params = Params::parse(&body);
+    match params.non_empty("grant_type") {
+        None => error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "request is missing a required parameter: grant_type",
+        ),
+        Some("authorization_code") => authorization_code(&shared, &params),
+        Some("refresh_token") => refresh(&shared, &params),
+        Some("client_credentials") => client_credentials(&shared, &params),
+        Some(_) => error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "grant type in request is not supported by the authorization server",
+        ),
+    }
+}
+
+fn authorization_code(shared: &Shared, params: &Params) -> Response {
+    let Some(code) = params.non_empty("code") else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "request is missing a required parameter: code",
+        );
+    };
+    let Some(redirect_uri) = params.non_empty("redirect_uri") else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "request is missing a required parameter: redirect_uri",
+        );
+    };
+    let lifetimes = shared.config.lifetimes(P);
+    let mut st = shared.lock();
+    let record = match st.redeem_code(P, code) {
+        Ok(record) => record,
+        Err(_) => return invalid_grant_code(),
+    };
+    if record.redirect_uri != redirect_uri || record.client_id != shared.credentials.ebay.client_id
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "the redirect_uri does not match the RuName used for consent",
+        );
+    }
+    let now = st.now();
+    let access = user_access_token();
+    let refresh = format!("v^1.1#i^1#p^3#I^3#r^1#f^0#t^Ul4xMF8{}", random_alnum(96));
+    st.insert_access(
+        access.clone(),
+        AccessRecord {
+            provider: P,
+            kind: TokenKind::User,
+            expires_at: now + lifetimes.access_token,
+        },
+    );
+    st.insert_refresh(
+        refresh.clone(),
+        RefreshRecord {
+            provider: P,
+            client_id: record.client_id,
+            scopes: record.scopes,
+            expires_at: Some(now + lifetimes.refresh_token),
+            valid_until_ms: 0,
+        },
+    );
+    drop(st);
+    token_json(
+        StatusCode::OK,
+        &json!({
+            "access_token": access,
+            "expires_in": lifetimes.access_token.as_secs(),
+            "refresh_token": refresh,
+            "refresh_token_expires_in": lifetimes.refresh_token.as_secs(),
+            "token_type": "User Access Token",
+        }),
+    )
+}
+
+fn refresh(shared: &Shared, params: &Params) -> Response {
+    let Some(token) = params.non_empty("refresh_token") else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "request is missing a required parameter: refresh_token",
+        );
+    };
+    let lifetimes = shared.config.lifetimes(P);
+    let mut st = shared.lock();
+    let record = st
+        .live_refresh(P, token)
+        .filter(|record| record.client_id == shared.credentials.ebay.client_id);
+    let Some(record) = record else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "the provided authorization refresh token is invalid or was issued to another client",
+        );
+    };
+    if let Some(requested) = params.non_empty("scope") {
+        let all_granted = requested
+            .split_whitespace()
+            .all(|scope| record.scopes.iter().any(|granted| granted == scope));
+        if !all_granted {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_scope",
+                "the requested scope is invalid, unknown, malformed, or exceeds the scope granted by the resource owner",
+            );
+        }
+    }
+    let access = user_access_token();
+    let expires_at = st.now() + lifetimes.access_token;
+    st.insert_access(
+        access.clone(),
+        AccessRecord {
+            provider: P,
+            kind: TokenKind::User,
+            expires_at,
+        },
+    );
+    drop(st);
+    // No rotation: the refresh token and its expiry stay what they were.
+    token_json(
+        StatusCode::OK,
+        &json!({
+            "access_token": access,
+            "expires_in": lifetimes.access_token.as_secs(),
+            "token_type": "User Access Token",
+        }),
+    )
+}
+
+fn client_credentials(shared: &Shared, params: &Params) -> Response {
+    let Some(scope) = params.non_empty("scope") else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "request is missing a required parameter: scope",
+        );
+    };
+    let valid = scope.split_whitespace().all(is_app_scope);
+    if !valid || scope.trim().is_empty() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            "the requested scope is invalid, unknown, malformed, or exceeds the scope granted to the client",
+        );
+    }
+    let lifetime = shared.config.lifetimes(P).access_token;
+    let access = format!(
+        "v^1.1#i^1#p^1#I^3#r^0#f^0#t^H4sIAAAAAAAA{}",
+        random_alnum(96)
+    );
+    let mut st = shared.lock();
+    let expires_at = st.now() + lifetime;
+    st.insert_access(
+        access.clone(),
+        AccessRecord {
+            provider: P,
+            kind: TokenKind::Application,
+            expires_at,
+        },
+    );
+    drop(st);
+    token_json(
+        StatusCode::OK,
+        &json!({
+            "access_token": access,
+            "expires_in": lifetime.as_secs(),
+            "token_type": "Application Access Token",
+        }),
+    )
+}
+
+fn user_access_token() -> String {
+    format!(
+        "v^1.1#i^1#p^3#r^1#I^3#f^0#t^H4sIAAAAAAAA{}",
+        random_alnum(120)
+    )
+}
+
+/// `GET /ebay/sell/account/v1/privilege`: needs a valid user or application token.
+pub(crate) async fn privilege(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    let valid = bearer(&headers, header::AUTHORIZATION.as_str()).is_some_and(|token| {
+        shared
+            .lock()
+            .access_valid(P, token, &[TokenKind::User, TokenKind::Application])
+    });
+    if !valid {
+        let mut response = crate::wire::json(
+            StatusCode::UNAUTHORIZED,
+            &json!({
+                "errors": [{
+                    "errorId": 1001,
+                    "domain": "OAuth",
+                    "category": "REQUEST",
+                    "message": "Invalid access token",
+                    "longMessage": "Invalid access token. Check the value of the Authorization HTTP request header."
+                }]
+            }),
+        );
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"ebay\", error=\"invalid_token\""),
+        );
+        return response;
+    }
+    crate::wire::json(
+        StatusCode::OK,
+        &json!({
+            "sellerRegistrationCompleted": true,
+            "sellingLimit": {
+                "amount": { "currency": "USD", "value": "25000.0" },
+                "quantity": 1000
+            }
+        }),
+    )
+}
+
+/// `POST /ebay/ws/api.dll`: the Trading API, authenticated by `X-EBAY-API-IAF-TOKEN`.
+/// Like the real one, it answers HTTP 200 with `<Ack>Failure</Ack>` on a bad token.
+pub(crate) async fn trading(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    let call = header_str(&headers, "x-ebay-api-call-name")
+        .filter(|name| !name.is_empty() && name.len() <= 64)
+        .filter(|name| name.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .unwrap_or("GeteBayOfficialTime");
+    let valid = header_str(&headers, "x-ebay-api-iaf-token")
+        .map(str::trim)
+        .is_some_and(|token| shared.lock().access_valid(P, token, &[TokenKind::User]));
+    let body = if valid {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{call}Response xmlns=\"urn:ebay:apis:eBLBaseComponents\">\
+             <Timestamp>2024-01-01T00:00:00.000Z</Timestamp><Ack>Success</Ack><Version>1271</Version>\
+             <Build>E1271_CORE_API_SANDBOX</Build></{call}Response>\n"
+        )
+    } else {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{call}Response xmlns=\"urn:ebay:apis:eBLBaseComponents\">\
+             <Timestamp>2024-01-01T00:00:00.000Z</Timestamp><Ack>Failure</Ack><Errors>\
+             <ShortMessage>Invalid IAF token.</ShortMessage><LongMessage>IAF token supplied is invalid.</LongMessage>\
+             <ErrorCode>21916984</ErrorCode><SeverityCode>Error</SeverityCode><ErrorClassification>RequestError</ErrorClassification>\
+             </Errors><Version>1271</Version><Build>E1271_CORE_API_SANDBOX</Build></{call}Response>\n"
+        )
+    };
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/xml;charset=utf-8"),
+        )],
+        body,
+    )
+        .into_response()
+}

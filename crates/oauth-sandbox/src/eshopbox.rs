@@ -1,0 +1,191 @@
+//! Eshopbox: the custom app refresh grant (JSON body) and a protected API.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+
+use crate::conn::ConnHandle;
+use crate::provider::Provider;
+use crate::signature::signatures_match;
+use crate::state::{AccessRecord, Shared, TokenKind};
+use crate::wire::{
+    Params, bearer, is_form, is_json, random_alnum, rate_limited, token_gate, token_json,
+};
+
+const P: Provider = Provider::Eshopbox;
+
+/// The scope every Eshopbox token carries.
+const SCOPE: &str = "openid profile offline_access";
+
+fn error(status: StatusCode, error: &str, description: &str) -> Response {
+    token_json(
+        status,
+        &json!({ "error": error, "error_description": description }),
+    )
+}
+
+fn unauthorized() -> Response {
+    error(StatusCode::UNAUTHORIZED, "access_denied", "Unauthorized")
+}
+
+/// The request's fields, from a JSON object (or, like Auth0, a form body).
+fn fields(headers: &HeaderMap, body: &Bytes) -> Option<Vec<(String, String)>> {
+    if is_form(headers) {
+        return Some(Params::parse(body).0);
+    }
+    let declared_other = headers.get(header::CONTENT_TYPE).is_some() && !is_json(headers);
+    if declared_other {
+        return None;
+    }
+    let value: Value = serde_json::from_slice(body).ok()?;
+    let object = value.as_object()?;
+    Some(
+        object
+            .iter()
+            .filter_map(|(name, value)| value.as_str().map(|text| (name.clone(), text.to_owned())))
+            .collect(),
+    )
+}
+
+/// `POST /eshopbox/api/v1/generateToken`
+pub(crate) async fn generate_token(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(conn): ConnectInfo<ConnHandle>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(response) = token_gate(&shared, P, &conn).await {
+        return response;
+    }
+    if let Some((max, window)) = shared.config.eshopbox_rate_limit {
+        if let Some(retry_after) = shared.lock().eshopbox_rate_limited(max, window) {
+            return rate_limited(P, retry_after);
+        }
+    }
+    let Some(fields) = fields(&headers, &body) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "The request body must be a JSON object",
+        );
+    };
+    let params = Params(fields);
+    let creds = &shared.credentials.eshopbox;
+    let client_ok = params.get("client_id") == Some(creds.client_id.as_str())
+        && params
+            .get("client_secret")
+            .is_some_and(|secret| signatures_match(&creds.client_secret, secret));
+    if !client_ok {
+        return unauthorized();
+    }
+    match params.non_empty("grant_type") {
+        None => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "Missing required parameter: grant_type",
+            );
+        }
+        Some("refresh_token") => {}
+        Some(_) => {
+            return error(
+                StatusCode::FORBIDDEN,
+                "unsupported_grant_type",
+                "Unsupported grant type",
+            );
+        }
+    }
+    let Some(refresh) = params.non_empty("refresh_token") else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Missing required parameter: refresh_token",
+        );
+    };
+    let lifetime = shared.config.lifetimes(P).access_token;
+    let mut st = shared.lock();
+    if st.live_refresh(P, refresh).is_none() {
+        return error(
+            StatusCode::FORBIDDEN,
+            "invalid_grant",
+            "Unknown or invalid refresh token.",
+        );
+    }
+    let issued_at = st.epoch_ms() / 1000;
+    let expires_at = issued_at.saturating_add(lifetime.as_secs());
+    let access = jwt(&json!({
+        "iss": format!("{}/eshopbox/", shared.base_url),
+        "sub": format!("{}@clients", creds.client_id),
+        "aud": "https://sandbox.myeshopbox.com",
+        "iat": issued_at,
+        "exp": expires_at,
+        "scope": SCOPE,
+        "jti": random_alnum(16),
+    }));
+    let id_token = jwt(&json!({
+        "iss": format!("{}/eshopbox/", shared.base_url),
+        "sub": "auth0|sandbox-workspace-admin",
+        "aud": creds.client_id,
+        "iat": issued_at,
+        "exp": expires_at,
+        "name": "Sandbox Workspace Admin",
+    }));
+    let now = st.now();
+    st.insert_access(
+        access.clone(),
+        AccessRecord {
+            provider: P,
+            kind: TokenKind::User,
+            expires_at: now + lifetime,
+        },
+    );
+    drop(st);
+    token_json(
+        StatusCode::OK,
+        &json!({
+            "access_token": access,
+            "id_token": id_token,
+            "scope": SCOPE,
+            "expires_in": lifetime.as_secs(),
+            "token_type": "Bearer",
+        }),
+    )
+}
+
+/// A JWT-shaped token (the signature is random: nobody can verify it, like a real
+/// token whose key you do not have).
+fn jwt(claims: &Value) -> String {
+    let header = json!({ "alg": "RS256", "typ": "JWT", "kid": "sandbox" });
+    format!(
+        "{}.{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string()),
+        URL_SAFE_NO_PAD.encode(random_alnum(64))
+    )
+}
+
+/// `GET /eshopbox/api/v1/me`: `Authorization: Bearer <token>`.
+pub(crate) async fn me(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    let valid = bearer(&headers, header::AUTHORIZATION.as_str())
+        .is_some_and(|token| shared.lock().access_valid(P, token, &[TokenKind::User]));
+    if !valid {
+        return crate::wire::json(
+            StatusCode::UNAUTHORIZED,
+            &json!({ "statusCode": 401, "error": "Unauthorized", "message": "Invalid token" }),
+        );
+    }
+    crate::wire::json(
+        StatusCode::OK,
+        &json!({
+            "workspace": "sandbox",
+            "name": "Sandbox Workspace",
+            "email": "admin@sandbox.invalid"
+        }),
+    )
+}

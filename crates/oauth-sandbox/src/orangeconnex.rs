@@ -1,0 +1,336 @@
+//! OrangeConnex: consent, query-string token endpoint, and a protected SKU API.
+
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::json;
+
+use crate::config::OrangeConnexErrorStatus;
+use crate::conn::ConnHandle;
+use crate::consent::{authorize_error_page, redirect_code, redirect_error};
+use crate::provider::Provider;
+use crate::signature::signatures_match;
+use crate::state::{AccessRecord, CodeRecord, RefreshRecord, Shared, TokenKind};
+use crate::wire::{Params, bearer, header_str, random_hex, token_gate, token_json};
+
+const P: Provider = Provider::OrangeConnex;
+
+fn error(shared: &Shared, status: StatusCode, error: &str, description: &str) -> Response {
+    let status = match shared.config.orangeconnex_error_status {
+        OrangeConnexErrorStatus::AlwaysOk => StatusCode::OK,
+        OrangeConnexErrorStatus::Conventional => status,
+    };
+    token_json(
+        status,
+        &json!({ "error": error, "error_description": description }),
+    )
+}
+
+/// `GET /orangeconnex/oauth/authorize`
+pub(crate) async fn authorize(
+    State(shared): State<Arc<Shared>>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params = Params::from_query(query.as_deref());
+    let creds = &shared.credentials.orangeconnex;
+    if params.get("client_id") != Some(creds.client_id.as_str()) {
+        return authorize_error_page("invalid_client", "unknown client_id");
+    }
+    let Some(redirect_uri) = params.non_empty("redirect_uri") else {
+        return authorize_error_page("invalid_request", "redirect_uri is required");
+    };
+    if redirect_uri != creds.redirect_uri {
+        return authorize_error_page(
+            "invalid_request",
+            "redirect_uri does not match the one registered for the client",
+        );
+    }
+    let state = params.non_empty("state");
+    if params.get("response_type") != Some("code") {
+        return redirect_error(
+            redirect_uri,
+            "unsupported_response_type",
+            "response_type must be code",
+            state,
+        );
+    }
+    let Some(state) = state else {
+        return redirect_error(redirect_uri, "invalid_request", "state is required", None);
+    };
+    let mut st = shared.lock();
+    if st.deny_consent(P) {
+        return redirect_error(
+            redirect_uri,
+            "access_denied",
+            "User denied access",
+            Some(state),
+        );
+    }
+    let lifetime = shared.config.lifetimes(P).authorization_code;
+    // Standard base64 of random bytes: the code carries `+`, `/` and `=`, so a client
+    // that encodes or decodes it the wrong number of times fails.
+    let code = STANDARD.encode(random_bytes(32));
+    let record = CodeRecord {
+        provider: P,
+        client_id: creds.client_id.clone(),
+        redirect_uri: redirect_uri.to_owned(),
+        scopes: Vec::new(),
+        uuid: None,
+        expires_at: st.now() + lifetime,
+        used: false,
+    };
+    st.insert_code(code.clone(), record);
+    drop(st);
+    redirect_code(redirect_uri, &[("code", &code), ("state", state)])
+}
+
+fn random_bytes(len: usize) -> Vec<u8> {
+    let mut bytes: Vec<u8> = (0..len).map(|_| fastrand::u8(..)).collect();
+    // Make sure the encoding always starts with `+` and has `/` in its first group; a
+    // length that is not a multiple of 3 adds `=` padding.
+    if let Some(first) = bytes.first_mut() {
+        *first = 0xfb;
+    }
+    if let Some(third) = bytes.get_mut(2) {
+        *third = 0xff;
+    }
+    bytes
+}
+
+/// `POST /orangeconnex/oauth/token?client_id=...&grant_type=...`: every parameter in
+/// the query string; the body is ignored.
+pub(crate) async fn token(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(conn): ConnectInfo<ConnHandle>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(response) = token_gate(&shared, P, &conn).await {
+        return response;
+    }
+    let params = Params::from_query(query.as_deref());
+    let creds = &shared.credentials.orangeconnex;
+    let Some(client_id) = params.non_empty("client_id") else {
+        return error(
+            &shared,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Missing client_id",
+        );
+    };
+    if client_id != creds.client_id {
+        return error(
+            &shared,
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Bad client credentials",
+        );
+    }
+    if let (Some(expected), Some(given)) = (&creds.client_key, header_str(&headers, "clientkey")) {
+        if !signatures_match(expected, given) {
+            return error(
+                &shared,
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "Bad client credentials",
+            );
+        }
+    }
+    match params.non_empty("grant_type") {
+        None => error(
+            &shared,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Missing grant type",
+        ),
+        Some("authorization_code") => authorization_code(&shared, &params),
+        Some("refresh_token") => refresh(&shared, &params),
+        Some(_) => error(
+            &shared,
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "Unsupported grant type",
+        ),
+    }
+}
+
+fn authorization_code(shared: &Shared, params: &Params) -> Response {
+    let Some(code) = params.non_empty("code") else {
+        return error(
+            shared,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "An authorization code must be supplied.",
+        );
+    };
+    let Some(redirect_uri) = params.non_empty("redirect_uri") else {
+        return error(
+            shared,
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "Redirect URI mismatch.",
+        );
+    };
+    let lifetimes = shared.config.lifetimes(P);
+    let mut st = shared.lock();
+    let Ok(record) = st.redeem_code(P, code) else {
+        return error(
+            shared,
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "Invalid authorization code",
+        );
+    };
+    if record.redirect_uri != redirect_uri {
+        return error(
+            shared,
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "Redirect URI mismatch.",
+        );
+    }
+    let now = st.now();
+    let access = random_uuid();
+    let refresh = random_uuid();
+    st.insert_access(
+        access.clone(),
+        AccessRecord {
+            provider: P,
+            kind: TokenKind::User,
+            expires_at: now + lifetimes.access_token,
+        },
+    );
+    st.insert_refresh(
+        refresh.clone(),
+        RefreshRecord {
+            provider: P,
+            client_id: record.client_id,
+            scopes: Vec::new(),
+            expires_at: Some(now + lifetimes.refresh_token),
+            valid_until_ms: 0,
+        },
+    );
+    drop(st);
+    success(&access, lifetimes.access_token.as_secs(), &refresh)
+}
+
+fn refresh(shared: &Shared, params: &Params) -> Response {
+    let Some(old) = params.non_empty("refresh_token") else {
+        return error(
+            shared,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Missing refresh token",
+        );
+    };
+    let lifetimes = shared.config.lifetimes(P);
+    let mut st = shared.lock();
+    let record = st
+        .live_refresh(P, old)
+        .filter(|record| record.client_id == shared.credentials.orangeconnex.client_id);
+    let Some(record) = record else {
+        return error(
+            shared,
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "Invalid refresh token",
+        );
+    };
+    let now = st.now();
+    let access = random_uuid();
+    st.insert_access(
+        access.clone(),
+        AccessRecord {
+            provider: P,
+            kind: TokenKind::User,
+            expires_at: now + lifetimes.access_token,
+        },
+    );
+    let refresh = if shared.config.orangeconnex_rotates {
+        // Rotation (off by default): a new refresh token with a fresh lifetime; the
+        // old one stops working at once.
+        st.remove_refresh(old);
+        let new = random_uuid();
+        st.insert_refresh(
+            new.clone(),
+            RefreshRecord {
+                expires_at: Some(now + lifetimes.refresh_token),
+                ..record
+            },
+        );
+        new
+    } else {
+        old.to_owned()
+    };
+    drop(st);
+    success(&access, lifetimes.access_token.as_secs(), &refresh)
+}
+
+fn success(access: &str, expires_in: u64, refresh: &str) -> Response {
+    token_json(
+        StatusCode::OK,
+        &json!({
+            "access_token": access,
+            "expires_in": expires_in,
+            "refresh_token": refresh,
+            "token_type": "bearer",
+        }),
+    )
+}
+
+fn random_uuid() -> String {
+    format!(
+        "{}-{}-4{}-a{}-{}",
+        random_hex(8),
+        random_hex(4),
+        random_hex(3),
+        random_hex(3),
+        random_hex(12)
+    )
+}
+
+/// `GET /orangeconnex/openapi/3pp/sku/v3/list`: `Access-Token: Bearer <token>` plus
+/// `clientKey` (when the client is registered with one).
+pub(crate) async fn sku_list(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    let creds = &shared.credentials.orangeconnex;
+    let key_ok = match &creds.client_key {
+        Some(expected) => {
+            header_str(&headers, "clientkey").is_some_and(|given| signatures_match(expected, given))
+        }
+        None => true,
+    };
+    if !key_ok {
+        return crate::wire::json(
+            StatusCode::UNAUTHORIZED,
+            &json!({ "success": false, "code": "401", "message": "Invalid clientKey" }),
+        );
+    }
+    let token_ok = bearer(&headers, "access-token")
+        .is_some_and(|token| shared.lock().access_valid(P, token, &[TokenKind::User]));
+    if !token_ok {
+        return crate::wire::json(
+            StatusCode::UNAUTHORIZED,
+            &json!({ "success": false, "code": "401", "message": "Invalid or expired access token" }),
+        );
+    }
+    crate::wire::json(
+        StatusCode::OK,
+        &json!({
+            "success": true,
+            "code": "200",
+            "message": "success",
+            "data": {
+                "total": 1,
+                "list": [{
+                    "mfSkuId": "OC0000000001",
+                    "sellerSkuId": "SANDBOX-SKU-1",
+                    "name": "Sandbox item"
+                }]
+            }
+        }),
+    )
+}

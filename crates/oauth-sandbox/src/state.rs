@@ -1,0 +1,301 @@
+//! The sandbox's mutable state: codes, tokens, counters, faults and knobs.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::config::Config;
+use crate::credentials::Credentials;
+use crate::fault::Fault;
+use crate::provider::Provider;
+
+/// Everything the handlers share.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    pub(crate) credentials: Credentials,
+    pub(crate) base_url: String,
+    state: Mutex<State>,
+}
+
+impl Shared {
+    pub(crate) fn new(config: Config, credentials: Credentials, base_url: String) -> Self {
+        let mut state = State::default();
+        let refresh = credentials.eshopbox.refresh_token.clone();
+        state.seed_eshopbox(refresh);
+        Self {
+            config,
+            credentials,
+            base_url,
+            state: Mutex::new(state),
+        }
+    }
+
+    /// Locks the state. A poisoned lock is recovered: the state is plain data and every
+    /// update leaves it consistent.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// What kind of access token this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TokenKind {
+    /// Issued to a user (authorization code or refresh grant).
+    User,
+    /// Issued to the application itself (eBay client credentials).
+    Application,
+}
+
+/// An authorization code waiting to be exchanged.
+#[derive(Debug, Clone)]
+pub(crate) struct CodeRecord {
+    pub(crate) provider: Provider,
+    pub(crate) client_id: String,
+    pub(crate) redirect_uri: String,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) uuid: Option<String>,
+    pub(crate) expires_at: Instant,
+    pub(crate) used: bool,
+}
+
+/// A live refresh token (a grant).
+#[derive(Debug, Clone)]
+pub(crate) struct RefreshRecord {
+    pub(crate) provider: Provider,
+    pub(crate) client_id: String,
+    pub(crate) scopes: Vec<String>,
+    /// `None`: never expires (Eshopbox custom apps).
+    pub(crate) expires_at: Option<Instant>,
+    /// AliExpress: the absolute expiry in epoch milliseconds, kept across rotations.
+    pub(crate) valid_until_ms: u64,
+}
+
+/// A live access token.
+#[derive(Debug, Clone)]
+pub(crate) struct AccessRecord {
+    pub(crate) provider: Provider,
+    pub(crate) kind: TokenKind,
+    pub(crate) expires_at: Instant,
+}
+
+/// Why a code could not be redeemed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CodeProblem {
+    Unknown,
+    Used,
+    Expired,
+}
+
+/// The mutable part.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    time_offset: Duration,
+    codes: HashMap<String, CodeRecord>,
+    refresh_tokens: HashMap<String, RefreshRecord>,
+    access_tokens: HashMap<String, AccessRecord>,
+    token_requests: [usize; 4],
+    faults: [VecDeque<(Fault, u32)>; 4],
+    deny_consent: [bool; 4],
+    eshopbox_hits: VecDeque<Instant>,
+}
+
+impl State {
+    /// The sandbox's notion of "now" for expiries (real time plus [`advance_time`]).
+    pub(crate) fn now(&self) -> Instant {
+        Instant::now() + self.time_offset
+    }
+
+    /// The sandbox's wall clock, in milliseconds since the Unix epoch.
+    pub(crate) fn epoch_ms(&self) -> u64 {
+        let since = (SystemTime::now() + self.time_offset)
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+    }
+
+    pub(crate) fn advance_time(&mut self, by: Duration) {
+        self.time_offset += by;
+    }
+
+    fn seed_eshopbox(&mut self, refresh_token: String) {
+        self.refresh_tokens.insert(
+            refresh_token,
+            RefreshRecord {
+                provider: Provider::Eshopbox,
+                client_id: String::new(),
+                scopes: vec![
+                    "openid".to_owned(),
+                    "profile".to_owned(),
+                    "offline_access".to_owned(),
+                ],
+                expires_at: None,
+                valid_until_ms: u64::MAX,
+            },
+        );
+    }
+
+    /// Registers a new long-lived Eshopbox refresh token.
+    pub(crate) fn add_eshopbox_refresh_token(&mut self, token: String) {
+        self.seed_eshopbox(token);
+    }
+
+    // ---- counters, faults, knobs -------------------------------------------------
+
+    /// Counts one token request and takes the next queued fault, if any.
+    pub(crate) fn hit_token_endpoint(&mut self, provider: Provider) -> Option<Fault> {
+        let index = provider.index();
+        if let Some(count) = self.token_requests.get_mut(index) {
+            *count += 1;
+        }
+        let queue = self.faults.get_mut(index)?;
+        let (fault, remaining) = queue.front_mut()?;
+        let fault = fault.clone();
+        *remaining = remaining.saturating_sub(1);
+        if *remaining == 0 {
+            queue.pop_front();
+        }
+        Some(fault)
+    }
+
+    pub(crate) fn token_requests(&self, provider: Provider) -> usize {
+        self.token_requests
+            .get(provider.index())
+            .copied()
+            .unwrap_or(0)
+    }
+
+    pub(crate) fn inject(&mut self, provider: Provider, fault: Fault, times: u32) {
+        if times == 0 {
+            return;
+        }
+        if let Some(queue) = self.faults.get_mut(provider.index()) {
+            queue.push_back((fault, times));
+        }
+    }
+
+    pub(crate) fn clear_faults(&mut self, provider: Provider) {
+        if let Some(queue) = self.faults.get_mut(provider.index()) {
+            queue.clear();
+        }
+    }
+
+    pub(crate) fn set_deny_consent(&mut self, provider: Provider, deny: bool) {
+        if let Some(flag) = self.deny_consent.get_mut(provider.index()) {
+            *flag = deny;
+        }
+    }
+
+    pub(crate) fn deny_consent(&self, provider: Provider) -> bool {
+        self.deny_consent
+            .get(provider.index())
+            .copied()
+            .unwrap_or(false)
+    }
+
+    /// Sliding-window rate limit for Eshopbox: `Some(retry_after_secs)` when over.
+    pub(crate) fn eshopbox_rate_limited(&mut self, max: u32, window: Duration) -> Option<u64> {
+        let now = Instant::now();
+        while let Some(first) = self.eshopbox_hits.front() {
+            if now.duration_since(*first) >= window {
+                self.eshopbox_hits.pop_front();
+            } else {
+                break;
+            }
+        }
+        let max = usize::try_from(max).unwrap_or(usize::MAX);
+        if self.eshopbox_hits.len() >= max {
+            let wait = self
+                .eshopbox_hits
+                .front()
+                .map(|first| window.saturating_sub(now.duration_since(*first)))
+                .unwrap_or(window);
+            // Round up to whole seconds, at least 1.
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            return Some(secs.max(1));
+        }
+        self.eshopbox_hits.push_back(now);
+        None
+    }
+
+    // ---- codes -------------------------------------------------------------------
+
+    pub(crate) fn insert_code(&mut self, code: String, record: CodeRecord) {
+        self.codes.insert(code, record);
+    }
+
+    /// Redeems a code once: marks it used and returns its record.
+    pub(crate) fn redeem_code(
+        &mut self,
+        provider: Provider,
+        code: &str,
+    ) -> Result<CodeRecord, CodeProblem> {
+        let now = self.now();
+        let record = self
+            .codes
+            .get_mut(code)
+            .filter(|record| record.provider == provider)
+            .ok_or(CodeProblem::Unknown)?;
+        if record.used {
+            return Err(CodeProblem::Used);
+        }
+        record.used = true;
+        if record.expires_at <= now {
+            return Err(CodeProblem::Expired);
+        }
+        Ok(record.clone())
+    }
+
+    // ---- tokens ------------------------------------------------------------------
+
+    pub(crate) fn insert_access(&mut self, token: String, record: AccessRecord) {
+        self.access_tokens.insert(token, record);
+    }
+
+    pub(crate) fn insert_refresh(&mut self, token: String, record: RefreshRecord) {
+        self.refresh_tokens.insert(token, record);
+    }
+
+    /// A live (known, unexpired) refresh token of this provider.
+    pub(crate) fn live_refresh(&self, provider: Provider, token: &str) -> Option<RefreshRecord> {
+        let now = self.now();
+        self.refresh_tokens
+            .get(token)
+            .filter(|record| record.provider == provider)
+            .filter(|record| record.expires_at.is_none_or(|at| at > now))
+            .cloned()
+    }
+
+    /// Invalidates one refresh token (rotation).
+    pub(crate) fn remove_refresh(&mut self, token: &str) {
+        self.refresh_tokens.remove(token);
+    }
+
+    /// Whether `token` is a live access token of this provider, of one of `kinds`.
+    pub(crate) fn access_valid(
+        &self,
+        provider: Provider,
+        token: &str,
+        kinds: &[TokenKind],
+    ) -> bool {
+        let now = self.now();
+        self.access_tokens.get(token).is_some_and(|record| {
+            record.provider == provider && kinds.contains(&record.kind) && record.expires_at > now
+        })
+    }
+
+    /// Invalidates every refresh token and pending code of the provider.
+    pub(crate) fn revoke(&mut self, provider: Provider) {
+        self.refresh_tokens
+            .retain(|_, record| record.provider != provider);
+        self.codes.retain(|_, record| record.provider != provider);
+    }
+
+    /// Invalidates every access token of the provider.
+    pub(crate) fn expire_access_tokens(&mut self, provider: Provider) {
+        self.access_tokens
+            .retain(|_, record| record.provider != provider);
+    }
+}

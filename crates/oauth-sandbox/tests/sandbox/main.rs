@@ -1,0 +1,15 @@
+//! Raw wire tests of the sandbox over loopback, one module per provider.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+mod aliexpress;
+mod common;
+mod consent;
+mod ebay;
+mod eshopbox;
+mod faults;
+mod orangeconnex;
