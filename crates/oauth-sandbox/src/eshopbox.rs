@@ -63,10 +63,12 @@ pub(crate) async fn generate_token(
     if let Some(response) = token_gate(&shared, P, &conn).await {
         return response;
     }
-    if let Some((max, window)) = shared.config.eshopbox_rate_limit {
-        if let Some(retry_after) = shared.lock().eshopbox_rate_limited(max, window) {
-            return rate_limited(P, retry_after);
-        }
+    let limited = shared
+        .config
+        .eshopbox_rate_limit
+        .and_then(|(max, window)| shared.lock().eshopbox_rate_limited(max, window));
+    if let Some(retry_after) = limited {
+        return rate_limited(P, retry_after);
     }
     let Some(fields) = fields(&headers, &body) else {
         return error(

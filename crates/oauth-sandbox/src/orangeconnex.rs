@@ -130,15 +130,17 @@ pub(crate) async fn token(
             "Bad client credentials",
         );
     }
-    if let (Some(expected), Some(given)) = (&creds.client_key, header_str(&headers, "clientkey")) {
-        if !signatures_match(expected, given) {
-            return error(
-                &shared,
-                StatusCode::UNAUTHORIZED,
-                "invalid_client",
-                "Bad client credentials",
-            );
-        }
+    let wrong_key = match (&creds.client_key, header_str(&headers, "clientkey")) {
+        (Some(expected), Some(given)) => !signatures_match(expected, given),
+        _ => false,
+    };
+    if wrong_key {
+        return error(
+            &shared,
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Bad client credentials",
+        );
     }
     match params.non_empty("grant_type") {
         None => error(

@@ -210,14 +210,14 @@ impl SandboxBuilder {
                 &self.overrides.orangeconnex_redirect_uri,
             ),
         ];
-        for (name, url) in urls {
-            if let Some(url) = url {
-                if url::Url::parse(url).is_err() {
-                    return Err(SandboxError::InvalidConfig(format!(
-                        "{name} is not an absolute URL"
-                    )));
-                }
-            }
+        let bad_url = urls.into_iter().find(|(_, url)| {
+            url.as_deref()
+                .is_some_and(|url| url::Url::parse(url).is_err())
+        });
+        if let Some((name, _)) = bad_url {
+            return Err(SandboxError::InvalidConfig(format!(
+                "{name} is not an absolute URL"
+            )));
         }
         let mut values: Vec<(&str, &str)> = Vec::new();
         if let Some((id, secret)) = &self.overrides.ebay_client {
@@ -463,13 +463,12 @@ impl Sandbox {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        if let Some(mut task) = self.task.take() {
-            if tokio::time::timeout(Duration::from_secs(5), &mut task)
-                .await
-                .is_err()
-            {
-                task.abort();
-            }
+        let Some(mut task) = self.task.take() else {
+            return;
+        };
+        let finished = tokio::time::timeout(Duration::from_secs(5), &mut task).await;
+        if finished.is_err() {
+            task.abort();
         }
     }
 }

@@ -213,3 +213,13 @@ async fn builder_overrides() {
         Err(oauth_sandbox::SandboxError::InvalidConfig(_))
     ));
 }
+
+#[test]
+fn public_types_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Sandbox>();
+    check::<oauth_sandbox::SandboxBuilder>();
+    check::<oauth_sandbox::Credentials>();
+    check::<oauth_sandbox::Fault>();
+    check::<oauth_sandbox::SandboxError>();
+}

@@ -92,6 +92,11 @@ async fn drop_connection() {
     );
     // The next request, on a fresh connection, is served.
     assert_eq!(app_token(&sandbox, &http).await.unwrap().status(), 200);
+    // On a pooled (reused) connection too, the client sees the drop, not a silent retry.
+    sandbox.inject(Provider::Ebay, Fault::DropConnection, 1);
+    assert!(app_token(&sandbox, &http).await.is_err());
+    assert_eq!(app_token(&sandbox, &http).await.unwrap().status(), 200);
+    assert_eq!(sandbox.token_requests(Provider::Ebay), 4);
 
     // Same on a raw socket: the connection closes without a single byte.
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
