@@ -49,14 +49,30 @@ pub fn run() -> Result<(), String> {
     for krate in MEMBERS {
         steps.step(&format!("clippy {krate}"), || {
             let mut c = cargo();
-            c.args(["clippy", "--quiet", "-p", krate, "--all-targets", "--all-features", "--", "-D", "warnings"]);
+            c.args([
+                "clippy",
+                "--quiet",
+                "-p",
+                krate,
+                "--all-targets",
+                "--all-features",
+                "--",
+                "-D",
+                "warnings",
+            ]);
             exec(c)
         })?;
     }
     steps.step("test", || {
         let mut c = cargo();
         if has_program("cargo-nextest") {
-            c.args(["nextest", "run", "--workspace", "--all-features", "--no-fail-fast"]);
+            c.args([
+                "nextest",
+                "run",
+                "--workspace",
+                "--all-features",
+                "--no-fail-fast",
+            ]);
         } else {
             c.args(["test", "--workspace", "--all-features", "--no-fail-fast"]);
         }
@@ -69,8 +85,14 @@ pub fn run() -> Result<(), String> {
     })?;
     steps.step("doc", || {
         let mut c = cargo();
-        c.args(["doc", "--workspace", "--no-deps", "--all-features", "--quiet"])
-            .env("RUSTDOCFLAGS", "-D warnings");
+        c.args([
+            "doc",
+            "--workspace",
+            "--no-deps",
+            "--all-features",
+            "--quiet",
+        ])
+        .env("RUSTDOCFLAGS", "-D warnings");
         exec(c)
     })?;
     steps.step("feature matrix (oauth-all)", feature_matrix)?;
@@ -96,14 +118,29 @@ fn feature_matrix() -> Result<(), String> {
     for features in sets {
         let joined = features.join(",");
         let mut check = cargo();
-        check.args(["check", "--quiet", "-p", "oauth-all", "--no-default-features"]);
+        check.args([
+            "check",
+            "--quiet",
+            "-p",
+            "oauth-all",
+            "--no-default-features",
+        ]);
         if !joined.is_empty() {
             check.args(["--features", &joined]);
         }
         exec(check)?;
 
         let mut tree = cargo();
-        tree.args(["tree", "-p", "oauth-all", "--no-default-features", "-e", "normal", "--prefix", "none"]);
+        tree.args([
+            "tree",
+            "-p",
+            "oauth-all",
+            "--no-default-features",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+        ]);
         if !joined.is_empty() {
             tree.args(["--features", &joined]);
         }
@@ -114,7 +151,11 @@ fn feature_matrix() -> Result<(), String> {
             if wanted != present {
                 return Err(format!(
                     "features [{joined}]: {krate} is {} the dependency tree",
-                    if present { "unexpectedly in" } else { "missing from" }
+                    if present {
+                        "unexpectedly in"
+                    } else {
+                        "missing from"
+                    }
                 ));
             }
         }

@@ -50,9 +50,8 @@ pub fn output(mut command: Command) -> Result<String, String> {
 
 /// Whether a program is on the PATH (e.g. `cargo-nextest`).
 pub fn has_program(name: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|dir| dir.join(name).is_file())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
 }
 
 /// Times named steps and prints one summary line per step.
@@ -64,7 +63,11 @@ pub struct Steps {
 
 impl Steps {
     /// Runs one step; on failure, stops with the step's name.
-    pub fn step(&mut self, name: &str, body: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
+    pub fn step(
+        &mut self,
+        name: &str,
+        body: impl FnOnce() -> Result<(), String>,
+    ) -> Result<(), String> {
         let started = *self.started.get_or_insert_with(Instant::now);
         println!("xtask: ==> {name}");
         let t = Instant::now();

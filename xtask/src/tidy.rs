@@ -38,24 +38,36 @@ fn check_crate(dir: &Path, krate: &str, problems: &mut Vec<String>) {
         return;
     };
     for key in ["description", "keywords", "categories", "readme"] {
-        if !manifest.lines().any(|l| l.trim_start().starts_with(&format!("{key} ="))) {
+        if !manifest
+            .lines()
+            .any(|l| l.trim_start().starts_with(&format!("{key} =")))
+        {
             problems.push(format!("{krate}: Cargo.toml has no `{key}`"));
         }
     }
     if !manifest.contains("[lints]\nworkspace = true") {
-        problems.push(format!("{krate}: Cargo.toml does not inherit the workspace lints"));
+        problems.push(format!(
+            "{krate}: Cargo.toml does not inherit the workspace lints"
+        ));
     }
     if !dir.join("README.md").is_file() {
         problems.push(format!("{krate}: no README.md"));
     }
     let lib = dir.join("src/lib.rs");
-    let root_file = if lib.is_file() { lib } else { dir.join("src/main.rs") };
+    let root_file = if lib.is_file() {
+        lib
+    } else {
+        dir.join("src/main.rs")
+    };
     let Some(source) = read(&root_file) else {
         problems.push(format!("{krate}: no src/lib.rs or src/main.rs"));
         return;
     };
     if !source.contains("#![warn(missing_docs)]") && !source.contains("#![deny(missing_docs)]") {
-        problems.push(format!("{krate}: {} lacks #![warn(missing_docs)]", root_file.display()));
+        problems.push(format!(
+            "{krate}: {} lacks #![warn(missing_docs)]",
+            root_file.display()
+        ));
     }
     if root_file.ends_with("lib.rs") {
         let features = features_of(&manifest);
@@ -65,7 +77,9 @@ fn check_crate(dir: &Path, krate: &str, problems: &mut Vec<String>) {
             .collect::<Vec<_>>()
             .join("\n");
         match docs.split_once("# Crate feature flags") {
-            None => problems.push(format!("{krate}: crate docs lack a \"# Crate feature flags\" section")),
+            None => problems.push(format!(
+                "{krate}: crate docs lack a \"# Crate feature flags\" section"
+            )),
             Some((_, section)) => {
                 for feature in features {
                     if !section.contains(&format!("`{feature}`")) {
@@ -89,12 +103,10 @@ fn features_of(manifest: &str) -> Vec<String> {
             in_features = t == "[features]";
             continue;
         }
-        if in_features {
-            if let Some((name, _)) = t.split_once('=') {
-                let name = name.trim();
-                if !name.is_empty() && name != "default" && !name.starts_with('#') {
-                    out.push(name.to_owned());
-                }
+        if in_features && let Some((name, _)) = t.split_once('=') {
+            let name = name.trim();
+            if !name.is_empty() && name != "default" && !name.starts_with('#') {
+                out.push(name.to_owned());
             }
         }
     }
@@ -106,7 +118,9 @@ fn features_of(manifest: &str) -> Vec<String> {
 fn check_no_reqwest_in_core_api(src: &Path, problems: &mut Vec<String>) {
     let mut stack = vec![src.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = fs::read_dir(&dir) else { continue };
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
@@ -123,7 +137,10 @@ fn check_no_reqwest_in_core_api(src: &Path, problems: &mut Vec<String>) {
                         ));
                     }
                     if t.starts_with("pub use reqwest") {
-                        problems.push(format!("oauth-core: {}: re-exports reqwest", path.display()));
+                        problems.push(format!(
+                            "oauth-core: {}: re-exports reqwest",
+                            path.display()
+                        ));
                     }
                 }
             }

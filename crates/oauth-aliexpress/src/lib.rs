@@ -132,7 +132,6 @@
 #![warn(missing_docs)]
 // `oauth_core::Error` is the workspace's one error type; its size is
 // oauth-core's choice (see the report to the lead), not this crate's.
-#![allow(clippy::result_large_err)]
 
 mod api;
 mod authorize;

@@ -12,7 +12,11 @@ use std::time::Duration;
 /// The message is sanitized on the way in (anything token-like masked, at most
 /// 200 characters), so a `ProviderDetails` is always safe to show or log.
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct ProviderDetails {
+pub struct ProviderDetails(Box<DetailsInner>);
+
+/// Boxed so that [`Error`] stays small (results stay cheap to move).
+#[derive(Clone, Default, PartialEq, Eq)]
+struct DetailsInner {
     provider: &'static str,
     status: Option<u16>,
     code: Option<String>,
@@ -23,15 +27,15 @@ pub struct ProviderDetails {
 impl ProviderDetails {
     /// Details for `provider` (e.g. `"ebay"`), with nothing else known yet.
     pub fn new(provider: &'static str) -> Self {
-        Self {
+        Self(Box::new(DetailsInner {
             provider,
-            ..Self::default()
-        }
+            ..DetailsInner::default()
+        }))
     }
 
     /// Sets the HTTP status.
     pub fn with_status(mut self, status: u16) -> Self {
-        self.status = Some(status);
+        self.0.status = Some(status);
         self
     }
 
@@ -39,7 +43,7 @@ impl ProviderDetails {
     pub fn with_code(mut self, code: impl AsRef<str>) -> Self {
         let code = code.as_ref().trim();
         if !code.is_empty() {
-            self.code = Some(redact::sanitize(code, 64));
+            self.0.code = Some(redact::sanitize(code, 64));
         }
         self
     }
@@ -48,7 +52,7 @@ impl ProviderDetails {
     pub fn with_message(mut self, message: impl AsRef<str>) -> Self {
         let message = message.as_ref().trim();
         if !message.is_empty() {
-            self.message = Some(redact::sanitize(message, 200));
+            self.0.message = Some(redact::sanitize(message, 200));
         }
         self
     }
@@ -57,62 +61,62 @@ impl ProviderDetails {
     pub fn with_request_id(mut self, request_id: impl AsRef<str>) -> Self {
         let id = request_id.as_ref().trim();
         if !id.is_empty() {
-            self.request_id = Some(redact::sanitize_id(id));
+            self.0.request_id = Some(redact::sanitize_id(id));
         }
         self
     }
 
     /// The provider's name.
     pub fn provider(&self) -> &'static str {
-        self.provider
+        self.0.provider
     }
 
     /// The HTTP status, if a response arrived.
     pub fn status(&self) -> Option<u16> {
-        self.status
+        self.0.status
     }
 
     /// The provider's own error code.
     pub fn code(&self) -> Option<&str> {
-        self.code.as_deref()
+        self.0.code.as_deref()
     }
 
     /// The provider's message (sanitized).
     pub fn message(&self) -> Option<&str> {
-        self.message.as_deref()
+        self.0.message.as_deref()
     }
 
     /// The provider's request id, for support tickets.
     pub fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
+        self.0.request_id.as_deref()
     }
 }
 
 impl fmt::Debug for ProviderDetails {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ProviderDetails")
-            .field("provider", &self.provider)
-            .field("status", &self.status)
-            .field("code", &self.code)
-            .field("message", &self.message)
-            .field("request_id", &self.request_id)
+            .field("provider", &self.0.provider)
+            .field("status", &self.0.status)
+            .field("code", &self.0.code)
+            .field("message", &self.0.message)
+            .field("request_id", &self.0.request_id)
             .finish()
     }
 }
 
 impl fmt::Display for ProviderDetails {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.provider)?;
-        if let Some(status) = self.status {
+        f.write_str(self.0.provider)?;
+        if let Some(status) = self.0.status {
             write!(f, ", HTTP {status}")?;
         }
-        if let Some(code) = &self.code {
+        if let Some(code) = &self.0.code {
             write!(f, ", code {code}")?;
         }
-        if let Some(message) = &self.message {
+        if let Some(message) = &self.0.message {
             write!(f, ": {message}")?;
         }
-        if let Some(id) = &self.request_id {
+        if let Some(id) = &self.0.request_id {
             write!(f, " (request id {id})")?;
         }
         Ok(())

@@ -46,6 +46,7 @@ pub mod decode;
 mod error;
 mod grant;
 mod id;
+pub mod lifecycle;
 pub mod redact;
 mod secret;
 mod state;
@@ -61,6 +62,10 @@ pub use clock::{
 pub use error::{Error, ProviderDetails, TransientCause};
 pub use grant::{AuthorizationCodeGrant, DEFAULT_REFRESH_SKEW, RefreshGrant};
 pub use id::{ClientId, Scope, Scopes};
+pub use lifecycle::{
+    AccountKey, FileStore, MemoryStore, TokenEvent, TokenEventKind, TokenHandle, TokenManager,
+    TokenPool, TokenStore,
+};
 pub use secret::{
     AccessToken, AppSecret, AuthorizationCode, ClientKey, ClientSecret, IdToken, RefreshToken,
     Signature,

@@ -137,7 +137,7 @@ async fn redirects_are_not_followed() {
         .await;
     let response = client().send(&request(&server, "/token")).await.unwrap();
     assert_eq!(response.status(), 302);
-    assert_eq!(target.hits_async().await, 0);
+    assert_eq!(target.calls_async().await, 0);
     let err = oauth_error(&response, &Scopes::new());
     assert!(
         matches!(
@@ -236,14 +236,14 @@ async fn retries_only_what_is_safe() {
     // A grant that rotates its refresh token is not repeated after a 5xx.
     let response = retrying.send(&request(&server, "/token")).await.unwrap();
     assert_eq!(response.status(), 503);
-    assert_eq!(mock.hits_async().await, 1);
+    assert_eq!(mock.calls_async().await, 1);
     // A safe one is, up to the attempt limit.
     let response = retrying
         .send(&request(&server, "/token").retry_safe(true))
         .await
         .unwrap();
     assert_eq!(response.status(), 503);
-    assert_eq!(mock.hits_async().await, 4);
+    assert_eq!(mock.calls_async().await, 4);
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@
 //! OAUTH_EBAY_CLIENT_ID=... OAUTH_EBAY_CLIENT_SECRET=... OAUTH_EBAY_RU_NAME=... \
 //!   cargo run -p oauth-ebay --example ebay_flow
 //! ```
-#![allow(clippy::print_stderr, clippy::result_large_err)]
+#![allow(clippy::print_stderr)]
 
 use oauth_core::{
     ClientSecret, CsrfState, Error, RefreshGrant, Scopes, parse_callback, to_unix_millis,

@@ -133,7 +133,6 @@
 #![warn(missing_docs)]
 // `oauth_core::Error` is over clippy's 128-byte threshold; boxing it is
 // oauth-core's decision, not this crate's.
-#![allow(clippy::result_large_err)]
 
 mod api;
 mod authorize;

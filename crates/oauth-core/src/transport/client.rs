@@ -261,10 +261,10 @@ impl HttpClient {
                 b"",
             )
         };
-        if let Some(length) = response.content_length() {
-            if length > self.max_response_bytes as u64 {
-                return Err(too_large(usize::try_from(length).unwrap_or(usize::MAX)));
-            }
+        if let Some(length) = response.content_length()
+            && length > self.max_response_bytes as u64
+        {
+            return Err(too_large(usize::try_from(length).unwrap_or(usize::MAX)));
         }
         let mut body = BytesMut::new();
         while let Some(chunk) = response

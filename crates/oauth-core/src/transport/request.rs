@@ -90,14 +90,20 @@ impl Params {
 
     /// A flat JSON object of string values, in order.
     pub fn to_json(&self) -> Vec<u8> {
-        let mut map = serde_json::Map::new();
-        for (name, value) in &self.0 {
-            map.insert(
-                name.clone(),
-                serde_json::Value::String(value.expose().to_owned()),
-            );
+        // Written by hand to keep the order (a serde_json map sorts keys).
+        let mut out = Vec::with_capacity(64);
+        out.push(b'{');
+        for (i, (name, value)) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            // Serializing a str into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut out, name.as_str());
+            out.push(b':');
+            let _ = serde_json::to_writer(&mut out, value.expose());
         }
-        serde_json::to_vec(&serde_json::Value::Object(map)).unwrap_or_default()
+        out.push(b'}');
+        out
     }
 }
 
@@ -278,11 +284,12 @@ mod tests {
     #[test]
     fn json_keeps_order_and_debug_redacts() {
         let params = Params::new()
+            .plain("z_first", "a\"b")
             .plain("client_id", "id")
             .secret("client_secret", "SENTINEL-SECRET-123");
         assert_eq!(
             String::from_utf8(params.to_json()).unwrap(),
-            r#"{"client_id":"id","client_secret":"SENTINEL-SECRET-123"}"#
+            r#"{"z_first":"a\"b","client_id":"id","client_secret":"SENTINEL-SECRET-123"}"#
         );
         let request = TokenRequest::post("x", "y", Url::parse("https://h.example/t").unwrap())
             .query(params.clone())

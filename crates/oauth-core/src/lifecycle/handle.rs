@@ -1,0 +1,64 @@
+//! [`TokenHandle`]: what `access_token()` returns.
+
+use crate::secret::AccessToken;
+use crate::token_set::{TokenSet, TokenType};
+use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// The state a manager publishes: a token set and its store version.
+#[derive(Debug)]
+pub(crate) struct Published {
+    pub(crate) tokens: TokenSet,
+    pub(crate) version: Option<u64>,
+}
+
+/// A cheap, shareable reference to the current access token (cloning it is
+/// one atomic increment). It stays valid to read after the manager moves on
+/// to newer tokens. `Debug` is redacted.
+#[derive(Clone)]
+pub struct TokenHandle(pub(crate) Arc<Published>);
+
+impl TokenHandle {
+    /// The access token.
+    pub fn access_token(&self) -> &AccessToken {
+        &self.0.tokens.access_token
+    }
+
+    /// The token value, for the request that needs it.
+    pub fn expose_secret(&self) -> &str {
+        self.0.tokens.access_token.expose_secret()
+    }
+
+    /// The token type.
+    pub fn token_type(&self) -> &TokenType {
+        &self.0.tokens.token_type
+    }
+
+    /// When the access token expires.
+    pub fn expires_at(&self) -> SystemTime {
+        self.0.tokens.expires_at
+    }
+
+    /// The whole token set (refresh token included: handle with care).
+    pub fn token_set(&self) -> &TokenSet {
+        &self.0.tokens
+    }
+
+    /// Whether two handles refer to the same published token set.
+    pub fn same_as(&self, other: &TokenHandle) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl fmt::Debug for TokenHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenHandle")
+            .field("access_token", &self.0.tokens.access_token)
+            .field(
+                "expires_at_unix_ms",
+                &crate::clock::to_unix_millis(self.0.tokens.expires_at),
+            )
+            .finish()
+    }
+}

@@ -1,0 +1,570 @@
+//! [`TokenManager`]: always-valid access tokens for one account.
+
+use super::events::{TokenEvent, TokenEventKind};
+use super::handle::{Published, TokenHandle};
+use super::store::{AccountKey, SaveOutcome, TokenStore};
+use crate::clock::{SharedClock, system_clock};
+use crate::error::{Error, ProviderDetails};
+use crate::grant::RefreshGrant;
+use crate::token_set::TokenSet;
+use crate::transport::RetryPolicy;
+use arc_swap::ArcSwapOption;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
+use tokio::sync::{broadcast, watch};
+
+type FlightResult = Option<Result<TokenHandle, Error>>;
+
+/// Keeps one account's access token valid.
+///
+/// - [`access_token`](Self::access_token) returns the current token without
+///   locking, allocating or awaiting while it is fresh (further than the
+///   skew from expiry);
+/// - otherwise one refresh runs (**single-flight**: any number of concurrent
+///   callers cause one request and all get its result), as its own task, so
+///   cancelling the caller that started it does not abort it;
+/// - before refreshing, the store is read again: a newer set written by
+///   another manager or process is used instead of refreshing with a stale
+///   refresh token;
+/// - new tokens are saved to the store **before** anyone receives them; if
+///   saving fails they stay in memory, the error is returned (and traced),
+///   and the next call retries the save;
+/// - after [`Error::requires_reauthorization`] the manager stops calling
+///   the provider and returns that error until [`install`](Self::install);
+/// - after another failure, the still-valid old token keeps being served and
+///   the next attempt waits for a jittered, growing backoff (one attempt in
+///   flight at most).
+///
+/// Cheap to clone: clones share the same state.
+#[derive(Clone)]
+pub struct TokenManager {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    key: AccountKey,
+    grant: Arc<dyn RefreshGrant>,
+    store: Arc<dyn TokenStore>,
+    clock: SharedClock,
+    skew: Duration,
+    backoff: RetryPolicy,
+    current: ArcSwapOption<Published>,
+    /// Set while the hot path must not serve `current` blindly: a latched
+    /// re-authorization error or unsaved tokens.
+    attention: AtomicBool,
+    state: Mutex<State>,
+    events: broadcast::Sender<TokenEvent>,
+}
+
+#[derive(Default)]
+struct State {
+    in_flight: Option<watch::Receiver<FlightResult>>,
+    latched: Option<Box<Error>>,
+    unsaved: Option<Box<TokenSet>>,
+    failures: u32,
+    retry_not_before: Option<SystemTime>,
+    last_error: Option<Box<Error>>,
+}
+
+/// Builds a [`TokenManager`].
+pub struct TokenManagerBuilder {
+    key: AccountKey,
+    grant: Arc<dyn RefreshGrant>,
+    store: Arc<dyn TokenStore>,
+    clock: SharedClock,
+    skew: Option<Duration>,
+    backoff: RetryPolicy,
+    events: Option<broadcast::Sender<TokenEvent>>,
+}
+
+impl fmt::Debug for TokenManagerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenManagerBuilder")
+            .field("key", &self.key)
+            .field("skew", &self.skew)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The default backoff between failed refresh attempts: 1 s growing to 5 min.
+pub const DEFAULT_REFRESH_BACKOFF: RetryPolicy = RetryPolicy {
+    max_attempts: u32::MAX,
+    base_delay: Duration::from_secs(1),
+    max_delay: Duration::from_secs(300),
+};
+
+impl TokenManagerBuilder {
+    /// Refresh when the token is within `skew` of expiry (default: the
+    /// grant's [`default_refresh_skew`](RefreshGrant::default_refresh_skew),
+    /// 60 s unless the provider says otherwise).
+    pub fn skew(mut self, skew: Duration) -> Self {
+        self.skew = Some(skew);
+        self
+    }
+
+    /// The clock (default: the system clock).
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The backoff between failed refresh attempts (only `base_delay` and
+    /// `max_delay` are used). Default [`DEFAULT_REFRESH_BACKOFF`].
+    pub fn backoff(mut self, backoff: RetryPolicy) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// Publish events on this channel (e.g. one shared by a pool) instead of
+    /// a channel of the manager's own.
+    pub fn events(mut self, sender: broadcast::Sender<TokenEvent>) -> Self {
+        self.events = Some(sender);
+        self
+    }
+
+    /// Builds the manager. Nothing is read or sent yet: the first call to
+    /// [`access_token`](TokenManager::access_token) loads the stored set.
+    pub fn build(self) -> TokenManager {
+        let skew = self
+            .skew
+            .unwrap_or_else(|| self.grant.default_refresh_skew());
+        let events = self.events.unwrap_or_else(|| broadcast::channel(64).0);
+        TokenManager {
+            inner: Arc::new(Inner {
+                key: self.key,
+                grant: self.grant,
+                store: self.store,
+                clock: self.clock,
+                skew,
+                backoff: self.backoff,
+                current: ArcSwapOption::empty(),
+                attention: AtomicBool::new(false),
+                state: Mutex::new(State::default()),
+                events,
+            }),
+        }
+    }
+}
+
+impl fmt::Debug for TokenManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenManager")
+            .field("account", &self.inner.key)
+            .field("provider", &self.inner.grant.provider())
+            .field("skew", &self.inner.skew)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenManager {
+    /// A builder for the tokens of `account` obtained through `grant`,
+    /// persisted in `store`.
+    pub fn builder(
+        grant: Arc<dyn RefreshGrant>,
+        store: Arc<dyn TokenStore>,
+        account: impl Into<String>,
+    ) -> TokenManagerBuilder {
+        let key = AccountKey::new(grant.provider(), account);
+        TokenManagerBuilder {
+            key,
+            grant,
+            store,
+            clock: system_clock(),
+            skew: None,
+            backoff: DEFAULT_REFRESH_BACKOFF,
+            events: None,
+        }
+    }
+
+    /// The account this manager serves.
+    pub fn account(&self) -> &AccountKey {
+        &self.inner.key
+    }
+
+    /// The refresh skew in force.
+    pub fn skew(&self) -> Duration {
+        self.inner.skew
+    }
+
+    /// Subscribes to the manager's events.
+    pub fn subscribe(&self) -> broadcast::Receiver<TokenEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// A valid access token: the current one while it is fresh, otherwise
+    /// the result of a (shared) refresh.
+    ///
+    /// # Errors
+    /// The refresh's error: [`Error::ReauthorizationRequired`] (also when no
+    /// tokens are installed and the grant cannot fetch any), a store failure,
+    /// or a provider failure while no valid token is left.
+    pub async fn access_token(&self) -> Result<TokenHandle, Error> {
+        if let Some(handle) = self.inner.fresh(self.inner.skew) {
+            return Ok(handle);
+        }
+        self.inner.slow_path(self.inner.skew, false).await
+    }
+
+    /// The current token set if one is loaded, without refreshing.
+    pub fn current(&self) -> Option<TokenHandle> {
+        self.inner.current.load_full().map(TokenHandle)
+    }
+
+    /// Refreshes now if the token expires within `within` (or is missing),
+    /// sharing any refresh already in flight. Used for proactive refresh.
+    ///
+    /// # Errors
+    /// As [`access_token`](Self::access_token).
+    pub async fn refresh_ahead(&self, within: Duration) -> Result<TokenHandle, Error> {
+        let within = within.max(self.inner.skew);
+        if let Some(handle) = self.inner.fresh(within) {
+            return Ok(handle);
+        }
+        self.inner.slow_path(within, false).await
+    }
+
+    /// Refreshes now whatever the expiry (e.g. after the provider rejected
+    /// the access token), sharing any refresh already in flight.
+    ///
+    /// # Errors
+    /// As [`access_token`](Self::access_token).
+    pub async fn force_refresh(&self) -> Result<TokenHandle, Error> {
+        self.inner.slow_path(Duration::MAX, true).await
+    }
+
+    /// Marks `handle`'s token as no longer usable (the provider rejected it,
+    /// e.g. AliExpress `IllegalAccessToken`): the next call refreshes. Does
+    /// nothing if the manager already moved on to another token.
+    pub fn invalidate(&self, handle: &TokenHandle) {
+        let current = self.inner.current.load_full();
+        if let Some(current) = current
+            && Arc::ptr_eq(&current, &handle.0)
+        {
+            let mut tokens = current.tokens.clone();
+            tokens.expires_at = self.inner.clock.now();
+            let replacement = Arc::new(Published {
+                tokens,
+                version: current.version,
+            });
+            self.inner
+                .current
+                .compare_and_swap(&current, Some(replacement));
+        }
+    }
+
+    /// Installs tokens obtained from a consent flow: saves them (replacing
+    /// whatever is stored), serves them, and lifts a re-authorization latch.
+    ///
+    /// # Errors
+    /// [`Error::Store`] if they cannot be saved (then nothing changes).
+    pub async fn install(&self, tokens: TokenSet) -> Result<TokenHandle, Error> {
+        let inner = &self.inner;
+        let expected = inner.store.load(&inner.key).await?.map(|v| v.version);
+        let version = inner.save_newest(&tokens, expected).await?;
+        let expires_at = tokens.expires_at;
+        let published = Arc::new(Published {
+            tokens,
+            version: Some(version),
+        });
+        {
+            let mut state = inner.lock_state();
+            inner.current.store(Some(Arc::clone(&published)));
+            state.latched = None;
+            state.unsaved = None;
+            state.failures = 0;
+            state.retry_not_before = None;
+            state.last_error = None;
+            inner.attention.store(false, Ordering::Release);
+        }
+        inner.emit(TokenEventKind::Installed { expires_at });
+        Ok(TokenHandle(published))
+    }
+}
+
+impl Inner {
+    fn lock_state(&self) -> MutexGuard<'_, State> {
+        // State updates are single assignments: a panic elsewhere cannot
+        // leave it half-written, so a poisoned lock is still usable.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn emit(&self, kind: TokenEventKind) {
+        let _ = self.events.send(TokenEvent {
+            account: self.key.clone(),
+            kind,
+        });
+    }
+
+    /// The hot path: the current token if nothing needs attention and it is
+    /// further than `within` from expiry.
+    fn fresh(&self, within: Duration) -> Option<TokenHandle> {
+        if self.attention.load(Ordering::Acquire) {
+            return None;
+        }
+        let guard = self.current.load();
+        let current = guard.as_ref()?;
+        if current.tokens.expires_within(self.clock.now(), within) {
+            return None;
+        }
+        Some(TokenHandle(Arc::clone(current)))
+    }
+
+    fn valid_current(&self, now: SystemTime) -> Option<TokenHandle> {
+        let current = self.current.load_full()?;
+        current
+            .tokens
+            .is_valid_at(now)
+            .then_some(TokenHandle(current))
+    }
+
+    async fn slow_path(
+        self: &Arc<Self>,
+        within: Duration,
+        force: bool,
+    ) -> Result<TokenHandle, Error> {
+        let mut receiver = {
+            let mut state = self.lock_state();
+            if let Some(error) = &state.latched {
+                return Err((**error).clone());
+            }
+            if !force
+                && state.unsaved.is_none()
+                && let Some(handle) = self.fresh(within)
+            {
+                return Ok(handle);
+            }
+            match &state.in_flight {
+                Some(receiver) => receiver.clone(),
+                None => {
+                    let now = self.clock.now();
+                    if let Some(not_before) = state.retry_not_before
+                        && now < not_before
+                        && state.unsaved.is_none()
+                    {
+                        if let Some(handle) = self.valid_current(now) {
+                            return Ok(handle);
+                        }
+                        if let Some(error) = &state.last_error {
+                            return Err((**error).clone());
+                        }
+                    }
+                    let (sender, receiver) = watch::channel(None);
+                    state.in_flight = Some(receiver.clone());
+                    let inner = Arc::clone(self);
+                    tokio::spawn(async move {
+                        let guard = FlightGuard(Arc::clone(&inner));
+                        let result = inner.refresh_flow(within, force).await;
+                        drop(guard);
+                        let _ = sender.send(Some(result));
+                    });
+                    receiver
+                }
+            }
+        };
+        let outcome = receiver.wait_for(Option::is_some).await.map(|v| v.clone());
+        match outcome {
+            Ok(Some(result)) => result,
+            _ => Err(crate::lifecycle::store::store_error(
+                "the refresh task ended without a result (it panicked or the runtime shut down)",
+            )),
+        }
+    }
+
+    /// The single refresh, run as its own task.
+    async fn refresh_flow(&self, within: Duration, force: bool) -> Result<TokenHandle, Error> {
+        // 1. Tokens obtained earlier but not yet saved: save them first.
+        let unsaved = self.lock_state().unsaved.clone();
+        if let Some(tokens) = unsaved {
+            let expected = self.current.load().as_ref().and_then(|c| c.version);
+            let expected = match self.store.load(&self.key).await {
+                Ok(stored) => stored.map(|s| s.version).or(expected),
+                Err(e) => return Err(self.save_failed(e)),
+            };
+            match self.save_newest(&tokens, expected).await {
+                Ok(version) => {
+                    let handle = self.publish(*tokens, version);
+                    tracing::info!(account = %self.key, "saved tokens that an earlier save failed to write");
+                    if !force && !handle.0.tokens.expires_within(self.clock.now(), within) {
+                        return Ok(handle);
+                    }
+                }
+                Err(e) => return Err(self.save_failed(e)),
+            }
+        }
+
+        // 2. Another manager or process may have refreshed already.
+        let now = self.clock.now();
+        let ours = self.current.load_full();
+        let stored = match self.store.load(&self.key).await {
+            Ok(stored) => stored,
+            Err(e) => {
+                tracing::warn!(account = %self.key, error = %e, "cannot read the token store");
+                return self.valid_current(now).ok_or(e);
+            }
+        };
+        let base = match stored {
+            Some(stored)
+                if ours
+                    .as_ref()
+                    .is_none_or(|c| c.version.is_none_or(|v| stored.version > v)) =>
+            {
+                let adopted = Arc::new(Published {
+                    tokens: stored.tokens,
+                    version: Some(stored.version),
+                });
+                self.current.store(Some(Arc::clone(&adopted)));
+                if ours.is_some() {
+                    self.emit(TokenEventKind::Adopted {
+                        expires_at: adopted.tokens.expires_at,
+                    });
+                }
+                if !force && !adopted.tokens.expires_within(now, within) {
+                    self.lock_state().failures = 0;
+                    return Ok(TokenHandle(adopted));
+                }
+                Some(adopted)
+            }
+            _ => ours,
+        };
+
+        // 3. Ask the provider.
+        let result = match &base {
+            Some(current) if current.tokens.refresh_token_expired_at(now) => {
+                Err(Error::ReauthorizationRequired {
+                    details: ProviderDetails::new(self.grant.provider())
+                        .with_message("the refresh token has expired"),
+                })
+            }
+            Some(current) => self.grant.refresh(&current.tokens).await,
+            None => match self.grant.fetch_initial().await {
+                Some(result) => result,
+                None => Err(Error::ReauthorizationRequired {
+                    details: ProviderDetails::new(self.grant.provider())
+                        .with_message("no tokens are installed for this account"),
+                }),
+            },
+        };
+
+        match result {
+            Ok(tokens) => {
+                let rotated = tokens.refresh_token.is_some()
+                    && base
+                        .as_ref()
+                        .is_some_and(|b| b.tokens.refresh_token != tokens.refresh_token);
+                let expected = base.as_ref().and_then(|b| b.version);
+                match self.save_newest(&tokens, expected).await {
+                    Ok(version) => {
+                        let expires_at = tokens.expires_at;
+                        let handle = self.publish(tokens, version);
+                        self.emit(TokenEventKind::Refreshed {
+                            expires_at,
+                            refresh_token_rotated: rotated,
+                        });
+                        Ok(handle)
+                    }
+                    Err(e) => {
+                        let mut state = self.lock_state();
+                        state.unsaved = Some(Box::new(tokens));
+                        self.attention.store(true, Ordering::Release);
+                        drop(state);
+                        Err(self.save_failed(e))
+                    }
+                }
+            }
+            Err(error) if error.requires_reauthorization() => {
+                tracing::warn!(account = %self.key, %error, "re-authorization required");
+                let mut state = self.lock_state();
+                state.latched = Some(Box::new(error.clone()));
+                self.attention.store(true, Ordering::Release);
+                drop(state);
+                self.emit(TokenEventKind::ReauthorizationRequired);
+                Err(error)
+            }
+            Err(error) => {
+                let now = self.clock.now();
+                let mut state = self.lock_state();
+                state.failures = state.failures.saturating_add(1);
+                let mut delay = self.backoff_delay(state.failures);
+                if let Some(after) = error.retry_after() {
+                    delay = delay.max(after);
+                }
+                state.retry_not_before = Some(crate::token_set::expiry_after(now, delay));
+                state.last_error = Some(Box::new(error.clone()));
+                drop(state);
+                match self.valid_current(now) {
+                    Some(handle) => {
+                        tracing::warn!(account = %self.key, %error, "refresh failed; serving the still-valid token");
+                        Ok(handle)
+                    }
+                    None => {
+                        tracing::warn!(account = %self.key, %error, "refresh failed");
+                        Err(error)
+                    }
+                }
+            }
+        }
+    }
+
+    fn backoff_delay(&self, failures: u32) -> Duration {
+        let policy = RetryPolicy {
+            max_attempts: u32::MAX,
+            ..self.backoff
+        };
+        policy.backoff(failures)
+    }
+
+    fn save_failed(&self, error: Error) -> Error {
+        tracing::error!(account = %self.key, %error, "cannot save new tokens; keeping them in memory and retrying on the next call");
+        self.emit(TokenEventKind::SaveFailed);
+        error
+    }
+
+    /// Publishes saved tokens and clears the failure state.
+    fn publish(&self, tokens: TokenSet, version: u64) -> TokenHandle {
+        let published = Arc::new(Published {
+            tokens,
+            version: Some(version),
+        });
+        let mut state = self.lock_state();
+        self.current.store(Some(Arc::clone(&published)));
+        state.unsaved = None;
+        state.failures = 0;
+        state.retry_not_before = None;
+        state.last_error = None;
+        self.attention
+            .store(state.latched.is_some(), Ordering::Release);
+        TokenHandle(published)
+    }
+
+    /// Saves tokens that were just issued: they are the newest, so a
+    /// version conflict (another writer since we read) is resolved by
+    /// saving over the newer version.
+    async fn save_newest(
+        &self,
+        tokens: &TokenSet,
+        mut expected: Option<u64>,
+    ) -> Result<u64, Error> {
+        for _ in 0..8 {
+            match self.store.save(&self.key, tokens, expected).await? {
+                SaveOutcome::Saved { version } => return Ok(version),
+                SaveOutcome::Conflict { current } => {
+                    expected = current.map(|c| c.version);
+                }
+            }
+        }
+        Err(crate::lifecycle::store::store_error(
+            "the stored entry kept changing during the save",
+        ))
+    }
+}
+
+/// Clears the in-flight marker when the refresh task ends, even by panic.
+struct FlightGuard(Arc<Inner>);
+
+impl Drop for FlightGuard {
+    fn drop(&mut self) {
+        self.0.lock_state().in_flight = None;
+    }
+}

@@ -1,0 +1,64 @@
+//! [`MemoryStore`]: a token store in process memory.
+
+use super::store::{AccountKey, SaveOutcome, TokenStore, Versioned};
+use crate::error::Error;
+use crate::token_set::TokenSet;
+use async_trait::async_trait;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Token sets kept in memory: for tests, short-lived processes, and as the
+/// default when nothing needs to survive a restart.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    entries: Mutex<HashMap<AccountKey, Versioned>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<AccountKey, Versioned>> {
+        // A panic while holding the lock cannot leave a half-written entry
+        // (every update is a single insert), so a poisoned lock is usable.
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[async_trait]
+impl TokenStore for MemoryStore {
+    async fn load(&self, key: &AccountKey) -> Result<Option<Versioned>, Error> {
+        Ok(self.lock().get(key).cloned())
+    }
+
+    async fn save(
+        &self,
+        key: &AccountKey,
+        tokens: &TokenSet,
+        expected: Option<u64>,
+    ) -> Result<SaveOutcome, Error> {
+        let mut entries = self.lock();
+        let current = entries.get(key);
+        if current.map(|v| v.version) != expected {
+            return Ok(SaveOutcome::Conflict {
+                current: current.cloned(),
+            });
+        }
+        let version = expected.unwrap_or(0) + 1;
+        entries.insert(
+            key.clone(),
+            Versioned {
+                tokens: tokens.clone(),
+                version,
+            },
+        );
+        Ok(SaveOutcome::Saved { version })
+    }
+
+    async fn delete(&self, key: &AccountKey) -> Result<(), Error> {
+        self.lock().remove(key);
+        Ok(())
+    }
+}

@@ -1,0 +1,18 @@
+//! The token lifecycle: [`TokenManager`] for one account, [`TokenPool`] for
+//! many, and the [`TokenStore`]s that persist their tokens.
+
+mod events;
+mod file_store;
+mod handle;
+mod manager;
+mod memory_store;
+mod pool;
+pub(crate) mod store;
+
+pub use events::{TokenEvent, TokenEventKind};
+pub use file_store::FileStore;
+pub use handle::TokenHandle;
+pub use manager::{DEFAULT_REFRESH_BACKOFF, TokenManager, TokenManagerBuilder};
+pub use memory_store::MemoryStore;
+pub use pool::{BackgroundRefresh, TokenPool, TokenPoolBuilder};
+pub use store::{AccountKey, SaveOutcome, TokenStore, Versioned};

@@ -1,0 +1,292 @@
+//! [`TokenPool`]: many accounts of one provider, refreshed ahead of expiry
+//! without bursts.
+
+use super::events::TokenEvent;
+use super::handle::TokenHandle;
+use super::manager::TokenManager;
+use super::store::TokenStore;
+use crate::clock::{SharedClock, system_clock};
+use crate::error::Error;
+use crate::grant::RefreshGrant;
+use crate::token_set::TokenSet;
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime};
+use tokio::sync::{Semaphore, broadcast};
+use tokio::task::JoinHandle;
+
+/// The accounts of one provider, keyed by account id, sharing one grant
+/// (and so one HTTP client), one store and one event channel.
+///
+/// Besides refreshing on demand (each account's [`TokenManager`]), a pool
+/// can refresh **proactively** in the background: each account is due at
+/// `expires_at - skew - jitter`, where the jitter is spread over the
+/// `proactive_window` by a hash of the account id, and at most
+/// `max_concurrent_refreshes` refreshes run at once, so even 100 000
+/// accounts expiring at the same instant cause no burst.
+#[derive(Clone)]
+pub struct TokenPool {
+    inner: Arc<PoolInner>,
+}
+
+struct PoolInner {
+    grant: Arc<dyn RefreshGrant>,
+    store: Arc<dyn TokenStore>,
+    clock: SharedClock,
+    skew: Duration,
+    proactive_window: Duration,
+    scan_interval: Duration,
+    limit: Arc<Semaphore>,
+    max_concurrent: usize,
+    managers: RwLock<HashMap<Arc<str>, TokenManager>>,
+    events: broadcast::Sender<TokenEvent>,
+}
+
+/// Builds a [`TokenPool`].
+pub struct TokenPoolBuilder {
+    grant: Arc<dyn RefreshGrant>,
+    store: Arc<dyn TokenStore>,
+    clock: SharedClock,
+    skew: Option<Duration>,
+    proactive_window: Duration,
+    scan_interval: Duration,
+    max_concurrent: usize,
+}
+
+impl fmt::Debug for TokenPoolBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenPoolBuilder")
+            .field("provider", &self.grant.provider())
+            .field("max_concurrent", &self.max_concurrent)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenPoolBuilder {
+    /// The refresh skew of every account (default: the grant's).
+    pub fn skew(mut self, skew: Duration) -> Self {
+        self.skew = Some(skew);
+        self
+    }
+
+    /// The clock (default: the system clock).
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// How far ahead of `expires_at - skew` proactive refreshes are spread
+    /// (default 10 minutes).
+    pub fn proactive_window(mut self, window: Duration) -> Self {
+        self.proactive_window = window;
+        self
+    }
+
+    /// How often the background task looks for due accounts (default 1 s).
+    pub fn scan_interval(mut self, interval: Duration) -> Self {
+        self.scan_interval = interval;
+        self
+    }
+
+    /// The most proactive refreshes in flight at once (default 8, at least 1).
+    pub fn max_concurrent_refreshes(mut self, max: usize) -> Self {
+        self.max_concurrent = max.max(1);
+        self
+    }
+
+    /// Builds the pool.
+    pub fn build(self) -> TokenPool {
+        let skew = self
+            .skew
+            .unwrap_or_else(|| self.grant.default_refresh_skew());
+        TokenPool {
+            inner: Arc::new(PoolInner {
+                grant: self.grant,
+                store: self.store,
+                clock: self.clock,
+                skew,
+                proactive_window: self.proactive_window,
+                scan_interval: self.scan_interval,
+                limit: Arc::new(Semaphore::new(self.max_concurrent)),
+                max_concurrent: self.max_concurrent,
+                managers: RwLock::new(HashMap::new()),
+                events: broadcast::channel(1024).0,
+            }),
+        }
+    }
+}
+
+impl fmt::Debug for TokenPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenPool")
+            .field("provider", &self.inner.grant.provider())
+            .field("accounts", &self.len())
+            .field("max_concurrent", &self.inner.max_concurrent)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenPool {
+    /// A pool of accounts using `grant`, persisted in `store`.
+    pub fn builder(grant: Arc<dyn RefreshGrant>, store: Arc<dyn TokenStore>) -> TokenPoolBuilder {
+        TokenPoolBuilder {
+            grant,
+            store,
+            clock: system_clock(),
+            skew: None,
+            proactive_window: Duration::from_secs(600),
+            scan_interval: Duration::from_secs(1),
+            max_concurrent: 8,
+        }
+    }
+
+    /// The manager of `account`, created on first use.
+    pub fn manager(&self, account: &str) -> TokenManager {
+        if let Some(manager) = self.read().get(account) {
+            return manager.clone();
+        }
+        let mut managers = self
+            .inner
+            .managers
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
+        managers
+            .entry(Arc::from(account))
+            .or_insert_with(|| {
+                TokenManager::builder(
+                    Arc::clone(&self.inner.grant),
+                    Arc::clone(&self.inner.store),
+                    account,
+                )
+                .clock(Arc::clone(&self.inner.clock))
+                .skew(self.inner.skew)
+                .events(self.inner.events.clone())
+                .build()
+            })
+            .clone()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Arc<str>, TokenManager>> {
+        self.inner
+            .managers
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A valid access token for `account`.
+    ///
+    /// # Errors
+    /// As [`TokenManager::access_token`].
+    pub async fn access_token(&self, account: &str) -> Result<TokenHandle, Error> {
+        self.manager(account).access_token().await
+    }
+
+    /// Installs tokens for `account` (after consent).
+    ///
+    /// # Errors
+    /// As [`TokenManager::install`].
+    pub async fn install(&self, account: &str, tokens: TokenSet) -> Result<TokenHandle, Error> {
+        self.manager(account).install(tokens).await
+    }
+
+    /// Removes `account` from the pool (its stored tokens stay).
+    pub fn remove(&self, account: &str) {
+        self.inner
+            .managers
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(account);
+    }
+
+    /// Number of accounts.
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    /// Whether the pool has no accounts.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Subscribes to the events of every account.
+    pub fn subscribe(&self) -> broadcast::Receiver<TokenEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// When `account`'s token is due for proactive refresh:
+    /// `expires_at - skew - jitter`, the jitter in `[0, proactive_window)`
+    /// chosen by a hash of the account id (stable across scans).
+    fn due_at(&self, account: &str, expires_at: SystemTime) -> SystemTime {
+        let window_ms = u64::try_from(self.inner.proactive_window.as_millis()).unwrap_or(u64::MAX);
+        let jitter = if window_ms == 0 {
+            0
+        } else {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            account.hash(&mut hasher);
+            hasher.finish() % window_ms
+        };
+        let lead = self.inner.skew + Duration::from_millis(jitter);
+        expires_at
+            .checked_sub(lead)
+            .unwrap_or(SystemTime::UNIX_EPOCH)
+    }
+
+    /// One pass of proactive refresh: every account whose token is due is
+    /// refreshed, earliest expiry first, with at most
+    /// `max_concurrent_refreshes` in flight (the pass waits for a free slot
+    /// before starting the next). Returns how many refreshes were started.
+    /// Accounts without loaded tokens are skipped (they load on first use).
+    pub async fn refresh_due(&self) -> usize {
+        let now = self.inner.clock.now();
+        let mut due: Vec<(SystemTime, TokenManager)> = self
+            .read()
+            .iter()
+            .filter_map(|(account, manager)| {
+                let current = manager.current()?;
+                let expires_at = current.expires_at();
+                (self.due_at(account, expires_at) <= now).then(|| (expires_at, manager.clone()))
+            })
+            .collect();
+        due.sort_by_key(|(expires_at, _)| *expires_at);
+        let started = due.len();
+        for (_, manager) in due {
+            let Ok(permit) = Arc::clone(&self.inner.limit).acquire_owned().await else {
+                break;
+            };
+            // Refresh unless the token is fresh beyond the whole window.
+            let within = self.inner.skew + self.inner.proactive_window;
+            tokio::spawn(async move {
+                if let Err(error) = manager.refresh_ahead(within).await {
+                    tracing::debug!(account = %manager.account(), %error, "proactive refresh failed");
+                }
+                drop(permit);
+            });
+        }
+        started
+    }
+
+    /// Starts the background task that calls [`refresh_due`](Self::refresh_due)
+    /// every `scan_interval`. It stops when the returned value is dropped.
+    pub fn start_background_refresh(&self) -> BackgroundRefresh {
+        let pool = self.clone();
+        let interval = self.inner.scan_interval;
+        BackgroundRefresh(tokio::spawn(async move {
+            loop {
+                pool.refresh_due().await;
+                tokio::time::sleep(interval).await;
+            }
+        }))
+    }
+}
+
+/// The background refresh task of a [`TokenPool`]; aborted on drop.
+#[derive(Debug)]
+pub struct BackgroundRefresh(JoinHandle<()>);
+
+impl Drop for BackgroundRefresh {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

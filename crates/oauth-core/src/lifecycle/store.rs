@@ -1,0 +1,117 @@
+//! The [`TokenStore`] trait: versioned entries with compare-and-swap saves.
+
+use crate::error::Error;
+use crate::token_set::TokenSet;
+use async_trait::async_trait;
+use std::fmt;
+
+/// Which account's tokens: a provider name and the account's id at that
+/// provider (a seller id, a user name, whatever the application uses).
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AccountKey {
+    provider: String,
+    account: String,
+}
+
+impl AccountKey {
+    /// The key of `account` at `provider`.
+    pub fn new(provider: impl Into<String>, account: impl Into<String>) -> Self {
+        Self {
+            provider: provider.into(),
+            account: account.into(),
+        }
+    }
+
+    /// The provider name.
+    pub fn provider(&self) -> &str {
+        &self.provider
+    }
+
+    /// The account id.
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
+    /// `provider/account`, the form stores use as a key.
+    pub fn to_key_string(&self) -> String {
+        format!("{}/{}", self.provider, self.account)
+    }
+}
+
+impl fmt::Debug for AccountKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AccountKey({}/{})", self.provider, self.account)
+    }
+}
+
+impl fmt::Display for AccountKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.provider, self.account)
+    }
+}
+
+/// A stored token set and its version. Versions start at 1 and grow by one
+/// with every successful save.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Versioned {
+    /// The tokens.
+    pub tokens: TokenSet,
+    /// The entry's version.
+    pub version: u64,
+}
+
+/// The result of a compare-and-swap save.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SaveOutcome {
+    /// Saved; the entry now has this version.
+    Saved {
+        /// The new version.
+        version: u64,
+    },
+    /// Someone saved first: the entry is not at the expected version.
+    Conflict {
+        /// What is stored now (`None` if the entry was deleted).
+        current: Option<Versioned>,
+    },
+}
+
+/// Persistent storage for token sets, shared by token managers.
+///
+/// `save` is a compare-and-swap on the entry's version, so that several
+/// managers (in one process, or across instances with a shared store) never
+/// overwrite a newer set with an older one.
+#[async_trait]
+pub trait TokenStore: Send + Sync + fmt::Debug {
+    /// The stored set of `key`, if any.
+    ///
+    /// # Errors
+    /// [`Error::Store`] if the storage cannot be read.
+    async fn load(&self, key: &AccountKey) -> Result<Option<Versioned>, Error>;
+
+    /// Saves `tokens` if the entry is at version `expected` (`None`: the
+    /// entry must not exist).
+    ///
+    /// # Errors
+    /// [`Error::Store`] if the storage cannot be written; a version mismatch
+    /// is not an error but [`SaveOutcome::Conflict`].
+    async fn save(
+        &self,
+        key: &AccountKey,
+        tokens: &TokenSet,
+        expected: Option<u64>,
+    ) -> Result<SaveOutcome, Error>;
+
+    /// Removes the entry of `key` (no error if absent).
+    ///
+    /// # Errors
+    /// [`Error::Store`] if the storage cannot be written.
+    async fn delete(&self, key: &AccountKey) -> Result<(), Error>;
+}
+
+/// A store error with `message` (which must never contain a token).
+pub(crate) fn store_error(message: impl Into<String>) -> Error {
+    Error::Store {
+        message: message.into(),
+    }
+}
