@@ -168,11 +168,9 @@ impl HttpClient {
         let max = self.retry.max_attempts.max(1);
         let mut attempt = 1;
         loop {
-            span.record("attempts", attempt);
             let outcome = self.send_once(request).await;
             let delay = match &outcome {
                 Ok(response) => {
-                    span.record("status", response.status);
                     let retry_status = response.status >= 500 || response.status == 429;
                     if retry_status && request.retry_safe && attempt < max {
                         let delay = response
@@ -194,6 +192,7 @@ impl HttpClient {
                 Some(delay) => {
                     tracing::debug!(
                         attempt,
+                        status = outcome.as_ref().ok().map(RawResponse::status),
                         delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
                         "retrying token request"
                     );
@@ -201,6 +200,10 @@ impl HttpClient {
                     attempt += 1;
                 }
                 None => {
+                    span.record("attempts", attempt);
+                    if let Ok(response) = &outcome {
+                        span.record("status", response.status);
+                    }
                     if let Err(error) = &outcome {
                         tracing::debug!(%error, "token request failed");
                     } else {
