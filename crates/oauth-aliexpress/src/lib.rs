@@ -129,6 +129,7 @@
 //! # Crate feature flags
 //! None.
 #![cfg_attr(docsrs, feature(doc_cfg))]
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 // `oauth_core::Error` is the workspace's one error type; its size is
 // oauth-core's choice (see the report to the lead), not this crate's.

@@ -23,6 +23,7 @@
 //! Every provider crate depends on `oauth-core`, which brings reqwest (rustls),
 //! tokio, serde and secrecy; enabling more providers adds only their own code.
 #![cfg_attr(docsrs, feature(doc_cfg))]
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub use oauth_core as core;

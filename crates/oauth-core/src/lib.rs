@@ -36,6 +36,7 @@
 //! The minimum supported Rust version is the workspace's `rust-version`; raising it
 //! is a minor-version change.
 #![cfg_attr(docsrs, feature(doc_cfg))]
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod attach;

@@ -130,6 +130,7 @@
 //! # Crate feature flags
 //! None.
 #![cfg_attr(docsrs, feature(doc_cfg))]
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 // `oauth_core::Error` is over clippy's 128-byte threshold; boxing it is
 // oauth-core's decision, not this crate's.
