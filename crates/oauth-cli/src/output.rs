@@ -1,0 +1,281 @@
+//! Output: plain-text tables and lines, JSON, timestamps.
+//!
+//! Everything a command prints goes through here or through `println!` of values that
+//! are not secret; the one secret printed on purpose (the access token of `token`) is
+//! printed by that command alone.
+
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use oauth_core::{TokenSet, to_unix_millis};
+use serde_json::{Value, json};
+
+/// Writes `text` and a newline to stdout. A closed stdout (`oauth ... | head`) is not an
+/// error worth a panic: the write is dropped.
+pub fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{text}");
+    let _ = stdout.flush();
+}
+
+/// Writes `text` and a newline to stderr.
+pub fn err(text: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "{text}");
+}
+
+/// Writes `value` to stdout as pretty JSON.
+pub fn json_out(value: &Value) {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => out(&text),
+        Err(_) => err("oauth: cannot serialize the JSON output"),
+    }
+}
+
+/// `time` as an RFC 3339 UTC timestamp with second precision (`2025-06-01T12:00:00Z`).
+pub fn utc(time: SystemTime) -> String {
+    let secs = time
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2);
+    let rem = secs % 86_400;
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// Howard Hinnant's `civil_from_days`: days since 1970-01-01 to (year, month, day).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = if m <= 2 { y + 1 } else { y };
+    (
+        year,
+        u32::try_from(m).unwrap_or(1),
+        u32::try_from(d).unwrap_or(1),
+    )
+}
+
+/// Seconds from `now` until `time` (negative when it has passed).
+pub fn secs_until(time: SystemTime, now: SystemTime) -> i64 {
+    match time.duration_since(now) {
+        Ok(left) => i64::try_from(left.as_secs()).unwrap_or(i64::MAX),
+        Err(past) => -i64::try_from(past.duration().as_secs()).unwrap_or(i64::MAX),
+    }
+}
+
+/// "in 2h 0m 5s" / "3m 2s ago" for a human.
+pub fn relative(time: SystemTime, now: SystemTime) -> String {
+    let secs = secs_until(time, now);
+    let text = human_duration(Duration::from_secs(secs.unsigned_abs()));
+    if secs >= 0 {
+        format!("in {text}")
+    } else {
+        format!("{text} ago")
+    }
+}
+
+/// `1d 2h 3m 4s`, leaving out leading zero units.
+pub fn human_duration(duration: Duration) -> String {
+    let total = duration.as_secs();
+    let (d, h, m, s) = (
+        total / 86_400,
+        (total % 86_400) / 3600,
+        (total % 3600) / 60,
+        total % 60,
+    );
+    if d > 0 {
+        format!("{d}d {h}h {m}m")
+    } else if h > 0 {
+        format!("{h}h {m}m {s}s")
+    } else if m > 0 {
+        format!("{m}m {s}s")
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// A duration in milliseconds with one decimal (`12.3`).
+pub fn millis(duration: Duration) -> String {
+    format!("{:.1}", duration.as_secs_f64() * 1000.0)
+}
+
+/// What a token set holds, without any secret: expiries, type, scopes.
+pub fn token_summary_json(tokens: &TokenSet, now: SystemTime) -> Value {
+    json!({
+        "token_type": tokens.token_type.as_str(),
+        "expires_at": utc(tokens.expires_at),
+        "expires_at_unix_ms": to_unix_millis(tokens.expires_at),
+        "expires_in_secs": secs_until(tokens.expires_at, now),
+        "has_refresh_token": tokens.refresh_token.is_some(),
+        "refresh_token_expires_at": tokens.refresh_token_expires_at.map(utc),
+        "scopes": tokens.scopes.iter().map(|s| s.as_str().to_owned()).collect::<Vec<_>>(),
+    })
+}
+
+/// The same as lines for a human.
+pub fn token_summary_lines(tokens: &TokenSet, now: SystemTime) -> Vec<String> {
+    let mut lines = vec![format!(
+        "access token:  {}, expires {} ({})",
+        tokens.token_type.as_str(),
+        utc(tokens.expires_at),
+        relative(tokens.expires_at, now)
+    )];
+    lines.push(
+        match (&tokens.refresh_token, tokens.refresh_token_expires_at) {
+            (Some(_), Some(at)) => format!(
+                "refresh token: present, expires {} ({})",
+                utc(at),
+                relative(at, now)
+            ),
+            (Some(_), None) => "refresh token: present, expiry unknown".to_owned(),
+            (None, _) => {
+                "refresh token: none (authorize again when the access token expires)".to_owned()
+            }
+        },
+    );
+    let scopes = tokens.scopes.join(" ");
+    lines.push(format!(
+        "scopes:        {}",
+        if scopes.is_empty() {
+            "(none recorded)"
+        } else {
+            &scopes
+        }
+    ));
+    lines
+}
+
+/// Whether to colour stdout: a terminal, and `NO_COLOR` unset.
+pub fn colour_stdout() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// `text` in green (ANSI) when `colour`, as is otherwise.
+pub fn green(text: &str, colour: bool) -> String {
+    if colour {
+        format!("\x1b[32m{text}\x1b[0m")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// `text` in red (ANSI) when `colour`, as is otherwise.
+pub fn red(text: &str, colour: bool) -> String {
+    if colour {
+        format!("\x1b[31m{text}\x1b[0m")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// A plain-text table: a header line, a rule, one line per row; columns padded to their
+/// widest cell (counted in characters), separated by two spaces. Trailing spaces are
+/// trimmed.
+pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let columns = headers.len();
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &mut dyn Iterator<Item = &str>| -> String {
+        let mut text = String::new();
+        for (i, (cell, width)) in cells.zip(&widths).enumerate() {
+            text.push_str(cell);
+            if i + 1 < columns {
+                let pad = width.saturating_sub(cell.chars().count()) + 2;
+                text.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        text.trim_end().to_owned()
+    };
+    let mut text = line(&mut headers.iter().copied());
+    text.push('\n');
+    let total: usize = widths.iter().sum::<usize>() + 2 * columns.saturating_sub(1);
+    text.extend(std::iter::repeat_n('-', total));
+    for row in rows {
+        text.push('\n');
+        text.push_str(&line(&mut row.iter().map(String::as_str)));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oauth_core::{AccessToken, RefreshToken, Scopes, from_unix_millis};
+
+    #[test]
+    fn utc_formats_known_instants() {
+        assert_eq!(utc(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            utc(from_unix_millis(1_517_820_392_000)),
+            "2018-02-05T08:46:32Z"
+        );
+        assert_eq!(
+            utc(from_unix_millis(951_782_400_000)),
+            "2000-02-29T00:00:00Z"
+        );
+        assert_eq!(
+            utc(from_unix_millis(4_102_444_799_000)),
+            "2099-12-31T23:59:59Z"
+        );
+    }
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(human_duration(Duration::from_secs(5)), "5s");
+        assert_eq!(human_duration(Duration::from_secs(7200)), "2h 0m 0s");
+        assert_eq!(human_duration(Duration::from_secs(90_061)), "1d 1h 1m");
+        let now = from_unix_millis(10_000);
+        assert_eq!(relative(from_unix_millis(70_000), now), "in 1m 0s");
+        assert_eq!(relative(from_unix_millis(5_000), now), "5s ago");
+        assert_eq!(millis(Duration::from_micros(12_345)), "12.3");
+    }
+
+    #[test]
+    fn table_pads_columns() {
+        let text = table(
+            &["a", "bb", "c"],
+            &[
+                vec!["xxx".into(), "y".into(), "z".into()],
+                vec!["é".into(), "".into(), "zz".into()],
+            ],
+        );
+        assert_eq!(text, "a    bb  c\n-----------\nxxx  y   z\né         zz");
+    }
+
+    #[test]
+    fn summaries_hold_no_secret() {
+        let tokens = TokenSet::new(AccessToken::new("SENTINEL-AT"), from_unix_millis(70_000))
+            .with_refresh_token(
+                RefreshToken::new("SENTINEL-RT"),
+                Some(from_unix_millis(170_000)),
+            )
+            .with_scopes(Scopes::from(["s1", "s2"]));
+        let now = from_unix_millis(10_000);
+        let json = token_summary_json(&tokens, now).to_string();
+        let lines = token_summary_lines(&tokens, now).join("\n");
+        for text in [&json, &lines] {
+            assert!(!text.contains("SENTINEL"), "{text}");
+        }
+        assert!(json.contains(r#""expires_in_secs":60"#), "{json}");
+        assert!(json.contains(r#""scopes":["s1","s2"]"#), "{json}");
+        assert!(lines.contains("scopes:        s1 s2"), "{lines}");
+        assert!(lines.contains("expires 1970-01-01T00:02:50Z"), "{lines}");
+    }
+}
