@@ -319,10 +319,9 @@ impl Sweep {
             .collect()
     }
 
-    /// Panics (naming the text and the kind of secret, never the secret) if any secret
-    /// appears in any recorded text or in `extra`.
-    pub fn assert_clean(&self, extra: &[(&str, &str)]) {
-        assert!(!self.secrets.is_empty(), "no secret was recorded");
+    /// Every leak: "<kind of secret> appears in <text label>", over the recorded texts
+    /// and `extra` (never the secret itself).
+    pub fn leaks(&self, extra: &[(&str, &str)]) -> Vec<String> {
         let mut leaks = Vec::new();
         let texts = self
             .texts
@@ -334,6 +333,14 @@ impl Sweep {
                 leaks.push(format!("{secret} appears in {label}"));
             }
         }
+        leaks
+    }
+
+    /// Panics (naming the text and the kind of secret, never the secret) if any secret
+    /// appears in any recorded text or in `extra`.
+    pub fn assert_clean(&self, extra: &[(&str, &str)]) {
+        assert!(!self.secrets.is_empty(), "no secret was recorded");
+        let leaks = self.leaks(extra);
         assert!(leaks.is_empty(), "secrets leaked:\n{}", leaks.join("\n"));
     }
 }
@@ -1025,11 +1032,13 @@ pub fn aliexpress_client(h: &Harness, sweep: &mut Sweep) -> aliexpress::Client {
     client
 }
 
-/// AliExpress consent -> callback -> signed `/auth/token/create`; returns the token set.
+/// AliExpress consent -> callback -> signed `/auth/token/create` (the sandbox issuing
+/// access tokens for `lifetime`); returns the token set.
 pub async fn aliexpress_consent(
     h: &Harness,
     sweep: &mut Sweep,
     client: &aliexpress::Client,
+    lifetime: Duration,
 ) -> TokenSet {
     let creds = h.sandbox.credentials().aliexpress.clone();
     let state = CsrfState::generate().unwrap();
@@ -1055,7 +1064,7 @@ pub async fn aliexpress_consent(
     let created = client.create_token(&callback.code, None).await.unwrap();
     sweep.debug("AliExpress token response", &created);
     assert_eq!(created.account.seller_id.as_deref(), Some("2637908814"));
-    assert_eq!(created.expires_in, Some(ACCESS_LIFETIME.as_secs()));
+    assert_eq!(created.expires_in, Some(lifetime.as_secs()));
     assert!(created.is_refreshable());
     let tokens = created.into_token_set(client.now());
     sweep.token_set("AliExpress token set", &tokens);
@@ -1084,7 +1093,7 @@ pub async fn aliexpress_flow(h: &Harness, sweep: &mut Sweep) {
     )));
     denied_consent(h, sweep, p, url.as_str(), &state).await;
     let before = h.requests(p);
-    let tokens = aliexpress_consent(h, sweep, &client).await;
+    let tokens = aliexpress_consent(h, sweep, &client, ACCESS_LIFETIME).await;
     assert_eq!(h.requests(p), before + 2, "create, then the refused reuse");
     let expected = h.clock.now() + ACCESS_LIFETIME;
     let drift = tokens
@@ -1116,7 +1125,7 @@ pub async fn aliexpress_flow(h: &Harness, sweep: &mut Sweep) {
     let current = manager.current().unwrap().token_set().clone();
     faulted_refreshes(h, sweep, p, &client, &current).await;
 
-    let tokens = aliexpress_consent(h, sweep, &client).await;
+    let tokens = aliexpress_consent(h, sweep, &client, ACCESS_LIFETIME).await;
     reinstall(h, sweep, &manager, p, Api::AliExpress(&client), tokens).await;
 }
 
