@@ -256,7 +256,7 @@ mod tests {
                 vec!["é".into(), "".into(), "zz".into()],
             ],
         );
-        assert_eq!(text, "a    bb  c\n-----------\nxxx  y   z\né         zz");
+        assert_eq!(text, "a    bb  c\n-----------\nxxx  y   z\né        zz");
     }
 
     #[test]

@@ -99,10 +99,10 @@ pub struct EbaySettings {
         hide_env_values = true
     )]
     pub ru_name: Option<String>,
-    /// Scopes for user consent, space-separated [default: https://api.ebay.com/oauth/api_scope].
+    /// Scopes for user consent, space-separated [default: `https://api.ebay.com/oauth/api_scope`].
     #[arg(long, global = true, env = "OAUTH_EBAY_SCOPES", hide_env_values = true)]
     pub scopes: Option<String>,
-    /// Scopes of application tokens, space-separated [default: https://api.ebay.com/oauth/api_scope].
+    /// Scopes of application tokens, space-separated [default: `https://api.ebay.com/oauth/api_scope`].
     #[arg(
         long,
         global = true,
@@ -259,7 +259,7 @@ pub struct AliExpressSettings {
         hide_env_values = true
     )]
     pub redirect_uri: Option<String>,
-    /// Base URL instead of https://api-sg.aliexpress.com (a proxy, or the local
+    /// Base URL instead of `https://api-sg.aliexpress.com` (a proxy, or the local
     /// `oauth-sandbox`: its `<base>/aliexpress`).
     #[arg(
         long,
@@ -451,7 +451,7 @@ pub struct EshopboxSettings {
         hide_env_values = true
     )]
     pub refresh_token: Option<String>,
-    /// The full token URL instead of https://auth.myeshopbox.com/api/v1/generateToken (a
+    /// The full token URL instead of `https://auth.myeshopbox.com/api/v1/generateToken` (a
     /// proxy, or the local `oauth-sandbox`: its `<base>/eshopbox/api/v1/generateToken`).
     #[arg(
         long,
@@ -485,7 +485,7 @@ pub struct EshopboxSettings {
     )]
     pub audience: Option<String>,
     /// Partner apps: the authorize page instead of
-    /// https://partners.myeshopbox.com/installation/authorize.
+    /// `https://partners.myeshopbox.com/installation/authorize`.
     #[arg(
         long,
         global = true,
