@@ -32,7 +32,7 @@
 
 mod fault_support;
 
-use fault_support::{RawFault, RawServer, refused_base};
+use fault_support::{RawFault, RawServer, RefusingPort};
 use httpmock::Mock;
 use httpmock::prelude::*;
 use oauth_all::{aliexpress, ebay, eshopbox, orangeconnex};
@@ -401,7 +401,7 @@ async fn call(target: Target, base: &str, http: HttpClient) -> Result<TokenSet, 
 
 /// Where the faulty endpoint lives, and what it counted.
 enum Endpoint {
-    Refused(String),
+    Refused(RefusingPort),
     Raw(RawServer),
     Mock {
         server: MockServer,
@@ -415,7 +415,7 @@ enum Endpoint {
 impl Endpoint {
     async fn start(target: Target, fault: Fault) -> Self {
         if fault == Fault::ConnectionRefused {
-            return Self::Refused(refused_base().unwrap());
+            return Self::Refused(RefusingPort::bind().unwrap());
         }
         if let Some(raw) = fault.raw() {
             return Self::Raw(RawServer::start(raw, &target.success_body()).await.unwrap());
@@ -509,7 +509,7 @@ impl Endpoint {
 
     fn base(&self) -> String {
         match self {
-            Self::Refused(base) => base.clone(),
+            Self::Refused(port) => port.base().to_owned(),
             Self::Raw(raw) => raw.base().to_owned(),
             Self::Mock { server, .. } => server.base_url(),
         }

@@ -213,10 +213,29 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-/// A loopback URL nobody listens on: bind a port, then free it.
-pub fn refused_base() -> std::io::Result<String> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    let port = listener.local_addr()?.port();
-    drop(listener);
-    Ok(format!("http://127.0.0.1:{port}"))
+/// A loopback port that refuses connections: a socket bound to it but
+/// never listening. Holding it (rather than binding and freeing a port)
+/// keeps any other test from listening on that port meanwhile.
+#[derive(Debug)]
+pub struct RefusingPort {
+    _socket: tokio::net::TcpSocket,
+    base: String,
+}
+
+impl RefusingPort {
+    /// Binds a socket on `127.0.0.1:0` without listening.
+    pub fn bind() -> std::io::Result<Self> {
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))?;
+        let base = format!("http://{}", socket.local_addr()?);
+        Ok(Self {
+            _socket: socket,
+            base,
+        })
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
 }
