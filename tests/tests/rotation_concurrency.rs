@@ -185,13 +185,9 @@ async fn thousand_tasks_over_fifty_expiries_with_single_use_refresh_tokens() {
 /// Two managers of the same account sharing the token file, as two instances of a
 /// service would: when both see the expiry at once, both may refresh; the loser's
 /// single-use refresh token is already dead. It should adopt the winner's set from the
-/// store instead of reporting re-authorization.
-///
-/// Ignored: `oauth-core`'s manager latches re-authorization on the loser's
-/// `IllegalRefreshToken` without re-reading the store (see the e2e report); run with
-/// `--ignored` once that is fixed.
+/// store instead of reporting re-authorization (it watches the store for the winner's
+/// save for `ROTATION_RACE_GRACE` before believing the provider).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "oauth-core TokenManager latches re-authorization when another manager sharing the store rotated first"]
 async fn two_managers_sharing_the_file_lose_no_refresh_token() {
     let h = Harness::start_with(|builder| {
         builder

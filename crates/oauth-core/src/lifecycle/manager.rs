@@ -88,6 +88,11 @@ impl fmt::Debug for TokenManagerBuilder {
     }
 }
 
+/// How long a manager of a rotating grant that was told "invalid refresh
+/// token" watches the store for the set another manager (sharing the store)
+/// may be saving, before reporting re-authorization.
+pub const ROTATION_RACE_GRACE: Duration = Duration::from_millis(1500);
+
 /// The default backoff between failed refresh attempts: 1 s growing to 5 min.
 pub const DEFAULT_REFRESH_BACKOFF: RetryPolicy = RetryPolicy {
     max_attempts: u32::MAX,
@@ -430,22 +435,26 @@ impl Inner {
         };
 
         // 3. Ask the provider.
-        let result = match &base {
-            Some(current) if current.tokens.refresh_token_expired_at(now) => {
-                Err(Error::ReauthorizationRequired {
-                    details: ProviderDetails::new(self.grant.provider())
-                        .with_message("the refresh token has expired"),
-                })
+        let mut base = base;
+        let mut result = self.ask_provider(base.as_deref(), now).await;
+        // A rotating grant whose refresh token was just used by another
+        // manager (another instance sharing the store) answers "invalid
+        // refresh token": the store then holds the winner's newer set.
+        // Adopt it instead of latching, and refresh with it if needed.
+        if result.as_ref().is_err_and(Error::requires_reauthorization)
+            && let Some(newer) = self.newer_in_store(base.as_deref()).await
+        {
+            self.current.store(Some(Arc::clone(&newer)));
+            self.emit(TokenEventKind::Adopted {
+                expires_at: newer.tokens.expires_at,
+            });
+            if !force && !newer.tokens.expires_within(self.clock.now(), within) {
+                self.lock_state().failures = 0;
+                return Ok(TokenHandle(newer));
             }
-            Some(current) => self.grant.refresh(&current.tokens).await,
-            None => match self.grant.fetch_initial().await {
-                Some(result) => result,
-                None => Err(Error::ReauthorizationRequired {
-                    details: ProviderDetails::new(self.grant.provider())
-                        .with_message("no tokens are installed for this account"),
-                }),
-            },
-        };
+            result = self.ask_provider(Some(&newer), self.clock.now()).await;
+            base = Some(newer);
+        }
 
         match result {
             Ok(tokens) => {
@@ -505,6 +514,64 @@ impl Inner {
                 }
             }
         }
+    }
+
+    /// One request to the provider: a refresh from `base`, or a first
+    /// fetch when there is nothing yet.
+    async fn ask_provider(
+        &self,
+        base: Option<&Published>,
+        now: SystemTime,
+    ) -> Result<TokenSet, Error> {
+        match base {
+            Some(current) if current.tokens.refresh_token_expired_at(now) => {
+                Err(Error::ReauthorizationRequired {
+                    details: ProviderDetails::new(self.grant.provider())
+                        .with_message("the refresh token has expired"),
+                })
+            }
+            Some(current) => self.grant.refresh(&current.tokens).await,
+            None => match self.grant.fetch_initial().await {
+                Some(result) => result,
+                None => Err(Error::ReauthorizationRequired {
+                    details: ProviderDetails::new(self.grant.provider())
+                        .with_message("no tokens are installed for this account"),
+                }),
+            },
+        }
+    }
+
+    /// The stored set, if it is newer than `base` (another writer saved
+    /// since `base` was read). For a rotating grant the winner of a race
+    /// may still be saving when the loser hears "invalid refresh token", so
+    /// the store is polled for [`ROTATION_RACE_GRACE`] before giving up.
+    async fn newer_in_store(&self, base: Option<&Published>) -> Option<Arc<Published>> {
+        let mut delay = Duration::from_millis(25);
+        let mut waited = Duration::ZERO;
+        loop {
+            if let Some(newer) = self.newer_in_store_now(base).await {
+                return Some(newer);
+            }
+            if !self.grant.rotates_refresh_token() || waited >= ROTATION_RACE_GRACE {
+                return None;
+            }
+            tokio::time::sleep(delay).await;
+            waited += delay;
+            delay = (delay * 2).min(Duration::from_millis(400));
+        }
+    }
+
+    async fn newer_in_store_now(&self, base: Option<&Published>) -> Option<Arc<Published>> {
+        let stored = self.store.load(&self.key).await.ok()??;
+        let newer = base
+            .and_then(|b| b.version)
+            .is_none_or(|v| stored.version > v);
+        newer.then(|| {
+            Arc::new(Published {
+                tokens: stored.tokens,
+                version: Some(stored.version),
+            })
+        })
     }
 
     fn backoff_delay(&self, failures: u32) -> Duration {

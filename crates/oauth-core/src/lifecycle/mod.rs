@@ -12,7 +12,9 @@ pub(crate) mod store;
 pub use events::{TokenEvent, TokenEventKind};
 pub use file_store::FileStore;
 pub use handle::TokenHandle;
-pub use manager::{DEFAULT_REFRESH_BACKOFF, TokenManager, TokenManagerBuilder};
+pub use manager::{
+    DEFAULT_REFRESH_BACKOFF, ROTATION_RACE_GRACE, TokenManager, TokenManagerBuilder,
+};
 pub use memory_store::MemoryStore;
 pub use pool::{BackgroundRefresh, TokenPool, TokenPoolBuilder};
 pub use store::{AccountKey, SaveOutcome, TokenStore, Versioned};
