@@ -118,26 +118,8 @@ async fn run_all(json: bool) -> Result<(), CliError> {
     let sandbox = Sandbox::start()
         .await
         .map_err(|e| CliError::failure(format!("cannot start the sandbox: {e}")))?;
-    let http = HttpClient::builder()
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(10))
-        .retry_policy(HTTP_RETRY)
-        .build()
-        .map_err(|e| CliError::failure(format!("cannot build the HTTP client: {e}")))?;
-    let web = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(10))
-        .build()
-        .map_err(|e| {
-            CliError::failure(format!("cannot build the HTTP client: {}", e.without_url()))
-        })?;
-    let env = Env { sandbox, http, web };
-    let mut reports = Vec::with_capacity(Provider::ALL.len());
-    for provider in Provider::ALL {
-        reports.push(run_provider(&env, provider).await);
-    }
+    let env = Env::new(sandbox)?;
+    let reports = run_reports(&env).await;
     let base = env.sandbox.base_url().to_owned();
     env.sandbox.shutdown().await;
     if json {
@@ -145,6 +127,41 @@ async fn run_all(json: bool) -> Result<(), CliError> {
     } else {
         print_table(&base, &reports);
     }
+    outcome(&reports)
+}
+
+impl Env {
+    fn new(sandbox: Sandbox) -> Result<Self, CliError> {
+        let http = HttpClient::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(10))
+            .retry_policy(HTTP_RETRY)
+            .build()
+            .map_err(|e| CliError::failure(format!("cannot build the HTTP client: {e}")))?;
+        let web = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| {
+                CliError::failure(format!("cannot build the HTTP client: {}", e.without_url()))
+            })?;
+        Ok(Env { sandbox, http, web })
+    }
+}
+
+/// Runs every provider's lifecycle, one after the other.
+async fn run_reports(env: &Env) -> Vec<Report> {
+    let mut reports = Vec::with_capacity(Provider::ALL.len());
+    for provider in Provider::ALL {
+        reports.push(run_provider(env, provider).await);
+    }
+    reports
+}
+
+/// Success, or a failure naming every step that failed.
+fn outcome(reports: &[Report]) -> Result<(), CliError> {
     let failures: Vec<String> = reports
         .iter()
         .filter_map(|r| {
@@ -488,7 +505,40 @@ fn print_table(base: &str, reports: &[Report]) {
     ));
     out("(in process: no network, no credentials; times in milliseconds)");
     out("");
-    let rows: Vec<Vec<String>> = reports
+    let rows = table_rows(reports, colour);
+    out(&output::table(
+        &[
+            "provider",
+            "consent",
+            "exchange",
+            "api call",
+            "refresh",
+            "503 recovery",
+            "total",
+            "result",
+        ],
+        &rows,
+    ));
+    out("");
+    out("consent:      authorize URL -> simulated consent (302) -> callback parsed, state checked");
+    out(
+        "refresh:      rotated = a new refresh token replaced the old one; kept = the same one stays valid",
+    );
+    out(
+        "503 recovery: one HTTP 503 injected on the token endpoint, then refreshed until a new token works on the API",
+    );
+    let ok = reports.iter().filter(|r| r.failure.is_none()).count();
+    if ok == reports.len() {
+        out(&format!("all {ok} providers OK"));
+    } else {
+        err(&format!("{ok} of {} providers OK", reports.len()));
+    }
+}
+
+/// One table row per report: provider, consent, exchange, api call, refresh, 503
+/// recovery, total, result.
+fn table_rows(reports: &[Report], colour: bool) -> Vec<Vec<String>> {
+    reports
         .iter()
         .map(|r| {
             let consent = if r.has_consent {
@@ -524,34 +574,7 @@ fn print_table(base: &str, reports: &[Report]) {
                 result,
             ]
         })
-        .collect();
-    out(&output::table(
-        &[
-            "provider",
-            "consent",
-            "exchange",
-            "api call",
-            "refresh",
-            "503 recovery",
-            "total",
-            "result",
-        ],
-        &rows,
-    ));
-    out("");
-    out("consent:      authorize URL -> simulated consent (302) -> callback parsed, state checked");
-    out(
-        "refresh:      rotated = a new refresh token replaced the old one; kept = the same one stays valid",
-    );
-    out(
-        "503 recovery: one HTTP 503 injected on the token endpoint, then refreshed until a new token works on the API",
-    );
-    let ok = reports.iter().filter(|r| r.failure.is_none()).count();
-    if ok == reports.len() {
-        out(&format!("all {ok} providers OK"));
-    } else {
-        err(&format!("{ok} of {} providers OK", reports.len()));
-    }
+        .collect()
 }
 
 fn reports_json(base: &str, reports: &[Report]) -> Value {
@@ -581,4 +604,80 @@ fn reports_json(base: &str, reports: &[Report]) -> Value {
         "ok": reports.iter().all(|r| r.failure.is_none()),
         "providers": providers,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn reports_with(configure: impl FnOnce(&Sandbox)) -> Vec<Report> {
+        let sandbox = Sandbox::start().await.unwrap();
+        configure(&sandbox);
+        let env = Env::new(sandbox).unwrap();
+        let reports = run_reports(&env).await;
+        env.sandbox.shutdown().await;
+        reports
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_provider_passes_every_step() {
+        let reports = reports_with(|_| {}).await;
+        assert!(outcome(&reports).is_ok());
+        let rotated: Vec<Option<bool>> = reports.iter().map(|r| r.rotated).collect();
+        assert_eq!(rotated, [Some(false), Some(true), Some(false), Some(false)]);
+        for report in &reports {
+            assert_eq!(report.failure, None, "{report:?}");
+            assert_eq!(report.fault_requests, Some(2), "{report:?}");
+            assert_eq!(report.consent.is_some(), report.has_consent);
+            assert!(report.exchange.is_some() && report.api_call.is_some());
+            assert!(report.refresh.is_some() && report.fault_recovery.is_some());
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_step_is_named_and_fails_the_demo() {
+        let reports = reports_with(|sandbox| {
+            sandbox.deny_consent(Provider::OrangeConnex, true);
+            sandbox.revoke(Provider::Eshopbox);
+        })
+        .await;
+        let failures: Vec<Option<&str>> = reports
+            .iter()
+            .map(|r| r.failure.as_ref().map(|(step, _)| *step))
+            .collect();
+        assert_eq!(failures, [None, None, Some("consent"), Some("exchange")]);
+        let Some((_, why)) = &reports[2].failure else {
+            panic!("OrangeConnex should fail");
+        };
+        assert_eq!(
+            why,
+            "the provider returned `access_denied`: User denied access"
+        );
+        let error = outcome(&reports).unwrap_err();
+        assert_eq!(error.code(), crate::error::EXIT_FAILURE);
+        let text = error.to_string();
+        assert!(
+            text.starts_with("the demo failed:\nOrangeConnex: consent failed: the provider returned `access_denied`"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\nEshopbox: exchange failed: re-authorization required"),
+            "{text}"
+        );
+        let rows = table_rows(&reports, false);
+        assert_eq!(rows[2][7], "FAILED at consent");
+        assert_eq!(rows[2][2], "-");
+        assert_eq!(rows[3][7], "FAILED at exchange");
+        assert_eq!(rows[0][7], "OK");
+        let json = reports_json("http://127.0.0.1:1", &reports);
+        assert_eq!(json["ok"], false);
+        assert_eq!(json["providers"][3]["failed_step"], "exchange");
+        assert_eq!(json["providers"][0]["failed_step"], Value::Null);
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        assert_eq!(green("OK", false), "OK");
+        assert_eq!(green("OK", true), "\u{1b}[32mOK\u{1b}[0m");
+    }
 }
