@@ -383,6 +383,11 @@ async fn a_transient_failure_serves_the_still_valid_token_and_backs_off() {
         "AT-1"
     );
     assert_eq!(failing.calls_async().await, 2);
+    // A forced refresh reports the failure instead of the old token.
+    f.clock.advance(Duration::from_secs(4));
+    let err = manager.force_refresh().await.unwrap_err();
+    assert!(err.is_retryable(), "{err:?}");
+    assert_eq!(failing.calls_async().await, 3);
     // Once expired, the error itself comes back.
     f.clock.set(at(200));
     let err = manager.access_token().await.unwrap_err();

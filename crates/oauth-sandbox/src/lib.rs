@@ -150,6 +150,9 @@
 //! What the sandbox does not emulate: Eshopbox partner-app code exchange (undocumented),
 //! OrangeConnex's `vAuthorization` header (undocumented), AliExpress requests that put
 //! the API name in a `method` parameter on `/rest`, and TLS (loopback only).
+//!
+//! # Crate feature flags
+//! None.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

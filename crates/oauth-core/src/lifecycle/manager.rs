@@ -234,7 +234,9 @@ impl TokenManager {
     /// the access token), sharing any refresh already in flight.
     ///
     /// # Errors
-    /// As [`access_token`](Self::access_token).
+    /// As [`access_token`](Self::access_token), except that a failed refresh
+    /// is always an error here, even while the old token is still valid
+    /// (`access_token` would serve the old token).
     pub async fn force_refresh(&self) -> Result<TokenHandle, Error> {
         self.inner.slow_path(Duration::MAX, true).await
     }
@@ -503,11 +505,11 @@ impl Inner {
                 state.last_error = Some(Box::new(error.clone()));
                 drop(state);
                 match self.valid_current(now) {
-                    Some(handle) => {
+                    Some(handle) if !force => {
                         tracing::warn!(account = %self.key, %error, "refresh failed; serving the still-valid token");
                         Ok(handle)
                     }
-                    None => {
+                    _ => {
                         tracing::warn!(account = %self.key, %error, "refresh failed");
                         Err(error)
                     }
