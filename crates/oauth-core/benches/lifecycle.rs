@@ -15,13 +15,12 @@
 //! - `refresh_round_trip`: a refresh through `oauth_core::HttpClient`
 //!   against a raw reqwest POST to the same loopback endpoint.
 //!
-//! Figures that need a fresh process (resident memory) or an instrumented
-//! one (allocation counts) come from this same binary re-executed with
-//! `OAUTH_BENCH_CHILD` set. The workspace forbids `unsafe` code, which rules
-//! out a counting `#[global_allocator]` here; allocations are counted by
-//! running the child under `valgrind --tool=dhat` instead (skipped, and
-//! said so, when valgrind is not installed).
+//! Heap allocations are counted by a counting `#[global_allocator]`
+//! wrapping `System` (the only `unsafe` code here, hence the local
+//! `allow`). Resident memory needs a fresh process: this same binary,
+//! re-executed with `OAUTH_BENCH_CHILD` set.
 #![allow(
+    unsafe_code,
     missing_docs,
     clippy::unwrap_used,
     clippy::expect_used,
@@ -38,6 +37,7 @@ use oauth_core::{
     RefreshToken, RetryPolicy, TokenHandle, TokenManager, TokenPool, TokenRequest, TokenSet,
     TokenStore, async_trait, from_unix_millis,
 };
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::RefCell;
 use std::future::Future;
 use std::hint::black_box;
@@ -49,6 +49,61 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant, SystemTime};
 use url::Url;
+
+/// Counts heap allocations (`alloc`, `alloc_zeroed` and `realloc`, which
+/// may move) and the bytes live on the heap, then forwards to `System`.
+struct CountingAllocator;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every method forwards its arguments unchanged to `System`, whose
+// guarantees therefore hold; the counters are plain atomics and never
+// allocate.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        LIVE_BYTES.fetch_add(layout.size(), Ordering::Relaxed);
+        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        LIVE_BYTES.fetch_add(layout.size(), Ordering::Relaxed);
+        // SAFETY: the caller upholds `GlobalAlloc::alloc_zeroed`'s contract.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: the caller upholds `GlobalAlloc::dealloc`'s contract.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        LIVE_BYTES.fetch_add(new_size, Ordering::Relaxed);
+        LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+/// Heap allocations per call of `f`, over `calls` calls (every thread's
+/// allocations count, so a stray background allocation can only make the
+/// figure worse, never hide one).
+fn allocations_per_call(calls: u64, mut f: impl FnMut(u64)) -> f64 {
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    for i in 0..calls {
+        f(i);
+    }
+    let after = ALLOCATIONS.load(Ordering::SeqCst);
+    after.saturating_sub(before) as f64 / calls as f64
+}
 
 /// Set in the environment of a re-executed child: what it must do.
 const CHILD_ENV: &str = "OAUTH_BENCH_CHILD";
@@ -361,24 +416,26 @@ fn cached_access_token(c: &mut Criterion, figures: &mut Vec<String>, measuring: 
     if !measuring {
         return;
     }
-    let allocations = match count_allocations() {
-        Ok(counts) => {
-            let ok = token_ns <= 50.0 && counts.access_token == 0;
-            format!(
-                "{} per call (valgrind dhat: {:+} blocks over {} extra calls; Arc::clone {:+}, control Box::new {:.3} per call); {}",
-                counts.access_token_per_call(),
-                counts.access_token,
-                counts.extra_calls,
-                counts.arc_clone,
-                counts.control_per_call(),
-                verdict(ok),
-            )
-        }
-        Err(why) => format!(
-            "not counted ({why}); time target {}",
-            verdict(token_ns <= 50.0)
-        ),
-    };
+    // Allocations per call, with a control that allocates once per call:
+    // if the counter does not see those, it cannot be trusted for the rest.
+    const CALLS: u64 = 1_000_000;
+    let token_allocs = allocations_per_call(CALLS, |_| {
+        black_box(poll_once(black_box(&manager).access_token()).unwrap());
+    });
+    let arc_allocs = allocations_per_call(CALLS, |_| {
+        black_box(Arc::clone(black_box(&baseline_arc)));
+    });
+    let control = allocations_per_call(CALLS, |i| {
+        black_box(Box::new(black_box(i)));
+    });
+    assert!(
+        (control - 1.0).abs() < 0.01,
+        "the counting allocator saw {control} allocations per Box::new"
+    );
+    let allocations = format!(
+        "{token_allocs} per call over {CALLS} calls (Arc::clone {arc_allocs}, control Box::new {control}); {}",
+        verdict(token_ns <= 50.0 && token_allocs == 0.0),
+    );
     let breakdown = match (
         now_samples.median_of_last(sample_size),
         manual_samples.median_of_last(sample_size),
@@ -392,83 +449,6 @@ fn cached_access_token(c: &mut Criterion, figures: &mut Vec<String>, measuring: 
         "cached_access_token: median {token_ns:.1} ns vs Arc::clone {arc_ns:.1} ns (ratio {:.1}x, target <= 50 ns){breakdown}; allocations {allocations}",
         token_ns / arc_ns
     ));
-}
-
-/// Heap blocks allocated by the hot loops, counted by dhat: each loop runs
-/// in a child process twice, with `SHORT` and `LONG` iterations, and the
-/// difference of the two totals is what the extra iterations allocated
-/// (setup allocations cancel out).
-struct AllocCounts {
-    extra_calls: u64,
-    access_token: i64,
-    arc_clone: i64,
-    control: i64,
-}
-
-const SHORT: u64 = 1_000;
-const LONG: u64 = 201_000;
-
-impl AllocCounts {
-    fn access_token_per_call(&self) -> String {
-        format!("{:.3}", self.access_token as f64 / self.extra_calls as f64)
-    }
-
-    fn control_per_call(&self) -> f64 {
-        self.control as f64 / self.extra_calls as f64
-    }
-}
-
-fn count_allocations() -> Result<AllocCounts, String> {
-    let valgrind_found = std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|dir| dir.join("valgrind").is_file())
-    });
-    if !valgrind_found {
-        return Err("valgrind not found".to_owned());
-    }
-    let delta = |what: &str| -> Result<i64, String> {
-        let short = dhat_blocks(&format!("alloc:{what}:{SHORT}"))?;
-        let long = dhat_blocks(&format!("alloc:{what}:{LONG}"))?;
-        Ok(long - short)
-    };
-    let counts = AllocCounts {
-        extra_calls: LONG - SHORT,
-        access_token: delta("access_token")?,
-        arc_clone: delta("arc_clone")?,
-        control: delta("box")?,
-    };
-    // The control allocates exactly one block per call: if the method does
-    // not see those, it cannot be trusted to see the others either.
-    let control = counts.control_per_call();
-    if (control - 1.0).abs() > 0.01 {
-        return Err(format!(
-            "the counting is off: the control shows {control:.3} allocations per call instead of 1"
-        ));
-    }
-    Ok(counts)
-}
-
-/// Runs this binary as a child under dhat and returns its total heap blocks.
-fn dhat_blocks(mode: &str) -> Result<i64, String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let output = Command::new("valgrind")
-        .args(["--tool=dhat", "--dhat-out-file=/dev/null"])
-        .arg(exe)
-        .env(CHILD_ENV, mode)
-        .output()
-        .map_err(|e| format!("cannot run valgrind: {e}"))?;
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if !output.status.success() {
-        return Err(format!("valgrind child `{mode}` failed: {}", output.status));
-    }
-    // "==123== Total:     1,234 bytes in 12 blocks"
-    stderr
-        .lines()
-        .find_map(|line| {
-            let rest = line.split("Total:").nth(1)?;
-            let blocks = rest.split(" in ").nth(1)?.split_whitespace().next()?;
-            blocks.replace(',', "").parse::<i64>().ok()
-        })
-        .ok_or_else(|| format!("no `Total:` line in dhat's output for `{mode}`"))
 }
 
 // ---------------------------------------------------------------------------
@@ -705,27 +685,44 @@ fn pool_100k(c: &mut Criterion, figures: &mut Vec<String>, measuring: bool) {
     let figure = match child_figures("pool") {
         Ok(f) => {
             let get = |k: &str| f.iter().find(|(key, _)| key == k).map(|(_, v)| *v);
-            let (Some(base), Some(store), Some(pool), Some(max), Some(refreshed), Some(secs)) = (
+            let (
+                Some(base),
+                Some(store),
+                Some(pool),
+                Some(heap_base),
+                Some(heap_store),
+                Some(heap_pool),
+                Some(max),
+                Some(refreshed),
+                Some(secs),
+            ) = (
                 get("rss_base_kib"),
                 get("rss_store_kib"),
                 get("rss_pool_kib"),
+                get("heap_base_bytes"),
+                get("heap_store_bytes"),
+                get("heap_pool_bytes"),
                 get("max_in_flight"),
                 get("refreshed"),
                 get("refresh_all_ms"),
-            ) else {
+            )
+            else {
                 panic!("the pool child did not report every figure: {f:?}");
             };
             let per = |kib: f64| kib * 1024.0 / POOL_ACCOUNTS as f64;
             let total = per(pool - base);
             let managers = per(pool - store);
             let stored = per(store - base);
+            let heap = |bytes: f64| bytes / POOL_ACCOUNTS as f64;
+            let (heap_managers, heap_stored) =
+                (heap(heap_pool - heap_store), heap(heap_store - heap_base));
             assert!(
                 max <= POOL_CAP as f64,
                 "{max} refreshes in flight, above the cap {POOL_CAP}"
             );
             assert_eq!(refreshed, POOL_ACCOUNTS as f64);
             format!(
-                "pool_100k: resident memory {total:.0} B per account ({managers:.0} B pool + manager, {stored:.0} B MemoryStore copy; target <= 1024 B: {}, {} without the store's copy); {max:.0} refreshes in flight at most when all {POOL_ACCOUNTS} expire at once (cap {POOL_CAP}: {}); all refreshed in {secs:.0} ms of wall time; one scan with none due {:.1} ms",
+                "pool_100k: resident memory {total:.0} B per account ({managers:.0} B pool + manager, {stored:.0} B MemoryStore copy; target <= 1024 B: {}, {} without the store's copy; live heap bytes {heap_managers:.0} B + {heap_stored:.0} B); {max:.0} refreshes in flight at most when all {POOL_ACCOUNTS} expire at once (cap {POOL_CAP}: {}); all refreshed in {secs:.0} ms of wall time; one scan with none due {:.1} ms",
                 verdict(total <= 1024.0),
                 verdict(managers <= 1024.0),
                 verdict(max == POOL_CAP as f64),
@@ -859,35 +856,8 @@ mod child {
     pub(super) fn run(mode: &str) {
         let parts: Vec<&str> = mode.split(':').collect();
         match parts.as_slice() {
-            ["alloc", what, n] => alloc_loop(what, n.parse().unwrap()),
             ["pool"] => pool_memory(),
             _ => panic!("unknown {CHILD_ENV} mode `{mode}`"),
-        }
-    }
-
-    /// Runs one hot loop `n` times (under dhat, see `count_allocations`).
-    fn alloc_loop(what: &str, n: u64) {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let manager = fresh_manager(&runtime);
-        let arc = Arc::new(7_u64);
-        // Warm up: one-time, per-thread initialisation is not per call.
-        black_box(poll_once(manager.access_token()).unwrap());
-        for i in 0..n {
-            match what {
-                "access_token" => {
-                    black_box(poll_once(black_box(&manager).access_token()).unwrap());
-                }
-                "arc_clone" => {
-                    black_box(Arc::clone(black_box(&arc)));
-                }
-                "box" => {
-                    black_box(Box::new(black_box(i)));
-                }
-                _ => panic!("unknown loop `{what}`"),
-            }
         }
     }
 
@@ -921,16 +891,16 @@ mod child {
             done: AtomicUsize::new(0),
         });
         let accounts: Vec<String> = (0..POOL_ACCOUNTS).map(account).collect();
-        let base = rss_kib();
+        let (base, heap_base) = (rss_kib(), LIVE_BYTES.load(Ordering::SeqCst));
         let store = Arc::new(MemoryStore::new());
         runtime.block_on(fill_store(&store, POOL_ACCOUNTS));
-        let with_store = rss_kib();
+        let (with_store, heap_store) = (rss_kib(), LIVE_BYTES.load(Ordering::SeqCst));
         let pool = TokenPool::builder(Arc::clone(&grant) as Arc<dyn RefreshGrant>, store)
             .clock(Arc::new(clock.clone()))
             .max_concurrent_refreshes(POOL_CAP)
             .build();
         runtime.block_on(load_pool(&pool, POOL_ACCOUNTS));
-        let with_pool = rss_kib();
+        let (with_pool, heap_pool) = (rss_kib(), LIVE_BYTES.load(Ordering::SeqCst));
         assert_eq!(pool.len(), POOL_ACCOUNTS);
 
         // Everyone expires at the same instant.
@@ -960,6 +930,9 @@ mod child {
         println!("rss_base_kib={base}");
         println!("rss_store_kib={with_store}");
         println!("rss_pool_kib={with_pool}");
+        println!("heap_base_bytes={heap_base}");
+        println!("heap_store_bytes={heap_store}");
+        println!("heap_pool_bytes={heap_pool}");
         println!(
             "max_in_flight={}",
             grant.max_in_flight.load(Ordering::SeqCst)
