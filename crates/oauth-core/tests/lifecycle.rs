@@ -590,6 +590,8 @@ async fn file_store_survives_a_crash_between_write_and_rename() {
             .expose_secret(),
         "AT-2"
     );
+    // The next save removed the dead writer's temp file (it held tokens).
+    assert!(!dir.path().join(".tokens.json.999.0.tmp").exists());
 }
 
 #[tokio::test]

@@ -107,6 +107,7 @@ impl FileStore {
         let mut contents = self.read()?;
         let (result, changed) = update(&mut contents);
         if changed {
+            remove_stale_temp_files(&self.path);
             let bytes = serde_json::to_vec_pretty(&contents)
                 .map_err(|_| store_error("cannot serialize the token file"))?;
             write_atomically(&self.path, &bytes)?;
@@ -117,6 +118,33 @@ impl FileStore {
 }
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Removes the temp files that writers killed mid-save left behind (they
+/// hold tokens). Called under the exclusive lock: every writer holds it
+/// while its temp file exists, so any temp file found then is stale.
+fn remove_stale_temp_files(path: &Path) {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let Some(file_name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return;
+    };
+    let prefix = format!(".{file_name}.");
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(&prefix)
+            && name.ends_with(".tmp")
+            && let Err(e) = fs::remove_file(entry.path())
+        {
+            tracing::warn!(error = %e, "cannot remove a stale temp token file");
+        }
+    }
+}
 
 /// Temp file in the same directory, fsync, rename, fsync the directory.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
