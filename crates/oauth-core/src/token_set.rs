@@ -4,6 +4,7 @@ use crate::clock::{from_unix_millis, to_unix_millis};
 use crate::id::Scopes;
 use crate::secret::{AccessToken, RefreshToken};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Cow;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
@@ -23,19 +24,30 @@ pub fn expiry_after(now: SystemTime, lifetime: Duration) -> SystemTime {
 /// Casing and wording vary (`bearer`, `Bearer`, eBay's `User Access Token`);
 /// [`is_bearer`](Self::is_bearer) tells whether the token is used as a bearer
 /// token, which is the case for every provider of this workspace.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
-pub struct TokenType(String);
+pub struct TokenType(Cow<'static, str>);
+
+/// The token types providers send, shared instead of allocated per token.
+const KNOWN_TOKEN_TYPES: &[&str] = &[
+    "Bearer",
+    "bearer",
+    "User Access Token",
+    "Application Access Token",
+];
 
 impl TokenType {
     /// `Bearer`.
     pub fn bearer() -> Self {
-        Self("Bearer".to_owned())
+        Self(Cow::Borrowed("Bearer"))
     }
 
     /// Wraps a token type as sent by the provider.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
+    pub fn new(value: impl Into<String> + AsRef<str>) -> Self {
+        match KNOWN_TOKEN_TYPES.iter().find(|k| **k == value.as_ref()) {
+            Some(known) => Self(Cow::Borrowed(known)),
+            None => Self(Cow::Owned(value.into())),
+        }
     }
 
     /// The token type as sent.
@@ -50,6 +62,12 @@ impl TokenType {
         t.eq_ignore_ascii_case("bearer")
             || t.eq_ignore_ascii_case("user access token")
             || t.eq_ignore_ascii_case("application access token")
+    }
+}
+
+impl<'de> Deserialize<'de> for TokenType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::new)
     }
 }
 

@@ -169,7 +169,7 @@ impl TokenManager {
     pub fn builder(
         grant: Arc<dyn RefreshGrant>,
         store: Arc<dyn TokenStore>,
-        account: impl Into<String>,
+        account: impl AsRef<str>,
     ) -> TokenManagerBuilder {
         let key = AccountKey::new(grant.provider(), account);
         TokenManagerBuilder {

@@ -147,25 +147,23 @@ impl TokenPool {
         if let Some(manager) = self.read().get(account) {
             return manager.clone();
         }
+        let manager = TokenManager::builder(
+            Arc::clone(&self.inner.grant),
+            Arc::clone(&self.inner.store),
+            account,
+        )
+        .clock(Arc::clone(&self.inner.clock))
+        .skew(self.inner.skew)
+        .events(self.inner.events.clone())
+        .build();
         let mut managers = self
             .inner
             .managers
             .write()
             .unwrap_or_else(|p| p.into_inner());
-        managers
-            .entry(Arc::from(account))
-            .or_insert_with(|| {
-                TokenManager::builder(
-                    Arc::clone(&self.inner.grant),
-                    Arc::clone(&self.inner.store),
-                    account,
-                )
-                .clock(Arc::clone(&self.inner.clock))
-                .skew(self.inner.skew)
-                .events(self.inner.events.clone())
-                .build()
-            })
-            .clone()
+        // The map key shares the manager's copy of the account id.
+        let key = Arc::clone(manager.account().account_arc());
+        managers.entry(key).or_insert(manager).clone()
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Arc<str>, TokenManager>> {

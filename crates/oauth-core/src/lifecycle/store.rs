@@ -3,23 +3,32 @@
 use crate::error::Error;
 use crate::token_set::TokenSet;
 use async_trait::async_trait;
+use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 /// Which account's tokens: a provider name and the account's id at that
 /// provider (a seller id, a user name, whatever the application uses).
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct AccountKey {
-    provider: String,
-    account: String,
+    // Usually a `&'static str` (a grant's provider name): no allocation.
+    provider: Cow<'static, str>,
+    // Shared, so that a pool's map and its managers hold one copy.
+    account: Arc<str>,
 }
 
 impl AccountKey {
     /// The key of `account` at `provider`.
-    pub fn new(provider: impl Into<String>, account: impl Into<String>) -> Self {
+    pub fn new(provider: impl Into<Cow<'static, str>>, account: impl AsRef<str>) -> Self {
         Self {
             provider: provider.into(),
-            account: account.into(),
+            account: Arc::from(account.as_ref()),
         }
+    }
+
+    /// The account id, shared.
+    pub(crate) fn account_arc(&self) -> &Arc<str> {
+        &self.account
     }
 
     /// The provider name.
