@@ -330,6 +330,18 @@ impl Error {
         }
     }
 
+    /// Sets the retry delay of a retryable error that has none yet (e.g. from
+    /// the response's `Retry-After` when the class came from its body).
+    pub fn with_retry_after(mut self, delay: Option<Duration>) -> Self {
+        if let Self::RateLimited { retry_after, .. } | Self::Transient { retry_after, .. } =
+            &mut self
+            && retry_after.is_none()
+        {
+            *retry_after = delay;
+        }
+        self
+    }
+
     /// The provider's details, for the variants that carry them.
     pub fn details(&self) -> Option<&ProviderDetails> {
         match self {

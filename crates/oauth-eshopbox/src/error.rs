@@ -72,7 +72,9 @@ pub fn token_error(response: &RawResponse) -> Error {
     match classify(response.status(), &body) {
         Class::Reauthorize => Error::ReauthorizationRequired { details },
         Class::InvalidClient => Error::InvalidClient { details },
-        Class::OAuthCode => oauth_code_error(code, details, &Scopes::new()),
+        Class::OAuthCode => {
+            oauth_code_error(code, details, &Scopes::new()).with_retry_after(response.retry_after())
+        }
         Class::Provider => Error::Provider { details },
     }
 }

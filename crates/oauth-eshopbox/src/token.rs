@@ -122,7 +122,9 @@ pub fn decode_token_response(response: &RawResponse) -> Result<TokenResponse, Er
         return Err(response.unexpected("success status with a body that is not a JSON object"));
     }
     let wire: WireToken = response.json()?;
-    let access_token = wire.access_token.filter(|token| !token.is_empty());
+    let access_token = wire
+        .access_token
+        .filter(|token| !token.expose_secret().trim().is_empty());
     if wire.error.is_some() || (access_token.is_none() && wire.message.is_some()) {
         return Err(token_error(response));
     }
@@ -131,14 +133,18 @@ pub fn decode_token_response(response: &RawResponse) -> Result<TokenResponse, Er
     };
     Ok(TokenResponse {
         access_token,
-        id_token: wire.id_token.filter(|token| !token.is_empty()),
+        id_token: wire
+            .id_token
+            .filter(|token| !token.expose_secret().trim().is_empty()),
         scope: wire.scope.as_deref().map(parse_scope).unwrap_or_default(),
         expires_in: wire.expires_in,
         token_type: wire
             .token_type
             .map(|t| TokenType::new(t.trim()))
             .unwrap_or_default(),
-        refresh_token: wire.refresh_token.filter(|token| !token.is_empty()),
+        refresh_token: wire
+            .refresh_token
+            .filter(|token| !token.expose_secret().trim().is_empty()),
     })
 }
 
@@ -151,6 +157,19 @@ mod tests {
 
     fn ok(body: &str) -> RawResponse {
         RawResponse::new(PROVIDER, 200, Some("application/json"), body.to_owned())
+    }
+
+    #[test]
+    fn blank_tokens_count_as_missing() {
+        let err =
+            decode_token_response(&ok(r#"{"access_token":"   ","expires_in":60}"#)).unwrap_err();
+        assert!(matches!(err, Error::UnexpectedResponse { .. }), "{err:?}");
+        let response = decode_token_response(&ok(
+            r#"{"access_token":"at","id_token":" ","refresh_token":"","expires_in":60}"#,
+        ))
+        .unwrap();
+        assert!(response.id_token.is_none());
+        assert!(response.refresh_token.is_none());
     }
 
     #[test]

@@ -157,12 +157,10 @@ pub(crate) fn decode_scrubbing(
     }
     match &error_code {
         Some(Ok(Some(code))) => {
-            return Err(classify_error_code(
-                code,
-                description.as_deref(),
-                status,
-                details,
-            ));
+            return Err(
+                classify_error_code(code, description.as_deref(), status, details)
+                    .with_retry_after(response.retry_after()),
+            );
         }
         Some(Err(())) => return Err(unexpected("the `error` field is not text")),
         _ => {}

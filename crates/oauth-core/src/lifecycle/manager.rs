@@ -209,7 +209,9 @@ impl TokenManager {
         if let Some(handle) = self.inner.fresh(self.inner.skew) {
             return Ok(handle);
         }
-        self.inner.slow_path(self.inner.skew, false).await
+        // Boxed: the fresh path's future stays a few words (the slow path's
+        // state is large), and the box is only allocated when refreshing.
+        Box::pin(self.inner.slow_path(self.inner.skew, false)).await
     }
 
     /// The current token set if one is loaded, without refreshing.

@@ -115,7 +115,7 @@ pub fn oauth_error(response: &RawResponse, requested: &Scopes) -> Error {
     match body {
         Some(OAuthErrorBody {
             error: Some(code), ..
-        }) => oauth_code_error(&code, details, requested),
+        }) => oauth_code_error(&code, details, requested).with_retry_after(response.retry_after()),
         Some(_) if response.status() == 401 => Error::InvalidClient { details },
         Some(_) if !response.is_success() => Error::Provider { details },
         _ => response.unexpected(if response.is_success() {
@@ -160,6 +160,17 @@ mod tests {
         assert!(matches!(e, Error::Provider { .. }));
         let e = oauth_error(&resp(401, r#"{}"#), &none);
         assert!(matches!(e, Error::InvalidClient { .. }));
+    }
+
+    #[test]
+    fn retry_after_reaches_errors_classified_by_their_body() {
+        let busy = resp(200, r#"{"error":"temporarily_unavailable"}"#)
+            .with_retry_after(Some(Duration::from_secs(7)));
+        let e = oauth_error(&busy, &Scopes::new());
+        assert!(
+            matches!(e, Error::Transient { retry_after: Some(d), .. } if d.as_secs() == 7),
+            "{e:?}"
+        );
     }
 
     #[test]
