@@ -12,6 +12,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub trait Clock: Send + Sync + fmt::Debug {
     /// The current wall-clock time.
     fn now(&self) -> SystemTime;
+
+    /// The current time at a resolution of a few milliseconds, as cheaply as
+    /// the clock can give it. Used where only coarse comparisons are made
+    /// (is a token within a minute of expiry?), on the token manager's hot
+    /// path. Defaults to [`now`](Self::now).
+    fn now_coarse(&self) -> SystemTime {
+        self.now()
+    }
 }
 
 /// The operating system's clock.
@@ -22,6 +30,27 @@ impl Clock for SystemClock {
     fn now(&self) -> SystemTime {
         SystemTime::now()
     }
+
+    /// On Linux, `CLOCK_REALTIME_COARSE` (updated every tick, a few
+    /// milliseconds; read through the vDSO without a system call); elsewhere
+    /// [`SystemTime::now`].
+    fn now_coarse(&self) -> SystemTime {
+        coarse_now()
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn coarse_now() -> SystemTime {
+    let ts = rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse);
+    match (u64::try_from(ts.tv_sec), u32::try_from(ts.tv_nsec)) {
+        (Ok(secs), Ok(nanos)) if nanos < 1_000_000_000 => UNIX_EPOCH + Duration::new(secs, nanos),
+        _ => SystemTime::now(),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn coarse_now() -> SystemTime {
+    SystemTime::now()
 }
 
 /// A shared handle to a clock.
@@ -88,6 +117,19 @@ pub fn from_unix_millis(millis: u64) -> SystemTime {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_coarse_system_clock_is_close_to_the_precise_one() {
+        let precise = SystemClock.now();
+        let coarse = SystemClock.now_coarse();
+        let gap = match coarse.duration_since(precise) {
+            Ok(ahead) => ahead,
+            Err(behind) => behind.duration(),
+        };
+        assert!(gap < Duration::from_millis(100), "{gap:?}");
+        let manual = ManualClock::at_unix_millis(5);
+        assert_eq!(manual.now_coarse(), manual.now());
+    }
 
     #[test]
     fn manual_clock_moves_only_when_told() {

@@ -314,7 +314,11 @@ impl Inner {
         }
         let guard = self.current.load();
         let current = guard.as_ref()?;
-        if current.tokens.expires_within(self.clock.now(), within) {
+        // A coarse clock is enough to compare with a skew of seconds.
+        if current
+            .tokens
+            .expires_within(self.clock.now_coarse(), within)
+        {
             return None;
         }
         Some(TokenHandle(Arc::clone(current)))
