@@ -21,9 +21,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 ///   under an exclusive lock on `<file>.lock`, so any number of managers in
 ///   one process, or processes on one machine, can share the file.
 ///
-/// One file holds many accounts (keyed `provider/account`): a service with
-/// thousands of sellers keeps one file, and one fsync per save. A corrupt
-/// file is reported ([`Error::Store`]), never silently replaced.
+/// One file holds many accounts (keyed `provider/account`), and one fsync
+/// per save. Every save rewrites the whole file, so it suits command-line
+/// tools and services with up to a few thousand accounts; beyond that,
+/// implement [`TokenStore`] over a database (its compare-and-swap maps onto
+/// a conditional `UPDATE ... WHERE version = ?`). A corrupt file is reported
+/// ([`Error::Store`]), never silently replaced.
 #[derive(Debug, Clone)]
 pub struct FileStore {
     path: PathBuf,
