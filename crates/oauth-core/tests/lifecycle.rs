@@ -244,6 +244,8 @@ async fn dropping_the_triggering_caller_does_not_abort_the_refresh() {
 struct FlakyStore {
     inner: MemoryStore,
     fail_saves: AtomicBool,
+    /// While failing: this many more saves still succeed first.
+    grace_saves: AtomicUsize,
     save_attempts: AtomicUsize,
 }
 
@@ -260,7 +262,11 @@ impl TokenStore for FlakyStore {
         expected: Option<u64>,
     ) -> Result<SaveOutcome, Error> {
         self.save_attempts.fetch_add(1, Ordering::SeqCst);
-        if self.fail_saves.load(Ordering::SeqCst) {
+        let graced = self
+            .grace_saves
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if self.fail_saves.load(Ordering::SeqCst) && !graced {
             return Err(Error::Store {
                 message: "disk full".into(),
             });
@@ -286,6 +292,8 @@ async fn a_failed_save_keeps_the_tokens_and_is_retried_before_anything_is_served
     let mut events = manager.subscribe();
     f.clock.set(at(20));
 
+    // The pre-refresh write check passes, the save of the rotated set fails.
+    store.grace_saves.store(1, Ordering::SeqCst);
     store.fail_saves.store(true, Ordering::SeqCst);
     let err = manager.access_token().await.unwrap_err();
     assert!(matches!(err, Error::Store { .. }), "{err:?}");
@@ -310,6 +318,59 @@ async fn a_failed_save_keeps_the_tokens_and_is_retried_before_anything_is_served
     );
     let stored = store.load(&key()).await.unwrap().unwrap();
     assert_eq!(stored.tokens.refresh_token.unwrap().expose_secret(), "RT-2");
+}
+
+#[tokio::test]
+async fn an_unwritable_store_stops_a_rotating_refresh_before_the_request() {
+    let f = Fixture::new().await;
+    let mock = f.token_endpoint("AT-2", "RT-2", 0).await;
+    let store = Arc::new(FlakyStore::default());
+    let manager = f.manager_with_store(store.clone());
+    manager
+        .install(tokens("AT-1", "RT-1", at(10)))
+        .await
+        .unwrap();
+    f.clock.set(at(20));
+    store.fail_saves.store(true, Ordering::SeqCst);
+    let err = manager.access_token().await.unwrap_err();
+    assert!(matches!(err, Error::Store { .. }), "{err:?}");
+    // The single-use refresh token was not spent.
+    assert_eq!(mock.calls_async().await, 0);
+    store.fail_saves.store(false, Ordering::SeqCst);
+    assert_eq!(
+        manager.access_token().await.unwrap().expose_secret(),
+        "AT-2"
+    );
+    assert_eq!(mock.calls_async().await, 1);
+}
+
+#[tokio::test]
+async fn a_latch_is_lifted_by_tokens_installed_by_another_manager() {
+    let f = Fixture::new().await;
+    f.server
+        .mock_async(|when, then| {
+            when.method(POST).path("/token");
+            then.status(400)
+                .header("content-type", "application/json")
+                .body(r#"{"error":"invalid_grant"}"#);
+        })
+        .await;
+    let worker = f.manager();
+    // Nothing installed yet: latched.
+    assert!(
+        worker
+            .access_token()
+            .await
+            .unwrap_err()
+            .requires_reauthorization()
+    );
+    // The web instance handles the callback and installs into the shared store.
+    let web = f.manager();
+    web.install(tokens("AT-9", "RT-9", at(5000))).await.unwrap();
+    // Within the recheck interval the latch holds; after it, the store is read.
+    assert!(worker.access_token().await.is_err());
+    f.clock.advance(Duration::from_secs(2));
+    assert_eq!(worker.access_token().await.unwrap().expose_secret(), "AT-9");
 }
 
 #[tokio::test]

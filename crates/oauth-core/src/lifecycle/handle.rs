@@ -4,13 +4,36 @@ use crate::secret::AccessToken;
 use crate::token_set::{TokenSet, TokenType};
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
 /// The state a manager publishes: a token set and its store version.
 #[derive(Debug)]
 pub(crate) struct Published {
     pub(crate) tokens: TokenSet,
-    pub(crate) version: Option<u64>,
+    /// The store version (0: not saved). Atomic so that re-saving the same
+    /// set (the write check before a rotating refresh) keeps the handle.
+    version: AtomicU64,
+}
+
+impl Published {
+    pub(crate) fn new(tokens: TokenSet, version: Option<u64>) -> Self {
+        Self {
+            tokens,
+            version: AtomicU64::new(version.unwrap_or(0)),
+        }
+    }
+
+    pub(crate) fn version(&self) -> Option<u64> {
+        match self.version.load(Ordering::Acquire) {
+            0 => None,
+            v => Some(v),
+        }
+    }
+
+    pub(crate) fn set_version(&self, version: u64) {
+        self.version.store(version, Ordering::Release);
+    }
 }
 
 /// A cheap, shareable reference to the current access token (cloning it is

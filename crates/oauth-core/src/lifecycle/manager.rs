@@ -66,7 +66,12 @@ struct State {
     failures: u32,
     retry_not_before: Option<SystemTime>,
     last_error: Option<Box<Error>>,
+    latch_checked_at: Option<SystemTime>,
 }
+
+/// While re-authorization is latched, how often the store is read again
+/// for tokens installed by another manager or process.
+const LATCH_RECHECK: Duration = Duration::from_secs(1);
 
 /// Builds a [`TokenManager`].
 pub struct TokenManagerBuilder {
@@ -253,10 +258,7 @@ impl TokenManager {
         {
             let mut tokens = current.tokens.clone();
             tokens.expires_at = self.inner.clock.now();
-            let replacement = Arc::new(Published {
-                tokens,
-                version: current.version,
-            });
+            let replacement = Arc::new(Published::new(tokens, current.version()));
             self.inner
                 .current
                 .compare_and_swap(&current, Some(replacement));
@@ -273,10 +275,7 @@ impl TokenManager {
         let expected = inner.store.load(&inner.key).await?.map(|v| v.version);
         let version = inner.save_newest(&tokens, expected).await?;
         let expires_at = tokens.expires_at;
-        let published = Arc::new(Published {
-            tokens,
-            version: Some(version),
-        });
+        let published = Arc::new(Published::new(tokens, Some(version)));
         {
             let mut state = inner.lock_state();
             inner.current.store(Some(Arc::clone(&published)));
@@ -337,6 +336,9 @@ impl Inner {
         within: Duration,
         force: bool,
     ) -> Result<TokenHandle, Error> {
+        if let Some(latched) = self.check_latch().await {
+            return latched;
+        }
         let mut receiver = {
             let mut state = self.lock_state();
             if let Some(error) = &state.latched {
@@ -366,8 +368,10 @@ impl Inner {
                     let (sender, receiver) = watch::channel(None);
                     state.in_flight = Some(receiver.clone());
                     let inner = Arc::clone(self);
+                    // Created before the spawn: even a task dropped before its
+                    // first poll clears the in-flight marker.
+                    let guard = FlightGuard(Arc::clone(self));
                     tokio::spawn(async move {
-                        let guard = FlightGuard(Arc::clone(&inner));
                         let result = inner.refresh_flow(within, force).await;
                         drop(guard);
                         let _ = sender.send(Some(result));
@@ -385,12 +389,56 @@ impl Inner {
         }
     }
 
+    /// While re-authorization is latched: the latched error, except that
+    /// at most every [`LATCH_RECHECK`] the store is read again, and a set
+    /// installed there by another manager or process lifts the latch
+    /// (`None`: go on as usual).
+    async fn check_latch(&self) -> Option<Result<TokenHandle, Error>> {
+        let now = self.clock.now();
+        let error = {
+            let mut state = self.lock_state();
+            let error = state.latched.clone()?;
+            let recently = state.latch_checked_at.is_some_and(|at| {
+                now.duration_since(at)
+                    .is_ok_and(|since| since < LATCH_RECHECK)
+            });
+            if recently {
+                return Some(Err(*error));
+            }
+            state.latch_checked_at = Some(now);
+            error
+        };
+        let ours = self.current.load().as_ref().and_then(|c| c.version());
+        match self.store.load(&self.key).await {
+            Ok(Some(stored)) if Some(stored.version) != ours => {
+                let expires_at = stored.tokens.expires_at;
+                let mut state = self.lock_state();
+                self.current.store(Some(Arc::new(Published::new(
+                    stored.tokens,
+                    Some(stored.version),
+                ))));
+                state.latched = None;
+                state.latch_checked_at = None;
+                state.failures = 0;
+                state.retry_not_before = None;
+                state.last_error = None;
+                self.attention
+                    .store(state.unsaved.is_some(), Ordering::Release);
+                drop(state);
+                tracing::info!(account = %self.key, "tokens installed elsewhere lift the re-authorization latch");
+                self.emit(TokenEventKind::Adopted { expires_at });
+                None
+            }
+            _ => Some(Err(*error)),
+        }
+    }
+
     /// The single refresh, run as its own task.
     async fn refresh_flow(&self, within: Duration, force: bool) -> Result<TokenHandle, Error> {
         // 1. Tokens obtained earlier but not yet saved: save them first.
         let unsaved = self.lock_state().unsaved.clone();
         if let Some(tokens) = unsaved {
-            let expected = self.current.load().as_ref().and_then(|c| c.version);
+            let expected = self.current.load().as_ref().and_then(|c| c.version());
             let expected = match self.store.load(&self.key).await {
                 Ok(stored) => stored.map(|s| s.version).or(expected),
                 Err(e) => return Err(self.save_failed(e)),
@@ -421,12 +469,9 @@ impl Inner {
             Some(stored)
                 if ours
                     .as_ref()
-                    .is_none_or(|c| c.version.is_none_or(|v| stored.version > v)) =>
+                    .is_none_or(|c| c.version().is_none_or(|v| stored.version != v)) =>
             {
-                let adopted = Arc::new(Published {
-                    tokens: stored.tokens,
-                    version: Some(stored.version),
-                });
+                let adopted = Arc::new(Published::new(stored.tokens, Some(stored.version)));
                 self.current.store(Some(Arc::clone(&adopted)));
                 if ours.is_some() {
                     self.emit(TokenEventKind::Adopted {
@@ -442,8 +487,48 @@ impl Inner {
             _ => ours,
         };
 
-        // 3. Ask the provider.
+        // 3. Before spending a single-use refresh token, make sure the store
+        //    can take the rotated one: rewrite the current set (compare-and-
+        //    swap). A store that cannot be written fails here, not after the
+        //    provider has invalidated the old refresh token.
         let mut base = base;
+        if self.grant.rotates_refresh_token()
+            && let Some(current) = base.clone()
+            && current.tokens.refresh_token.is_some()
+        {
+            match self
+                .store
+                .save(&self.key, &current.tokens, current.version())
+                .await
+            {
+                Ok(SaveOutcome::Saved { version }) => {
+                    // Same tokens, same handle: only the version moves.
+                    current.set_version(version);
+                }
+                Ok(SaveOutcome::Conflict {
+                    current: Some(stored),
+                }) => {
+                    // Someone saved meanwhile: theirs is the live set.
+                    let adopted = Arc::new(Published::new(stored.tokens, Some(stored.version)));
+                    self.current.store(Some(Arc::clone(&adopted)));
+                    self.emit(TokenEventKind::Adopted {
+                        expires_at: adopted.tokens.expires_at,
+                    });
+                    if !force && !adopted.tokens.expires_within(now, within) {
+                        return Ok(TokenHandle(adopted));
+                    }
+                    base = Some(adopted);
+                }
+                Ok(SaveOutcome::Conflict { current: None }) => {}
+                Err(e) => {
+                    tracing::error!(account = %self.key, error = %e, "the token store cannot be written: not refreshing (the refresh token would be lost)");
+                    self.emit(TokenEventKind::SaveFailed);
+                    return self.valid_current(now).ok_or(e);
+                }
+            }
+        }
+
+        // 4. Ask the provider.
         let mut result = self.ask_provider(base.as_deref(), now).await;
         // A rotating grant whose refresh token was just used by another
         // manager (another instance sharing the store) answers "invalid
@@ -470,7 +555,7 @@ impl Inner {
                     && base
                         .as_ref()
                         .is_some_and(|b| b.tokens.refresh_token != tokens.refresh_token);
-                let expected = base.as_ref().and_then(|b| b.version);
+                let expected = base.as_ref().and_then(|b| b.version());
                 match self.save_newest(&tokens, expected).await {
                     Ok(version) => {
                         let expires_at = tokens.expires_at;
@@ -494,6 +579,7 @@ impl Inner {
                 tracing::warn!(account = %self.key, %error, "re-authorization required");
                 let mut state = self.lock_state();
                 state.latched = Some(Box::new(error.clone()));
+                state.latch_checked_at = Some(self.clock.now());
                 self.attention.store(true, Ordering::Release);
                 drop(state);
                 self.emit(TokenEventKind::ReauthorizationRequired);
@@ -572,14 +658,9 @@ impl Inner {
     async fn newer_in_store_now(&self, base: Option<&Published>) -> Option<Arc<Published>> {
         let stored = self.store.load(&self.key).await.ok()??;
         let newer = base
-            .and_then(|b| b.version)
-            .is_none_or(|v| stored.version > v);
-        newer.then(|| {
-            Arc::new(Published {
-                tokens: stored.tokens,
-                version: Some(stored.version),
-            })
-        })
+            .and_then(|b| b.version())
+            .is_none_or(|v| stored.version != v);
+        newer.then(|| Arc::new(Published::new(stored.tokens, Some(stored.version))))
     }
 
     fn backoff_delay(&self, failures: u32) -> Duration {
@@ -598,10 +679,7 @@ impl Inner {
 
     /// Publishes saved tokens and clears the failure state.
     fn publish(&self, tokens: TokenSet, version: u64) -> TokenHandle {
-        let published = Arc::new(Published {
-            tokens,
-            version: Some(version),
-        });
+        let published = Arc::new(Published::new(tokens, Some(version)));
         let mut state = self.lock_state();
         self.current.store(Some(Arc::clone(&published)));
         state.unsaved = None;
