@@ -229,24 +229,43 @@ pub async fn refresh(
     let key = AccountKey::new(grant.provider(), ctx.account.as_str());
     let stored = load(&store, &key).await?;
     let hint = reauthorize_hint(cli_name);
-    let result = match (&stored, from_configuration) {
-        (Some(stored), false) => grant.refresh(&stored.tokens).await,
-        _ => match grant.fetch_initial().await {
-            Some(result) => result,
-            None => {
-                return Err(CliError::reauthorize(format!(
-                    "no tokens are stored for account \"{}\" in {}\nhint: {hint}",
-                    ctx.account,
-                    path.display()
-                )));
-            }
-        },
+    let tokens = match (&stored, from_configuration) {
+        // Through a token manager: it checks the file can be written before spending a
+        // single-use refresh token, saves before returning, and adopts a set that
+        // another process rotated meanwhile instead of reporting re-authorization.
+        (Some(_), false) => {
+            let manager = TokenManager::builder(
+                Arc::clone(&grant),
+                Arc::new(store.clone()),
+                ctx.account.as_str(),
+            )
+            .build();
+            let handle = manager
+                .force_refresh()
+                .await
+                .map_err(|e| CliError::from_provider("the refresh failed", &e, &hint))?;
+            handle.token_set().clone()
+        }
+        _ => {
+            let result = match grant.fetch_initial().await {
+                Some(result) => result,
+                None => {
+                    return Err(CliError::reauthorize(format!(
+                        "no tokens are stored for account \"{}\" in {}\nhint: {hint}",
+                        ctx.account,
+                        path.display()
+                    )));
+                }
+            };
+            let tokens =
+                result.map_err(|e| CliError::from_provider("the refresh failed", &e, &hint))?;
+            save_newest(&store, &key, &tokens, stored.as_ref().map(|s| s.version)).await?;
+            tokens
+        }
     };
-    let tokens = result.map_err(|e| CliError::from_provider("the refresh failed", &e, &hint))?;
     let rotated = stored.as_ref().is_some_and(|previous| {
         tokens.refresh_token.is_some() && tokens.refresh_token != previous.tokens.refresh_token
     });
-    save_newest(&store, &key, &tokens, stored.map(|s| s.version)).await?;
     print_saved(ctx, cli_name, "refresh", path, &tokens, Some(rotated));
     Ok(())
 }
