@@ -86,7 +86,7 @@ impl Client {
             .http
             .send(&self.create_token_request(code, uuid))
             .await?;
-        decode_token_response(&response)
+        decode_token_response(&response).map_err(|e| response.scrub_error(e))
     }
 
     /// Refreshes (`/auth/token/refresh`). The answer carries a **new**
@@ -105,7 +105,7 @@ impl Client {
             .http
             .send(&self.refresh_token_request(refresh_token))
             .await?;
-        decode_token_response(&response)
+        decode_token_response(&response).map_err(|e| response.scrub_error(e))
     }
 
     /// [`create_token`](Self::create_token), converted into a [`TokenSet`]

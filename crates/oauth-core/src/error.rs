@@ -342,6 +342,33 @@ impl Error {
         self
     }
 
+    /// Applies `f` to every free text of the error (provider messages,
+    /// unexpected-response reasons and excerpts): used to scrub secrets.
+    pub fn map_texts(mut self, f: impl Fn(&str) -> String) -> Self {
+        match &mut self {
+            Self::ReauthorizationRequired { details }
+            | Self::RefreshNotSupported { details }
+            | Self::InvalidClient { details }
+            | Self::InvalidScope { details, .. }
+            | Self::AccessTokenRejected { details }
+            | Self::RateLimited { details, .. }
+            | Self::Transient { details, .. }
+            | Self::Provider { details } => {
+                if let Some(message) = details.0.message.as_mut() {
+                    *message = f(message);
+                }
+            }
+            Self::UnexpectedResponse {
+                reason, excerpt, ..
+            } => {
+                *reason = f(reason);
+                *excerpt = f(excerpt);
+            }
+            _ => {}
+        }
+        self
+    }
+
     /// The provider's details, for the variants that carry them.
     pub fn details(&self) -> Option<&ProviderDetails> {
         match self {

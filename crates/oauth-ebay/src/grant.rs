@@ -55,6 +55,7 @@ impl Client {
             .retry_safe(false);
         let (response, now) = self.send(&request).await?;
         decode_token_response(&response, &self.inner.scopes, now)
+            .map_err(|e| response.scrub_error(e))
     }
 
     /// Refreshes a user access token for exactly `scopes` (they must be
@@ -86,7 +87,7 @@ impl Client {
             .plain("scope", scopes.join(" "));
         let request = self.token_request("refresh_token", form).retry_safe(true);
         let (response, now) = self.send(&request).await?;
-        decode_token_response(&response, scopes, now)
+        decode_token_response(&response, scopes, now).map_err(|e| response.scrub_error(e))
     }
 
     /// Refreshes `current` for fewer scopes than it records (an access
@@ -168,7 +169,7 @@ impl Client {
             .token_request("client_credentials", form)
             .retry_safe(true);
         let (response, now) = self.send(&request).await?;
-        decode_application_token(&response, scopes, now)
+        decode_application_token(&response, scopes, now).map_err(|e| response.scrub_error(e))
     }
 
     /// A [`RefreshGrant`] that keeps an application token fresh by minting

@@ -51,7 +51,7 @@ impl Client {
     /// [`Error::RateLimited`], [`Error::Transient`], ...
     pub async fn refresh_with(&self, refresh_token: &RefreshToken) -> Result<TokenResponse, Error> {
         let response = self.http.send(&self.refresh_request(refresh_token)).await?;
-        let decoded = decode_token_response(&response);
+        let decoded = decode_token_response(&response).map_err(|e| response.scrub_error(e));
         match &decoded {
             Ok(_) => tracing::debug!(
                 provider = PROVIDER,

@@ -237,3 +237,31 @@ async fn logs_never_show_a_secret() {
     assert_clean("logs", &logs);
     assert_eq!(set.access_token.expose_secret(), ACCESS_TOKEN);
 }
+
+/// A provider that echoes the secrets it was sent, in words that masking by
+/// shape would let through: they are scrubbed by value.
+#[tokio::test]
+async fn secrets_echoed_by_the_provider_are_scrubbed() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/api/v1/generateToken");
+            then.status(400).header("content-type", "application/json").body(
+                r#"{"error":"invalid_request","error_description":"refresh token 'rt:AbCdEfGhIjKl!MnOpQrStUv' is not valid for client secret 'Hunter-Secret_Phrase'"}"#,
+            );
+        })
+        .await;
+    let client = Client::builder(
+        "client-id",
+        ClientSecret::new("Hunter-Secret_Phrase"),
+        RefreshToken::new("rt:AbCdEfGhIjKl!MnOpQrStUv"),
+    )
+    .environment(Environment::custom(&server.url("/api/v1/generateToken")).unwrap())
+    .build()
+    .unwrap();
+    let error = client.fetch_token().await.unwrap_err();
+    let text = format!("{error} {error:?}");
+    assert!(!text.contains("Hunter-Secret_Phrase"), "{text}");
+    assert!(!text.contains("AbCdEfGhIjKl"), "{text}");
+    assert!(text.contains("is not valid for client secret"), "{text}");
+}

@@ -286,6 +286,7 @@ impl HttpClient {
             content_type,
             retry_after,
             body: body.freeze(),
+            sent_secrets: std::sync::Arc::from(request.secret_values()),
         })
     }
 }

@@ -140,6 +140,9 @@ pub struct TokenRequest {
     pub(crate) headers: HeaderMap,
     pub(crate) body: RequestBody,
     pub(crate) retry_safe: bool,
+    /// Secrets sent outside the parameters (the client secret of a Basic
+    /// header), to scrub from anything the server echoes back.
+    pub(crate) header_secrets: Vec<SecretString>,
 }
 
 /// The form content type used by OAuth token endpoints.
@@ -159,6 +162,7 @@ impl TokenRequest {
             headers: HeaderMap::new(),
             body: RequestBody::Empty,
             retry_safe: false,
+            header_secrets: Vec::new(),
         }
     }
 
@@ -201,9 +205,30 @@ impl TokenRequest {
     }
 
     /// `Authorization: Basic base64(client_id:client_secret)`, marked sensitive.
-    pub fn basic_auth(self, client_id: &str, client_secret: &ClientSecret) -> Self {
+    pub fn basic_auth(mut self, client_id: &str, client_secret: &ClientSecret) -> Self {
         let value = basic_auth_value(client_id, client_secret);
+        self.header_secrets
+            .push(SecretString::from(client_secret.expose_secret().to_owned()));
         self.header(http::header::AUTHORIZATION, value, true)
+    }
+
+    /// Every secret this request sends (secret parameters of the query and
+    /// body, the client secret of a Basic header): what a response must not
+    /// echo back into an error.
+    pub fn secret_values(&self) -> Vec<SecretString> {
+        let body = match &self.body {
+            RequestBody::Form { params, .. } | RequestBody::Json(params) => Some(params),
+            RequestBody::Empty => None,
+        };
+        self.query
+            .iter()
+            .chain(body.into_iter().flat_map(Params::iter))
+            .filter_map(|(_, value)| match value {
+                ParamValue::Secret(secret) => Some(secret.clone()),
+                ParamValue::Plain(_) => None,
+            })
+            .chain(self.header_secrets.iter().cloned())
+            .collect()
     }
 
     /// Whether the request may be repeated after a 5xx, 429 or timeout: true

@@ -2,8 +2,10 @@
 
 use crate::Error;
 use bytes::Bytes;
+use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A provider's response: status, a few headers, and the body (at most the
@@ -16,6 +18,9 @@ pub struct RawResponse {
     pub(crate) content_type: Option<String>,
     pub(crate) retry_after: Option<Duration>,
     pub(crate) body: Bytes,
+    /// The secrets the request sent, scrubbed from errors built from this
+    /// response (a provider may echo them back).
+    pub(crate) sent_secrets: Arc<[SecretString]>,
 }
 
 impl RawResponse {
@@ -33,6 +38,7 @@ impl RawResponse {
             content_type: content_type.map(str::to_owned),
             retry_after: None,
             body: body.into(),
+            sent_secrets: Arc::from(Vec::new()),
         }
     }
 
@@ -93,15 +99,58 @@ impl RawResponse {
 
     /// An [`Error::UnexpectedResponse`] for this response with `reason`.
     pub fn unexpected(&self, reason: impl Into<String>) -> Error {
-        Error::unexpected(
+        self.scrub_error(Error::unexpected(
             self.provider,
             Some(self.status),
             self.content_type.as_deref(),
             reason,
             &self.body,
-        )
+        ))
+    }
+
+    /// Declares the secrets the request sent (done by
+    /// [`HttpClient::send`](crate::HttpClient::send); for responses built by
+    /// hand).
+    pub fn with_sent_secrets(mut self, secrets: Vec<SecretString>) -> Self {
+        self.sent_secrets = Arc::from(secrets);
+        self
+    }
+
+    /// Removes from `error`'s texts every secret the request sent, as sent
+    /// and in its form-, percent- and JSON-encoded forms: masking by shape
+    /// misses short or word-like secrets that a provider echoes back
+    /// (`"refresh token 'abc' is invalid"`). Provider crates pass every
+    /// error they build from a response through this.
+    pub fn scrub_error(&self, error: Error) -> Error {
+        if self.sent_secrets.is_empty() {
+            return error;
+        }
+        error.map_texts(|text| scrub(text, &self.sent_secrets))
     }
 }
+
+/// `text` with each secret (and its encoded forms) replaced by the mask.
+fn scrub(text: &str, secrets: &[SecretString]) -> String {
+    let mut out = text.to_owned();
+    for secret in secrets {
+        let raw = secret.expose_secret();
+        if raw.len() < 3 {
+            continue;
+        }
+        let form: String = url::form_urlencoded::byte_serialize(raw.as_bytes()).collect();
+        let percent = crate::encode_component(raw);
+        let json = serde_json::to_string(raw).unwrap_or_default();
+        let json = json.trim_matches('"').to_owned();
+        for variant in [raw, form.as_str(), percent.as_str(), json.as_str()] {
+            if !variant.is_empty() && out.contains(variant) {
+                out = out.replace(variant, crate::redact::MASK);
+            }
+        }
+    }
+    out
+}
+
+impl RawResponse {}
 
 /// serde_json's complaint without any value from the body: quoted values
 /// are dropped, field names (in backquotes) and positions are kept.
@@ -149,6 +198,27 @@ mod tests {
     struct T {
         access_token: String,
         expires_in: u64,
+    }
+
+    #[test]
+    fn echoed_secrets_are_scrubbed_in_every_encoding() {
+        let body = r#"{"error":"invalid_grant","error_description":"token 'rt:Ab!c' (rt%3AAb%21c) is not valid for 'Hunter-Phrase'"}"#;
+        let response = RawResponse::new("p", 400, Some("application/json"), body.to_owned())
+            .with_sent_secrets(vec![
+                SecretString::from("rt:Ab!c".to_owned()),
+                SecretString::from("Hunter-Phrase".to_owned()),
+            ]);
+        let details = crate::ProviderDetails::new("p")
+            .with_message("token 'rt:Ab!c' (rt%3AAb%21c) is not valid for 'Hunter-Phrase'");
+        let error = response.scrub_error(Error::Provider { details });
+        let text = format!("{error} {error:?}");
+        assert!(
+            !text.contains("Ab!c") && !text.contains("Ab%21c") && !text.contains("Hunter"),
+            "{text}"
+        );
+        let unexpected = response.unexpected("odd");
+        let text = format!("{unexpected} {unexpected:?}");
+        assert!(!text.contains("Ab!c") && !text.contains("Hunter"), "{text}");
     }
 
     #[test]
