@@ -97,7 +97,11 @@ pub fn run() -> Result<(), String> {
     })?;
     steps.step("feature matrix (oauth-all)", feature_matrix)?;
     steps.step("package", || {
+        clear_stale_packaged_sources();
+        let verify_dir = workspace_root().join("target").join("package-verify");
+        clear_our_artifacts(&verify_dir);
         let mut c = cargo();
+        c.env("CARGO_TARGET_DIR", &verify_dir);
         c.args(["package", "--workspace", "--allow-dirty", "--quiet"]);
         for excluded in ["oauth-e2e-tests", "xtask"] {
             c.args(["--exclude", excluded]);
@@ -162,4 +166,70 @@ fn feature_matrix() -> Result<(), String> {
         println!("xtask:      oauth-all [{joined}] ok");
     }
     Ok(())
+}
+
+/// `cargo package` verifies each crate against its siblings through a
+/// temporary local registry in `target/package/tmp-registry`, and cargo
+/// extracts those crates under `$CARGO_HOME/registry/src/-<hash>/`, keyed by
+/// the registry's path, and never re-extracts an existing `name-version`
+/// directory. A second run from a checkout at the same path would then
+/// verify against the sources of the first. Remove our crates' extracted
+/// copies from those local-registry directories (named `-<hash>`; crates.io's
+/// are named after its index and are left alone) before packaging.
+fn clear_stale_packaged_sources() {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cargo")));
+    let Some(src) = cargo_home.map(|h| h.join("registry").join("src")) else {
+        return;
+    };
+    let Ok(registries) = std::fs::read_dir(&src) else {
+        return;
+    };
+    for registry in registries.flatten() {
+        if !registry.file_name().to_string_lossy().starts_with('-') {
+            continue;
+        }
+        let Ok(crates) = std::fs::read_dir(registry.path()) else {
+            continue;
+        };
+        for extracted in crates.flatten() {
+            let name = extracted.file_name().to_string_lossy().into_owned();
+            let ours = PUBLISHED.iter().any(|krate| {
+                name.strip_prefix(krate)
+                    .is_some_and(|rest| rest.starts_with('-'))
+            });
+            if ours {
+                let _ = std::fs::remove_dir_all(extracted.path());
+            }
+        }
+    }
+}
+
+/// The packaged crates are built from the temporary registry, which cargo
+/// treats as immutable: an artifact built from an earlier packaging of the
+/// same version would be reused. Packaging verifies in its own target
+/// directory, from which our crates' artifacts are removed first (the
+/// third-party dependencies stay cached).
+fn clear_our_artifacts(target: &std::path::Path) {
+    let profile = target.join("debug");
+    for sub in [".fingerprint", "deps", "build", "incremental"] {
+        let Ok(entries) = std::fs::read_dir(profile.join(sub)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let ours = ["oauth-", "oauth_", "liboauth_"]
+                .iter()
+                .any(|prefix| name.starts_with(prefix));
+            if ours {
+                let path = entry.path();
+                let _ = if path.is_dir() {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
+            }
+        }
+    }
 }
