@@ -9,11 +9,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::json;
 
+use crate::config::Lifetimes;
 use crate::conn::ConnHandle;
 use crate::consent::{authorize_error_page, redirect_code, redirect_error};
 use crate::provider::Provider;
 use crate::signature::{aliexpress_sign, signatures_match};
-use crate::state::{AccessRecord, CodeRecord, RefreshRecord, Shared, TokenKind};
+use crate::state::{
+    AccessRecord, CodeRecord, RefreshRecord, Shared, State as SandboxState, TokenKind,
+};
 use crate::wire::{Params, header_str, is_form, random_alnum, request_id, token_gate, token_json};
 
 const P: Provider = Provider::AliExpress;
@@ -219,13 +222,15 @@ pub(crate) async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(response) = token_gate(&shared, P, &conn).await {
-        return response;
-    }
-    match create_inner(&shared, query.as_deref(), &headers, &body) {
-        Ok(response) => response,
-        Err(error) => error.rest(),
-    }
+    token_endpoint(
+        &shared,
+        &conn,
+        query.as_deref(),
+        &headers,
+        &body,
+        create_inner,
+    )
+    .await
 }
 
 fn create_inner(
@@ -258,8 +263,28 @@ fn create_inner(
     let now = st.now();
     let now_ms = st.epoch_ms();
     let valid_until_ms = now_ms.saturating_add(millis(lifetimes.refresh_token));
+    let record = RefreshRecord {
+        provider: P,
+        client_id: record.client_id,
+        scopes: Vec::new(),
+        expires_at: Some(now + lifetimes.refresh_token),
+        valid_until_ms,
+    };
+    Ok(issue(&mut st, &lifetimes, record, now_ms))
+}
+
+/// Issues an access token and a new refresh token carrying `record` (its
+/// expiry is the one of the first grant: rotation does not extend it).
+fn issue(
+    st: &mut SandboxState,
+    lifetimes: &Lifetimes,
+    record: RefreshRecord,
+    now_ms: u64,
+) -> Response {
+    let now = st.now();
     let access = access_token();
     let refresh = refresh_token();
+    let valid_until_ms = record.valid_until_ms;
     st.insert_access(
         access.clone(),
         AccessRecord {
@@ -268,25 +293,15 @@ fn create_inner(
             expires_at: now + lifetimes.access_token,
         },
     );
-    st.insert_refresh(
-        refresh.clone(),
-        RefreshRecord {
-            provider: P,
-            client_id: record.client_id,
-            scopes: Vec::new(),
-            expires_at: Some(now + lifetimes.refresh_token),
-            valid_until_ms,
-        },
-    );
-    drop(st);
-    Ok(token_body(
+    st.insert_refresh(refresh.clone(), record);
+    token_body(
         &access,
         &refresh,
         lifetimes.access_token.as_secs(),
         now_ms.saturating_add(millis(lifetimes.access_token)),
-        lifetimes.refresh_token.as_secs(),
+        valid_until_ms.saturating_sub(now_ms) / 1000,
         valid_until_ms,
-    ))
+    )
 }
 
 /// `POST|GET /aliexpress/rest/auth/token/refresh`
@@ -297,10 +312,33 @@ pub(crate) async fn refresh(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(response) = token_gate(&shared, P, &conn).await {
+    token_endpoint(
+        &shared,
+        &conn,
+        query.as_deref(),
+        &headers,
+        &body,
+        refresh_inner,
+    )
+    .await
+}
+
+type TokenHandler = fn(&Shared, Option<&str>, &HeaderMap, &Bytes) -> Result<Response, AeError>;
+
+/// The token endpoints' common part: the fault gate, then the handler, its
+/// errors in the `/rest` shape (HTTP 200 with `code`).
+async fn token_endpoint(
+    shared: &Arc<Shared>,
+    conn: &ConnHandle,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &Bytes,
+    handler: TokenHandler,
+) -> Response {
+    if let Some(response) = token_gate(shared, P, conn).await {
         return response;
     }
-    match refresh_inner(&shared, query.as_deref(), &headers, &body) {
+    match handler(shared, query, headers, body) {
         Ok(response) => response,
         Err(error) => error.rest(),
     }
@@ -328,30 +366,8 @@ fn refresh_inner(
     // Rotation: the old refresh token is single use; the new one keeps the original
     // expiry.
     st.remove_refresh(old);
-    let now = st.now();
     let now_ms = st.epoch_ms();
-    let access = access_token();
-    let refresh = refresh_token();
-    let valid_until_ms = record.valid_until_ms;
-    st.insert_access(
-        access.clone(),
-        AccessRecord {
-            provider: P,
-            kind: TokenKind::User,
-            expires_at: now + lifetimes.access_token,
-        },
-    );
-    st.insert_refresh(refresh.clone(), record);
-    drop(st);
-    let refresh_expires_in = valid_until_ms.saturating_sub(now_ms) / 1000;
-    Ok(token_body(
-        &access,
-        &refresh,
-        lifetimes.access_token.as_secs(),
-        now_ms.saturating_add(millis(lifetimes.access_token)),
-        refresh_expires_in,
-        valid_until_ms,
-    ))
+    Ok(issue(&mut st, &lifetimes, record, now_ms))
 }
 
 fn millis(duration: std::time::Duration) -> u64 {
