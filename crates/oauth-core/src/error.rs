@@ -342,8 +342,8 @@ impl Error {
         self
     }
 
-    /// Applies `f` to every free text of the error (provider messages,
-    /// unexpected-response reasons and excerpts): used to scrub secrets.
+    /// Applies `f` to every free text of the error (provider codes and
+    /// messages, unexpected-response reasons and excerpts): used to scrub secrets.
     pub fn map_texts(mut self, f: impl Fn(&str) -> String) -> Self {
         match &mut self {
             Self::ReauthorizationRequired { details }
@@ -356,6 +356,9 @@ impl Error {
             | Self::Provider { details } => {
                 if let Some(message) = details.0.message.as_mut() {
                     *message = f(message);
+                }
+                if let Some(code) = details.0.code.as_mut() {
+                    *code = f(code);
                 }
             }
             Self::UnexpectedResponse {

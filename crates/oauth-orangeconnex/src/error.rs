@@ -19,7 +19,6 @@
 //! re-authorizing the seller would not fix.
 
 use oauth_core::{Error, ProviderDetails, TransientCause};
-use std::borrow::Cow;
 
 /// Classifies an OrangeConnex `error` code (with its `error_description`
 /// and the HTTP status) as one of our error classes; see the
@@ -69,66 +68,6 @@ pub fn is_refresh_token_complaint(code: &str, description: Option<&str>) -> bool
             || head.contains("refreshtoken")
             || head.contains("refresh-token")
     })
-}
-
-/// Removes a secret we sent (a code or refresh token) from text that may
-/// end up in an error, in case the provider echoes it back: the value as
-/// sent, its form-encoded form and its percent-decoded form are replaced by
-/// `[REDACTED]`. Core's sanitizer masks token-like runs on top of this; the
-/// scrubber also catches short or prose-like secrets it would miss.
-#[derive(Debug, Default)]
-pub(crate) struct Scrubber {
-    needles: Vec<String>,
-}
-
-/// Secrets shorter than this are not scrubbed (replacing a two-letter value
-/// everywhere would destroy the message; real tokens are far longer).
-const MIN_SCRUB_LEN: usize = 6;
-
-impl Scrubber {
-    /// Scrubs nothing.
-    pub(crate) fn none() -> Self {
-        Self::default()
-    }
-
-    /// Scrubs `secret` and its encoded and decoded forms.
-    pub(crate) fn secret(secret: &str) -> Self {
-        let mut needles: Vec<String> = Vec::with_capacity(3);
-        let encoded: String =
-            oauth_core::url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
-        let decoded: String =
-            oauth_core::url::form_urlencoded::parse(format!("x={secret}").as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default();
-        for candidate in [secret.to_owned(), encoded, decoded] {
-            if candidate.len() >= MIN_SCRUB_LEN && !needles.contains(&candidate) {
-                needles.push(candidate);
-            }
-        }
-        // Longest first, so that a longer form is not left half-replaced.
-        needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
-        Self { needles }
-    }
-
-    /// `text` with every needle replaced.
-    pub(crate) fn apply<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        let mut out = Cow::Borrowed(text);
-        for needle in &self.needles {
-            if out.contains(needle.as_str()) {
-                out = Cow::Owned(out.replace(needle.as_str(), oauth_core::redact::MASK));
-            }
-        }
-        out
-    }
-
-    /// A body, read as (lossy) UTF-8, with every needle replaced.
-    pub(crate) fn apply_bytes<'a>(&self, body: &'a [u8]) -> Cow<'a, str> {
-        match String::from_utf8_lossy(body) {
-            Cow::Borrowed(text) => self.apply(text),
-            Cow::Owned(text) => Cow::Owned(self.apply(&text).into_owned()),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -184,15 +123,5 @@ mod tests {
             details(),
         );
         assert!(matches!(e, Error::Provider { .. }), "{e:?}");
-    }
-
-    #[test]
-    fn scrubber_removes_every_form() {
-        let scrub = Scrubber::secret("ab%2Fcd ef+gh");
-        assert_eq!(scrub.apply("x ab%2Fcd ef+gh y"), "x [REDACTED] y");
-        assert_eq!(scrub.apply("x ab%252Fcd+ef%2Bgh y"), "x [REDACTED] y");
-        assert_eq!(scrub.apply("x ab/cd ef gh y"), "x [REDACTED] y");
-        assert_eq!(Scrubber::secret("abc").apply("abc"), "abc");
-        assert_eq!(Scrubber::none().apply("abcdefgh"), "abcdefgh");
     }
 }

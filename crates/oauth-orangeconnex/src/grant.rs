@@ -10,8 +10,7 @@
 
 use crate::PROVIDER;
 use crate::config::Client;
-use crate::error::Scrubber;
-use crate::token::{TokenResponse, decode_scrubbing};
+use crate::token::{TokenResponse, decode_token_response};
 use oauth_core::http_types::HeaderName;
 use oauth_core::url::Url;
 use oauth_core::{
@@ -88,8 +87,7 @@ impl Client {
         code: &AuthorizationCode,
     ) -> Result<TokenResponse, Error> {
         let request = self.code_exchange_request(code);
-        self.send(&request, &Scrubber::secret(code.expose_secret()))
-            .await
+        self.send(&request).await
     }
 
     /// Refreshes the access token (`Refresh AccessToken`) and returns the
@@ -106,15 +104,16 @@ impl Client {
         refresh_token: &RefreshToken,
     ) -> Result<TokenResponse, Error> {
         let request = self.refresh_request(refresh_token);
-        self.send(&request, &Scrubber::secret(refresh_token.expose_secret()))
-            .await
+        self.send(&request).await
     }
 
-    async fn send(&self, request: &TokenRequest, scrub: &Scrubber) -> Result<TokenResponse, Error> {
+    async fn send(&self, request: &TokenRequest) -> Result<TokenResponse, Error> {
         let response = self.http.send(request).await?;
         let status = response.status();
         let grant = request.grant();
-        let result = decode_scrubbing(&response, scrub);
+        // Errors are scrubbed of the code or refresh token sent, in case the
+        // provider echoes it back (RawResponse::scrub_error).
+        let result = decode_token_response(&response);
         match &result {
             Ok(_) => tracing::debug!(provider = PROVIDER, grant, status, "token issued"),
             Err(_) => tracing::debug!(provider = PROVIDER, grant, status, "token request refused"),

@@ -9,7 +9,7 @@
 //! whatever the HTTP status (OrangeConnex documents no statuses).
 
 use crate::PROVIDER;
-use crate::error::{Scrubber, classify_error_code};
+use crate::error::classify_error_code;
 use oauth_core::transport::RawResponse;
 use oauth_core::{
     AccessToken, Error, ProviderDetails, RefreshToken, Scopes, TokenSet, TokenType, TransientCause,
@@ -109,19 +109,13 @@ impl TokenResponse {
 /// # Errors
 /// As described above.
 pub fn decode_token_response(response: &RawResponse) -> Result<TokenResponse, Error> {
-    decode_scrubbing(response, &Scrubber::none())
+    decode(response).map_err(|e| response.scrub_error(e))
 }
 
-/// [`decode_token_response`], additionally removing `sent` (the code or
-/// refresh token that was sent) from any text that goes into an error, in
-/// case the provider echoes it back.
-pub(crate) fn decode_scrubbing(
-    response: &RawResponse,
-    scrub: &Scrubber,
-) -> Result<TokenResponse, Error> {
+fn decode(response: &RawResponse) -> Result<TokenResponse, Error> {
     let status = response.status();
     let success = response.is_success();
-    let unexpected = |reason: &str| unexpected(response, scrub, reason);
+    let unexpected = |reason: &str| response.unexpected(reason);
 
     let value: Option<Value> = if response.looks_like_json() {
         serde_json::from_slice(response.body()).ok()
@@ -133,12 +127,10 @@ pub(crate) fn decode_scrubbing(
         _ => None,
     };
     let error_code = object.map(|m| lenient_text(m, "error"));
-    let description = object
-        .and_then(|m| lenient_text(m, "error_description").ok().flatten())
-        .map(|d| scrub.apply(&d).into_owned());
+    let description = object.and_then(|m| lenient_text(m, "error_description").ok().flatten());
     let mut details = ProviderDetails::new(PROVIDER).with_status(status);
     if let Some(Ok(Some(code))) = &error_code {
-        details = details.with_code(scrub.apply(code));
+        details = details.with_code(code);
     }
     if let Some(description) = &description {
         details = details.with_message(description);
@@ -167,9 +159,7 @@ pub(crate) fn decode_scrubbing(
     }
     if status >= 500 {
         if object.is_none() {
-            details = details.with_message(oauth_core::redact::excerpt(
-                scrub.apply_bytes(response.body()).as_bytes(),
-            ));
+            details = details.with_message(response.excerpt());
         }
         return Err(Error::Transient {
             cause: TransientCause::ServerError,
@@ -213,16 +203,6 @@ pub(crate) fn decode_scrubbing(
         refresh_token: refresh_token.map(RefreshToken::new),
         scope,
     })
-}
-
-fn unexpected(response: &RawResponse, scrub: &Scrubber, reason: &str) -> Error {
-    Error::unexpected(
-        PROVIDER,
-        Some(response.status()),
-        response.content_type(),
-        reason,
-        scrub.apply_bytes(response.body()).as_bytes(),
-    )
 }
 
 /// A text field: blank, `null` and absent are `None`; numbers and booleans

@@ -99,13 +99,33 @@ impl RawResponse {
 
     /// An [`Error::UnexpectedResponse`] for this response with `reason`.
     pub fn unexpected(&self, reason: impl Into<String>) -> Error {
+        // Scrub the body before the excerpt is cut from it, so that a secret
+        // straddling the cut cannot survive in part.
+        let body = if self.sent_secrets.is_empty() {
+            std::borrow::Cow::Borrowed(&self.body[..])
+        } else {
+            std::borrow::Cow::Owned(
+                scrub(&String::from_utf8_lossy(&self.body), &self.sent_secrets).into_bytes(),
+            )
+        };
         self.scrub_error(Error::unexpected(
             self.provider,
             Some(self.status),
             self.content_type.as_deref(),
             reason,
-            &self.body,
+            &body,
         ))
+    }
+
+    /// A short, masked excerpt of the body with the secrets the request sent
+    /// removed, for error messages (e.g. of an HTML 5xx page).
+    pub fn excerpt(&self) -> String {
+        if self.sent_secrets.is_empty() {
+            return crate::redact::excerpt(&self.body);
+        }
+        crate::redact::excerpt(
+            scrub(&String::from_utf8_lossy(&self.body), &self.sent_secrets).as_bytes(),
+        )
     }
 
     /// Declares the secrets the request sent (done by
@@ -133,24 +153,46 @@ impl RawResponse {
 fn scrub(text: &str, secrets: &[SecretString]) -> String {
     let mut out = text.to_owned();
     for secret in secrets {
-        let raw = secret.expose_secret();
-        if raw.len() < 3 {
-            continue;
-        }
-        let form: String = url::form_urlencoded::byte_serialize(raw.as_bytes()).collect();
-        let percent = crate::encode_component(raw);
-        let json = serde_json::to_string(raw).unwrap_or_default();
-        let json = json.trim_matches('"').to_owned();
-        for variant in [raw, form.as_str(), percent.as_str(), json.as_str()] {
-            if !variant.is_empty() && out.contains(variant) {
-                out = out.replace(variant, crate::redact::MASK);
+        for variant in scrub_variants(secret.expose_secret()) {
+            if out.contains(variant.as_str()) {
+                out = out.replace(variant.as_str(), crate::redact::MASK);
             }
         }
     }
     out
 }
 
-impl RawResponse {}
+/// Secrets shorter than this are not scrubbed (replacing a two-letter value
+/// everywhere would destroy the message; real tokens are far longer).
+const MIN_SCRUB_LEN: usize = 6;
+
+/// The forms in which a secret we sent may come back: as sent, form- and
+/// percent-encoded, form-decoded (a code that was itself URL-encoded, such
+/// as OrangeConnex's), JSON-escaped; longest first, so that a longer form is
+/// not left half-replaced.
+fn scrub_variants(raw: &str) -> Vec<String> {
+    let form: String = url::form_urlencoded::byte_serialize(raw.as_bytes()).collect();
+    let decoded: String = url::form_urlencoded::parse(format!("x={raw}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    let json = serde_json::to_string(raw).unwrap_or_default();
+    let json = json.trim_matches('"').to_owned();
+    let mut variants: Vec<String> = Vec::with_capacity(5);
+    for candidate in [
+        raw.to_owned(),
+        form,
+        crate::encode_component(raw),
+        decoded,
+        json,
+    ] {
+        if candidate.len() >= MIN_SCRUB_LEN && !variants.contains(&candidate) {
+            variants.push(candidate);
+        }
+    }
+    variants.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    variants
+}
 
 /// serde_json's complaint without any value from the body: quoted values
 /// are dropped, field names (in backquotes) and positions are kept.
@@ -202,14 +244,14 @@ mod tests {
 
     #[test]
     fn echoed_secrets_are_scrubbed_in_every_encoding() {
-        let body = r#"{"error":"invalid_grant","error_description":"token 'rt:Ab!c' (rt%3AAb%21c) is not valid for 'Hunter-Phrase'"}"#;
+        let body = r#"{"error":"invalid_grant","error_description":"token 'rt:Ab!cd' (rt%3AAb%21cd) is not valid for 'Hunter-Phrase'"}"#;
         let response = RawResponse::new("p", 400, Some("application/json"), body.to_owned())
             .with_sent_secrets(vec![
-                SecretString::from("rt:Ab!c".to_owned()),
+                SecretString::from("rt:Ab!cd".to_owned()),
                 SecretString::from("Hunter-Phrase".to_owned()),
             ]);
         let details = crate::ProviderDetails::new("p")
-            .with_message("token 'rt:Ab!c' (rt%3AAb%21c) is not valid for 'Hunter-Phrase'");
+            .with_message("token 'rt:Ab!cd' (rt%3AAb%21cd) is not valid for 'Hunter-Phrase'");
         let error = response.scrub_error(Error::Provider { details });
         let text = format!("{error} {error:?}");
         assert!(
@@ -219,6 +261,17 @@ mod tests {
         let unexpected = response.unexpected("odd");
         let text = format!("{unexpected} {unexpected:?}");
         assert!(!text.contains("Ab!c") && !text.contains("Hunter"), "{text}");
+        // A code that was itself URL-encoded (OrangeConnex) also comes back
+        // decoded once; and a secret in the `error` code field is scrubbed.
+        let encoded_code = RawResponse::new("p", 400, None, "")
+            .with_sent_secrets(vec![SecretString::from("Zm9v%252FYmFy".to_owned())]);
+        let details = crate::ProviderDetails::new("p")
+            .with_code("Zm9v%2FYmFy")
+            .with_message("bad code Zm9v%2FYmFy");
+        let error = encoded_code.scrub_error(Error::Provider { details });
+        let text = format!("{error} {error:?}");
+        assert!(!text.contains("Zm9v"), "{text}");
+        assert_eq!(error.provider_code(), Some(crate::redact::MASK));
     }
 
     #[test]
