@@ -259,6 +259,35 @@ pub enum Error {
         /// What failed (never a token).
         message: String,
     },
+    /// The token store is held by another writer (a file lock held by
+    /// another process) and did not become free within the configured wait.
+    /// Retryable: nothing was read or written.
+    #[error("token store busy: {message}")]
+    StoreBusy {
+        /// Which store, and how long we waited (never a token).
+        message: String,
+    },
+    /// A pool was asked for an account it does not hold: a typo or a missing
+    /// `add`, not a revoked grant (nothing was sent to the provider).
+    #[error("unknown account {account}: add it to the pool (or install tokens) first")]
+    UnknownAccount {
+        /// The account key, `provider/account`.
+        account: String,
+    },
+    /// The provider refused the refresh token, and the store shows that an
+    /// earlier refresh of that very token was started but its result never
+    /// saved (the process was killed or lost the store mid-refresh): the
+    /// provider has probably rotated the token, and the new one is lost. The
+    /// seller must authorize again, as for
+    /// [`ReauthorizationRequired`](Self::ReauthorizationRequired), but the
+    /// cause is on our side, not a revocation.
+    #[error(
+        "a refresh was interrupted before its result was saved; the provider may have rotated the refresh token, so the stored one is no longer accepted: authorize again ({details})"
+    )]
+    RefreshInterrupted {
+        /// What the provider answered to the next refresh.
+        details: ProviderDetails,
+    },
 }
 
 fn fmt_retry_after(retry_after: Option<Duration>) -> String {
@@ -310,14 +339,19 @@ impl Error {
     pub fn requires_reauthorization(&self) -> bool {
         matches!(
             self,
-            Self::ReauthorizationRequired { .. } | Self::RefreshNotSupported { .. }
+            Self::ReauthorizationRequired { .. }
+                | Self::RefreshNotSupported { .. }
+                | Self::RefreshInterrupted { .. }
         )
     }
 
     /// Whether the same request may succeed later: network failures,
-    /// timeouts, 5xx and rate limiting.
+    /// timeouts, 5xx, rate limiting and a busy store.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Transient { .. } | Self::RateLimited { .. })
+        matches!(
+            self,
+            Self::Transient { .. } | Self::RateLimited { .. } | Self::StoreBusy { .. }
+        )
     }
 
     /// How long the provider asked to wait before retrying, when it said.
@@ -353,6 +387,7 @@ impl Error {
             | Self::AccessTokenRejected { details }
             | Self::RateLimited { details, .. }
             | Self::Transient { details, .. }
+            | Self::RefreshInterrupted { details }
             | Self::Provider { details } => {
                 if let Some(message) = details.0.message.as_mut() {
                     *message = f(message);
@@ -382,6 +417,7 @@ impl Error {
             | Self::AccessTokenRejected { details }
             | Self::RateLimited { details, .. }
             | Self::Transient { details, .. }
+            | Self::RefreshInterrupted { details }
             | Self::Provider { details } => Some(details),
             _ => None,
         }
@@ -444,6 +480,13 @@ mod tests {
             Error::Store {
                 message: "disk full".into(),
             },
+            Error::StoreBusy {
+                message: "tokens.json.lock held for 5 s".into(),
+            },
+            Error::UnknownAccount {
+                account: "ebay/seller-1".into(),
+            },
+            Error::RefreshInterrupted { details: details() },
         ]
     }
 
@@ -463,13 +506,15 @@ mod tests {
         assert_eq!(
             reauth,
             [
-                true, true, false, false, false, false, false, false, false, false, false, false
+                true, true, false, false, false, false, false, false, false, false, false, false,
+                false, false, true
             ]
         );
         assert_eq!(
             retry,
             [
-                false, false, false, false, false, true, true, false, false, false, false, false
+                false, false, false, false, false, true, true, false, false, false, false, false,
+                true, false, false
             ]
         );
         assert_eq!(errors[5].retry_after(), Some(Duration::from_secs(3)));
