@@ -131,6 +131,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links)]
 // `oauth_core::Error` is the workspace's one error type; its size is
 // oauth-core's choice (see the report to the lead), not this crate's.
 

@@ -11,6 +11,7 @@
 //! Nothing secret is ever printed, except the one value asked for: `token` prints the
 //! access token. See the crate's README for every command.
 #![warn(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links)]
 
 mod commands;
 mod demo;

@@ -132,6 +132,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links)]
 // `oauth_core::Error` is over clippy's 128-byte threshold; boxing it is
 // oauth-core's decision, not this crate's.
 

@@ -155,6 +155,7 @@
 //! None.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links)]
 
 mod aliexpress;
 mod config;
