@@ -93,7 +93,9 @@
 //! `refresh_expires_in`) and absolute (`expire_time`,
 //! `refresh_token_valid_time`) expiries and the seller's ids
 //! ([`SellerAccount`]). [`TokenResponse::into_token_set`] prefers the
-//! absolute expiries.
+//! relative lifetimes, which do not depend on this machine's clock, and
+//! warns (through `tracing`) when the two disagree by more than
+//! [`EXPIRY_DISAGREEMENT`].
 //!
 //! # Rotation and grants that cannot be refreshed
 //! A refresh returns a **new** refresh token (the old one is dead) whose
@@ -152,7 +154,7 @@ pub use config::{
 pub use error::{IopError, check_response, error_for_code};
 pub use grant::{DEFAULT_REFRESH_SKEW, TOKEN_CREATE_API, TOKEN_REFRESH_API, merge_refreshed};
 pub use sign::{ApiKind, SIGN_METHOD, Signer, StringToSign};
-pub use token::{SellerAccount, TokenResponse, decode_token_response};
+pub use token::{EXPIRY_DISAGREEMENT, SellerAccount, TokenResponse, decode_token_response};
 
 /// The provider's name, as used in errors and tracing.
 pub const PROVIDER: &str = "aliexpress";

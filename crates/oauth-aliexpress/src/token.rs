@@ -130,8 +130,11 @@ pub fn decode_token_response(response: &RawResponse) -> Result<TokenResponse, Er
         ));
     }
     Ok(TokenResponse {
-        access_token: AccessToken::new(access_token),
-        refresh_token: wire.refresh_token.map(RefreshToken::new),
+        access_token: response.token("access_token", access_token)?,
+        refresh_token: wire
+            .refresh_token
+            .map(|t| response.token("refresh_token", t))
+            .transpose()?,
         expires_in: wire.expires_in,
         refresh_expires_in: wire.refresh_expires_in,
         expire_time: wire.expire_time,
@@ -167,6 +170,33 @@ fn relative(seconds: Option<u64>, now: SystemTime) -> Option<SystemTime> {
     seconds.map(|s| expiry_after(now, Duration::from_secs(s)))
 }
 
+/// How far an answer's absolute and relative expiries may disagree before a
+/// warning is logged (the local clock, or the platform's, is off).
+pub const EXPIRY_DISAGREEMENT: Duration = Duration::from_secs(5 * 60);
+
+/// The relative expiry when there is one, else the absolute one; warns when
+/// both exist and disagree by more than [`EXPIRY_DISAGREEMENT`].
+fn prefer_relative(
+    what: &'static str,
+    relative: Option<SystemTime>,
+    absolute: Option<SystemTime>,
+) -> Option<SystemTime> {
+    if let (Some(relative), Some(absolute)) = (relative, absolute) {
+        let gap = relative
+            .duration_since(absolute)
+            .or_else(|_| absolute.duration_since(relative))
+            .unwrap_or_default();
+        if gap > EXPIRY_DISAGREEMENT {
+            tracing::warn!(
+                token = what,
+                disagreement_s = gap.as_secs(),
+                "the answer's absolute expiry and its relative lifetime disagree: using the relative lifetime (is this machine's clock right?)"
+            );
+        }
+    }
+    relative.or(absolute)
+}
+
 impl TokenResponse {
     /// Whether this grant can be refreshed: it has a refresh token and
     /// `refresh_expires_in` is not `0`.
@@ -174,23 +204,36 @@ impl TokenResponse {
         self.refresh_token.is_some() && self.refresh_expires_in != Some(0)
     }
 
-    /// When the access token expires: `expire_time` when sent (absolute
-    /// times are preferred), else `now + expires_in`, else `now`.
+    /// When the access token expires: `now + expires_in` when sent, else
+    /// the absolute `expire_time`, else `now`.
+    ///
+    /// The relative lifetime is preferred: it does not depend on this
+    /// machine's clock agreeing with the platform's (with a local clock off
+    /// by a year, an absolute `expire_time` would store a token that
+    /// "expired" long ago, or one that never expires). When both are sent and
+    /// disagree by more than [`EXPIRY_DISAGREEMENT`], a `tracing` warning
+    /// says so (a clock to fix, or an inconsistent answer).
     pub fn access_token_expires_at(&self, now: SystemTime) -> SystemTime {
-        absolute(self.expire_time, now)
-            .or_else(|| relative(self.expires_in, now))
-            .unwrap_or(now)
+        prefer_relative(
+            "access token",
+            relative(self.expires_in, now),
+            absolute(self.expire_time, now),
+        )
+        .unwrap_or(now)
     }
 
-    /// When the refresh token expires: `refresh_token_valid_time` when
-    /// sent, else `now + refresh_expires_in`; `None` when neither was sent
-    /// or the grant is not refreshable.
+    /// When the refresh token expires: `now + refresh_expires_in` when sent,
+    /// else `refresh_token_valid_time`; `None` when neither was sent or the
+    /// grant is not refreshable. Relative first, as for the access token.
     pub fn refresh_token_expires_at(&self, now: SystemTime) -> Option<SystemTime> {
         if !self.is_refreshable() {
             return None;
         }
-        absolute(self.refresh_token_valid_time, now)
-            .or_else(|| relative(self.refresh_expires_in, now))
+        prefer_relative(
+            "refresh token",
+            relative(self.refresh_expires_in, now),
+            absolute(self.refresh_token_valid_time, now),
+        )
     }
 
     /// The provider-neutral token set, with absolute expiries computed at
@@ -244,9 +287,27 @@ mod tests {
     }
 
     #[test]
-    fn absolute_expiries_win_and_are_clamped() {
+    fn relative_lifetimes_win_over_absolute_times() {
+        // A local clock a year off (or an inconsistent answer): the absolute
+        // times would give a token that expired long ago; the relative
+        // lifetimes do not depend on the clock.
         let r = decode(
             r#"{"access_token":"a","refresh_token":"r","expires_in":10,"refresh_expires_in":20,"expire_time":5000,"refresh_token_valid_time":"18446744073709551615"}"#,
+        )
+        .unwrap();
+        let now = from_unix_millis(1_000);
+        let set = r.into_token_set(now);
+        assert_eq!(to_unix_millis(set.expires_at), 11_000);
+        assert_eq!(
+            set.refresh_token_expires_at.map(to_unix_millis),
+            Some(21_000)
+        );
+    }
+
+    #[test]
+    fn absolute_times_are_used_alone_and_clamped() {
+        let r = decode(
+            r#"{"access_token":"a","refresh_token":"r","expire_time":5000,"refresh_token_valid_time":"18446744073709551615"}"#,
         )
         .unwrap();
         let now = from_unix_millis(1_000);
@@ -256,6 +317,21 @@ mod tests {
             set.refresh_token_expires_at,
             Some(expiry_after(now, MAX_LIFETIME))
         );
+    }
+
+    #[test]
+    fn tokens_with_control_characters_are_refused_without_showing_them() {
+        for body in [
+            "{\"access_token\":\"SENTINEL\\r\\nX-Injected: evil\",\"expires_in\":10}",
+            "{\"access_token\":\"a\",\"refresh_token\":\"SENTINEL\\u001b[31m\",\"expires_in\":10}",
+            "{\"access_token\":\"SENTINEL with space\",\"expires_in\":10}",
+        ] {
+            let err = decode(body).unwrap_err();
+            assert!(matches!(err, Error::UnexpectedResponse { .. }), "{err:?}");
+            let text = format!("{err} {err:?}");
+            assert!(text.contains("visible ASCII"), "{text}");
+            assert!(!text.contains("SENTINEL") && !text.contains("Injected"), "{text}");
+        }
     }
 
     #[test]

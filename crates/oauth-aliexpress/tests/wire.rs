@@ -110,11 +110,12 @@ async fn create_token_request_and_documented_response() {
         Some("212a69f317116001605067741")
     );
 
+    // Relative lifetimes win over the absolute times.
     let set = response.into_token_set(client.now());
-    assert_eq!(to_unix_millis(set.expires_at), 1_714_192_160_000);
+    assert_eq!(to_unix_millis(set.expires_at), NOW_MS + 2_592_000_000);
     assert_eq!(
         set.refresh_token_expires_at.map(to_unix_millis),
-        Some(1_716_784_148_000)
+        Some(NOW_MS + 5_183_988_000)
     );
     assert_eq!(
         set.refresh_token.unwrap().expose_secret(),
@@ -148,7 +149,7 @@ async fn create_token_with_uuid_and_partner_id_is_signed_over_query_and_body() {
         .await
         .unwrap();
     mock.assert_async().await;
-    assert_eq!(to_unix_millis(set.expires_at), 1_715_306_792_000);
+    assert_eq!(to_unix_millis(set.expires_at), NOW_MS + 86_400_000);
 }
 
 #[tokio::test]
@@ -167,7 +168,7 @@ async fn exchange_code_through_the_trait_sends_no_uuid() {
         .await
         .unwrap();
     mock.assert_async().await;
-    assert_eq!(to_unix_millis(set.expires_at), 1_714_192_160_000);
+    assert_eq!(to_unix_millis(set.expires_at), NOW_MS + 2_592_000_000);
     let url =
         AuthorizationCodeGrant::authorize_url(&client, &oauth_core::CsrfState::from_stored("s-1"));
     assert_eq!(
@@ -229,7 +230,7 @@ async fn refresh_rotates_and_keeps_the_original_refresh_expiry() {
         set.refresh_token_expires_at.map(to_unix_millis),
         Some(1_716_784_148_000)
     );
-    assert_eq!(to_unix_millis(set.expires_at), 1_715_306_792_000);
+    assert_eq!(to_unix_millis(set.expires_at), NOW_MS + 86_400_000);
 }
 
 #[tokio::test]
@@ -273,7 +274,7 @@ async fn grant_with_refresh_expires_in_zero_fails_fast() {
     let set = response.into_token_set(client.now());
     assert_eq!(set.refresh_token, None);
     assert_eq!(set.refresh_token_expires_at, None);
-    assert_eq!(to_unix_millis(set.expires_at), 1_717_812_392_000);
+    assert_eq!(to_unix_millis(set.expires_at), NOW_MS + 2_592_000_000);
 
     let err = client.refresh(&set).await.unwrap_err();
     assert!(matches!(err, Error::RefreshNotSupported { .. }), "{err:?}");

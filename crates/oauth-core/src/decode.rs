@@ -23,6 +23,33 @@ use serde::Deserializer;
 use serde::de::{self, Visitor};
 use std::fmt;
 
+/// Whether `value` may be an access, refresh or ID token: visible ASCII
+/// only (`0x21..=0x7E`), no space, no control character, nothing beyond
+/// ASCII.
+///
+/// RFC 6750's `b64token` set (letters, digits, `-._~+/` and trailing `=`)
+/// would be stricter, but real tokens go beyond it: eBay's user tokens read
+/// `v^1.1#i^1#p^3#r^1...`. Visible ASCII is what can travel in an HTTP
+/// header or a shell command line without changing its meaning: a token
+/// with CR/LF could inject a header, one with ESC could drive a terminal.
+/// Every token decoded from a provider or read from a store is checked
+/// (an empty value passes here: "missing" is each decoder's decision).
+///
+/// ```
+/// use oauth_core::decode::is_token_text;
+/// assert!(is_token_text("v^1.1#i^1#p^3#r^1#f^0#t^H4sI="));
+/// assert!(!is_token_text("abc\r\nX-Injected: evil"));
+/// assert!(!is_token_text("abc def"));
+/// assert!(!is_token_text("\u{1b}[31mred"));
+/// ```
+pub fn is_token_text(value: &str) -> bool {
+    value.bytes().all(|b| (0x21..=0x7e).contains(&b))
+}
+
+/// What a decoder says of a token outside [`is_token_text`]; never the value.
+pub const INVALID_TOKEN_TEXT: &str =
+    "has characters outside visible ASCII (control characters, spaces or non-ASCII): refused";
+
 struct U64Visitor;
 
 impl<'de> Visitor<'de> for U64Visitor {

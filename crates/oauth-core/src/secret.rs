@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
-macro_rules! secret_newtype {
+macro_rules! secret_newtype_base {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
         #[derive(Clone)]
@@ -67,6 +67,13 @@ macro_rules! secret_newtype {
                 serializer.serialize_str(self.expose_secret())
             }
         }
+    };
+}
+
+/// A secret newtype whose deserialization takes any string.
+macro_rules! secret_newtype {
+    ($(#[$meta:meta])* $name:ident) => {
+        secret_newtype_base!($(#[$meta])* $name);
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -76,15 +83,40 @@ macro_rules! secret_newtype {
     };
 }
 
+/// A secret newtype for tokens: as [`secret_newtype!`], except that
+/// deserializing (from a provider's answer or from a store) refuses values
+/// outside [`is_token_text`](crate::decode::is_token_text), without
+/// repeating them.
+macro_rules! token_newtype {
+    ($(#[$meta:meta])* $name:ident) => {
+        secret_newtype_base!($(#[$meta])* $name);
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let value = String::deserialize(deserializer)?;
+                // Blank values pass: decoders treat them as absent.
+                if !value.trim().is_empty() && !crate::decode::is_token_text(&value) {
+                    return Err(serde::de::Error::custom(format_args!(
+                        "a value of type {} {}",
+                        stringify!($name),
+                        crate::decode::INVALID_TOKEN_TEXT
+                    )));
+                }
+                Ok(Self::new(value))
+            }
+        }
+    };
+}
+
 secret_newtype!(
     /// An OAuth client secret (eBay "Cert ID", Eshopbox client secret).
     ClientSecret
 );
-secret_newtype!(
+token_newtype!(
     /// An access token, sent with every API call.
     AccessToken
 );
-secret_newtype!(
+token_newtype!(
     /// A refresh token: the long-lived credential that mints access tokens.
     RefreshToken
 );
@@ -96,7 +128,7 @@ secret_newtype!(
     /// An application signing secret (AliExpress app secret).
     AppSecret
 );
-secret_newtype!(
+token_newtype!(
     /// An OpenID Connect ID token (Eshopbox returns one).
     IdToken
 );

@@ -208,16 +208,18 @@ pub fn decode_token_response(
     let Some(expires_in) = wire.expires_in else {
         return Err(response.unexpected("success status without `expires_in`"));
     };
-    let refresh_token = wire
+    let access_token: AccessToken = response.token("access_token", access_token)?;
+    let refresh_token: Option<RefreshToken> = wire
         .refresh_token
         .filter(|t| !is_placeholder(t))
-        .map(RefreshToken::new);
+        .map(|t| response.token("refresh_token", t))
+        .transpose()?;
     let refresh_token_expires_in = refresh_token
         .as_ref()
         .and(wire.refresh_token_expires_in)
         .map(Duration::from_secs);
     Ok(UserToken {
-        access_token: AccessToken::new(access_token),
+        access_token,
         expires_in: Duration::from_secs(expires_in),
         refresh_token,
         refresh_token_expires_in,

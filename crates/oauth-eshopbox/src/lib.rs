@@ -73,7 +73,8 @@
 //!
 //! The answer ([`TokenResponse`]) carries `access_token`, an optional
 //! `id_token`, a space-separated `scope`, `expires_in` (a number or a
-//! numeric string; [`DEFAULT_EXPIRES_IN`] when absent) and `token_type`.
+//! numeric string; [`DEFAULT_EXPIRES_IN`] when absent; `0` is refused as a
+//! token expired on arrival) and `token_type`.
 //! It carries no refresh token: the one used is kept (no rotation, so
 //! [`RefreshGrant::rotates_refresh_token`] is `false` and the request is
 //! retried after a 5xx, 429 or timeout). Should a future answer carry a new

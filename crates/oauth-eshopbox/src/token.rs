@@ -9,8 +9,8 @@ use oauth_core::{
 use serde::Deserialize;
 use std::time::{Duration, SystemTime};
 
-/// The access-token lifetime assumed when a response has no usable
-/// `expires_in` (absent, blank or `0`): 24 hours, the value in every
+/// The access-token lifetime assumed when a response has no `expires_in`
+/// (absent or blank): 24 hours, the value in every
 /// documented sample. The documentation's prose also mentions "30 days";
 /// the shorter value is the safe assumption (an early refresh costs one
 /// request, a late one costs failed API calls).
@@ -46,12 +46,11 @@ pub struct TokenResponse {
 
 impl TokenResponse {
     /// The access token's lifetime: `expires_in`, or
-    /// [`DEFAULT_EXPIRES_IN`] when it is absent or `0`.
+    /// [`DEFAULT_EXPIRES_IN`] when it is absent. (A decoded answer never has
+    /// `Some(0)`: [`decode_token_response`] refuses it.)
     pub fn lifetime(&self) -> Duration {
-        match self.expires_in {
-            Some(seconds) if seconds > 0 => Duration::from_secs(seconds),
-            _ => DEFAULT_EXPIRES_IN,
-        }
+        self.expires_in
+            .map_or(DEFAULT_EXPIRES_IN, Duration::from_secs)
     }
 
     /// The provider-neutral token set, with the expiry computed from `now`
@@ -110,7 +109,14 @@ pub fn parse_scope(text: &str) -> Scopes {
 /// - a 2xx whose body carries an `error`, or a `message` and no
 ///   `access_token`, is classified the same way;
 /// - a 2xx that is not a JSON object with a non-empty `access_token` is
-///   [`Error::UnexpectedResponse`] (with a masked excerpt).
+///   [`Error::UnexpectedResponse`] (with a masked excerpt);
+/// - so is `"expires_in": 0`: a token expired on arrival. It is neither
+///   guessed to live 24 hours (API calls would fail with it all day) nor
+///   stored as expired (every call would then ask for a new one); the token
+///   lifecycle keeps serving the previous token while it is valid and
+///   retries with backoff.
+/// - a token with characters outside visible ASCII is refused (see
+///   [`oauth_core::decode::is_token_text`]), without repeating it.
 ///
 /// # Errors
 /// The classified failure, as above.
@@ -131,6 +137,11 @@ pub fn decode_token_response(response: &RawResponse) -> Result<TokenResponse, Er
     let Some(access_token) = access_token else {
         return Err(response.unexpected("success status without an access_token"));
     };
+    if wire.expires_in == Some(0) {
+        return Err(response.unexpected(
+            "`expires_in` is 0: the access token would be expired on arrival",
+        ));
+    }
     Ok(TokenResponse {
         access_token,
         id_token: wire
@@ -188,8 +199,12 @@ mod tests {
 
     #[test]
     fn zero_and_huge_lifetimes() {
-        let r = decode_token_response(&ok(r#"{"access_token":"at","expires_in":0}"#)).unwrap();
-        assert_eq!(r.lifetime(), DEFAULT_EXPIRES_IN);
+        let err =
+            decode_token_response(&ok(r#"{"access_token":"at","expires_in":0}"#)).unwrap_err();
+        assert!(
+            matches!(&err, Error::UnexpectedResponse { reason, .. } if reason.contains("expires_in")),
+            "{err:?}"
+        );
         let r = decode_token_response(&ok(
             r#"{"access_token":"at","expires_in":"99999999999999999999999"}"#,
         ))
@@ -200,6 +215,22 @@ mod tests {
             set.expires_at,
             from_unix_millis(0) + oauth_core::MAX_LIFETIME
         );
+    }
+
+    #[test]
+    fn tokens_with_control_characters_are_refused_without_showing_them() {
+        for body in [
+            "{\"access_token\":\"SENTINEL\\r\\nX-Injected: evil\",\"expires_in\":10}",
+            "{\"access_token\":\"at\",\"id_token\":\"SENTINEL\\u0000\",\"expires_in\":10}",
+            "{\"access_token\":\"at\",\"refresh_token\":\"SENTINEL\\u001b[2J\",\"expires_in\":10}",
+            "{\"access_token\":\"SENTINEL\\u00e9\",\"expires_in\":10}",
+        ] {
+            let err = decode_token_response(&ok(body)).unwrap_err();
+            assert!(matches!(err, Error::UnexpectedResponse { .. }), "{err:?}");
+            let text = format!("{err} {err:?}");
+            assert!(text.contains("visible ASCII"), "{text}");
+            assert!(!text.contains("SENTINEL") && !text.contains("Injected"), "{text}");
+        }
     }
 
     #[test]

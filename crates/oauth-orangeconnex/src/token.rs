@@ -197,10 +197,12 @@ fn decode(response: &RawResponse) -> Result<TokenResponse, Error> {
     let scope =
         lenient_text(map, "scope").map_err(|()| unexpected("the `scope` field is not text"))?;
     Ok(TokenResponse {
-        access_token: AccessToken::new(access_token),
+        access_token: response.token("access_token", access_token)?,
         token_type,
         expires_in,
-        refresh_token: refresh_token.map(RefreshToken::new),
+        refresh_token: refresh_token
+            .map(|t| response.token("refresh_token", t))
+            .transpose()?,
         scope,
     })
 }

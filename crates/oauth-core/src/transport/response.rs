@@ -97,6 +97,28 @@ impl RawResponse {
         serde_json::from_slice(&self.body).map_err(|e| self.unexpected(json_reason(&e)))
     }
 
+    /// A token taken from this response's body (`field` names it), checked
+    /// with [`is_token_text`](crate::decode::is_token_text): decoders that
+    /// read tokens as plain strings call this, so that a token with control
+    /// characters, spaces or non-ASCII never reaches a store, a header or a
+    /// terminal.
+    ///
+    /// # Errors
+    /// [`Error::UnexpectedResponse`] naming the field, with no excerpt of the
+    /// body (the excerpt would carry the value).
+    pub fn token<T: From<String>>(&self, field: &str, value: String) -> Result<T, Error> {
+        if crate::decode::is_token_text(&value) {
+            return Ok(T::from(value));
+        }
+        Err(Error::unexpected(
+            self.provider,
+            Some(self.status),
+            self.content_type.as_deref(),
+            format!("`{field}` {}", crate::decode::INVALID_TOKEN_TEXT),
+            b"",
+        ))
+    }
+
     /// An [`Error::UnexpectedResponse`] for this response with `reason`.
     pub fn unexpected(&self, reason: impl Into<String>) -> Error {
         // Scrub the body before the excerpt is cut from it, so that a secret
