@@ -66,7 +66,7 @@ pub use grant::{AuthorizationCodeGrant, DEFAULT_REFRESH_SKEW, RefreshGrant};
 pub use id::{ClientId, Scope, Scopes};
 pub use lifecycle::{
     AccountKey, FileStore, MemoryStore, TokenEvent, TokenEventKind, TokenHandle, TokenManager,
-    TokenPool, TokenStore,
+    TokenPool, TokenStore, list_all_accounts,
 };
 pub use secret::{
     AccessToken, AppSecret, AuthorizationCode, ClientKey, ClientSecret, IdToken, RefreshToken,

@@ -277,6 +277,15 @@ impl TokenStore for FlakyStore {
     async fn delete(&self, key: &AccountKey) -> Result<(), Error> {
         self.inner.delete(key).await
     }
+
+    async fn list_accounts(
+        &self,
+        provider: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>, Error> {
+        self.inner.list_accounts(provider, after, limit).await
+    }
 }
 
 #[tokio::test]

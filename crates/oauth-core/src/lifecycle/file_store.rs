@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Write};
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -200,6 +201,33 @@ fn io_error(what: &str, path: &Path, e: &std::io::Error) -> Error {
     store_error(format!("cannot {what} {}: {e}", path.display()))
 }
 
+/// The ids of `provider`'s accounts in `accounts` (keys `provider/account`,
+/// split on the first `/`), after `after`, at most `limit`.
+fn accounts_of(
+    accounts: &BTreeMap<String, Entry>,
+    provider: &str,
+    after: Option<&str>,
+    limit: usize,
+) -> Vec<String> {
+    let prefix = format!("{provider}/");
+    // Keys sharing the prefix are contiguous and ordered as their suffixes.
+    let start = match after {
+        Some(after) => Bound::Excluded(format!("{prefix}{after}")),
+        None => Bound::Included(prefix.clone()),
+    };
+    accounts
+        .range::<String, _>((start, Bound::Unbounded))
+        .map(|(key, _)| key)
+        .take_while(|key| key.starts_with(&prefix))
+        .filter_map(|key| {
+            key.split_once('/')
+                .filter(|(p, _)| *p == provider)
+                .map(|(_, account)| account.to_owned())
+        })
+        .take(limit)
+        .collect()
+}
+
 #[async_trait]
 impl TokenStore for FileStore {
     async fn load(&self, key: &AccountKey) -> Result<Option<Versioned>, Error> {
@@ -244,6 +272,29 @@ impl TokenStore for FileStore {
         let key = key.to_key_string();
         self.blocking(move |store| {
             store.update(|contents| ((), contents.accounts.remove(&key).is_some()))
+        })
+        .await
+    }
+
+    async fn list_accounts(
+        &self,
+        provider: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>, Error> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let provider = provider.to_owned();
+        let after = after.map(str::to_owned);
+        self.blocking(move |store| {
+            let contents = store.read()?;
+            Ok(accounts_of(
+                &contents.accounts,
+                &provider,
+                after.as_deref(),
+                limit,
+            ))
         })
         .await
     }

@@ -61,4 +61,29 @@ impl TokenStore for MemoryStore {
         self.lock().remove(key);
         Ok(())
     }
+
+    async fn list_accounts(
+        &self,
+        provider: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>, Error> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let entries = self.lock();
+        let mut accounts: Vec<&str> = entries
+            .keys()
+            .filter(|key| key.provider() == provider)
+            .map(AccountKey::account)
+            .filter(|account| after.is_none_or(|after| *account > after))
+            .collect();
+        // Only the first `limit` need sorting.
+        if accounts.len() > limit {
+            accounts.select_nth_unstable(limit);
+            accounts.truncate(limit);
+        }
+        accounts.sort_unstable();
+        Ok(accounts.into_iter().map(str::to_owned).collect())
+    }
 }

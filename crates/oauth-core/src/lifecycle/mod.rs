@@ -17,4 +17,4 @@ pub use manager::{
 };
 pub use memory_store::MemoryStore;
 pub use pool::{BackgroundRefresh, TokenPool, TokenPoolBuilder};
-pub use store::{AccountKey, SaveOutcome, TokenStore, Versioned};
+pub use store::{AccountKey, SaveOutcome, TokenStore, Versioned, list_all_accounts};

@@ -116,6 +116,83 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
     /// # Errors
     /// [`Error::Store`] if the storage cannot be written.
     async fn delete(&self, key: &AccountKey) -> Result<(), Error>;
+
+    /// One page of the account ids (the [`AccountKey::account`] part) stored
+    /// for `provider`.
+    ///
+    /// Paging contract:
+    /// - ids come in ascending byte order (the order of [`str`]'s `Ord`),
+    ///   each at most once;
+    /// - only ids strictly greater than `after` are returned, when it is
+    ///   given (pass the last id of the previous page to get the next one;
+    ///   `after` need not be a stored id);
+    /// - at most `limit` ids are returned, and exactly `limit` while at
+    ///   least that many remain: a page shorter than `limit` is the last
+    ///   one. `limit == 0` returns an empty page.
+    ///
+    /// Entries saved or deleted while paging may or may not show up; the
+    /// ids already returned stay in order. [`list_all_accounts`] pages
+    /// through everything.
+    ///
+    /// # Errors
+    /// [`Error::Store`] if the storage cannot be read.
+    async fn list_accounts(
+        &self,
+        provider: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>, Error>;
+
+    /// Proves, as far as the store can tell, that a [`save`](Self::save)
+    /// would be accepted now, without changing anything: called before
+    /// spending a single-use authorization code or rotating refresh token,
+    /// so that the tokens the provider returns are not lost to a store that
+    /// cannot be written.
+    ///
+    /// A store that cannot tell returns `Ok(())` (the default).
+    ///
+    /// # Errors
+    /// [`Error::Store`] if a save would fail (read-only storage, a corrupt
+    /// file, missing permissions), [`Error::StoreBusy`] if the store is held
+    /// by another writer for longer than the store is willing to wait.
+    async fn check_writable(&self) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+/// The page size of [`list_all_accounts`].
+const LIST_PAGE_SIZE: usize = 1000;
+
+/// Every account id stored for `provider`, in ascending byte order, read
+/// with [`TokenStore::list_accounts`] in pages of 1000.
+///
+/// # Errors
+/// The store's errors; [`Error::Store`] if the store breaks the paging
+/// contract (a page that does not move past the previous one).
+pub async fn list_all_accounts(
+    store: &dyn TokenStore,
+    provider: &str,
+) -> Result<Vec<String>, Error> {
+    let mut all: Vec<String> = Vec::new();
+    loop {
+        let page = store
+            .list_accounts(provider, all.last().map(String::as_str), LIST_PAGE_SIZE)
+            .await?;
+        let full = page.len() >= LIST_PAGE_SIZE;
+        for account in page {
+            // Each id must move past the last one: a store that repeats or
+            // reorders ids would otherwise page forever.
+            if all.last().is_some_and(|last| account <= *last) {
+                return Err(store_error(format!(
+                    "the token store listed the accounts of {provider} out of order: its list_accounts breaks the paging contract"
+                )));
+            }
+            all.push(account);
+        }
+        if !full {
+            return Ok(all);
+        }
+    }
 }
 
 /// A store error with `message` (which must never contain a token).
