@@ -73,7 +73,7 @@ pub use secret::{
     Signature,
 };
 pub use state::CsrfState;
-pub use token_set::{MAX_LIFETIME, TokenSet, TokenType, expiry_after};
+pub use token_set::{MAX_LIFETIME, RefreshStarted, TokenSet, TokenType, expiry_after};
 pub use transport::{EndpointUrl, HttpClient, Params, RawResponse, RetryPolicy, TokenRequest};
 
 /// Re-exported `http` crate (headers, requests) used in public signatures.

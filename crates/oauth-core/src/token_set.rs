@@ -118,6 +118,41 @@ pub struct TokenSet {
     /// The scopes granted (or requested, when the provider does not echo them).
     #[serde(default, skip_serializing_if = "Scopes::is_empty")]
     pub scopes: Scopes,
+    /// Set (and saved) by the token manager just before it spends this
+    /// set's single-use refresh token; a set that reaches a store with it
+    /// still present is one whose refresh was interrupted before its result
+    /// was saved. Sets obtained from a provider never carry it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_started: Option<RefreshStarted>,
+}
+
+/// A durable record that a refresh of a rotating (single-use) refresh token
+/// was started: when, and a fingerprint of the refresh token being spent.
+///
+/// The fingerprint is the first 64 bits of the token's SHA-256, in hex:
+/// enough to recognise the same token again, useless to recover it (tokens
+/// are long random strings). It is not a secret and may be logged; the
+/// token itself never is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshStarted {
+    /// When the refresh was started.
+    #[serde(with = "unix_millis")]
+    pub at: SystemTime,
+    /// [`RefreshStarted::fingerprint_of`] the refresh token being spent.
+    pub fingerprint: String,
+}
+
+impl RefreshStarted {
+    /// The fingerprint of `token`: 16 hex digits of its SHA-256.
+    pub fn fingerprint_of(token: &RefreshToken) -> String {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(token.expose_secret().as_bytes());
+        digest
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
 }
 
 impl TokenSet {
@@ -131,6 +166,7 @@ impl TokenSet {
             refresh_token: None,
             refresh_token_expires_at: None,
             scopes: Scopes::new(),
+            refresh_started: None,
         }
     }
 
@@ -211,6 +247,10 @@ impl fmt::Debug for TokenSet {
                 &self.refresh_token_expires_at.map(to_unix_millis),
             )
             .field("scopes", &self.scopes)
+            .field(
+                "refresh_started_at_unix_ms",
+                &self.refresh_started.as_ref().map(|r| to_unix_millis(r.at)),
+            )
             .finish()
     }
 }

@@ -31,6 +31,12 @@ pub enum TokenEventKind {
     /// The provider requires the user to authorize again; the manager makes
     /// no more requests for this account until tokens are installed.
     ReauthorizationRequired,
+    /// The provider refused a rotating refresh token after an earlier
+    /// refresh of that same token was interrupted before its result was
+    /// saved (see [`Error::RefreshInterrupted`](crate::Error::RefreshInterrupted)):
+    /// the token was probably rotated and the new one lost. Followed by
+    /// [`ReauthorizationRequired`](Self::ReauthorizationRequired).
+    RefreshInterrupted,
 }
 
 /// An event about one account.

@@ -5,7 +5,7 @@ use crate::token_set::{TokenSet, TokenType};
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 /// The state a manager publishes: a token set and its store version.
 #[derive(Debug)]
@@ -14,14 +14,41 @@ pub(crate) struct Published {
     /// The store version (0: not saved). Atomic so that re-saving the same
     /// set (the write check before a rotating refresh) keeps the handle.
     version: AtomicU64,
+    /// Half the access token's lifetime as first seen (from when this
+    /// process received or loaded the set to its expiry): the largest
+    /// refresh margin that may apply to it, so that a skew larger than the
+    /// token's lifetime cannot make every call refresh.
+    max_margin: Duration,
 }
 
 impl Published {
-    pub(crate) fn new(tokens: TokenSet, version: Option<u64>) -> Self {
+    /// `tokens` at store version `version`, first seen at `seen_at`.
+    pub(crate) fn new(tokens: TokenSet, version: Option<u64>, seen_at: SystemTime) -> Self {
+        let lifetime = tokens
+            .expires_at
+            .duration_since(seen_at)
+            .unwrap_or_default();
         Self {
             tokens,
             version: AtomicU64::new(version.unwrap_or(0)),
+            max_margin: lifetime / 2,
         }
+    }
+
+    /// A replacement for `self` with other tokens, keeping the margin bound
+    /// (used when marking a token expired).
+    pub(crate) fn replaced(&self, tokens: TokenSet) -> Self {
+        Self {
+            tokens,
+            version: AtomicU64::new(self.version.load(Ordering::Acquire)),
+            max_margin: self.max_margin,
+        }
+    }
+
+    /// Whether the access token is due for refresh at `now` with margin
+    /// `within`, bounded by half the token's lifetime.
+    pub(crate) fn due(&self, now: SystemTime, within: Duration) -> bool {
+        self.tokens.expires_within(now, within.min(self.max_margin))
     }
 
     pub(crate) fn version(&self) -> Option<u64> {

@@ -4,9 +4,9 @@ use super::events::{TokenEvent, TokenEventKind};
 use super::handle::{Published, TokenHandle};
 use super::store::{AccountKey, SaveOutcome, TokenStore};
 use crate::clock::{SharedClock, system_clock};
-use crate::error::{Error, ProviderDetails};
+use crate::error::{Error, ProviderDetails, TransientCause};
 use crate::grant::RefreshGrant;
-use crate::token_set::TokenSet;
+use crate::token_set::{RefreshStarted, TokenSet};
 use crate::transport::RetryPolicy;
 use arc_swap::ArcSwapOption;
 use std::fmt;
@@ -35,7 +35,17 @@ type FlightResult = Option<Result<TokenHandle, Error>>;
 ///   the provider and returns that error until [`install`](Self::install);
 /// - after another failure, the still-valid old token keeps being served and
 ///   the next attempt waits for a jittered, growing backoff (one attempt in
-///   flight at most).
+///   flight at most);
+/// - before spending a single-use (rotating) refresh token, the current set
+///   is saved again with a durable "refresh started" record
+///   ([`RefreshStarted`]): this proves the store writable, and if the
+///   process dies before the new set is saved, the next manager that is
+///   refused that token reports [`Error::RefreshInterrupted`] instead of an
+///   ordinary revocation;
+/// - a rotating refresh token refused while the store holds a newer set
+///   (another manager or process won the race) is not a revocation: the
+///   newer set is adopted, again if needed (at most 8 times), and
+///   re-authorization is reported only when the store shows nothing newer.
 ///
 /// Cheap to clone: clones share the same state.
 #[derive(Clone)]
@@ -56,6 +66,9 @@ struct Inner {
     attention: AtomicBool,
     state: Mutex<State>,
     events: broadcast::Sender<TokenEvent>,
+    /// Set once the provider was seen issuing tokens that live no longer
+    /// than the skew (warned about once).
+    warned_short_lived: AtomicBool,
 }
 
 #[derive(Default)]
@@ -67,6 +80,29 @@ struct State {
     retry_not_before: Option<SystemTime>,
     last_error: Option<Box<Error>>,
     latch_checked_at: Option<SystemTime>,
+    /// The fingerprint of the last refresh token this manager spent, and
+    /// whether the provider's answer showed the token was not rotated away
+    /// unseen (a success, or an error response that leaves it unchanged).
+    last_attempt: Option<(String, bool)>,
+}
+
+/// How many times one refresh may adopt a newer set saved by another
+/// manager sharing the store (and refresh again with it) before giving up.
+const MAX_ADOPTIONS: u32 = 8;
+
+/// Whether a failed refresh left the refresh token as it was: the provider
+/// answered with a classified error. A timeout, a broken connection or an
+/// unreadable success (any 2xx that could not be decoded) may hide a
+/// rotation.
+fn provider_kept_the_token(error: &Error) -> bool {
+    match error {
+        Error::Transient { cause, .. } => {
+            matches!(cause, TransientCause::Connect | TransientCause::ServerError)
+        }
+        Error::UnexpectedResponse { status, .. } => !status.is_some_and(|s| (200..300).contains(&s)),
+        Error::Store { .. } | Error::StoreBusy { .. } => false,
+        _ => true,
+    }
 }
 
 /// While re-authorization is latched, how often the store is read again
@@ -109,6 +145,13 @@ impl TokenManagerBuilder {
     /// Refresh when the token is within `skew` of expiry (default: the
     /// grant's [`default_refresh_skew`](RefreshGrant::default_refresh_skew),
     /// 60 s unless the provider says otherwise).
+    ///
+    /// The margin in force for a token is at most **half its lifetime** (as
+    /// first seen by this manager: from when it received or loaded the set
+    /// to its expiry): a skew of 30 minutes on 75-second tokens refreshes
+    /// them 37 s before expiry, not on every call. A provider issuing tokens
+    /// that live no longer than the skew is reported once with a `tracing`
+    /// warning.
     pub fn skew(mut self, skew: Duration) -> Self {
         self.skew = Some(skew);
         self
@@ -153,6 +196,7 @@ impl TokenManagerBuilder {
                 attention: AtomicBool::new(false),
                 state: Mutex::new(State::default()),
                 events,
+                warned_short_lived: AtomicBool::new(false),
             }),
         }
     }
@@ -219,6 +263,26 @@ impl TokenManager {
         Box::pin(self.inner.slow_path(self.inner.skew, false)).await
     }
 
+    /// Reads the store and takes its set if it differs from the one held
+    /// (another manager or process saved since, or nothing was loaded yet).
+    /// Does not refresh. Returns the current token, if any.
+    ///
+    /// # Errors
+    /// [`Error::Store`] if the store cannot be read.
+    pub async fn reload(&self) -> Result<Option<TokenHandle>, Error> {
+        let inner = &self.inner;
+        let ours = inner.current.load().as_ref().and_then(|c| c.version());
+        if let Some(stored) = inner.store.load(&inner.key).await?
+            && Some(stored.version) != ours
+        {
+            let _state = inner.lock_state();
+            inner
+                .current
+                .store(Some(inner.published(stored.tokens, Some(stored.version))));
+        }
+        Ok(self.current())
+    }
+
     /// The current token set if one is loaded, without refreshing.
     pub fn current(&self) -> Option<TokenHandle> {
         self.inner.current.load_full().map(TokenHandle)
@@ -258,7 +322,7 @@ impl TokenManager {
         {
             let mut tokens = current.tokens.clone();
             tokens.expires_at = self.inner.clock.now();
-            let replacement = Arc::new(Published::new(tokens, current.version()));
+            let replacement = Arc::new(current.replaced(tokens));
             self.inner
                 .current
                 .compare_and_swap(&current, Some(replacement));
@@ -275,7 +339,7 @@ impl TokenManager {
         let expected = inner.store.load(&inner.key).await?.map(|v| v.version);
         let version = inner.save_newest(&tokens, expected).await?;
         let expires_at = tokens.expires_at;
-        let published = Arc::new(Published::new(tokens, Some(version)));
+        let published = inner.published(tokens, Some(version));
         {
             let mut state = inner.lock_state();
             inner.current.store(Some(Arc::clone(&published)));
@@ -314,10 +378,7 @@ impl Inner {
         let guard = self.current.load();
         let current = guard.as_ref()?;
         // A coarse clock is enough to compare with a skew of seconds.
-        if current
-            .tokens
-            .expires_within(self.clock.now_coarse(), within)
-        {
+        if current.due(self.clock.now_coarse(), within) {
             return None;
         }
         Some(TokenHandle(Arc::clone(current)))
@@ -413,10 +474,8 @@ impl Inner {
             Ok(Some(stored)) if Some(stored.version) != ours => {
                 let expires_at = stored.tokens.expires_at;
                 let mut state = self.lock_state();
-                self.current.store(Some(Arc::new(Published::new(
-                    stored.tokens,
-                    Some(stored.version),
-                ))));
+                self.current
+                    .store(Some(self.published(stored.tokens, Some(stored.version))));
                 state.latched = None;
                 state.latch_checked_at = None;
                 state.failures = 0;
@@ -447,7 +506,7 @@ impl Inner {
                 Ok(version) => {
                     let handle = self.publish(*tokens, version);
                     tracing::info!(account = %self.key, "saved tokens that an earlier save failed to write");
-                    if !force && !handle.0.tokens.expires_within(self.clock.now(), within) {
+                    if !force && !handle.0.due(self.clock.now(), within) {
                         return Ok(handle);
                     }
                 }
@@ -471,14 +530,14 @@ impl Inner {
                     .as_ref()
                     .is_none_or(|c| c.version().is_none_or(|v| stored.version != v)) =>
             {
-                let adopted = Arc::new(Published::new(stored.tokens, Some(stored.version)));
+                let adopted = self.published(stored.tokens, Some(stored.version));
                 self.current.store(Some(Arc::clone(&adopted)));
                 if ours.is_some() {
                     self.emit(TokenEventKind::Adopted {
                         expires_at: adopted.tokens.expires_at,
                     });
                 }
-                if !force && !adopted.tokens.expires_within(now, within) {
+                if !force && !adopted.due(now, within) {
                     self.lock_state().failures = 0;
                     return Ok(TokenHandle(adopted));
                 }
@@ -487,67 +546,119 @@ impl Inner {
             _ => ours,
         };
 
-        // 3. Before spending a single-use refresh token, make sure the store
-        //    can take the rotated one: rewrite the current set (compare-and-
-        //    swap). A store that cannot be written fails here, not after the
-        //    provider has invalidated the old refresh token.
+        // 3. and 4., repeated (a bounded number of times) while another
+        //    manager sharing the store is seen to have moved on.
         let mut base = base;
-        if self.grant.rotates_refresh_token()
-            && let Some(current) = base.clone()
-            && current.tokens.refresh_token.is_some()
-        {
-            match self
-                .store
-                .save(&self.key, &current.tokens, current.version())
-                .await
+        let mut adoptions = 0;
+        let result = loop {
+            // 3. Before spending a single-use refresh token, make sure the
+            //    store can take the rotated one: rewrite the current set
+            //    (compare-and-swap) with a durable "refresh started" record.
+            //    A store that cannot be written fails here, not after the
+            //    provider has invalidated the old refresh token.
+            let mut spent = None;
+            if self.grant.rotates_refresh_token()
+                && let Some(current) = base.clone()
+                && let Some(refresh_token) = &current.tokens.refresh_token
             {
-                Ok(SaveOutcome::Saved { version }) => {
-                    // Same tokens, same handle: only the version moves.
-                    current.set_version(version);
-                }
-                Ok(SaveOutcome::Conflict {
-                    current: Some(stored),
-                }) => {
-                    // Someone saved meanwhile: theirs is the live set.
-                    let adopted = Arc::new(Published::new(stored.tokens, Some(stored.version)));
-                    self.current.store(Some(Arc::clone(&adopted)));
-                    self.emit(TokenEventKind::Adopted {
-                        expires_at: adopted.tokens.expires_at,
-                    });
-                    if !force && !adopted.tokens.expires_within(now, within) {
-                        return Ok(TokenHandle(adopted));
+                let fingerprint = RefreshStarted::fingerprint_of(refresh_token);
+                let mut marked = current.tokens.clone();
+                marked.refresh_started = Some(RefreshStarted {
+                    at: now,
+                    fingerprint: fingerprint.clone(),
+                });
+                match self.store.save(&self.key, &marked, current.version()).await {
+                    Ok(SaveOutcome::Saved { version }) => {
+                        // Same tokens, same handle: only the version moves.
+                        current.set_version(version);
                     }
-                    base = Some(adopted);
+                    Ok(SaveOutcome::Conflict {
+                        current: Some(stored),
+                    }) if adoptions < MAX_ADOPTIONS => {
+                        // Someone saved meanwhile: theirs is the live set.
+                        adoptions += 1;
+                        let adopted = self.published(stored.tokens, Some(stored.version));
+                        self.current.store(Some(Arc::clone(&adopted)));
+                        self.emit(TokenEventKind::Adopted {
+                            expires_at: adopted.tokens.expires_at,
+                        });
+                        if !force && !adopted.due(now, within) {
+                            return Ok(TokenHandle(adopted));
+                        }
+                        base = Some(adopted);
+                        continue;
+                    }
+                    Ok(SaveOutcome::Conflict { .. }) => {
+                        return Err(crate::lifecycle::store::store_error(
+                            "the stored entry kept changing before the refresh",
+                        ));
+                    }
+                    Err(e) => {
+                        tracing::error!(account = %self.key, error = %e, "the token store cannot be written: not refreshing (the refresh token would be lost)");
+                        self.emit(TokenEventKind::SaveFailed);
+                        return self.valid_current(now).ok_or(e);
+                    }
                 }
-                Ok(SaveOutcome::Conflict { current: None }) => {}
-                Err(e) => {
-                    tracing::error!(account = %self.key, error = %e, "the token store cannot be written: not refreshing (the refresh token would be lost)");
-                    self.emit(TokenEventKind::SaveFailed);
-                    return self.valid_current(now).ok_or(e);
-                }
+                // Was an earlier refresh of this very token left without a
+                // known outcome? Recorded in the store by another process or
+                // an earlier run (and not answered since in this one), or
+                // an earlier attempt of this manager that got no answer.
+                let last = self.lock_state().last_attempt.clone();
+                let unresolved_here = last.as_ref() == Some(&(fingerprint.clone(), false));
+                let answered_here = last.as_ref() == Some(&(fingerprint.clone(), true));
+                let recorded = current
+                    .tokens
+                    .refresh_started
+                    .as_ref()
+                    .is_some_and(|r| r.fingerprint == fingerprint);
+                let interrupted = unresolved_here || (recorded && !answered_here);
+                spent = Some((fingerprint, interrupted));
             }
-        }
 
-        // 4. Ask the provider.
-        let mut result = self.ask_provider(base.as_deref(), now).await;
-        // A rotating grant whose refresh token was just used by another
-        // manager (another instance sharing the store) answers "invalid
-        // refresh token": the store then holds the winner's newer set.
-        // Adopt it instead of latching, and refresh with it if needed.
-        if result.as_ref().is_err_and(Error::requires_reauthorization)
-            && let Some(newer) = self.newer_in_store(base.as_deref()).await
-        {
-            self.current.store(Some(Arc::clone(&newer)));
-            self.emit(TokenEventKind::Adopted {
-                expires_at: newer.tokens.expires_at,
-            });
-            if !force && !newer.tokens.expires_within(self.clock.now(), within) {
-                self.lock_state().failures = 0;
-                return Ok(TokenHandle(newer));
+            // 4. Ask the provider.
+            let result = self.ask_provider(base.as_deref(), now).await;
+            if let Some((fingerprint, _)) = &spent {
+                let answered = match &result {
+                    Ok(_) => true,
+                    Err(e) => provider_kept_the_token(e),
+                };
+                self.lock_state().last_attempt = Some((fingerprint.clone(), answered));
             }
-            result = self.ask_provider(Some(&newer), self.clock.now()).await;
-            base = Some(newer);
-        }
+            // A rotating grant whose refresh token was just used by another
+            // manager (another instance sharing the store) answers "invalid
+            // refresh token": the store then holds the winner's newer set.
+            // Adopt it instead of latching, and refresh with it if needed;
+            // again (bounded) if that one was spent meanwhile too. Only when
+            // the store shows nothing newer is re-authorization reported.
+            if result.as_ref().is_err_and(Error::requires_reauthorization) {
+                if adoptions < MAX_ADOPTIONS
+                    && let Some(newer) = self.newer_in_store(base.as_deref()).await
+                {
+                    adoptions += 1;
+                    self.current.store(Some(Arc::clone(&newer)));
+                    self.emit(TokenEventKind::Adopted {
+                        expires_at: newer.tokens.expires_at,
+                    });
+                    if !force && !newer.due(self.clock.now(), within) {
+                        self.lock_state().failures = 0;
+                        return Ok(TokenHandle(newer));
+                    }
+                    base = Some(newer);
+                    continue;
+                }
+                if let (Some((_, true)), Err(error)) = (&spent, &result) {
+                    let details = error
+                        .details()
+                        .cloned()
+                        .unwrap_or_else(|| ProviderDetails::new(self.grant.provider()));
+                    tracing::warn!(account = %self.key, %error, "the refresh token was refused after an earlier refresh of it was interrupted: the provider probably rotated it and the new one was never saved");
+                    self.emit(TokenEventKind::RefreshInterrupted);
+                    break Err(Error::RefreshInterrupted { details });
+                }
+            }
+            break result;
+        };
+        let received = std::time::Instant::now();
 
         match result {
             Ok(tokens) => {
@@ -558,6 +669,12 @@ impl Inner {
                 let expected = base.as_ref().and_then(|b| b.version());
                 match self.save_newest(&tokens, expected).await {
                     Ok(version) => {
+                        tracing::debug!(
+                            account = %self.key,
+                            persist_us = u64::try_from(received.elapsed().as_micros()).unwrap_or(u64::MAX),
+                            "new tokens saved"
+                        );
+                        self.warn_if_short_lived(&tokens);
                         let expires_at = tokens.expires_at;
                         let handle = self.publish(tokens, version);
                         self.emit(TokenEventKind::Refreshed {
@@ -660,7 +777,30 @@ impl Inner {
         let newer = base
             .and_then(|b| b.version())
             .is_none_or(|v| stored.version != v);
-        newer.then(|| Arc::new(Published::new(stored.tokens, Some(stored.version))))
+        newer.then(|| self.published(stored.tokens, Some(stored.version)))
+    }
+
+    /// `tokens` at `version`, first seen now.
+    fn published(&self, tokens: TokenSet, version: Option<u64>) -> Arc<Published> {
+        Arc::new(Published::new(tokens, version, self.clock.now()))
+    }
+
+    /// Warns (once per manager) when the provider issues access tokens that
+    /// live no longer than the configured skew: the margin is then bounded by
+    /// half the token's lifetime, so that not every call refreshes.
+    fn warn_if_short_lived(&self, tokens: &TokenSet) {
+        let lifetime = tokens
+            .expires_at
+            .duration_since(self.clock.now())
+            .unwrap_or_default();
+        if lifetime <= self.skew && !self.warned_short_lived.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                account = %self.key,
+                lifetime_s = lifetime.as_secs(),
+                skew_s = self.skew.as_secs(),
+                "the provider issues access tokens that live no longer than the refresh skew: refreshing at half their lifetime instead"
+            );
+        }
     }
 
     fn backoff_delay(&self, failures: u32) -> Duration {
@@ -679,7 +819,7 @@ impl Inner {
 
     /// Publishes saved tokens and clears the failure state.
     fn publish(&self, tokens: TokenSet, version: u64) -> TokenHandle {
-        let published = Arc::new(Published::new(tokens, Some(version)));
+        let published = self.published(tokens, Some(version));
         let mut state = self.lock_state();
         self.current.store(Some(Arc::clone(&published)));
         state.unsaved = None;

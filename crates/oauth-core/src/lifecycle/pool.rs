@@ -142,10 +142,22 @@ impl TokenPool {
         }
     }
 
-    /// The manager of `account`, created on first use.
-    pub fn manager(&self, account: &str) -> TokenManager {
-        if let Some(manager) = self.read().get(account) {
-            return manager.clone();
+    /// The manager of `account`, if the pool holds it.
+    pub fn get(&self, account: &str) -> Option<TokenManager> {
+        self.read().get(account).cloned()
+    }
+
+    /// Adds `account` to the pool (nothing happens if it is there already)
+    /// and returns its manager. Nothing is read or sent yet: the manager
+    /// loads the stored tokens on first use.
+    ///
+    /// Accounts whose tokens are in the store are added by
+    /// [`load_accounts`](Self::load_accounts) or on first use by
+    /// [`access_token`](Self::access_token); `add` is for the others, such as
+    /// grants that fetch their first token without consent.
+    pub fn add(&self, account: &str) -> TokenManager {
+        if let Some(manager) = self.get(account) {
+            return manager;
         }
         let manager = TokenManager::builder(
             Arc::clone(&self.inner.grant),
@@ -166,6 +178,23 @@ impl TokenPool {
         managers.entry(key).or_insert(manager).clone()
     }
 
+    /// Adds every account of this pool's provider that the store holds
+    /// (paging through [`TokenStore::list_accounts`]) and loads its tokens,
+    /// so that a restarted service serves and refreshes all of them without
+    /// knowing them up front. Returns how many accounts the store listed.
+    ///
+    /// # Errors
+    /// [`Error::Store`] if the store cannot be listed or read.
+    pub async fn load_accounts(&self) -> Result<usize, Error> {
+        let provider = self.inner.grant.provider();
+        let accounts =
+            super::store::list_all_accounts(self.inner.store.as_ref(), provider).await?;
+        for account in &accounts {
+            self.add(account).reload().await?;
+        }
+        Ok(accounts.len())
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Arc<str>, TokenManager>> {
         self.inner
             .managers
@@ -176,9 +205,27 @@ impl TokenPool {
     /// A valid access token for `account`.
     ///
     /// # Errors
-    /// As [`TokenManager::access_token`].
+    /// [`Error::UnknownAccount`] if the pool does not hold `account` and the
+    /// store has no tokens for it; otherwise as
+    /// [`TokenManager::access_token`].
     pub async fn access_token(&self, account: &str) -> Result<TokenHandle, Error> {
-        self.manager(account).access_token().await
+        if let Some(manager) = self.get(account) {
+            return manager.access_token().await;
+        }
+        self.known(account).await?.access_token().await
+    }
+
+    /// The manager of an account that is not in the pool yet: added if the
+    /// store holds tokens for it, otherwise [`Error::UnknownAccount`] (a typo
+    /// is not a revoked seller: no manager, no request, no event).
+    async fn known(&self, account: &str) -> Result<TokenManager, Error> {
+        let key = super::store::AccountKey::new(self.inner.grant.provider(), account);
+        match self.inner.store.load(&key).await? {
+            Some(_) => Ok(self.add(account)),
+            None => Err(Error::UnknownAccount {
+                account: key.to_string(),
+            }),
+        }
     }
 
     /// Installs tokens for `account` (after consent).
@@ -186,7 +233,7 @@ impl TokenPool {
     /// # Errors
     /// As [`TokenManager::install`].
     pub async fn install(&self, account: &str, tokens: TokenSet) -> Result<TokenHandle, Error> {
-        self.manager(account).install(tokens).await
+        self.add(account).install(tokens).await
     }
 
     /// Removes `account` from the pool (its stored tokens stay).
