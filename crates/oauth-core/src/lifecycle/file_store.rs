@@ -6,17 +6,21 @@ use crate::token_set::TokenSet;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
-use std::io::{ErrorKind, Write};
+use std::fs::{self, File, TryLockError};
+use std::io::{ErrorKind, Read, Write};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 /// Many accounts' token sets in one JSON file.
 ///
 /// - **Atomic**: every save writes a temporary file in the same directory,
 ///   fsyncs it, renames it over the file and fsyncs the directory. A crash
-///   at any point leaves the old file or the new one, never a torn one.
+///   at any point leaves the old file or the new one, never a torn one;
+///   temporary files left by a writer killed mid-save (they hold tokens)
+///   are removed by the next save.
 /// - **Private**: the file is created with mode `0600` (owner read/write).
 /// - **Consistent**: saves are compare-and-swap on each entry's version,
 ///   under an exclusive lock on `<file>.lock`, so any number of managers in
@@ -28,9 +32,51 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// implement [`TokenStore`] over a database (its compare-and-swap maps onto
 /// a conditional `UPDATE ... WHERE version = ?`). A corrupt file is reported
 /// ([`Error::Store`]), never silently replaced.
+///
+/// # Policies
+/// - **Bounded lock wait**: a save, delete or
+///   [`check_writable`](TokenStore::check_writable) waits at most
+///   [`DEFAULT_LOCK_TIMEOUT`](Self::DEFAULT_LOCK_TIMEOUT) (10 s) for the
+///   lock held by another writer, then fails with [`Error::StoreBusy`]
+///   (retryable; nothing was read or written). Set with
+///   [`with_lock_timeout`](Self::with_lock_timeout).
+/// - **Size cap**: a token file larger than
+///   [`DEFAULT_MAX_FILE_BYTES`](Self::DEFAULT_MAX_FILE_BYTES) (16 MiB) is
+///   refused ([`Error::Store`]) without being read, and a save that would
+///   make it larger is refused without writing. Set with
+///   [`with_max_file_bytes`](Self::with_max_file_bytes).
+/// - **Regular files only**: a token file or lock file that exists but is
+///   not a regular file (a directory, FIFO, socket or device such as
+///   `/dev/zero`) is refused ([`Error::Store`]) before it is opened in any
+///   way that could block; the opened handle is checked again (`fstat`).
+/// - **No symbolic links**: if the token file or its lock file is a
+///   symbolic link, every operation fails ([`Error::Store`]: give the real
+///   path); the link and its target are left untouched. Files are opened
+///   with `O_NOFOLLOW` (on Linux; elsewhere links are refused just before
+///   opening), so nothing is ever read, written or created through a link.
+/// - **Private directory**: a token file whose directory is writable by
+///   other users (mode `o+w`, sticky or not, like `/tmp`: another user
+///   could plant or hold the lock file) is refused ([`Error::Store`]) unless
+///   [`allow_shared_directory(true)`](Self::allow_shared_directory); a
+///   group-writable directory is accepted with a warning (logged once).
+///   Unix only.
+/// - **Write check**: [`check_writable`](TokenStore::check_writable) takes
+///   the lock, reads and parses the file, opens an existing file for
+///   writing (without truncating it), and creates, writes, fsyncs and
+///   removes a temporary file in the directory: what a save needs, short of
+///   the rename. Managers call it before spending a single-use code or
+///   refresh token.
+///
+/// Errors name the path and what could not be done, never a token.
 #[derive(Debug, Clone)]
 pub struct FileStore {
     path: PathBuf,
+    lock_timeout: Duration,
+    max_file_bytes: usize,
+    allow_shared_directory: bool,
+    /// Set once the group-writable directory warning was logged (shared by
+    /// clones).
+    warned_group_writable: Arc<AtomicBool>,
 }
 
 #[derive(Serialize, Deserialize, Default)]
@@ -47,10 +93,58 @@ struct Entry {
 
 const FORMAT: u32 = 1;
 
+/// What the token file and the lock file are called in errors.
+const TOKEN_FILE: &str = "token file";
+const LOCK_FILE: &str = "lock file";
+
+/// The longest pause between two attempts to take a held lock.
+const MAX_LOCK_PAUSE: Duration = Duration::from_millis(20);
+
 impl FileStore {
-    /// A store in `path` (created on first save; its directory must exist).
+    /// How long a writer waits for the lock by default: 10 s.
+    pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+
+    /// The largest token file read by default: 16 MiB.
+    pub const DEFAULT_MAX_FILE_BYTES: usize = 16 << 20;
+
+    /// A store in `path` (created on first save; its directory must exist),
+    /// with the default policies (see the type's documentation).
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self { path: path.into() }
+        Self {
+            path: path.into(),
+            lock_timeout: Self::DEFAULT_LOCK_TIMEOUT,
+            max_file_bytes: Self::DEFAULT_MAX_FILE_BYTES,
+            allow_shared_directory: false,
+            warned_group_writable: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Waits at most `timeout` for the lock held by another writer before
+    /// failing with [`Error::StoreBusy`] (default
+    /// [`DEFAULT_LOCK_TIMEOUT`](Self::DEFAULT_LOCK_TIMEOUT); zero: try once).
+    #[must_use]
+    pub fn with_lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// Refuses to read a token file larger than `max` bytes, and to save
+    /// one that would be (default
+    /// [`DEFAULT_MAX_FILE_BYTES`](Self::DEFAULT_MAX_FILE_BYTES)).
+    #[must_use]
+    pub fn with_max_file_bytes(mut self, max: usize) -> Self {
+        self.max_file_bytes = max;
+        self
+    }
+
+    /// Accepts a token file in a directory that other users can write to
+    /// (`o+w`, e.g. `/tmp`), which is refused by default: another user could
+    /// create the lock file first and hold it, or plant files next to the
+    /// token file. Only for directories whose other writers are trusted.
+    #[must_use]
+    pub fn allow_shared_directory(mut self, allow: bool) -> Self {
+        self.allow_shared_directory = allow;
+        self
     }
 
     /// The file's path.
@@ -74,68 +168,368 @@ impl FileStore {
             .map_err(|_| store_error("token file task was cancelled"))?
     }
 
+    /// The checks every operation makes before opening anything: the
+    /// directory is private, and neither the token file nor the lock file
+    /// is a symbolic link or something other than a regular file.
+    fn preflight(&self) -> Result<(), Error> {
+        self.check_directory()?;
+        inspect(&self.path, TOKEN_FILE)?;
+        inspect(&self.lock_path(), LOCK_FILE)?;
+        Ok(())
+    }
+
+    #[cfg(unix)]
+    fn check_directory(&self) -> Result<(), Error> {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = directory_of(&self.path);
+        let mode = match fs::metadata(&dir) {
+            Ok(metadata) => metadata.permissions().mode(),
+            // Reported by whatever opens a file in it.
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(io_error("inspect the directory", &dir, &e)),
+        };
+        if self.allow_shared_directory {
+            return Ok(());
+        }
+        if mode & 0o002 != 0 {
+            return Err(store_error(format!(
+                "the directory {} of the token file is writable by other users (mode {:o}): \
+                 another user could create and hold its lock file or plant files next to it; \
+                 move the token file to a private directory, or opt in with \
+                 FileStore::allow_shared_directory(true)",
+                dir.display(),
+                mode & 0o7777
+            )));
+        }
+        if mode & 0o020 != 0 && !self.warned_group_writable.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                directory = %dir.display(),
+                "the directory of the token file is group-writable: group members can hold its lock file"
+            );
+        }
+        Ok(())
+    }
+
+    #[cfg(not(unix))]
+    fn check_directory(&self) -> Result<(), Error> {
+        Ok(())
+    }
+
+    /// The file's contents (empty if it does not exist).
     fn read(&self) -> Result<FileContents, Error> {
-        match fs::read(&self.path) {
-            Ok(bytes) => {
-                let contents: FileContents = serde_json::from_slice(&bytes).map_err(|e| {
-                    store_error(format!(
-                        "token file {} is corrupt at line {}, column {}: refusing to use or overwrite it",
-                        self.path.display(),
-                        e.line(),
-                        e.column()
-                    ))
-                })?;
-                if contents.format != FORMAT {
-                    return Err(store_error(format!(
-                        "token file {} has unknown format {}",
-                        self.path.display(),
-                        contents.format
-                    )));
-                }
-                Ok(contents)
-            }
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(FileContents {
+        let Some(bytes) = self.read_bytes()? else {
+            return Ok(FileContents {
                 format: FORMAT,
                 ..FileContents::default()
-            }),
-            Err(e) => Err(io_error("read", &self.path, &e)),
+            });
+        };
+        let contents: FileContents = serde_json::from_slice(&bytes).map_err(|e| {
+            store_error(format!(
+                "token file {} is corrupt at line {}, column {}: refusing to use or overwrite it",
+                self.path.display(),
+                e.line(),
+                e.column()
+            ))
+        })?;
+        if contents.format != FORMAT {
+            return Err(store_error(format!(
+                "token file {} has unknown format {}",
+                self.path.display(),
+                contents.format
+            )));
+        }
+        Ok(contents)
+    }
+
+    /// The file's bytes, `None` if it does not exist; refuses links,
+    /// non-regular files and files over the cap without blocking or
+    /// reading them.
+    fn read_bytes(&self) -> Result<Option<Vec<u8>>, Error> {
+        if inspect(&self.path, TOKEN_FILE)?.is_none() {
+            return Ok(None);
+        }
+        let file = match open_no_follow(&self.path, Access::Read) {
+            Ok(file) => file,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(open_error(&self.path, TOKEN_FILE, "open", &e)),
+        };
+        let len = check_handle(&file, &self.path, TOKEN_FILE)?;
+        let cap = u64::try_from(self.max_file_bytes).unwrap_or(u64::MAX);
+        if len > cap {
+            return Err(self.too_large(Some(len)));
+        }
+        let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+        // The file may grow between the fstat and the read: read one byte
+        // more than the cap to notice, never more.
+        (&file)
+            .take(cap.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|e| io_error("read", &self.path, &e))?;
+        if bytes.len() > self.max_file_bytes {
+            return Err(self.too_large(None));
+        }
+        Ok(Some(bytes))
+    }
+
+    fn too_large(&self, len: Option<u64>) -> Error {
+        store_error(format!(
+            "token file {} is larger than the cap of {} bytes{}: refusing to read it \
+             (raise it with FileStore::with_max_file_bytes)",
+            self.path.display(),
+            self.max_file_bytes,
+            len.map(|l| format!(" ({l} bytes)")).unwrap_or_default()
+        ))
+    }
+
+    /// Takes the exclusive lock, waiting at most the lock timeout.
+    fn lock(&self) -> Result<File, Error> {
+        let lock_path = self.lock_path();
+        let lock = open_no_follow(&lock_path, Access::CreateOrOpen)
+            .map_err(|e| open_error(&lock_path, LOCK_FILE, "open", &e))?;
+        check_handle(&lock, &lock_path, LOCK_FILE)?;
+        let started = Instant::now();
+        let mut pause = Duration::from_millis(1);
+        loop {
+            match lock.try_lock() {
+                Ok(()) => return Ok(lock),
+                Err(TryLockError::WouldBlock) => {}
+                Err(TryLockError::Error(e)) => return Err(io_error("lock", &lock_path, &e)),
+            }
+            let waited = started.elapsed();
+            let Some(left) = self
+                .lock_timeout
+                .checked_sub(waited)
+                .filter(|l| !l.is_zero())
+            else {
+                return Err(Error::StoreBusy {
+                    message: format!(
+                        "the lock file {} is held by another writer; gave up after waiting {} ms \
+                         (FileStore::with_lock_timeout)",
+                        lock_path.display(),
+                        waited.as_millis()
+                    ),
+                });
+            };
+            std::thread::sleep(pause.min(left));
+            pause = (pause * 2).min(MAX_LOCK_PAUSE);
         }
     }
 
     /// Runs `update` on the contents under the exclusive lock and writes
-    /// the result atomically when it returns `Some`.
+    /// the result atomically when it returns `true`.
     fn update<T>(&self, update: impl FnOnce(&mut FileContents) -> (T, bool)) -> Result<T, Error> {
-        let lock_path = self.lock_path();
-        let lock = open_private(&lock_path, false)?;
-        lock.lock().map_err(|e| io_error("lock", &lock_path, &e))?;
+        self.preflight()?;
+        let lock = self.lock()?;
         let mut contents = self.read()?;
         let (result, changed) = update(&mut contents);
         if changed {
             remove_stale_temp_files(&self.path);
             let bytes = serde_json::to_vec_pretty(&contents)
                 .map_err(|_| store_error("cannot serialize the token file"))?;
+            if bytes.len() > self.max_file_bytes {
+                return Err(store_error(format!(
+                    "saving would make the token file {} larger than the cap of {} bytes \
+                     ({} bytes); nothing was written (raise it with FileStore::with_max_file_bytes)",
+                    self.path.display(),
+                    self.max_file_bytes,
+                    bytes.len()
+                )));
+            }
             write_atomically(&self.path, &bytes)?;
         }
         drop(lock);
         Ok(result)
     }
+
+    /// What a save does, short of replacing the file.
+    fn probe(&self) -> Result<(), Error> {
+        self.preflight()?;
+        let lock = self.lock()?;
+        // A save reads and parses the file first.
+        let exists = inspect(&self.path, TOKEN_FILE)?.is_some();
+        self.read()?;
+        if exists {
+            let file = open_no_follow(&self.path, Access::WriteExisting)
+                .map_err(|e| open_error(&self.path, TOKEN_FILE, "open for writing", &e))?;
+            check_handle(&file, &self.path, TOKEN_FILE)?;
+        }
+        let dir = directory_of(&self.path);
+        let temp = temp_path(&self.path);
+        let written = (|| {
+            let mut file = open_no_follow(&temp, Access::CreateNew)
+                .map_err(|e| io_error("create the temp file", &temp, &e))?;
+            file.write_all(b"{}\n")
+                .map_err(|e| io_error("write the temp file", &temp, &e))?;
+            file.sync_all()
+                .map_err(|e| io_error("fsync the temp file", &temp, &e))
+        })();
+        let removed = fs::remove_file(&temp);
+        written?;
+        removed.map_err(|e| io_error("remove the temp file", &temp, &e))?;
+        File::open(&dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| io_error("fsync the directory", &dir, &e))?;
+        drop(lock);
+        Ok(())
+    }
+}
+
+/// The directory of `path` (`.` for a bare file name).
+fn directory_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// What `path` is, without following a link: `None` if nothing is there;
+/// an error for a symbolic link or anything but a regular file.
+fn inspect(path: &Path, what: &str) -> Result<Option<fs::Metadata>, Error> {
+    match fs::symlink_metadata(path) {
+        Ok(metadata) if metadata.file_type().is_symlink() => Err(store_error(format!(
+            "{what} {} is a symbolic link; give the real path (links are not followed)",
+            path.display()
+        ))),
+        Ok(metadata) if !metadata.is_file() => Err(not_regular(path, what, &metadata)),
+        Ok(metadata) => Ok(Some(metadata)),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_error("inspect", path, &e)),
+    }
+}
+
+/// Checks that an opened handle is a regular file; returns its length.
+fn check_handle(file: &File, path: &Path, what: &str) -> Result<u64, Error> {
+    let metadata = file.metadata().map_err(|e| io_error("inspect", path, &e))?;
+    if metadata.is_file() {
+        Ok(metadata.len())
+    } else {
+        Err(not_regular(path, what, &metadata))
+    }
+}
+
+fn not_regular(path: &Path, what: &str, metadata: &fs::Metadata) -> Error {
+    store_error(format!(
+        "{what} {} is not a regular file (it is {}); refusing to use it",
+        path.display(),
+        file_kind(metadata)
+    ))
+}
+
+fn file_kind(metadata: &fs::Metadata) -> &'static str {
+    let kind = metadata.file_type();
+    if kind.is_dir() {
+        return "a directory";
+    }
+    if kind.is_symlink() {
+        return "a symbolic link";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a FIFO";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+        if kind.is_char_device() {
+            return "a character device";
+        }
+        if kind.is_block_device() {
+            return "a block device";
+        }
+    }
+    "not a regular file"
+}
+
+/// An open that failed: names a link or a non-regular file that appeared
+/// since the checks (`O_NOFOLLOW` fails on a link, `O_NONBLOCK` writes on a
+/// FIFO without reader), else the I/O error.
+fn open_error(path: &Path, what: &str, action: &str, e: &std::io::Error) -> Error {
+    match inspect(path, what) {
+        Err(refused) => refused,
+        Ok(_) => io_error(&format!("{action} the {what}"), path, e),
+    }
+}
+
+/// How a file is opened by [`open_no_follow`].
+#[derive(Clone, Copy)]
+enum Access {
+    /// Read an existing file.
+    Read,
+    /// Write an existing file, without truncating it.
+    WriteExisting,
+    /// Open for writing, creating it (mode 0600) if absent.
+    CreateOrOpen,
+    /// Create a new file (mode 0600) for writing; fails if anything is there.
+    CreateNew,
+}
+
+/// Opens `path` without following a symbolic link and without blocking on
+/// a FIFO or device (`O_NOFOLLOW | O_NONBLOCK`); files are created with
+/// mode 0600.
+#[cfg(target_os = "linux")]
+fn open_no_follow(path: &Path, access: Access) -> std::io::Result<File> {
+    use rustix::fs::{Mode, OFlags};
+    let access = match access {
+        Access::Read => OFlags::RDONLY,
+        Access::WriteExisting => OFlags::WRONLY,
+        Access::CreateOrOpen => OFlags::WRONLY | OFlags::CREATE,
+        Access::CreateNew => OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL,
+    };
+    let fd = rustix::fs::open(
+        path,
+        access | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
+        Mode::RUSR | Mode::WUSR,
+    )?;
+    Ok(File::from(fd))
+}
+
+/// Opens `path`; files are created with mode 0600. Without `O_NOFOLLOW` in
+/// `std`, callers refuse links and non-regular files just before opening
+/// ([`inspect`]) and check the opened handle ([`check_handle`]).
+#[cfg(not(target_os = "linux"))]
+fn open_no_follow(path: &Path, access: Access) -> std::io::Result<File> {
+    let mut options = fs::OpenOptions::new();
+    match access {
+        Access::Read => options.read(true),
+        Access::WriteExisting => options.write(true),
+        Access::CreateOrOpen => options.write(true).create(true).truncate(false),
+        Access::CreateNew => options.write(true).create_new(true),
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(std::io::Error::other("is a symbolic link"));
+    }
+    options.open(path)
 }
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A fresh temp file name next to `path`: `.<name>.<pid>.<n>.tmp`.
+fn temp_path(path: &Path) -> PathBuf {
+    let file_name = path.file_name().unwrap_or_default().to_string_lossy();
+    directory_of(path).join(format!(
+        ".{file_name}.{}.{}.tmp",
+        std::process::id(),
+        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+    ))
+}
 
 /// Removes the temp files that writers killed mid-save left behind (they
 /// hold tokens). Called under the exclusive lock: every writer holds it
 /// while its temp file exists, so any temp file found then is stale.
 fn remove_stale_temp_files(path: &Path) {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let dir = directory_of(path);
     let Some(file_name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
         return;
     };
     let prefix = format!(".{file_name}.");
-    let Ok(entries) = fs::read_dir(dir) else {
+    let Ok(entries) = fs::read_dir(&dir) else {
         return;
     };
     for entry in entries.flatten() {
@@ -152,18 +546,11 @@ fn remove_stale_temp_files(path: &Path) {
 
 /// Temp file in the same directory, fsync, rename, fsync the directory.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let file_name = path.file_name().unwrap_or_default().to_string_lossy();
-    let temp = dir.join(format!(
-        ".{file_name}.{}.{}.tmp",
-        std::process::id(),
-        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
+    let dir = directory_of(path);
+    let temp = temp_path(path);
     let result = (|| {
-        let mut file = open_private(&temp, true)?;
+        let mut file =
+            open_no_follow(&temp, Access::CreateNew).map_err(|e| io_error("create", &temp, &e))?;
         file.write_all(bytes)
             .map_err(|e| io_error("write", &temp, &e))?;
         file.sync_all().map_err(|e| io_error("fsync", &temp, &e))?;
@@ -178,23 +565,6 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         let _ = fs::remove_file(&temp);
     }
     result
-}
-
-/// Opens (creating with mode 0600) a file for writing.
-fn open_private(path: &Path, create_new: bool) -> Result<File, Error> {
-    let mut options = OpenOptions::new();
-    options.write(true);
-    if create_new {
-        options.create_new(true);
-    } else {
-        options.create(true).truncate(false);
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path).map_err(|e| io_error("open", path, &e))
 }
 
 fn io_error(what: &str, path: &Path, e: &std::io::Error) -> Error {
@@ -233,6 +603,7 @@ impl TokenStore for FileStore {
     async fn load(&self, key: &AccountKey) -> Result<Option<Versioned>, Error> {
         let key = key.to_key_string();
         self.blocking(move |store| {
+            store.preflight()?;
             let contents = store.read()?;
             Ok(contents.accounts.get(&key).map(|e| Versioned {
                 tokens: e.tokens.clone(),
@@ -288,6 +659,7 @@ impl TokenStore for FileStore {
         let provider = provider.to_owned();
         let after = after.map(str::to_owned);
         self.blocking(move |store| {
+            store.preflight()?;
             let contents = store.read()?;
             Ok(accounts_of(
                 &contents.accounts,
@@ -297,5 +669,9 @@ impl TokenStore for FileStore {
             ))
         })
         .await
+    }
+
+    async fn check_writable(&self) -> Result<(), Error> {
+        self.blocking(FileStore::probe).await
     }
 }
