@@ -6,8 +6,25 @@
 //! oauth-all = { version = "0.1", features = ["ebay"] }
 //! ```
 //!
-//! The shared types (errors, token sets, the token lifecycle) are always
-//! available as [`core`].
+//! The shared types (secrets, token sets, errors, callback parsing) and the
+//! token lifecycle ([`TokenManager`](crate::core::TokenManager),
+//! [`TokenPool`](crate::core::TokenPool), the token stores) are always
+//! available as [`core`](crate::core), whatever the features:
+//!
+//! ```
+//! use oauth_all::core::{CsrfState, parse_callback};
+//!
+//! // Before sending the seller to any provider's consent page: a fresh state,
+//! // kept in their session. When they come back, check the URL they landed on.
+//! let state = CsrfState::generate()?;
+//! let landed = format!("https://app.example/callback?state={}&code=abc", state.as_str());
+//! let callback = parse_callback(&landed, &state)?;
+//! assert_eq!(callback.code.expose_secret(), "abc");
+//! # Ok::<(), oauth_all::core::Error>(())
+//! ```
+//!
+//! Each provider module is the provider's crate, re-exported whole; its front
+//! page walks through the provider's whole flow with a compiled example.
 //!
 //! # Crate feature flags
 //! No provider is enabled by default.
@@ -15,31 +32,83 @@
 //! | feature | what it adds | what it costs |
 //! |---|---|---|
 //! | `orangeconnex` | [`orangeconnex`]: OrangeConnex 3PP authorization code, refresh, `Access-Token` header | the `oauth-orangeconnex` crate only |
-//! | `aliexpress` | [`aliexpress`]: AliExpress IOP signed token create/refresh and request signer | `oauth-aliexpress` plus `hmac` and `sha2` |
+//! | `aliexpress` | [`aliexpress`]: AliExpress IOP signed token create/refresh and request signer | `oauth-aliexpress` plus `hmac` and `hex` |
 //! | `ebay` | [`ebay`]: eBay user consent, code exchange, refresh, application tokens | the `oauth-ebay` crate only |
 //! | `eshopbox` | [`eshopbox`]: Eshopbox custom-app refresh grant | the `oauth-eshopbox` crate only |
 //! | `full` | all of the above | all of the above |
 //!
 //! Every provider crate depends on `oauth-core`, which brings reqwest (rustls),
-//! tokio, serde and secrecy; enabling more providers adds only their own code.
+//! tokio, serde and secrecy (about 110 crates with none of the features);
+//! enabling more providers adds only their own code.
+//!
+//! # Rust version policy
+//! The minimum supported Rust version is 1.89 (the workspace's
+//! `rust-version`); raising it is a minor-version change.
+//!
+// The provider links above resolve to this crate's modules when their
+// feature is on (as on docs.rs, which builds with every feature). With a
+// feature off the module does not exist, and an intra-doc link to it would
+// be broken: the link then points at the provider crate's own documentation.
+#![cfg_attr(
+    feature = "orangeconnex",
+    doc = "[`orangeconnex`]: crate::orangeconnex"
+)]
+#![cfg_attr(
+    not(feature = "orangeconnex"),
+    doc = "[`orangeconnex`]: https://docs.rs/oauth-orangeconnex"
+)]
+#![cfg_attr(feature = "aliexpress", doc = "[`aliexpress`]: crate::aliexpress")]
+#![cfg_attr(
+    not(feature = "aliexpress"),
+    doc = "[`aliexpress`]: https://docs.rs/oauth-aliexpress"
+)]
+#![cfg_attr(feature = "ebay", doc = "[`ebay`]: crate::ebay")]
+#![cfg_attr(not(feature = "ebay"), doc = "[`ebay`]: https://docs.rs/oauth-ebay")]
+#![cfg_attr(feature = "eshopbox", doc = "[`eshopbox`]: crate::eshopbox")]
+#![cfg_attr(
+    not(feature = "eshopbox"),
+    doc = "[`eshopbox`]: https://docs.rs/oauth-eshopbox"
+)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links)]
 
+/// `oauth-core`: the shared types, errors and token lifecycle.
+///
+#[doc(inline)]
 pub use oauth_core as core;
 
+/// `oauth-orangeconnex`: OrangeConnex (eBay fulfilment) 3PP OAuth.
+///
 #[cfg(feature = "orangeconnex")]
 #[cfg_attr(docsrs, doc(cfg(feature = "orangeconnex")))]
+#[doc(inline)]
 pub use oauth_orangeconnex as orangeconnex;
 
+/// `oauth-aliexpress`: AliExpress IOP OAuth and request signing.
+///
 #[cfg(feature = "aliexpress")]
 #[cfg_attr(docsrs, doc(cfg(feature = "aliexpress")))]
+#[doc(inline)]
 pub use oauth_aliexpress as aliexpress;
 
+/// `oauth-ebay`: eBay Identity OAuth2 (user and application tokens).
+///
 #[cfg(feature = "ebay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ebay")))]
+#[doc(inline)]
 pub use oauth_ebay as ebay;
 
+/// `oauth-eshopbox`: Eshopbox custom-app refresh grant.
+///
 #[cfg(feature = "eshopbox")]
 #[cfg_attr(docsrs, doc(cfg(feature = "eshopbox")))]
+#[doc(inline)]
 pub use oauth_eshopbox as eshopbox;
+
+/// This crate's README, compiled as a doc test so that the example crates.io
+/// shows cannot drift from the API (it uses the `ebay` feature).
+#[cfg(all(doctest, feature = "ebay"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctest;
