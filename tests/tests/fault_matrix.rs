@@ -340,10 +340,13 @@ fn eshopbox_client(base: &str, http: HttpClient, clock: SharedClock) -> eshopbox
 /// The token set a refresh starts from: still valid for 30 s (within every
 /// refresh skew used here), with a refresh token unless the grant has none.
 fn current_set(target: Target) -> TokenSet {
+    // Issued an hour ago: 30 s left is within the 60 s skew (a set issued
+    // just now with 30 s to live would be refreshed at half its lifetime).
     let set = TokenSet::new(
         AccessToken::new(OLD_ACCESS),
         now() + Duration::from_secs(30),
     )
+    .with_issued_at(now() - Duration::from_secs(3600))
     .with_scopes(Scopes::from([ebay::API_SCOPE]));
     if target == Target::EbayApplication {
         set

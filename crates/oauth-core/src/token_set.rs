@@ -118,6 +118,16 @@ pub struct TokenSet {
     /// The scopes granted (or requested, when the provider does not echo them).
     #[serde(default, skip_serializing_if = "Scopes::is_empty")]
     pub scopes: Scopes,
+    /// When the tokens were issued (received from the provider), if known:
+    /// with `expires_at`, the access token's lifetime, which bounds the
+    /// refresh margin (half the lifetime at most). The token manager stamps
+    /// it on sets it receives or installs without one.
+    #[serde(
+        default,
+        with = "opt_unix_millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub issued_at: Option<SystemTime>,
     /// Set (and saved) by the token manager just before it spends this
     /// set's single-use refresh token; a set that reaches a store with it
     /// still present is one whose refresh was interrupted before its result
@@ -147,11 +157,7 @@ impl RefreshStarted {
     pub fn fingerprint_of(token: &RefreshToken) -> String {
         use sha2::Digest;
         let digest = sha2::Sha256::digest(token.expose_secret().as_bytes());
-        digest
-            .iter()
-            .take(8)
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
     }
 }
 
@@ -166,8 +172,15 @@ impl TokenSet {
             refresh_token: None,
             refresh_token_expires_at: None,
             scopes: Scopes::new(),
+            issued_at: None,
             refresh_started: None,
         }
+    }
+
+    /// Sets when the tokens were issued.
+    pub fn with_issued_at(mut self, issued_at: SystemTime) -> Self {
+        self.issued_at = Some(issued_at);
+        self
     }
 
     /// Sets the token type.
@@ -247,6 +260,7 @@ impl fmt::Debug for TokenSet {
                 &self.refresh_token_expires_at.map(to_unix_millis),
             )
             .field("scopes", &self.scopes)
+            .field("issued_at_unix_ms", &self.issued_at.map(to_unix_millis))
             .field(
                 "refresh_started_at_unix_ms",
                 &self.refresh_started.as_ref().map(|r| to_unix_millis(r.at)),

@@ -589,7 +589,10 @@ pub async fn run_lifecycle(h: &Harness, sweep: &mut Sweep, spec: Lifecycle<'_>) 
         Some(tokens) => {
             let handle = manager.install(tokens.clone()).await.unwrap();
             assert_eq!(h.requests(p), before, "installing makes no request");
-            assert!(handle.token_set() == &tokens);
+            // Installed as given, stamped with the time it was received.
+            let stamped = handle.token_set().issued_at;
+            assert!(stamped.is_some());
+            assert!(handle.token_set() == &tokens.clone().with_issued_at(stamped.unwrap()));
             assert!(matches!(
                 drain(&mut events).as_slice(),
                 [TokenEventKind::Installed { .. }]

@@ -14,19 +14,20 @@ pub(crate) struct Published {
     /// The store version (0: not saved). Atomic so that re-saving the same
     /// set (the write check before a rotating refresh) keeps the handle.
     version: AtomicU64,
-    /// Half the access token's lifetime as first seen (from when this
-    /// process received or loaded the set to its expiry): the largest
+    /// Half the access token's lifetime (from its `issued_at`, or when this
+    /// process first saw the set, to its expiry): the largest
     /// refresh margin that may apply to it, so that a skew larger than the
     /// token's lifetime cannot make every call refresh.
     max_margin: Duration,
 }
 
 impl Published {
-    /// `tokens` at store version `version`, first seen at `seen_at`.
+    /// `tokens` at store version `version`, first seen at `seen_at` (the
+    /// lifetime counts from `issued_at` when the set records it).
     pub(crate) fn new(tokens: TokenSet, version: Option<u64>, seen_at: SystemTime) -> Self {
         let lifetime = tokens
             .expires_at
-            .duration_since(seen_at)
+            .duration_since(tokens.issued_at.unwrap_or(seen_at))
             .unwrap_or_default();
         Self {
             tokens,

@@ -99,7 +99,9 @@ fn provider_kept_the_token(error: &Error) -> bool {
         Error::Transient { cause, .. } => {
             matches!(cause, TransientCause::Connect | TransientCause::ServerError)
         }
-        Error::UnexpectedResponse { status, .. } => !status.is_some_and(|s| (200..300).contains(&s)),
+        Error::UnexpectedResponse { status, .. } => {
+            !status.is_some_and(|s| (200..300).contains(&s))
+        }
         Error::Store { .. } | Error::StoreBusy { .. } => false,
         _ => true,
     }
@@ -146,9 +148,9 @@ impl TokenManagerBuilder {
     /// grant's [`default_refresh_skew`](RefreshGrant::default_refresh_skew),
     /// 60 s unless the provider says otherwise).
     ///
-    /// The margin in force for a token is at most **half its lifetime** (as
-    /// first seen by this manager: from when it received or loaded the set
-    /// to its expiry): a skew of 30 minutes on 75-second tokens refreshes
+    /// The margin in force for a token is at most **half its lifetime**
+    /// (from [`TokenSet::issued_at`], which the manager stamps on the sets it
+    /// receives or installs, or else from when it first saw the set): a skew of 30 minutes on 75-second tokens refreshes
     /// them 37 s before expiry, not on every call. A provider issuing tokens
     /// that live no longer than the skew is reported once with a `tracing`
     /// warning.
@@ -334,8 +336,9 @@ impl TokenManager {
     ///
     /// # Errors
     /// [`Error::Store`] if they cannot be saved (then nothing changes).
-    pub async fn install(&self, tokens: TokenSet) -> Result<TokenHandle, Error> {
+    pub async fn install(&self, mut tokens: TokenSet) -> Result<TokenHandle, Error> {
         let inner = &self.inner;
+        tokens.issued_at.get_or_insert_with(|| inner.clock.now());
         let expected = inner.store.load(&inner.key).await?.map(|v| v.version);
         let version = inner.save_newest(&tokens, expected).await?;
         let expires_at = tokens.expires_at;
@@ -616,7 +619,13 @@ impl Inner {
             }
 
             // 4. Ask the provider.
-            let result = self.ask_provider(base.as_deref(), now).await;
+            let result = self
+                .ask_provider(base.as_deref(), now)
+                .await
+                .map(|mut tokens| {
+                    tokens.issued_at.get_or_insert_with(|| self.clock.now());
+                    tokens
+                });
             if let Some((fingerprint, _)) = &spent {
                 let answered = match &result {
                     Ok(_) => true,
