@@ -330,7 +330,10 @@ mod tests {
             assert!(matches!(err, Error::UnexpectedResponse { .. }), "{err:?}");
             let text = format!("{err} {err:?}");
             assert!(text.contains("visible ASCII"), "{text}");
-            assert!(!text.contains("SENTINEL") && !text.contains("Injected"), "{text}");
+            assert!(
+                !text.contains("SENTINEL") && !text.contains("Injected"),
+                "{text}"
+            );
         }
     }
 

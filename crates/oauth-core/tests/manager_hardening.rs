@@ -11,9 +11,9 @@
 )]
 
 use oauth_core::{
-    AccessToken, AccountKey, Clock, Error, ManualClock, MemoryStore, ProviderDetails,
-    RefreshGrant, RefreshStarted, RefreshToken, TokenEventKind, TokenManager, TokenPool, TokenSet,
-    TokenStore, TransientCause, async_trait, from_unix_millis,
+    AccessToken, AccountKey, Clock, Error, ManualClock, MemoryStore, ProviderDetails, RefreshGrant,
+    RefreshStarted, RefreshToken, TokenEventKind, TokenManager, TokenPool, TokenSet, TokenStore,
+    TransientCause, async_trait, from_unix_millis,
 };
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -72,7 +72,11 @@ impl Scripted {
     }
 
     fn issue(&self, n: usize) -> TokenSet {
-        tokens(&format!("at-{n}"), &format!("rt-{n}"), self.clock.now() + self.lifetime)
+        tokens(
+            &format!("at-{n}"),
+            &format!("rt-{n}"),
+            self.clock.now() + self.lifetime,
+        )
     }
 }
 
@@ -211,7 +215,10 @@ async fn tokens_shorter_than_the_skew_are_reported_once_in_the_log() {
         1,
         "{text}"
     );
-    assert!(text.contains("lifetime_s=75") && text.contains("skew_s=1800"), "{text}");
+    assert!(
+        text.contains("lifetime_s=75") && text.contains("skew_s=1800"),
+        "{text}"
+    );
 }
 
 struct CaptureWriter(Arc<Mutex<Vec<u8>>>);
@@ -319,8 +326,14 @@ async fn a_refused_token_after_an_interrupted_refresh_says_so() {
     while let Ok(event) = events.try_recv() {
         kinds.push(event.kind);
     }
-    assert!(kinds.contains(&TokenEventKind::RefreshInterrupted), "{kinds:?}");
-    assert!(kinds.contains(&TokenEventKind::ReauthorizationRequired), "{kinds:?}");
+    assert!(
+        kinds.contains(&TokenEventKind::RefreshInterrupted),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&TokenEventKind::ReauthorizationRequired),
+        "{kinds:?}"
+    );
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -444,7 +457,11 @@ async fn a_pool_loads_every_account_of_its_provider_from_the_store() {
 
 #[test]
 fn a_stored_token_with_control_characters_is_refused_without_repeating_it() {
-    for bad in ["SENTINEL\r\nX-Injected: evil", "SENTINEL\u{1b}[2J", "SENTINEL\u{0}"] {
+    for bad in [
+        "SENTINEL\r\nX-Injected: evil",
+        "SENTINEL\u{1b}[2J",
+        "SENTINEL\u{0}",
+    ] {
         let json = serde_json::json!({
             "access_token": bad,
             "expires_at": 1,
@@ -453,7 +470,10 @@ fn a_stored_token_with_control_characters_is_refused_without_repeating_it() {
         let err = serde_json::from_str::<TokenSet>(&json).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("visible ASCII"), "{text}");
-        assert!(!text.contains("SENTINEL") && !text.contains("Injected"), "{text}");
+        assert!(
+            !text.contains("SENTINEL") && !text.contains("Injected"),
+            "{text}"
+        );
         let json = serde_json::json!({
             "access_token": "ok",
             "expires_at": 1,

@@ -138,9 +138,9 @@ pub fn decode_token_response(response: &RawResponse) -> Result<TokenResponse, Er
         return Err(response.unexpected("success status without an access_token"));
     };
     if wire.expires_in == Some(0) {
-        return Err(response.unexpected(
-            "`expires_in` is 0: the access token would be expired on arrival",
-        ));
+        return Err(
+            response.unexpected("`expires_in` is 0: the access token would be expired on arrival")
+        );
     }
     Ok(TokenResponse {
         access_token,
@@ -229,7 +229,10 @@ mod tests {
             assert!(matches!(err, Error::UnexpectedResponse { .. }), "{err:?}");
             let text = format!("{err} {err:?}");
             assert!(text.contains("visible ASCII"), "{text}");
-            assert!(!text.contains("SENTINEL") && !text.contains("Injected"), "{text}");
+            assert!(
+                !text.contains("SENTINEL") && !text.contains("Injected"),
+                "{text}"
+            );
         }
     }
 

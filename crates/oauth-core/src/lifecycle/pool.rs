@@ -187,8 +187,7 @@ impl TokenPool {
     /// [`Error::Store`] if the store cannot be listed or read.
     pub async fn load_accounts(&self) -> Result<usize, Error> {
         let provider = self.inner.grant.provider();
-        let accounts =
-            super::store::list_all_accounts(self.inner.store.as_ref(), provider).await?;
+        let accounts = super::store::list_all_accounts(self.inner.store.as_ref(), provider).await?;
         for account in &accounts {
             self.add(account).reload().await?;
         }
