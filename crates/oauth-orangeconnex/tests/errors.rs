@@ -298,6 +298,82 @@ fn each_fixture_maps_to_the_right_class() {
     }
 }
 
+/// Only an answer that says the grant is gone means "authorize again": a malformed
+/// request ("Missing required parameter: refresh_token") is a bug on our side, which
+/// consent cannot fix.
+#[test]
+fn only_a_gone_grant_requires_reauthorization() {
+    let body = |code: &str, description: &str| {
+        format!(r#"{{"error":"{code}","error_description":"{description}"}}"#)
+    };
+    let provider = [
+        (
+            400,
+            "invalid_request",
+            "Missing required parameter: refresh_token",
+        ),
+        (
+            200,
+            "invalid_request",
+            "Missing required parameter: refresh_token",
+        ),
+        (400, "invalid_request", "Invalid Refresh_Token"),
+        (
+            400,
+            "invalid_request",
+            "An authorization code must be supplied.",
+        ),
+        (
+            400,
+            "unsupported_grant_type",
+            "Unsupported grant type: refresh_token",
+        ),
+        (
+            400,
+            "refresh_token_missing",
+            "The refresh_token parameter is required",
+        ),
+    ];
+    for (status, code, description) in provider {
+        let e = err(status, JSON, &body(code, description));
+        assert_eq!(class(&e), "provider", "{code} {description}: {e:?}");
+        assert!(!e.requires_reauthorization(), "{code} {description}");
+        assert_eq!(e.provider_code(), Some(code));
+    }
+    let reauth = [
+        (400, "invalid_grant", "Invalid refresh token: 9d2b7e41"),
+        (400, "invalid_grant", "Invalid authorization code: Zm9v"),
+        (
+            401,
+            "invalid_token",
+            "Invalid refresh token (expired): 9d2b7e41",
+        ),
+        (
+            400,
+            "refresh_token_expired",
+            "The refresh token has expired",
+        ),
+        (400, "access_denied", "Refresh token revoked"),
+    ];
+    for (status, code, description) in reauth {
+        let e = err(status, JSON, &body(code, description));
+        assert_eq!(class(&e), "reauth", "{code} {description}: {e:?}");
+        assert!(e.requires_reauthorization(), "{code} {description}");
+    }
+    let e = err(
+        400,
+        JSON,
+        &body(
+            "invalid_request",
+            "Missing required parameter: refresh_token",
+        ),
+    );
+    assert_eq!(
+        e.to_string(),
+        "provider error (orangeconnex, HTTP 400, code invalid_request: Missing required parameter: refresh_token)"
+    );
+}
+
 #[test]
 fn error_wins_over_an_access_token() {
     let body = r#"{"access_token":"at-1","error":"invalid_grant","error_description":"Invalid authorization code: x"}"#;
