@@ -259,6 +259,27 @@ mod tests {
     }
 
     #[test]
+    fn tokens_with_control_characters_are_refused_without_showing_them() {
+        let scopes = Scopes::new();
+        for body in [
+            "{\"access_token\":\"v^1.1#SENTINEL\\r\\nX-Injected: evil\",\"expires_in\":7200}",
+            "{\"access_token\":\"v^1.1#i^1\",\"expires_in\":7200,\"refresh_token\":\"v^1.1#SENTINEL\\u001b]0;x\\u0007\"}",
+        ] {
+            let err = decode_token_response(&ok(body), &scopes, at()).unwrap_err();
+            assert!(matches!(err, Error::UnexpectedResponse { .. }), "{err:?}");
+            let text = format!("{err} {err:?}");
+            assert!(text.contains("visible ASCII"), "{text}");
+            assert!(
+                !text.contains("SENTINEL") && !text.contains("Injected"),
+                "{text}"
+            );
+        }
+        // eBay's own token alphabet (`^`, `#`, `+`, `/`, `=`) is accepted.
+        let body = r#"{"access_token":"v^1.1#i^1#p^3#r^1#f^0#t^H4sI+/Aa==","expires_in":7200}"#;
+        assert!(decode_token_response(&ok(body), &scopes, at()).is_ok());
+    }
+
+    #[test]
     fn lenient_numbers_and_placeholders() {
         let token = decode_token_response(
             &ok(r#"{"access_token":"a","expires_in":"7200","refresh_token":"N/A","refresh_token_expires_in":5,"token_type":"Application Access Token"}"#),

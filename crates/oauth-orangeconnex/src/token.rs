@@ -279,6 +279,23 @@ mod tests {
     }
 
     #[test]
+    fn tokens_with_control_characters_are_refused_without_showing_them() {
+        for body in [
+            "{\"access_token\":\"SENTINEL\\r\\nX-Injected: evil\",\"expires_in\":3600}",
+            "{\"access_token\":\"at-1\",\"expires_in\":3600,\"refresh_token\":\"SENTINEL\\u0000\"}",
+        ] {
+            let err = decode_token_response(&resp(200, body)).unwrap_err();
+            assert!(matches!(err, Error::UnexpectedResponse { .. }), "{err:?}");
+            let text = format!("{err} {err:?}");
+            assert!(text.contains("visible ASCII"), "{text}");
+            assert!(
+                !text.contains("SENTINEL") && !text.contains("Injected"),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
     fn success_with_every_field() {
         let r = decode_token_response(&resp(
             200,
