@@ -544,6 +544,31 @@ fn a_fifo_as_lock_file_is_refused_without_blocking() {
     assert!(!dir.path().join("tokens.json").exists());
 }
 
+#[tokio::test]
+async fn a_directory_as_lock_file_stops_writes_not_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FileStore::new(dir.path().join("tokens.json"));
+    store.save(&key("s1"), &tokens(1), None).await.unwrap();
+    let lock_path = dir.path().join("tokens.json.lock");
+    fs::remove_file(&lock_path).unwrap();
+    fs::create_dir(&lock_path).unwrap();
+    // Reads take no lock.
+    assert_eq!(store.load(&key("s1")).await.unwrap().unwrap().version, 1);
+    assert_eq!(store.list_accounts("ebay", None, 10).await.unwrap(), ["s1"]);
+    for result in [
+        store
+            .save(&key("s1"), &tokens(2), Some(1))
+            .await
+            .map(|_| ()),
+        store.delete(&key("s1")).await,
+        store.check_writable().await,
+    ] {
+        let text = assert_store_error(result, "lock file");
+        assert!(text.contains("it is a directory"), "{text}");
+    }
+    assert_eq!(store.load(&key("s1")).await.unwrap().unwrap().version, 1);
+}
+
 #[cfg(unix)]
 #[test]
 fn dev_zero_is_refused_without_reading_it() {

@@ -45,10 +45,11 @@ use std::time::{Duration, Instant};
 ///   refused ([`Error::Store`]) without being read, and a save that would
 ///   make it larger is refused without writing. Set with
 ///   [`with_max_file_bytes`](Self::with_max_file_bytes).
-/// - **Regular files only**: a token file or lock file that exists but is
-///   not a regular file (a directory, FIFO, socket or device such as
-///   `/dev/zero`) is refused ([`Error::Store`]) before it is opened in any
-///   way that could block; the opened handle is checked again (`fstat`).
+/// - **Regular files only**: a token file that exists but is not a regular
+///   file (a directory, FIFO, socket or device such as `/dev/zero`) is
+///   refused ([`Error::Store`]) before it is opened in any way that could
+///   block; the opened handle is checked again (`fstat`). So is such a lock
+///   file, by the operations that take the lock (reads do not open it).
 /// - **No symbolic links**: if the token file or its lock file is a
 ///   symbolic link, every operation fails ([`Error::Store`]: give the real
 ///   path); the link and its target are left untouched. Files are opened
@@ -169,12 +170,18 @@ impl FileStore {
     }
 
     /// The checks every operation makes before opening anything: the
-    /// directory is private, and neither the token file nor the lock file
-    /// is a symbolic link or something other than a regular file.
-    fn preflight(&self) -> Result<(), Error> {
+    /// directory is private, the token file is neither a symbolic link nor
+    /// anything but a regular file, and neither is the lock file (for
+    /// operations that take the lock; reads only refuse a linked lock file).
+    fn preflight(&self, locking: bool) -> Result<(), Error> {
         self.check_directory()?;
         inspect(&self.path, TOKEN_FILE)?;
-        inspect(&self.lock_path(), LOCK_FILE)?;
+        let lock_path = self.lock_path();
+        if locking {
+            inspect(&lock_path, LOCK_FILE)?;
+        } else if fs::symlink_metadata(&lock_path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(symlink_error(&lock_path, LOCK_FILE));
+        }
         Ok(())
     }
 
@@ -318,7 +325,7 @@ impl FileStore {
     /// Runs `update` on the contents under the exclusive lock and writes
     /// the result atomically when it returns `true`.
     fn update<T>(&self, update: impl FnOnce(&mut FileContents) -> (T, bool)) -> Result<T, Error> {
-        self.preflight()?;
+        self.preflight(true)?;
         let lock = self.lock()?;
         let mut contents = self.read()?;
         let (result, changed) = update(&mut contents);
@@ -343,7 +350,7 @@ impl FileStore {
 
     /// What a save does, short of replacing the file.
     fn probe(&self) -> Result<(), Error> {
-        self.preflight()?;
+        self.preflight(true)?;
         let lock = self.lock()?;
         // A save reads and parses the file first.
         let exists = inspect(&self.path, TOKEN_FILE)?.is_some();
@@ -386,15 +393,19 @@ fn directory_of(path: &Path) -> PathBuf {
 /// an error for a symbolic link or anything but a regular file.
 fn inspect(path: &Path, what: &str) -> Result<Option<fs::Metadata>, Error> {
     match fs::symlink_metadata(path) {
-        Ok(metadata) if metadata.file_type().is_symlink() => Err(store_error(format!(
-            "{what} {} is a symbolic link; give the real path (links are not followed)",
-            path.display()
-        ))),
+        Ok(metadata) if metadata.file_type().is_symlink() => Err(symlink_error(path, what)),
         Ok(metadata) if !metadata.is_file() => Err(not_regular(path, what, &metadata)),
         Ok(metadata) => Ok(Some(metadata)),
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
         Err(e) => Err(io_error("inspect", path, &e)),
     }
+}
+
+fn symlink_error(path: &Path, what: &str) -> Error {
+    store_error(format!(
+        "{what} {} is a symbolic link; give the real path (links are not followed)",
+        path.display()
+    ))
 }
 
 /// Checks that an opened handle is a regular file; returns its length.
@@ -603,7 +614,7 @@ impl TokenStore for FileStore {
     async fn load(&self, key: &AccountKey) -> Result<Option<Versioned>, Error> {
         let key = key.to_key_string();
         self.blocking(move |store| {
-            store.preflight()?;
+            store.preflight(false)?;
             let contents = store.read()?;
             Ok(contents.accounts.get(&key).map(|e| Versioned {
                 tokens: e.tokens.clone(),
@@ -659,7 +670,7 @@ impl TokenStore for FileStore {
         let provider = provider.to_owned();
         let after = after.map(str::to_owned);
         self.blocking(move |store| {
-            store.preflight()?;
+            store.preflight(false)?;
             let contents = store.read()?;
             Ok(accounts_of(
                 &contents.accounts,
