@@ -48,6 +48,60 @@ type FlightResult = Option<Result<TokenHandle, Error>>;
 ///   re-authorization is reported only when the store shows nothing newer.
 ///
 /// Cheap to clone: clones share the same state.
+///
+/// ```
+/// use oauth_core::{
+///     AccessToken, Error, MemoryStore, RefreshGrant, RefreshToken, TokenManager, TokenSet,
+///     async_trait,
+/// };
+/// use std::sync::Arc;
+/// use std::time::{Duration, SystemTime};
+///
+/// // Every provider crate's `Client` is a `RefreshGrant`; this stand-in
+/// // issues a new access token on each refresh.
+/// #[derive(Debug)]
+/// struct Provider;
+///
+/// #[async_trait]
+/// impl RefreshGrant for Provider {
+///     fn provider(&self) -> &'static str {
+///         "example"
+///     }
+///     async fn refresh(&self, current: &TokenSet) -> Result<TokenSet, Error> {
+///         let expires_at = SystemTime::now() + Duration::from_secs(3600);
+///         Ok(TokenSet::new(AccessToken::new("second-access-token"), expires_at)
+///             .merge_previous(current))
+///     }
+///     fn rotates_refresh_token(&self) -> bool {
+///         false
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Error> {
+/// let manager =
+///     TokenManager::builder(Arc::new(Provider), Arc::new(MemoryStore::new()), "seller-42")
+///         .build();
+///
+/// // After the seller's consent: the tokens from the code exchange.
+/// let exchanged = TokenSet::new(
+///     AccessToken::new("first-access-token"),
+///     SystemTime::now() + Duration::from_secs(7200),
+/// )
+/// .with_refresh_token(RefreshToken::new("refresh-token"), None);
+/// manager.install(exchanged).await?;
+///
+/// // On every API call: a lock-free read while the token is fresh; near
+/// // expiry, one refresh for all concurrent callers, saved before use.
+/// let token = manager.access_token().await?;
+/// assert_eq!(token.expose_secret(), "first-access-token");
+///
+/// // The provider rejected the token (e.g. a 401): refresh now.
+/// let token = manager.force_refresh().await?;
+/// assert_eq!(token.expose_secret(), "second-access-token");
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct TokenManager {
     inner: Arc<Inner>,

@@ -9,6 +9,29 @@ use std::sync::Mutex;
 
 /// Token sets kept in memory: for tests, short-lived processes, and as the
 /// default when nothing needs to survive a restart.
+///
+/// ```
+/// use oauth_core::lifecycle::SaveOutcome;
+/// use oauth_core::{AccessToken, AccountKey, MemoryStore, TokenSet, TokenStore};
+/// use std::time::{Duration, SystemTime};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), oauth_core::Error> {
+/// let store = MemoryStore::new();
+/// let key = AccountKey::new("ebay", "seller-1");
+/// let tokens = TokenSet::new(
+///     AccessToken::new("access-token"),
+///     SystemTime::now() + Duration::from_secs(7200),
+/// );
+/// // Compare-and-swap: `None` means "create"; then each save names the
+/// // version it replaces.
+/// assert_eq!(store.save(&key, &tokens, None).await?, SaveOutcome::Saved { version: 1 });
+/// assert!(matches!(store.save(&key, &tokens, None).await?, SaveOutcome::Conflict { .. }));
+/// assert_eq!(store.load(&key).await?.map(|v| v.version), Some(1));
+/// assert_eq!(store.list_accounts("ebay", None, 100).await?, ["seller-1"]);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     entries: Mutex<HashMap<AccountKey, Versioned>>,

@@ -26,6 +26,60 @@ use tokio::task::JoinHandle;
 /// `proactive_window` by a hash of the account id, and at most
 /// `max_concurrent_refreshes` refreshes run at once, so even 100 000
 /// accounts expiring at the same instant cause no burst.
+///
+/// ```
+/// use oauth_core::{
+///     AccessToken, Error, MemoryStore, RefreshGrant, RefreshToken, TokenPool, TokenSet,
+///     TokenStore, async_trait,
+/// };
+/// use std::sync::Arc;
+/// use std::time::{Duration, SystemTime};
+///
+/// // Every provider crate's `Client` is a `RefreshGrant` (one client for
+/// // all the accounts); this stand-in issues a new access token each time.
+/// #[derive(Debug)]
+/// struct Provider;
+///
+/// #[async_trait]
+/// impl RefreshGrant for Provider {
+///     fn provider(&self) -> &'static str {
+///         "example"
+///     }
+///     async fn refresh(&self, current: &TokenSet) -> Result<TokenSet, Error> {
+///         let expires_at = SystemTime::now() + Duration::from_secs(3600);
+///         Ok(TokenSet::new(AccessToken::new("refreshed"), expires_at).merge_previous(current))
+///     }
+///     fn rotates_refresh_token(&self) -> bool {
+///         false
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Error> {
+/// let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+/// let pool = TokenPool::builder(Arc::new(Provider), Arc::clone(&store)).build();
+///
+/// // Sellers connect one by one (after consent and code exchange).
+/// let tokens = |access: &str| {
+///     TokenSet::new(AccessToken::new(access), SystemTime::now() + Duration::from_secs(7200))
+///         .with_refresh_token(RefreshToken::new("refresh-token"), None)
+/// };
+/// pool.install("seller-1", tokens("token-of-seller-1")).await?;
+/// pool.install("seller-2", tokens("token-of-seller-2")).await?;
+///
+/// // After a restart, a new pool finds every account in the store.
+/// let restarted = TokenPool::builder(Arc::new(Provider), store).build();
+/// assert_eq!(restarted.load_accounts().await?, 2);
+/// let _background = restarted.start_background_refresh(); // stops when dropped
+/// let token = restarted.access_token("seller-2").await?;
+/// assert_eq!(token.expose_secret(), "token-of-seller-2");
+///
+/// // An account the pool does not know is a typed error, not a revocation.
+/// let err = restarted.access_token("seller-3").await.unwrap_err();
+/// assert!(matches!(err, Error::UnknownAccount { .. }));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct TokenPool {
     inner: Arc<PoolInner>,
