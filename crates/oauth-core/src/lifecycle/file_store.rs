@@ -69,6 +69,36 @@ use std::time::{Duration, Instant};
 ///   refresh token.
 ///
 /// Errors name the path and what could not be done, never a token.
+///
+/// ```
+/// use oauth_core::{AccessToken, AccountKey, FileStore, TokenSet, TokenStore};
+/// use std::time::{Duration, SystemTime};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let dir = tempfile::tempdir()?; // a private directory (mode 0700)
+/// let store = FileStore::new(dir.path().join("tokens.json"))
+///     .with_lock_timeout(Duration::from_secs(2));
+/// store.check_writable().await?;
+///
+/// let key = AccountKey::new("aliexpress", "seller-1");
+/// let tokens = TokenSet::new(
+///     AccessToken::new("access-token"),
+///     SystemTime::now() + Duration::from_secs(7200),
+/// );
+/// store.save(&key, &tokens, None).await?;
+/// let stored = store.load(&key).await?.expect("saved");
+/// assert_eq!(stored.version, 1);
+/// assert_eq!(store.list_accounts("aliexpress", None, 10).await?, ["seller-1"]);
+///
+/// // Shared directories such as /tmp are refused unless allowed.
+/// # #[cfg(unix)] {
+/// let shared = FileStore::new("/tmp/tokens.json");
+/// assert!(shared.load(&key).await.is_err());
+/// # }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct FileStore {
     path: PathBuf,

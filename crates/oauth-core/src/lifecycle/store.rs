@@ -90,6 +90,64 @@ pub enum SaveOutcome {
 /// `save` is a compare-and-swap on the entry's version, so that several
 /// managers (in one process, or across instances with a shared store) never
 /// overwrite a newer set with an older one.
+///
+/// Implementing it over your own storage (a database maps `save` onto a
+/// conditional `UPDATE … WHERE version = $expected`):
+///
+/// ```
+/// use oauth_core::lifecycle::{SaveOutcome, Versioned};
+/// use oauth_core::{AccountKey, Error, TokenSet, TokenStore, async_trait};
+/// use std::collections::BTreeMap;
+/// use std::sync::Mutex;
+///
+/// #[derive(Debug, Default)]
+/// struct MyStore(Mutex<BTreeMap<(String, String), Versioned>>);
+///
+/// fn id(key: &AccountKey) -> (String, String) {
+///     (key.provider().to_owned(), key.account().to_owned())
+/// }
+///
+/// #[async_trait]
+/// impl TokenStore for MyStore {
+///     async fn load(&self, key: &AccountKey) -> Result<Option<Versioned>, Error> {
+///         Ok(self.0.lock().unwrap().get(&id(key)).cloned())
+///     }
+///     async fn save(
+///         &self,
+///         key: &AccountKey,
+///         tokens: &TokenSet,
+///         expected: Option<u64>,
+///     ) -> Result<SaveOutcome, Error> {
+///         let mut rows = self.0.lock().unwrap();
+///         let current = rows.get(&id(key)).cloned();
+///         if current.as_ref().map(|v| v.version) != expected {
+///             return Ok(SaveOutcome::Conflict { current });
+///         }
+///         let version = expected.unwrap_or(0) + 1;
+///         rows.insert(id(key), Versioned { tokens: tokens.clone(), version });
+///         Ok(SaveOutcome::Saved { version })
+///     }
+///     async fn delete(&self, key: &AccountKey) -> Result<(), Error> {
+///         self.0.lock().unwrap().remove(&id(key));
+///         Ok(())
+///     }
+///     async fn list_accounts(
+///         &self,
+///         provider: &str,
+///         after: Option<&str>,
+///         limit: usize,
+///     ) -> Result<Vec<String>, Error> {
+///         let rows = self.0.lock().unwrap();
+///         Ok(rows
+///             .keys()
+///             .filter(|(p, a)| p == provider && after.is_none_or(|after| a.as_str() > after))
+///             .map(|(_, a)| a.clone())
+///             .take(limit)
+///             .collect())
+///     }
+/// }
+/// # let _ = MyStore::default();
+/// ```
 #[async_trait]
 pub trait TokenStore: Send + Sync + fmt::Debug {
     /// The stored set of `key`, if any.
