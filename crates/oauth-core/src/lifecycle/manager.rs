@@ -645,11 +645,14 @@ impl Inner {
                         base = Some(adopted);
                         continue;
                     }
-                    Ok(SaveOutcome::Conflict { .. }) => {
+                    Ok(SaveOutcome::Conflict { current: Some(_) }) => {
                         return Err(crate::lifecycle::store::store_error(
                             "the stored entry kept changing before the refresh",
                         ));
                     }
+                    // Deleted meanwhile: refresh and save anew, as without
+                    // a store entry.
+                    Ok(SaveOutcome::Conflict { current: None }) => {}
                     Err(e) => {
                         tracing::error!(account = %self.key, error = %e, "the token store cannot be written: not refreshing (the refresh token would be lost)");
                         self.emit(TokenEventKind::SaveFailed);
