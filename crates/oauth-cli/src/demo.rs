@@ -506,7 +506,7 @@ fn print_table(base: &str, reports: &[Report]) {
     out("(in process: no network, no credentials; times in milliseconds)");
     out("");
     let rows = table_rows(reports, colour);
-    out(&output::table(
+    output::out_styled(&output::table(
         &[
             "provider",
             "consent",

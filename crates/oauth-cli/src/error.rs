@@ -1,80 +1,237 @@
 //! The command's errors and exit codes.
 //!
-//! A [`CliError`] is what a command prints on stderr before exiting: one line that says
-//! what went wrong and, where there is one, what to do. It never carries a secret: the
-//! messages come from this crate or from `oauth_core::Error`, whose `Display` masks tokens,
-//! codes, secrets and URLs.
+//! A [`CliError`] is what a command prints before exiting: on stderr one line that says
+//! what went wrong and, where there is one, a `hint:` line that says what to do; with
+//! `--json`, also one JSON object on stdout ([`CliError::to_json`]). It never carries a
+//! secret: the messages come from this crate or from `oauth_core::Error`, whose
+//! `Display` masks tokens, codes, secrets and URLs.
 
 use std::fmt;
 
 use oauth_core::Error;
+use serde_json::{Value, json};
 
-/// Exit code of a failed command (a provider, network or store failure).
+/// Exit code of a failed command (a provider, network or store failure, a refresh that
+/// did not happen, a token that cannot be printed safely).
 pub const EXIT_FAILURE: u8 = 1;
-/// Exit code of a usage or configuration error (missing or invalid settings), as clap's.
+/// Exit code of a usage or configuration error: missing, empty or invalid settings,
+/// client credentials the provider rejected (as clap's own usage errors).
 pub const EXIT_USAGE: u8 = 2;
-/// Exit code when the seller must authorize again (the refresh token is invalid, expired
-/// or revoked, or no tokens are stored yet).
+/// Exit code when the seller must authorize again: the account has no tokens in the
+/// token file, or its refresh token (or code) is invalid, expired or revoked.
 pub const EXIT_REAUTHORIZE: u8 = 3;
+/// Exit code when the token file (or its directory) does not exist: a wrong `--store`
+/// or `OAUTH_STORE`, not a reason to send the seller through consent again.
+pub const EXIT_NO_TOKEN_FILE: u8 = 4;
 
-/// Why a command failed: a message for stderr and the exit code.
+/// Why a command failed: a message, an optional hint, the exit code, and what a script
+/// needs to react (`kind`, provider, provider code, retryable). Boxed: results stay small.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CliError {
+pub struct CliError(Box<Inner>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Inner {
+    kind: String,
     message: String,
+    hint: Option<String>,
     code: u8,
+    provider: Option<String>,
+    provider_code: Option<String>,
+    retryable: bool,
+}
+
+/// The hints of a provider error: what to do when the seller must authorize again, and
+/// which settings to check when the client credentials are rejected.
+#[derive(Debug, Clone, Copy)]
+pub struct Hints<'a> {
+    /// How to authorize again.
+    pub reauthorize: &'a str,
+    /// Which settings hold the client credentials.
+    pub invalid_client: &'a str,
 }
 
 impl CliError {
-    /// A usage or configuration error (exit code [`EXIT_USAGE`]).
+    /// An error of `kind` with exit `code`.
+    pub fn new(kind: impl Into<String>, code: u8, message: impl Into<String>) -> Self {
+        Self(Box::new(Inner {
+            kind: kind.into(),
+            message: message.into(),
+            hint: None,
+            code,
+            provider: None,
+            provider_code: None,
+            retryable: false,
+        }))
+    }
+
+    /// A usage error (exit code [`EXIT_USAGE`], kind `usage`).
     pub fn usage(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            code: EXIT_USAGE,
-        }
+        Self::new("usage", EXIT_USAGE, message)
     }
 
-    /// A failure (exit code [`EXIT_FAILURE`]).
+    /// A missing, empty or invalid setting (exit code [`EXIT_USAGE`], kind
+    /// `configuration`).
+    pub fn configuration(message: impl Into<String>) -> Self {
+        Self::new("configuration", EXIT_USAGE, message)
+    }
+
+    /// A failure (exit code [`EXIT_FAILURE`], kind `failure`).
     pub fn failure(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            code: EXIT_FAILURE,
-        }
+        Self::new("failure", EXIT_FAILURE, message)
     }
 
-    /// "Authorize again" (exit code [`EXIT_REAUTHORIZE`]).
-    pub fn reauthorize(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            code: EXIT_REAUTHORIZE,
-        }
+    /// "The account has no tokens: authorize" (exit code [`EXIT_REAUTHORIZE`], kind
+    /// `no_tokens`).
+    pub fn no_tokens(message: impl Into<String>) -> Self {
+        Self::new("no_tokens", EXIT_REAUTHORIZE, message)
     }
 
-    /// A provider or lifecycle error, with `hint` appended when the seller must authorize
-    /// again. The exit code follows the error's class: configuration → [`EXIT_USAGE`],
-    /// re-authorization → [`EXIT_REAUTHORIZE`], anything else → [`EXIT_FAILURE`].
-    pub fn from_provider(context: &str, error: &Error, reauthorize_hint: &str) -> Self {
+    /// "No such token file or directory" (exit code [`EXIT_NO_TOKEN_FILE`], kind
+    /// `no_token_file`).
+    pub fn no_token_file(message: impl Into<String>) -> Self {
+        Self::new("no_token_file", EXIT_NO_TOKEN_FILE, message)
+    }
+
+    /// Adds a hint (printed as `hint: ...` on its own line).
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.0.hint = Some(hint.into());
+        self
+    }
+
+    /// Replaces the kind.
+    pub fn with_kind(mut self, kind: impl Into<String>) -> Self {
+        self.0.kind = kind.into();
+        self
+    }
+
+    /// Names the provider, unless the error already names one.
+    pub fn or_provider(mut self, provider: &str) -> Self {
+        if self.0.provider.is_none() {
+            self.0.provider = Some(provider.to_owned());
+        }
+        self
+    }
+
+    /// A provider or lifecycle error. The exit code follows the error's class:
+    /// configuration and rejected client credentials → [`EXIT_USAGE`] (with
+    /// `hints.invalid_client`), re-authorization → [`EXIT_REAUTHORIZE`] (with
+    /// `hints.reauthorize`), anything else → [`EXIT_FAILURE`].
+    pub fn from_provider(context: &str, error: &Error, hints: Hints<'_>) -> Self {
         let text = format!("{context}: {error}");
-        match error {
-            Error::Configuration { .. } => Self::usage(text),
-            Error::ReauthorizationRequired { .. } | Error::RefreshNotSupported { .. } => {
-                Self::reauthorize(format!("{text}\nhint: {reauthorize_hint}"))
-            }
-            _ if error.is_retryable() => Self::failure(format!(
-                "{text}\nhint: this failure is temporary: try again later"
+        let mut cli = match error {
+            Error::Configuration { .. } => Self::configuration(text),
+            Error::InvalidClient { .. } => Self::new("", EXIT_USAGE, text).with_hint(format!(
+                "the provider rejected the client credentials: check {}",
+                hints.invalid_client
             )),
+            _ if error.requires_reauthorization() => {
+                Self::new("", EXIT_REAUTHORIZE, text).with_hint(hints.reauthorize)
+            }
+            _ if error.is_retryable() => {
+                Self::failure(text).with_hint("this failure is temporary: try again later")
+            }
             _ => Self::failure(text),
-        }
+        };
+        cli.0.kind = error_kind(error);
+        cli.0.provider = provider_of(error).map(str::to_owned);
+        cli.0.provider_code = error.provider_code().map(str::to_owned);
+        cli.0.retryable = error.is_retryable();
+        cli
     }
 
     /// The process exit code.
     pub fn code(&self) -> u8 {
-        self.code
+        self.0.code
+    }
+
+    /// The error's kind (`usage`, `invalid_client`, `reauthorization_required`, ...).
+    #[cfg(test)]
+    pub fn kind(&self) -> &str {
+        &self.0.kind
+    }
+
+    /// The JSON error object of `--json`: `{"error": {kind, message, hint, provider,
+    /// provider_code, retryable, reauthorize, exit_code}}`, `null` where unknown.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "error": {
+                "kind": self.0.kind,
+                "message": self.0.message,
+                "hint": self.0.hint,
+                "provider": self.0.provider,
+                "provider_code": self.0.provider_code,
+                "retryable": self.0.retryable,
+                "reauthorize": self.0.code == EXIT_REAUTHORIZE,
+                "exit_code": self.0.code,
+            }
+        })
+    }
+}
+
+/// The provider an error comes from, when it says.
+fn provider_of(error: &Error) -> Option<&'static str> {
+    match error {
+        Error::UnexpectedResponse { provider, .. } => Some(provider),
+        _ => error.details().map(oauth_core::ProviderDetails::provider),
+    }
+}
+
+/// The snake-case name of an `oauth_core::Error` variant, for `--json`.
+fn error_kind(error: &Error) -> String {
+    let known = match error {
+        Error::ReauthorizationRequired { .. } => "reauthorization_required",
+        Error::RefreshNotSupported { .. } => "refresh_not_supported",
+        Error::InvalidClient { .. } => "invalid_client",
+        Error::InvalidScope { .. } => "invalid_scope",
+        Error::AccessTokenRejected { .. } => "access_token_rejected",
+        Error::RateLimited { .. } => "rate_limited",
+        Error::Transient { .. } => "transient",
+        Error::UnexpectedResponse { .. } => "unexpected_response",
+        Error::Provider { .. } => "provider",
+        Error::Configuration { .. } => "configuration",
+        Error::Callback(_) => "callback",
+        Error::Store { .. } => "store",
+        // Variants added later: their name, from `Debug` (which never shows a secret).
+        _ => return snake_case(&variant_name(error)),
+    };
+    known.to_owned()
+}
+
+/// The variant name at the start of `error`'s `Debug` text.
+fn variant_name(error: &Error) -> String {
+    format!("{error:?}")
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect()
+}
+
+/// `StoreBusy` → `store_busy`.
+fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    if out.is_empty() {
+        "error".to_owned()
+    } else {
+        out
     }
 }
 
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.0.message)?;
+        if let Some(hint) = &self.0.hint {
+            write!(f, "\nhint: {hint}")?;
+        }
+        Ok(())
     }
 }
 
@@ -85,9 +242,14 @@ mod tests {
     use super::*;
     use oauth_core::ProviderDetails;
 
+    const HINTS: Hints<'static> = Hints {
+        reauthorize: "run exchange",
+        invalid_client: "OAUTH_EBAY_CLIENT_ID / OAUTH_EBAY_CLIENT_SECRET",
+    };
+
     #[test]
     fn exit_codes_follow_the_error_class() {
-        let config = CliError::from_provider("x", &Error::configuration("bad"), "h");
+        let config = CliError::from_provider("x", &Error::configuration("bad"), HINTS);
         assert_eq!(config.code(), EXIT_USAGE);
         assert_eq!(config.to_string(), "x: invalid configuration: bad");
         let reauth = CliError::from_provider(
@@ -95,7 +257,7 @@ mod tests {
             &Error::ReauthorizationRequired {
                 details: ProviderDetails::new("ebay"),
             },
-            "run exchange",
+            HINTS,
         );
         assert_eq!(reauth.code(), EXIT_REAUTHORIZE);
         assert!(reauth.to_string().ends_with("\nhint: run exchange"));
@@ -104,9 +266,66 @@ mod tests {
             &Error::Store {
                 message: "disk full".into(),
             },
-            "h",
+            HINTS,
         );
         assert_eq!(store.code(), EXIT_FAILURE);
         assert_eq!(store.to_string(), "save: token store failed: disk full");
+    }
+
+    #[test]
+    fn rejected_client_credentials_are_a_configuration_error() {
+        let error = Error::InvalidClient {
+            details: ProviderDetails::new("ebay")
+                .with_status(401)
+                .with_code("invalid_client"),
+        };
+        let cli = CliError::from_provider("the refresh failed", &error, HINTS);
+        assert_eq!(cli.code(), EXIT_USAGE);
+        assert_eq!(cli.kind(), "invalid_client");
+        assert!(
+            cli.to_string().ends_with(
+                "\nhint: the provider rejected the client credentials: check \
+                 OAUTH_EBAY_CLIENT_ID / OAUTH_EBAY_CLIENT_SECRET"
+            ),
+            "{cli}"
+        );
+        let json = cli.to_json();
+        assert_eq!(json["error"]["provider"], "ebay");
+        assert_eq!(json["error"]["provider_code"], "invalid_client");
+        assert_eq!(json["error"]["exit_code"], 2);
+        assert_eq!(json["error"]["reauthorize"], false);
+        assert_eq!(json["error"]["retryable"], false);
+    }
+
+    #[test]
+    fn json_of_a_usage_error_has_nulls_where_unknown() {
+        let json = CliError::configuration("missing eBay settings: client id").to_json();
+        assert_eq!(
+            json,
+            json!({"error": {
+                "kind": "configuration",
+                "message": "missing eBay settings: client id",
+                "hint": null,
+                "provider": null,
+                "provider_code": null,
+                "retryable": false,
+                "reauthorize": false,
+                "exit_code": 2,
+            }})
+        );
+    }
+
+    #[test]
+    fn variant_names_become_snake_case() {
+        assert_eq!(snake_case("StoreBusy"), "store_busy");
+        assert_eq!(snake_case("RefreshInterrupted"), "refresh_interrupted");
+        assert_eq!(snake_case(""), "error");
+        let transient = Error::Transient {
+            cause: oauth_core::TransientCause::Timeout,
+            retry_after: None,
+            details: ProviderDetails::new("ebay"),
+        };
+        assert_eq!(error_kind(&transient), "transient");
+        assert_eq!(variant_name(&transient), "Transient");
     }
 }

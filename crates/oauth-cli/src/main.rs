@@ -9,7 +9,8 @@
 //! - `oauth aliexpress sign` shows what an IOP signature covers.
 //!
 //! Nothing secret is ever printed, except the one value asked for: `token` prints the
-//! access token. See the crate's README for every command.
+//! access token (visible ASCII only). With `--json`, a failure is also one JSON object
+//! on stdout. See the crate's README for every command and exit code.
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
@@ -19,6 +20,7 @@ mod error;
 mod output;
 mod settings;
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -29,7 +31,7 @@ use crate::commands::aliexpress::AliExpressArgs;
 use crate::commands::ebay::EbayArgs;
 use crate::commands::eshopbox::EshopboxArgs;
 use crate::commands::orangeconnex::OrangeConnexArgs;
-use crate::error::CliError;
+use crate::error::{CliError, EXIT_USAGE};
 
 /// OAuth for eBay, AliExpress, OrangeConnex and Eshopbox from a terminal.
 #[derive(Parser)]
@@ -41,10 +43,24 @@ use crate::error::CliError;
         Start with `oauth demo`: every provider's whole lifecycle against a local sandbox, \
         with no network and no credentials.\n\n\
         Provider settings come from flags or OAUTH_<PROVIDER>_<SETTING> environment variables \
-        (e.g. OAUTH_EBAY_CLIENT_ID); secrets are best given in the environment. Nothing secret \
-        is printed, except the access token that `token` is asked for.\n\n\
-        Exit codes: 0 success, 1 failure, 2 usage or configuration error, 3 the seller must \
-        authorize again."
+        (e.g. OAUTH_EBAY_CLIENT_ID); secrets are best given in the environment. An empty \
+        base-URL or environment setting is an error, never a silent fallback. Without a base \
+        URL, eBay and OrangeConnex talk to their sandbox unless --environment production \
+        (OAUTH_EBAY_ENVIRONMENT, OAUTH_ORANGECONNEX_ENVIRONMENT); AliExpress and Eshopbox \
+        have production hosts only. Nothing secret is printed, except the access token that \
+        `token` is asked for.\n\n\
+        With --json, a failure prints one object on stdout: {\"error\": {\"kind\", \
+        \"message\", \"hint\", \"provider\", \"provider_code\", \"retryable\", \
+        \"reauthorize\", \"exit_code\"}} (null where unknown); stderr gets the same message.\n\n\
+        Exit codes:\n  \
+        0  success\n  \
+        1  failure: provider, network or token-file error; a refresh that did not happen \
+        (token file not writable); a token that is not visible ASCII\n  \
+        2  usage or configuration error: missing, empty or invalid settings; client \
+        credentials rejected by the provider (invalid_client and alike)\n  \
+        3  the seller must authorize again: no tokens for this account in the token file, \
+        refresh token (or code) invalid, expired or revoked\n  \
+        4  no such token file, or its directory does not exist (check --store / OAUTH_STORE)"
 )]
 struct Cli {
     #[command(flatten)]
@@ -59,9 +75,10 @@ struct GlobalArgs {
     /// Print machine-readable JSON on stdout.
     #[arg(long, global = true)]
     json: bool,
-    /// The JSON token file (created with mode 0600; its directory must exist).
+    /// The JSON token file. `exchange`, Eshopbox `token`/`refresh` and `ebay app-token`
+    /// create it (mode 0600; its directory must exist); the other commands need it.
     #[arg(long, global = true, env = "OAUTH_STORE", value_name = "FILE")]
-    store: Option<PathBuf>,
+    store: Option<OsString>,
     /// The account the tokens are stored under in the token file.
     #[arg(
         long,
@@ -90,17 +107,43 @@ enum Command {
     Eshopbox(EshopboxArgs),
 }
 
-async fn dispatch(cli: Cli) -> Result<(), CliError> {
-    let account = cli.global.account.trim().to_owned();
+impl Command {
+    /// The provider a command is about (`None` for the demo).
+    fn provider(&self) -> Option<&'static str> {
+        match self {
+            Self::Demo => None,
+            Self::Ebay(_) => Some("ebay"),
+            Self::AliExpress(_) => Some("aliexpress"),
+            Self::OrangeConnex(_) => Some("orangeconnex"),
+            Self::Eshopbox(_) => Some("eshopbox"),
+        }
+    }
+}
+
+/// The context of every command, from the global options.
+fn context(global: GlobalArgs) -> Result<Context, CliError> {
+    let account = global.account.trim().to_owned();
     if account.is_empty() {
         return Err(CliError::usage("--account must not be empty"));
     }
-    let ctx = Context {
-        json: cli.global.json,
-        store: cli.global.store,
-        account,
+    let store = match global.store {
+        Some(path) if path.to_string_lossy().trim().is_empty() => {
+            return Err(CliError::configuration(
+                "OAUTH_STORE (--store) is set but empty: give the token file, or unset it",
+            ));
+        }
+        Some(path) => Some(PathBuf::from(path)),
+        None => None,
     };
-    match cli.command {
+    Ok(Context {
+        json: global.json,
+        store,
+        account,
+    })
+}
+
+async fn dispatch(command: Command, ctx: Context) -> Result<(), CliError> {
+    match command {
         Command::Demo => demo::run(ctx.json).await,
         Command::Ebay(args) => commands::ebay::run(&ctx, args).await,
         Command::AliExpress(args) => commands::aliexpress::run(&ctx, args).await,
@@ -109,23 +152,71 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
     }
 }
 
+/// Reports `error`: its text on stderr and, with `--json`, the JSON object on stdout.
+/// Returns the exit code.
+fn report(error: &CliError, json: bool) -> ExitCode {
+    output::err(&format!("oauth: {error}"));
+    if json {
+        output::json_out(&error.to_json());
+    }
+    ExitCode::from(error.code())
+}
+
+/// Whether `--json` is among the arguments (before a `--`), for the errors clap reports
+/// before the command line is understood.
+fn wants_json(args: &[OsString]) -> bool {
+    args.iter()
+        .skip(1)
+        .take_while(|arg| *arg != "--")
+        .any(|arg| arg == "--json")
+}
+
+/// A command line clap refused: its message (plain, sanitized) on stderr, and with
+/// `--json` a `usage` error object on stdout. `--help` and `--version` print as usual.
+fn parse_error(error: &clap::Error, json: bool) -> ExitCode {
+    if !error.use_stderr() {
+        let _ = error.print();
+        return ExitCode::SUCCESS;
+    }
+    let text = error.render().to_string();
+    output::err(text.trim_end());
+    if json {
+        // The first line, without clap's `error: ` prefix.
+        let first = text.lines().next().unwrap_or_default();
+        let message = first.strip_prefix("error: ").unwrap_or(first);
+        output::json_out(&CliError::usage(message).to_json());
+    }
+    ExitCode::from(EXIT_USAGE)
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            output::err(&format!("oauth: cannot start the async runtime: {e}"));
-            return ExitCode::FAILURE;
-        }
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(error) => return parse_error(&error, wants_json(&args)),
     };
-    match runtime.block_on(dispatch(cli)) {
+    let json = cli.global.json;
+    let provider = cli.command.provider();
+    let result = match context(cli.global) {
+        Ok(ctx) => match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime.block_on(dispatch(cli.command, ctx)),
+            Err(e) => Err(CliError::failure(format!(
+                "cannot start the async runtime: {e}"
+            ))),
+        },
+        Err(error) => Err(error),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            output::err(&format!("oauth: {error}"));
-            ExitCode::from(error.code())
+            let error = match provider {
+                Some(provider) => error.or_provider(provider),
+                None => error,
+            };
+            report(&error, json)
         }
     }
 }
@@ -168,9 +259,17 @@ mod tests {
             assert!(cli.global.json);
             assert_eq!(
                 cli.global.store.as_deref(),
-                Some(std::path::Path::new("t.json"))
+                Some(std::ffi::OsStr::new("t.json"))
             );
         }
         assert_eq!(after.global.account, "seller-1");
+    }
+
+    #[test]
+    fn json_is_found_before_a_double_dash_only() {
+        let args = |list: &[&str]| list.iter().map(OsString::from).collect::<Vec<_>>();
+        assert!(wants_json(&args(&["oauth", "ebay", "--json", "--bogus"])));
+        assert!(!wants_json(&args(&["oauth", "ebay", "--", "--json"])));
+        assert!(!wants_json(&args(&["--json", "ebay"])));
     }
 }

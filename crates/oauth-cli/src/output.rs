@@ -1,27 +1,114 @@
 //! Output: plain-text tables and lines, JSON, timestamps.
 //!
-//! Everything a command prints goes through here or through `println!` of values that
-//! are not secret; the one secret printed on purpose (the access token of `token`) is
-//! printed by that command alone.
+//! Everything a command prints goes through here. Nothing reaches the terminal raw:
+//! [`out`] and [`err`] escape control characters (and bidirectional-text overrides)
+//! whatever their source, and the one secret printed on purpose, the access token of
+//! `token`, goes through [`checked_token`], which refuses anything but visible ASCII.
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use oauth_core::{TokenSet, to_unix_millis};
 use serde_json::{Value, json};
 
-/// Writes `text` and a newline to stdout. A closed stdout (`oauth ... | head`) is not an
-/// error worth a panic: the write is dropped.
+use crate::error::CliError;
+
+/// The colour sequences this module writes itself; [`out_styled`] keeps them.
+const GREEN: &str = "\x1b[32m";
+const RED: &str = "\x1b[31m";
+const RESET: &str = "\x1b[0m";
+
+/// Whether `c` must not reach a terminal as is: a control character other than
+/// newline and tab (C0, DEL, C1), or a bidirectional-text control that can make a line
+/// read differently from what it holds.
+fn is_unsafe(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` with every unsafe character (see [`is_unsafe`]) written as `\uXXXX`: visible
+/// on a terminal, and still the same character inside a JSON string. With
+/// `keep_styles`, this module's own colour sequences are kept.
+fn sanitize_with(text: &str, keep_styles: bool) -> Cow<'_, str> {
+    if !text.chars().any(is_unsafe) {
+        return Cow::Borrowed(text);
+    }
+    let mut clean = String::with_capacity(text.len() + 16);
+    let mut rest = text;
+    while !rest.is_empty() {
+        if keep_styles
+            && let Some((style, after)) = [GREEN, RED, RESET]
+                .into_iter()
+                .find_map(|style| rest.strip_prefix(style).map(|after| (style, after)))
+        {
+            clean.push_str(style);
+            rest = after;
+            continue;
+        }
+        let mut chars = rest.chars();
+        let Some(c) = chars.next() else { break };
+        if is_unsafe(c) {
+            let _ = write!(clean, "\\u{:04x}", u32::from(c));
+        } else {
+            clean.push(c);
+        }
+        rest = chars.as_str();
+    }
+    Cow::Owned(clean)
+}
+
+/// `text` safe to print: control characters and bidirectional overrides escaped.
+pub fn sanitize(text: &str) -> Cow<'_, str> {
+    sanitize_with(text, false)
+}
+
+/// Writes `text` (sanitized) and a newline to stdout. A closed stdout
+/// (`oauth ... | head`) is not an error worth a panic: the write is dropped.
 pub fn out(text: &str) {
+    write_out(&sanitize(text));
+}
+
+/// [`out`] for text that carries this module's colours ([`green`], [`red`]): those are
+/// kept, every other control character is escaped.
+pub fn out_styled(text: &str) {
+    write_out(&sanitize_with(text, true));
+}
+
+fn write_out(text: &str) {
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "{text}");
     let _ = stdout.flush();
 }
 
-/// Writes `text` and a newline to stderr.
+/// Writes `text` (sanitized) and a newline to stderr.
 pub fn err(text: &str) {
     let mut stderr = std::io::stderr().lock();
-    let _ = writeln!(stderr, "{text}");
+    let _ = writeln!(stderr, "{}", sanitize(text));
+}
+
+/// The access token `token` may print: only when every character is visible ASCII
+/// (`0x21..=0x7E`), terminal or not. Anything else (a control character that would
+/// drive the terminal, a space, non-ASCII) is refused without showing the token: no
+/// provider issues such a token, so the response or the token file was tampered with.
+///
+/// # Errors
+/// A failure (exit code 1) that does not contain the token.
+pub fn checked_token(token: &str) -> Result<&str, CliError> {
+    if !token.is_empty() && token.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+        return Ok(token);
+    }
+    Err(CliError::new(
+        "unsafe_token",
+        crate::error::EXIT_FAILURE,
+        "refusing to print the access token: it is empty or contains characters outside \
+         visible ASCII (control characters, spaces or non-ASCII), which no provider issues",
+    )
+    .with_hint(
+        "the token file or the provider's response may have been tampered with: inspect the \
+         token file, then refresh or authorize again",
+    ))
 }
 
 /// Writes `value` to stdout as pretty JSON.
@@ -166,7 +253,7 @@ pub fn colour_stdout() -> bool {
 /// `text` in green (ANSI) when `colour`, as is otherwise.
 pub fn green(text: &str, colour: bool) -> String {
     if colour {
-        format!("\x1b[32m{text}\x1b[0m")
+        format!("{GREEN}{text}{RESET}")
     } else {
         text.to_owned()
     }
@@ -175,7 +262,7 @@ pub fn green(text: &str, colour: bool) -> String {
 /// `text` in red (ANSI) when `colour`, as is otherwise.
 pub fn red(text: &str, colour: bool) -> String {
     if colour {
-        format!("\x1b[31m{text}\x1b[0m")
+        format!("{RED}{text}{RESET}")
     } else {
         text.to_owned()
     }
@@ -257,6 +344,69 @@ mod tests {
             ],
         );
         assert_eq!(text, "a    bb  c\n-----------\nxxx  y   z\né        zz");
+    }
+
+    #[test]
+    fn only_visible_ascii_tokens_are_printed() {
+        for good in [
+            "v^1.1#i^1#p^3#r^1#f^0#I^3#t^Ul4xMF8z",
+            "a",
+            "50000100a3B~_-.+/=",
+        ] {
+            assert_eq!(checked_token(good).ok(), Some(good));
+        }
+        for bad in [
+            "SENTINEL\u{1b}]0;title\u{7}",
+            "SENTINEL\u{1b}[2J",
+            "SENTINEL\r\ncurl evil",
+            "SENTINEL with space",
+            "SENTINEL\ttab",
+            "SENTINEL\u{7f}",
+            "SENTINEL\u{9b}31m",
+            "SENTINEL\u{202e}txt",
+            "SENTINEL\u{e9}",
+            "",
+        ] {
+            let error = checked_token(bad)
+                .err()
+                .unwrap_or_else(|| panic!("{bad:?} accepted"));
+            assert_eq!(error.code(), crate::error::EXIT_FAILURE);
+            assert_eq!(error.kind(), "unsafe_token");
+            let text = format!("{error} {error:?} {}", error.to_json());
+            assert!(!text.contains("SENTINEL"), "{text}");
+            assert!(
+                text.starts_with("refusing to print the access token"),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        assert_eq!(sanitize("plain\ntext\twith tabs"), "plain\ntext\twith tabs");
+        assert!(matches!(sanitize("plain"), Cow::Borrowed(_)));
+        assert_eq!(
+            sanitize("a\u{1b}[2Jb\rc\u{7}d\u{0}e\u{7f}f\u{9b}g\u{202e}h\u{2066}i"),
+            "a\\u001b[2Jb\\u000dc\\u0007d\\u0000e\\u007ff\\u009bg\\u202eh\\u2066i"
+        );
+        // Our own colours survive where asked for; nothing else does.
+        let styled = format!("{} {}", green("OK", true), red("FAILED", true));
+        assert_eq!(sanitize_with(&styled, true), styled);
+        assert_eq!(
+            sanitize_with("\u{1b}[32mOK\u{1b}[0m \u{1b}[1;31mX\u{1b}]0;t\u{7}", true),
+            "\u{1b}[32mOK\u{1b}[0m \\u001b[1;31mX\\u001b]0;t\\u0007"
+        );
+        assert!(!sanitize(&styled).contains('\u{1b}'));
+        // Inside JSON text the escape is the same character again.
+        let value = json!({ "message": "x\u{85}y\u{202e}z\u{1b}" });
+        let text = serde_json::to_string(&value).unwrap_or_default();
+        let clean = sanitize(&text);
+        assert!(
+            !clean.contains('\u{85}') && !clean.contains('\u{202e}'),
+            "{clean}"
+        );
+        let back: Value = serde_json::from_str(&clean).unwrap_or_default();
+        assert_eq!(back, value);
     }
 
     #[test]

@@ -3,13 +3,15 @@
 //!
 //! Every setting is optional for clap and checked here, so that a command names *all*
 //! the settings it misses at once, with both ways to give each. Values are trimmed; an
-//! empty value counts as missing. Environment values are never shown in `--help`
-//! (`hide_env_values`), since some are secrets.
+//! empty credential counts as missing. An empty environment or base-URL setting is an
+//! error naming it (it would otherwise fall back to the default host without a word).
+//! Environment values are never shown in `--help` (`hide_env_values`), since some are
+//! secrets.
 //!
 //! These types do not implement `Debug`: they hold secrets as plain strings until the
 //! client is built, when each becomes a redacting `oauth_core` secret type.
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use oauth_all::{aliexpress, ebay, eshopbox, orangeconnex};
 use oauth_core::{AppSecret, ClientKey, ClientSecret, EndpointUrl, RefreshToken, Scopes};
 
@@ -44,7 +46,7 @@ impl Missing {
         if self.items.is_empty() {
             return Ok(());
         }
-        Err(CliError::usage(format!(
+        Err(CliError::configuration(format!(
             "missing {} settings: {}",
             self.provider,
             self.items.join(", ")
@@ -57,18 +59,89 @@ fn present(value: Option<&str>) -> Option<&str> {
     value.map(str::trim).filter(|v| !v.is_empty())
 }
 
-/// Maps a client-building error to a usage error naming the provider.
+/// Maps a client-building error to a configuration error naming the provider.
 fn config_error(provider: &str) -> impl FnOnce(oauth_core::Error) -> CliError + '_ {
-    move |error| CliError::usage(format!("{provider} settings are invalid: {error}"))
+    move |error| CliError::configuration(format!("{provider} settings are invalid: {error}"))
 }
 
-/// Which eBay environment to talk to when no base URL is given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum EbayEnvironment {
-    /// `auth.ebay.com` and `api.ebay.com`.
-    Production,
-    /// `auth.sandbox.ebay.com` and `api.sandbox.ebay.com`.
+/// A setting whose empty value must not silently mean "the default": `Ok(None)` when
+/// it is not given, the trimmed value when it is, and a configuration error naming the
+/// flag and the variable when it is given empty (`OAUTH_..._BASE_URL=""` would
+/// otherwise send the request to the production host).
+pub fn not_blank<'a>(
+    value: Option<&'a str>,
+    flag: &str,
+    env: &str,
+    default: &str,
+) -> Result<Option<&'a str>, CliError> {
+    let env_blank = || std::env::var_os(env).is_some_and(|v| v.to_string_lossy().trim().is_empty());
+    match value.map(str::trim) {
+        Some("") => Err(blank_setting(flag, env, default)),
+        Some(value) => Ok(Some(value)),
+        None if env_blank() => Err(blank_setting(flag, env, default)),
+        None => Ok(None),
+    }
+}
+
+fn blank_setting(flag: &str, env: &str, default: &str) -> CliError {
+    CliError::configuration(format!(
+        "{env} (--{flag}) is set but empty: unset it to use the default ({default}), or give a value"
+    ))
+}
+
+/// Parses an environment name (`sandbox` or `production`, any case).
+fn environment_choice(
+    value: Option<&str>,
+    provider: &str,
+    flag: &str,
+    env: &str,
+    base_env: &str,
+) -> Result<Option<Tier>, CliError> {
+    match not_blank(value, flag, env, "sandbox")? {
+        None => Ok(None),
+        Some(name) if name.eq_ignore_ascii_case("sandbox") => Ok(Some(Tier::Sandbox)),
+        Some(name) if name.eq_ignore_ascii_case("production") => Ok(Some(Tier::Production)),
+        // The value is not repeated: it could be a secret given to the wrong variable.
+        Some(_) => Err(CliError::configuration(format!(
+            "invalid {provider} environment (--{flag} or {env}): expected `sandbox` or \
+             `production` (a base URL goes in --base-url, {base_env})"
+        ))),
+    }
+}
+
+/// Which environment of a provider to talk to when no base URL is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tier {
+    /// The provider's sandbox (eBay `*.sandbox.ebay.com`, OrangeConnex "stage"): the
+    /// default of every provider that has one.
     Sandbox,
+    /// The production hosts.
+    Production,
+}
+
+/// Which settings hold a provider's client credentials: the hint of an
+/// `invalid_client` (or `IncompleteSignature`, `access_denied`) answer.
+pub fn credentials_hint(cli_name: &str) -> &'static str {
+    match cli_name {
+        "ebay" => {
+            "OAUTH_EBAY_CLIENT_ID / OAUTH_EBAY_CLIENT_SECRET (--client-id / --client-secret), \
+             and that the keyset belongs to the environment in use (OAUTH_EBAY_ENVIRONMENT, \
+             default sandbox; or OAUTH_EBAY_BASE_URL)"
+        }
+        "aliexpress" => {
+            "OAUTH_ALIEXPRESS_APP_KEY / OAUTH_ALIEXPRESS_APP_SECRET (--app-key / --app-secret)"
+        }
+        "orangeconnex" => {
+            "OAUTH_ORANGECONNEX_CLIENT_ID / OAUTH_ORANGECONNEX_CLIENT_KEY (--client-id / \
+             --client-key), and that they belong to the environment in use \
+             (OAUTH_ORANGECONNEX_ENVIRONMENT, default sandbox; or OAUTH_ORANGECONNEX_BASE_URL)"
+        }
+        "eshopbox" => {
+            "OAUTH_ESHOPBOX_CLIENT_ID / OAUTH_ESHOPBOX_CLIENT_SECRET (--client-id / \
+             --client-secret)"
+        }
+        _ => "the client id and secret settings",
+    }
 }
 
 /// eBay settings (`OAUTH_EBAY_*`).
@@ -110,15 +183,17 @@ pub struct EbaySettings {
         hide_env_values = true
     )]
     pub app_scopes: Option<String>,
-    /// eBay environment used when no --base-url is given [default: production].
+    /// eBay environment used when no --base-url is given: `sandbox`
+    /// (`auth.sandbox.ebay.com`, `api.sandbox.ebay.com`) or `production` (`auth.ebay.com`,
+    /// `api.ebay.com`) [default: sandbox]. A keyset works in its own environment only.
     #[arg(
         long,
         global = true,
         env = "OAUTH_EBAY_ENVIRONMENT",
         hide_env_values = true,
-        value_enum
+        value_name = "sandbox|production"
     )]
-    pub environment: Option<EbayEnvironment>,
+    pub environment: Option<String>,
     /// One base URL for both eBay hosts (a proxy, or the local `oauth-sandbox`: its
     /// `<base>/ebay`). HTTPS, or plain HTTP on loopback only.
     #[arg(
@@ -154,25 +229,44 @@ pub enum EbayPurpose {
 const UNUSED: &str = "unused-by-this-command";
 
 impl EbaySettings {
-    /// The eBay environment these settings point at.
+    /// The eBay environment these settings point at: the base URLs when given, else
+    /// `--environment` (default sandbox).
     ///
     /// # Errors
-    /// A usage error for an invalid base URL, or an auth base URL without a base URL.
+    /// A configuration error for an empty or invalid setting, or an auth base URL
+    /// without a base URL.
     pub fn environment(&self) -> Result<ebay::Environment, CliError> {
-        let base = present(self.base_url.as_deref());
-        let auth = present(self.auth_base_url.as_deref());
+        let base = not_blank(
+            self.base_url.as_deref(),
+            "base-url",
+            "OAUTH_EBAY_BASE_URL",
+            "the --environment's hosts",
+        )?;
+        let auth = not_blank(
+            self.auth_base_url.as_deref(),
+            "auth-base-url",
+            "OAUTH_EBAY_AUTH_BASE_URL",
+            "the --base-url",
+        )?;
+        let tier = environment_choice(
+            self.environment.as_deref(),
+            "eBay",
+            "environment",
+            "OAUTH_EBAY_ENVIRONMENT",
+            "OAUTH_EBAY_BASE_URL",
+        )?;
         match (base, auth) {
             (Some(base), None) => ebay::Environment::custom(base).map_err(config_error("eBay")),
             (Some(base), Some(auth)) => Ok(ebay::Environment::Custom {
                 authorize: EndpointUrl::parse(auth).map_err(config_error("eBay"))?,
                 api: EndpointUrl::parse(base).map_err(config_error("eBay"))?,
             }),
-            (None, Some(_)) => Err(CliError::usage(
+            (None, Some(_)) => Err(CliError::configuration(
                 "--auth-base-url (OAUTH_EBAY_AUTH_BASE_URL) needs --base-url (OAUTH_EBAY_BASE_URL)",
             )),
-            (None, None) => Ok(match self.environment {
-                Some(EbayEnvironment::Sandbox) => ebay::Environment::Sandbox,
-                Some(EbayEnvironment::Production) | None => ebay::Environment::Production,
+            (None, None) => Ok(match tier {
+                Some(Tier::Production) => ebay::Environment::Production,
+                Some(Tier::Sandbox) | None => ebay::Environment::Sandbox,
             }),
         }
     }
@@ -298,9 +392,15 @@ impl AliExpressSettings {
             "OAUTH_ALIEXPRESS_REDIRECT_URI",
         );
         missing.finish()?;
+        let base_url = not_blank(
+            self.base_url.as_deref(),
+            "base-url",
+            "OAUTH_ALIEXPRESS_BASE_URL",
+            "https://api-sg.aliexpress.com",
+        )?;
         let mut builder = aliexpress::Client::builder(app_key, AppSecret::new(app_secret))
             .redirect_uri(redirect_uri);
-        if let Some(base) = present(self.base_url.as_deref()) {
+        if let Some(base) = base_url {
             builder = builder.environment(
                 aliexpress::Environment::custom(base).map_err(config_error("AliExpress"))?,
             );
@@ -331,15 +431,6 @@ impl AliExpressSettings {
     }
 }
 
-/// Which OrangeConnex environment to talk to when no base URL is given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OrangeConnexEnvironment {
-    /// The "stage" host.
-    Sandbox,
-    /// The production host.
-    Production,
-}
-
 /// OrangeConnex settings (`OAUTH_ORANGECONNEX_*`).
 #[derive(Args, Clone, Default)]
 pub struct OrangeConnexSettings {
@@ -367,15 +458,16 @@ pub struct OrangeConnexSettings {
         hide_env_values = true
     )]
     pub redirect_uri: Option<String>,
-    /// OrangeConnex environment used when no --base-url is given [default: sandbox].
+    /// OrangeConnex environment used when no --base-url is given: `sandbox` (the
+    /// "stage" host) or `production` [default: sandbox].
     #[arg(
         long,
         global = true,
         env = "OAUTH_ORANGECONNEX_ENVIRONMENT",
         hide_env_values = true,
-        value_enum
+        value_name = "sandbox|production"
     )]
-    pub environment: Option<OrangeConnexEnvironment>,
+    pub environment: Option<String>,
     /// Base URL (a proxy, or the local `oauth-sandbox`: its `<base>/orangeconnex`).
     #[arg(
         long,
@@ -406,13 +498,26 @@ impl OrangeConnexSettings {
             "OAUTH_ORANGECONNEX_REDIRECT_URI",
         );
         missing.finish()?;
-        let environment = match present(self.base_url.as_deref()) {
+        let base_url = not_blank(
+            self.base_url.as_deref(),
+            "base-url",
+            "OAUTH_ORANGECONNEX_BASE_URL",
+            "the --environment's host",
+        )?;
+        let tier = environment_choice(
+            self.environment.as_deref(),
+            "OrangeConnex",
+            "environment",
+            "OAUTH_ORANGECONNEX_ENVIRONMENT",
+            "OAUTH_ORANGECONNEX_BASE_URL",
+        )?;
+        let environment = match base_url {
             Some(base) => orangeconnex::Environment::Custom(
                 EndpointUrl::parse(base).map_err(config_error("OrangeConnex"))?,
             ),
-            None => match self.environment {
-                Some(OrangeConnexEnvironment::Production) => orangeconnex::Environment::Production,
-                Some(OrangeConnexEnvironment::Sandbox) | None => orangeconnex::Environment::Sandbox,
+            None => match tier {
+                Some(Tier::Production) => orangeconnex::Environment::Production,
+                Some(Tier::Sandbox) | None => orangeconnex::Environment::Sandbox,
             },
         };
         let mut builder =
@@ -521,13 +626,19 @@ impl EshopboxSettings {
             "OAUTH_ESHOPBOX_REFRESH_TOKEN",
         );
         missing.finish()?;
+        let token_url = not_blank(
+            self.token_url.as_deref(),
+            "token-url",
+            "OAUTH_ESHOPBOX_TOKEN_URL",
+            "https://auth.myeshopbox.com/api/v1/generateToken",
+        )?;
         let refresh_token = RefreshToken::new(refresh_token);
         let mut builder = eshopbox::Client::builder(
             client_id,
             ClientSecret::new(client_secret),
             refresh_token.clone(),
         );
-        if let Some(url) = present(self.token_url.as_deref()) {
+        if let Some(url) = token_url {
             builder = builder
                 .environment(eshopbox::Environment::custom(url).map_err(config_error("Eshopbox"))?);
         }
@@ -555,6 +666,12 @@ impl EshopboxSettings {
             "OAUTH_ESHOPBOX_REDIRECT_URI",
         );
         missing.finish()?;
+        let authorize_url = not_blank(
+            self.authorize_url.as_deref(),
+            "authorize-url",
+            "OAUTH_ESHOPBOX_AUTHORIZE_URL",
+            "https://partners.myeshopbox.com/installation/authorize",
+        )?;
         let mut builder = eshopbox::PartnerAuthorization::builder(client_id, redirect_uri);
         if let Some(scopes) = present(self.scopes.as_deref()) {
             builder = builder.scopes(Scopes::from_space_separated(scopes));
@@ -562,7 +679,7 @@ impl EshopboxSettings {
         if let Some(audience) = present(self.audience.as_deref()) {
             builder = builder.audience(audience);
         }
-        if let Some(url) = present(self.authorize_url.as_deref()) {
+        if let Some(url) = authorize_url {
             builder = builder.endpoint(EndpointUrl::parse(url).map_err(config_error("Eshopbox"))?);
         }
         builder.build().map_err(config_error("Eshopbox"))
@@ -635,10 +752,92 @@ mod tests {
         assert_eq!(api.as_url().as_str(), "https://api.example/");
         settings.base_url = None;
         settings.auth_base_url = None;
-        settings.environment = Some(EbayEnvironment::Sandbox);
         assert_eq!(
             settings.environment().ok(),
-            Some(ebay::Environment::Sandbox)
+            Some(ebay::Environment::Sandbox),
+            "sandbox is the default"
+        );
+        settings.environment = Some("Production".into());
+        assert_eq!(
+            settings.environment().ok(),
+            Some(ebay::Environment::Production)
+        );
+        settings.environment = Some("prod".into());
+        let err = settings.environment().err().map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some(
+                "invalid eBay environment (--environment or OAUTH_EBAY_ENVIRONMENT): \
+                 expected `sandbox` or `production` (a base URL goes in --base-url, \
+                 OAUTH_EBAY_BASE_URL)"
+            )
+        );
+    }
+
+    #[test]
+    fn empty_base_urls_and_environments_are_errors_naming_the_variable() {
+        let ebay = EbaySettings {
+            environment: Some(" ".into()),
+            ..EbaySettings::default()
+        };
+        let err = ebay.environment().err().map(|e| (e.code(), e.to_string()));
+        assert_eq!(
+            err,
+            Some((
+                2,
+                "OAUTH_EBAY_ENVIRONMENT (--environment) is set but empty: unset it to use the \
+                 default (sandbox), or give a value"
+                    .to_owned()
+            ))
+        );
+        let ebay = EbaySettings {
+            base_url: Some(String::new()),
+            ..EbaySettings::default()
+        };
+        let err = ebay.environment().err().map(|e| e.to_string());
+        assert!(
+            err.as_deref()
+                .is_some_and(|e| e.starts_with("OAUTH_EBAY_BASE_URL (--base-url) is set but empty")),
+            "{err:?}"
+        );
+        let ae = AliExpressSettings {
+            app_key: Some("k".into()),
+            app_secret: Some("s".into()),
+            redirect_uri: Some("https://example.com/cb".into()),
+            base_url: Some(String::new()),
+        };
+        let err = ae.client(false).err().map(|e| e.to_string());
+        assert!(
+            err.as_deref().is_some_and(|e| e.starts_with(
+                "OAUTH_ALIEXPRESS_BASE_URL (--base-url) is set but empty: unset it to use the \
+                 default (https://api-sg.aliexpress.com)"
+            )),
+            "{err:?}"
+        );
+        let oc = OrangeConnexSettings {
+            client_id: Some("id".into()),
+            redirect_uri: Some("https://example.com/cb".into()),
+            environment: Some(String::new()),
+            ..OrangeConnexSettings::default()
+        };
+        let err = oc.client().err().map(|e| e.to_string());
+        assert!(
+            err.as_deref()
+                .is_some_and(|e| e.starts_with("OAUTH_ORANGECONNEX_ENVIRONMENT (--environment)")),
+            "{err:?}"
+        );
+        let esb = EshopboxSettings {
+            client_id: Some("id".into()),
+            client_secret: Some("secret".into()),
+            refresh_token: Some("rt".into()),
+            token_url: Some("  ".into()),
+            ..EshopboxSettings::default()
+        };
+        let err = esb.client().err().map(|e| e.to_string());
+        assert!(
+            err.as_deref()
+                .is_some_and(|e| e.starts_with("OAUTH_ESHOPBOX_TOKEN_URL (--token-url)")),
+            "{err:?}"
         );
     }
 }

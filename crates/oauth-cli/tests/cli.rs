@@ -86,16 +86,19 @@ fn run_blocking(args: &[String], env: &[(String, String)]) -> Run {
     run
 }
 
-/// [`run_blocking`] off the async runtime, so the in-process sandbox keeps serving.
-async fn oauth(args: &[&str], env: &[(&str, String)]) -> Run {
+/// [`run_blocking`] off the async runtime, so the in-process sandbox keeps serving. The
+/// future borrows nothing: several runs can go at once (`tokio::join!`).
+fn oauth(args: &[&str], env: &[(&str, String)]) -> impl Future<Output = Run> + use<> {
     let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
     let env: Vec<(String, String)> = env
         .iter()
         .map(|(k, v)| ((*k).to_owned(), v.clone()))
         .collect();
-    tokio::task::spawn_blocking(move || run_blocking(&args, &env))
-        .await
-        .unwrap()
+    async move {
+        tokio::task::spawn_blocking(move || run_blocking(&args, &env))
+            .await
+            .unwrap()
+    }
 }
 
 fn ebay_env(sandbox: &Sandbox) -> Vec<(&'static str, String)> {
@@ -115,6 +118,25 @@ fn aliexpress_env(sandbox: &Sandbox) -> Vec<(&'static str, String)> {
         ("OAUTH_ALIEXPRESS_APP_SECRET", creds.app_secret.clone()),
         ("OAUTH_ALIEXPRESS_REDIRECT_URI", creds.redirect_uri.clone()),
         ("OAUTH_ALIEXPRESS_BASE_URL", sandbox.aliexpress_base_url()),
+    ]
+}
+
+fn orangeconnex_env(sandbox: &Sandbox) -> Vec<(&'static str, String)> {
+    let creds = &sandbox.credentials().orangeconnex;
+    vec![
+        ("OAUTH_ORANGECONNEX_CLIENT_ID", creds.client_id.clone()),
+        (
+            "OAUTH_ORANGECONNEX_REDIRECT_URI",
+            creds.redirect_uri.clone(),
+        ),
+        (
+            "OAUTH_ORANGECONNEX_CLIENT_KEY",
+            creds.client_key.clone().unwrap(),
+        ),
+        (
+            "OAUTH_ORANGECONNEX_BASE_URL",
+            sandbox.orangeconnex_base_url(),
+        ),
     ]
 }
 
@@ -561,10 +583,15 @@ async fn missing_settings_are_named_with_a_non_zero_exit() {
         "oauth: `oauth ebay exchange` needs a token file: pass --store FILE (or set OAUTH_STORE)\n"
     );
 
-    // No tokens stored and no way to get one without consent.
+    // User tokens come from `exchange`: without the token file there is nothing to
+    // serve, and nothing the seller could fix by consenting again (a usage error).
     let run = oauth(&["ebay", "token"], &env).await;
-    assert_eq!(run.code, Some(3), "{run:#?}");
-    assert!(run.stderr.contains("no --store was given"), "{run:#?}");
+    assert_eq!(run.code, Some(2), "{run:#?}");
+    assert!(
+        run.stderr
+            .contains("`oauth ebay token` needs the token file `exchange` saved the tokens to"),
+        "{run:#?}"
+    );
 
     // clap's own usage errors exit 2 too.
     let run = oauth(&["ebay", "exchange", "--store", "x.json"], &env).await;
@@ -788,4 +815,803 @@ fn url_code(landed: &str) -> String {
         .find(|(k, _)| k == "code")
         .map(|(_, v)| v.into_owned())
         .unwrap()
+}
+
+/// Environment variables of one run.
+type Env = Vec<(&'static str, String)>;
+
+/// `env` with `name` set to `value` (replaced if present).
+fn with(
+    env: &[(&'static str, String)],
+    name: &'static str,
+    value: &str,
+) -> Vec<(&'static str, String)> {
+    let mut env: Vec<(&'static str, String)> =
+        env.iter().filter(|(k, _)| *k != name).cloned().collect();
+    env.push((name, value.to_owned()));
+    env
+}
+
+/// `authorize-url --json` and the simulated consent: (state, the URL landed on).
+async fn consent_for(provider: &str, env: &[(&str, String)]) -> (String, String) {
+    let value = oauth(&[provider, "authorize-url", "--json"], env)
+        .await
+        .ok()
+        .json();
+    let state = value["state"].as_str().unwrap().to_owned();
+    let landed = consent(value["url"].as_str().unwrap()).await;
+    (state, landed)
+}
+
+/// The JSON error object of a `--json` run, checked for the shape every error has.
+fn json_error(run: &Run) -> Value {
+    let value = run.json();
+    let error = &value["error"];
+    for field in ["kind", "message"] {
+        assert!(error[field].is_string(), "{field}: {run:#?}");
+    }
+    for field in ["retryable", "reauthorize"] {
+        assert!(error[field].is_boolean(), "{field}: {run:#?}");
+    }
+    assert_eq!(
+        error["exit_code"].as_i64(),
+        run.code.map(i64::from),
+        "{run:#?}"
+    );
+    assert_eq!(value.as_object().unwrap().len(), 1, "{run:#?}");
+    error.clone()
+}
+
+/// A wrong `--store` (no such file, no such directory) is exit code 4 with its own
+/// message, not "authorize again"; an account without tokens in an existing file is
+/// exit code 3. The commands that create the file still work with an absent file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_token_file_is_not_reauthorization() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let ebay = ebay_env(&sandbox);
+    let dir = tempfile::tempdir().unwrap();
+    let absent = dir.path().join("nothere.json");
+    let absent_arg = absent.to_str().unwrap();
+    let no_dir = dir.path().join("no-such-dir").join("tokens.json");
+    let no_dir_arg = no_dir.to_str().unwrap();
+
+    for command in ["token", "refresh"] {
+        let run = oauth(&["ebay", command, "--store", absent_arg], &ebay).await;
+        assert_eq!(run.code, Some(4), "{run:#?}");
+        assert!(
+            run.stderr
+                .starts_with(&format!("oauth: there is no token file {absent_arg}\n")),
+            "{run:#?}"
+        );
+        assert!(run.stderr.contains("hint: check --store (or OAUTH_STORE)"));
+        assert!(!run.stderr.contains("re-authorization"), "{run:#?}");
+        let run = oauth(
+            &["aliexpress", command, "--store", no_dir_arg],
+            &aliexpress_env(&sandbox),
+        )
+        .await;
+        assert_eq!(run.code, Some(4), "{run:#?}");
+        assert!(
+            run.stderr.starts_with(&format!(
+                "oauth: the directory of the token file {no_dir_arg} does not exist\n"
+            )),
+            "{run:#?}"
+        );
+    }
+    // The variable counts as --store; JSON says which kind of error it is.
+    let mut env = ebay.clone();
+    env.push(("OAUTH_STORE", absent_arg.to_owned()));
+    let run = oauth(&["ebay", "token", "--json"], &env).await;
+    assert_eq!(run.code, Some(4), "{run:#?}");
+    let error = json_error(&run);
+    assert_eq!(error["kind"], "no_token_file");
+    assert_eq!(error["reauthorize"], false);
+    assert_eq!(error["provider"], "ebay");
+    // `exchange` into a directory that does not exist fails before the code is spent.
+    let (state, landed) = consent_for("ebay", &ebay).await;
+    let run = oauth(
+        &[
+            "ebay",
+            "exchange",
+            "--store",
+            no_dir_arg,
+            "--state",
+            &state,
+            "--redirect-url",
+            &landed,
+        ],
+        &ebay,
+    )
+    .await;
+    assert_eq!(run.code, Some(4), "{run:#?}");
+    assert_eq!(sandbox.token_requests(Provider::Ebay), 0);
+    assert!(!absent.exists());
+
+    // Commands that create the file work with an absent file in an existing directory.
+    let esb_store = dir.path().join("esb.json");
+    oauth(
+        &["eshopbox", "token", "--store", esb_store.to_str().unwrap()],
+        &eshopbox_env(&sandbox),
+    )
+    .await
+    .ok();
+    assert!(esb_store.exists());
+    let esb_store = dir.path().join("esb-refresh.json");
+    oauth(
+        &[
+            "eshopbox",
+            "refresh",
+            "--store",
+            esb_store.to_str().unwrap(),
+        ],
+        &eshopbox_env(&sandbox),
+    )
+    .await
+    .ok();
+    assert!(esb_store.exists());
+    let app_store = dir.path().join("app.json");
+    oauth(
+        &["ebay", "app-token", "--store", app_store.to_str().unwrap()],
+        &ebay,
+    )
+    .await
+    .ok();
+    assert!(app_store.exists());
+    let store = dir.path().join("tokens.json");
+    authorize_and_exchange("ebay", &ebay, &store).await;
+    assert!(store.exists());
+
+    // The file exists but holds nothing for this account: authorize (exit code 3).
+    let store_arg = store.to_str().unwrap();
+    for command in ["token", "refresh"] {
+        let run = oauth(
+            &["ebay", command, "--store", store_arg, "--account", "typo"],
+            &ebay,
+        )
+        .await;
+        assert_eq!(run.code, Some(3), "{run:#?}");
+        assert!(
+            run.stderr.starts_with(&format!(
+                "oauth: no tokens are stored for account \"typo\" in {store_arg}\n"
+            )),
+            "{run:#?}"
+        );
+        assert!(run.stderr.contains("check --account"), "{run:#?}");
+    }
+    let run = oauth(
+        &["aliexpress", "token", "--store", store_arg, "--json"],
+        &aliexpress_env(&sandbox),
+    )
+    .await;
+    assert_eq!(run.code, Some(3), "{run:#?}");
+    let error = json_error(&run);
+    assert_eq!(error["kind"], "no_tokens");
+    assert_eq!(error["reauthorize"], true);
+}
+
+/// Client credentials the provider rejects (eBay `invalid_client`, AliExpress
+/// `IncompleteSignature`, OrangeConnex `invalid_client`, Eshopbox `access_denied`) are a
+/// configuration error (exit code 2) whose hint names the settings to check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejected_client_credentials_exit_2_naming_the_settings() {
+    const WRONG: &str = "SENTINEL-wrong-secret-0005";
+    let sandbox = Sandbox::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("tokens.json");
+    let store_arg = store.to_str().unwrap();
+    let mut runs = Vec::new();
+
+    let ebay = with(&ebay_env(&sandbox), "OAUTH_EBAY_CLIENT_SECRET", WRONG);
+    runs.push((
+        "ebay",
+        "invalid_client",
+        "OAUTH_EBAY_CLIENT_ID / OAUTH_EBAY_CLIENT_SECRET",
+        oauth(&["ebay", "app-token", "--json"], &ebay).await,
+    ));
+
+    let ae = aliexpress_env(&sandbox);
+    let (state, landed) = consent_for("aliexpress", &ae).await;
+    let ae = with(&ae, "OAUTH_ALIEXPRESS_APP_SECRET", WRONG);
+    runs.push((
+        "aliexpress",
+        "IncompleteSignature",
+        "OAUTH_ALIEXPRESS_APP_KEY / OAUTH_ALIEXPRESS_APP_SECRET",
+        oauth(
+            &[
+                "aliexpress",
+                "exchange",
+                "--json",
+                "--store",
+                store_arg,
+                "--state",
+                &state,
+                "--redirect-url",
+                &landed,
+            ],
+            &ae,
+        )
+        .await,
+    ));
+
+    let oc = orangeconnex_env(&sandbox);
+    let (state, landed) = consent_for("orangeconnex", &oc).await;
+    let oc = with(&oc, "OAUTH_ORANGECONNEX_CLIENT_KEY", WRONG);
+    runs.push((
+        "orangeconnex",
+        "invalid_client",
+        "OAUTH_ORANGECONNEX_CLIENT_ID / OAUTH_ORANGECONNEX_CLIENT_KEY",
+        oauth(
+            &[
+                "orangeconnex",
+                "exchange",
+                "--json",
+                "--store",
+                store_arg,
+                "--state",
+                &state,
+                "--redirect-url",
+                &landed,
+            ],
+            &oc,
+        )
+        .await,
+    ));
+
+    let esb = with(
+        &eshopbox_env(&sandbox),
+        "OAUTH_ESHOPBOX_CLIENT_SECRET",
+        WRONG,
+    );
+    runs.push((
+        "eshopbox",
+        "access_denied",
+        "OAUTH_ESHOPBOX_CLIENT_ID / OAUTH_ESHOPBOX_CLIENT_SECRET",
+        oauth(&["eshopbox", "token", "--json", "--store", store_arg], &esb).await,
+    ));
+
+    for (provider, code, settings, run) in &runs {
+        assert_eq!(run.code, Some(2), "{provider}: {run:#?}");
+        assert!(
+            run.stderr.contains(&format!(
+                "\nhint: the provider rejected the client credentials: check {settings}"
+            )),
+            "{provider}: {run:#?}"
+        );
+        let error = json_error(run);
+        assert_eq!(error["kind"], "invalid_client", "{provider}");
+        assert_eq!(error["provider"], *provider);
+        assert_eq!(error["provider_code"], *code, "{provider}");
+        assert_eq!(error["reauthorize"], false);
+        assert_eq!(error["retryable"], false);
+        assert!(error["hint"].as_str().unwrap().contains(settings));
+        assert!(!run.all().contains("SENTINEL"), "{provider}: {run:#?}");
+    }
+    assert!(!store.exists() || stored_tokens(&store, "aliexpress/default").is_null());
+}
+
+/// With --json a failure is one JSON object on stdout, with the same exit code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_errors_are_one_object_on_stdout() {
+    // A usage error of ours: missing settings.
+    let run = oauth(&["ebay", "token", "--json"], &[]).await;
+    assert_eq!(run.code, Some(2), "{run:#?}");
+    let error = json_error(&run);
+    assert_eq!(error["kind"], "configuration");
+    assert_eq!(error["provider"], "ebay");
+    assert_eq!(error["provider_code"], Value::Null);
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("missing eBay settings: client id (--client-id or OAUTH_EBAY_CLIENT_ID)")
+    );
+    assert!(
+        run.stderr.starts_with("oauth: missing eBay settings"),
+        "{run:#?}"
+    );
+    // clap's own usage errors too.
+    let run = oauth(&["--json", "ebay", "token", "--no-such-flag"], &[]).await;
+    assert_eq!(run.code, Some(2), "{run:#?}");
+    let error = json_error(&run);
+    assert_eq!(error["kind"], "usage");
+    assert_eq!(
+        error["message"],
+        "unexpected argument '--no-such-flag' found"
+    );
+
+    // A re-authorization.
+    let sandbox = Sandbox::start().await.unwrap();
+    let env = eshopbox_env(&sandbox);
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("tokens.json");
+    let store_arg = store.to_str().unwrap();
+    oauth(&["eshopbox", "token", "--store", store_arg], &env)
+        .await
+        .ok();
+    sandbox.revoke(Provider::Eshopbox);
+    let run = oauth(
+        &["eshopbox", "refresh", "--store", store_arg, "--json"],
+        &env,
+    )
+    .await;
+    assert_eq!(run.code, Some(3), "{run:#?}");
+    let error = json_error(&run);
+    assert_eq!(error["kind"], "reauthorization_required");
+    assert_eq!(error["reauthorize"], true);
+    assert_eq!(error["retryable"], false);
+    assert_eq!(error["provider"], "eshopbox");
+    assert_eq!(error["provider_code"], "invalid_grant");
+    assert!(
+        error["hint"]
+            .as_str()
+            .unwrap()
+            .contains("create a new refresh token")
+    );
+
+    // An invalid client.
+    let env = with(&ebay_env(&sandbox), "OAUTH_EBAY_CLIENT_SECRET", "wrong");
+    let run = oauth(&["ebay", "app-token", "--json"], &env).await;
+    assert_eq!(run.code, Some(2), "{run:#?}");
+    let error = json_error(&run);
+    assert_eq!(error["kind"], "invalid_client");
+    assert_eq!(error["provider_code"], "invalid_client");
+
+    // A retryable failure says so.
+    let env = eshopbox_env(&sandbox);
+    sandbox.inject(
+        Provider::Eshopbox,
+        oauth_sandbox::Fault::ServerError(503),
+        10,
+    );
+    let other = dir.path().join("other.json");
+    let run = oauth(
+        &[
+            "eshopbox",
+            "token",
+            "--store",
+            other.to_str().unwrap(),
+            "--json",
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    let error = json_error(&run);
+    assert_eq!(error["retryable"], true, "{run:#?}");
+}
+
+/// `ebay authorize-url --prompt-login --locale` (or their variables) reach the URL; the
+/// default environment is eBay's sandbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ebay_authorize_url_prompt_login_and_locale() {
+    let env = vec![
+        ("OAUTH_EBAY_CLIENT_ID", "App-ID".to_owned()),
+        ("OAUTH_EBAY_RU_NAME", "Example-RuName".to_owned()),
+    ];
+    let url = |run: &Run| run.stdout.trim_end().to_owned();
+    let plain = oauth(&["ebay", "authorize-url"], &env).await.ok();
+    assert!(
+        url(&plain).starts_with("https://auth.sandbox.ebay.com/oauth2/authorize?client_id=App-ID&"),
+        "{plain:#?}"
+    );
+    assert!(!url(&plain).contains("prompt="));
+    assert!(!url(&plain).contains("locale="));
+    let flags = oauth(
+        &[
+            "ebay",
+            "authorize-url",
+            "--prompt-login",
+            "--locale",
+            "de-DE",
+        ],
+        &env,
+    )
+    .await
+    .ok();
+    assert!(
+        url(&flags).ends_with("&prompt=login&locale=de-DE"),
+        "{flags:#?}"
+    );
+    let vars = oauth(
+        &["ebay", "authorize-url", "--json"],
+        &with(
+            &with(&env, "OAUTH_EBAY_PROMPT_LOGIN", "true"),
+            "OAUTH_EBAY_LOCALE",
+            "fr-FR",
+        ),
+    )
+    .await
+    .ok()
+    .json();
+    assert!(
+        vars["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("&prompt=login&locale=fr-FR"),
+        "{vars}"
+    );
+    let off = oauth(
+        &["ebay", "authorize-url"],
+        &with(&env, "OAUTH_EBAY_PROMPT_LOGIN", "false"),
+    )
+    .await
+    .ok();
+    assert!(!url(&off).contains("prompt="), "{off:#?}");
+    let bad = oauth(&["ebay", "authorize-url", "--locale", "de DE&x=1"], &env).await;
+    assert_eq!(bad.code, Some(2), "{bad:#?}");
+    assert!(
+        bad.stderr
+            .contains("invalid locale (--locale or OAUTH_EBAY_LOCALE)")
+    );
+    // Production on request.
+    let production = oauth(
+        &["ebay", "authorize-url", "--environment", "production"],
+        &env,
+    )
+    .await
+    .ok();
+    assert!(
+        url(&production).starts_with("https://auth.ebay.com/oauth2/authorize?"),
+        "{production:#?}"
+    );
+    let production = oauth(
+        &["ebay", "authorize-url"],
+        &with(&env, "OAUTH_EBAY_ENVIRONMENT", "production"),
+    )
+    .await
+    .ok();
+    assert!(url(&production).starts_with("https://auth.ebay.com/"));
+}
+
+/// An empty base-URL or environment variable is a configuration error naming it, for
+/// every provider, never a silent fall back to the production host.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn empty_base_url_and_environment_settings_are_errors() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("tokens.json");
+    let store_arg = store.to_str().unwrap();
+    let cases: Vec<(&str, &str, Env, Vec<&str>)> = vec![
+        (
+            "OAUTH_ALIEXPRESS_BASE_URL",
+            "--base-url",
+            aliexpress_env(&sandbox),
+            vec!["aliexpress", "authorize-url"],
+        ),
+        (
+            "OAUTH_ALIEXPRESS_BASE_URL",
+            "--base-url",
+            aliexpress_env(&sandbox),
+            vec!["aliexpress", "token", "--store", store_arg],
+        ),
+        (
+            "OAUTH_EBAY_BASE_URL",
+            "--base-url",
+            ebay_env(&sandbox),
+            vec!["ebay", "app-token"],
+        ),
+        (
+            "OAUTH_EBAY_AUTH_BASE_URL",
+            "--auth-base-url",
+            ebay_env(&sandbox),
+            vec!["ebay", "authorize-url"],
+        ),
+        (
+            "OAUTH_EBAY_ENVIRONMENT",
+            "--environment",
+            ebay_env(&sandbox),
+            vec!["ebay", "authorize-url"],
+        ),
+        (
+            "OAUTH_ORANGECONNEX_BASE_URL",
+            "--base-url",
+            orangeconnex_env(&sandbox),
+            vec!["orangeconnex", "authorize-url"],
+        ),
+        (
+            "OAUTH_ORANGECONNEX_ENVIRONMENT",
+            "--environment",
+            orangeconnex_env(&sandbox),
+            vec!["orangeconnex", "authorize-url"],
+        ),
+        (
+            "OAUTH_ESHOPBOX_TOKEN_URL",
+            "--token-url",
+            eshopbox_env(&sandbox),
+            vec!["eshopbox", "token"],
+        ),
+        (
+            "OAUTH_ESHOPBOX_AUTHORIZE_URL",
+            "--authorize-url",
+            vec![
+                ("OAUTH_ESHOPBOX_CLIENT_ID", "id".to_owned()),
+                (
+                    "OAUTH_ESHOPBOX_REDIRECT_URI",
+                    "https://app.example/cb".to_owned(),
+                ),
+            ],
+            vec!["eshopbox", "authorize-url"],
+        ),
+    ];
+    for (var, flag, env, args) in cases {
+        for value in ["", "  "] {
+            let run = oauth(&args, &with(&env, var, value)).await;
+            assert_eq!(run.code, Some(2), "{var}={value:?}: {run:#?}");
+            assert!(
+                run.stderr
+                    .starts_with(&format!("oauth: {var} ({flag}) is set but empty")),
+                "{var}: {run:#?}"
+            );
+            assert_eq!(run.stdout, "", "{var}: {run:#?}");
+        }
+    }
+    // The token file variable too.
+    let run = oauth(
+        &["eshopbox", "token"],
+        &with(&eshopbox_env(&sandbox), "OAUTH_STORE", ""),
+    )
+    .await;
+    assert_eq!(run.code, Some(2), "{run:#?}");
+    assert!(
+        run.stderr
+            .contains("OAUTH_STORE (--store) is set but empty"),
+        "{run:#?}"
+    );
+    for provider in [
+        Provider::Ebay,
+        Provider::AliExpress,
+        Provider::OrangeConnex,
+        Provider::Eshopbox,
+    ] {
+        assert_eq!(sandbox.token_requests(provider), 0);
+    }
+}
+
+/// Holds the token file's lock as another writer would: reads still work, while every
+/// save and write check gives up after the store's lock wait (10 s). Holds for root,
+/// on every file system.
+fn hold_lock(store: &Path) -> std::fs::File {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(lock_path(store))
+        .unwrap();
+    file.lock().unwrap();
+    file
+}
+
+fn lock_path(store: &Path) -> std::path::PathBuf {
+    let mut lock = store.as_os_str().to_owned();
+    lock.push(".lock");
+    lock.into()
+}
+
+/// The token file's lock file made immutable (`chattr +i`), so that nobody, root
+/// included, can open it for writing: the store reads but cannot be written. `None`
+/// where the file system or the privileges do not allow it. Undone on drop.
+struct Immutable(std::path::PathBuf);
+
+impl Immutable {
+    fn lock_file_of(store: &Path) -> Option<Self> {
+        let lock = lock_path(store);
+        std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock)
+            .unwrap();
+        let set = Command::new("chattr")
+            .arg("+i")
+            .arg(&lock)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        let writable = std::fs::OpenOptions::new().write(true).open(&lock).is_ok();
+        let guard = Self(lock);
+        (set && !writable).then_some(guard)
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = Command::new("chattr")
+            .arg("-i")
+            .arg(&self.0)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// `refresh` and `token --min-valid` with a token file that cannot be written: exit
+/// code 1 and a message saying nothing was refreshed, never "saved"; no refresh token
+/// is spent and no request made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_with_an_unwritable_store_fails_and_says_so() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let ae = aliexpress_env(&sandbox);
+    let ebay = ebay_env(&sandbox);
+    let dir = tempfile::tempdir().unwrap();
+    let ae_store = dir.path().join("ae.json");
+    let ae_arg = ae_store.to_str().unwrap();
+    let ebay_store = dir.path().join("ebay.json");
+    let ebay_arg = ebay_store.to_str().unwrap();
+    authorize_and_exchange("aliexpress", &ae, &ae_store).await;
+    authorize_and_exchange("ebay", &ebay, &ebay_store).await;
+    let ae_before = std::fs::read_to_string(&ae_store).unwrap();
+    let ebay_before = std::fs::read_to_string(&ebay_store).unwrap();
+    let requests = |s: &Sandbox| {
+        (
+            s.token_requests(Provider::AliExpress),
+            s.token_requests(Provider::Ebay),
+        )
+    };
+    let before = requests(&sandbox);
+
+    // Another writer holds the lock: all four at once (each waits the store's 10 s).
+    let ae_lock = hold_lock(&ae_store);
+    let ebay_lock = hold_lock(&ebay_store);
+    let (ae_refresh, ae_token, ebay_refresh, ebay_token) = tokio::join!(
+        oauth(&["aliexpress", "refresh", "--store", ae_arg, "--json"], &ae),
+        oauth(
+            &[
+                "aliexpress",
+                "token",
+                "--store",
+                ae_arg,
+                "--min-valid",
+                "999999999"
+            ],
+            &ae
+        ),
+        oauth(&["ebay", "refresh", "--store", ebay_arg], &ebay),
+        oauth(
+            &[
+                "ebay",
+                "token",
+                "--store",
+                ebay_arg,
+                "--min-valid",
+                "999999999"
+            ],
+            &ebay
+        ),
+    );
+    drop((ae_lock, ebay_lock));
+    for (run, path, refresh) in [
+        (&ae_refresh, ae_arg, true),
+        (&ae_token, ae_arg, false),
+        (&ebay_refresh, ebay_arg, true),
+        (&ebay_token, ebay_arg, false),
+    ] {
+        assert_eq!(run.code, Some(1), "{run:#?}");
+        let expected = if refresh {
+            format!(
+                "oauth: nothing was refreshed and nothing saved: the token file {path} cannot be written: token store busy: "
+            )
+        } else {
+            format!(
+                "oauth: nothing was refreshed and no token printed: the token file {path} cannot be written: token store busy: "
+            )
+        };
+        assert!(run.stderr.starts_with(&expected), "{run:#?}");
+        assert!(
+            run.stderr
+                .contains("hint: another program holds the token file's lock")
+        );
+        if run.stdout.starts_with('{') {
+            let error = json_error(run);
+            assert_eq!(error["kind"], "store_busy");
+            assert_eq!(error["retryable"], true);
+        } else {
+            assert_eq!(run.stdout, "", "{run:#?}");
+        }
+    }
+    assert_eq!(requests(&sandbox), before);
+    assert_eq!(std::fs::read_to_string(&ae_store).unwrap(), ae_before);
+    assert_eq!(std::fs::read_to_string(&ebay_store).unwrap(), ebay_before);
+
+    // A lock file nobody can write (where `chattr +i` works): "cannot be written".
+    if let Some(_immutable) = Immutable::lock_file_of(&ae_store) {
+        for args in [
+            vec!["aliexpress", "refresh", "--store", ae_arg, "--json"],
+            vec![
+                "aliexpress",
+                "token",
+                "--store",
+                ae_arg,
+                "--min-valid",
+                "999999999",
+                "--json",
+            ],
+        ] {
+            let run = oauth(&args, &ae).await;
+            assert_eq!(run.code, Some(1), "{run:#?}");
+            assert!(
+                run.stderr
+                    .contains("cannot be written: token store failed: "),
+                "{run:#?}"
+            );
+            assert!(run.stderr.contains("hint: make the token file"), "{run:#?}");
+            let error = json_error(&run);
+            assert_eq!(error["kind"], "store_not_writable");
+            assert_eq!(error["retryable"], false);
+        }
+        assert_eq!(requests(&sandbox), before);
+    }
+    // Writable again: the refresh works.
+    oauth(&["aliexpress", "refresh", "--store", ae_arg], &ae)
+        .await
+        .ok();
+}
+
+/// `exchange` (and the first token of Eshopbox and `ebay app-token`) prove the token
+/// file writable before spending the single-use code: no token request is made, and
+/// the code still works once the file can be written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exchange_with_an_unwritable_store_spends_no_code() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let ebay = ebay_env(&sandbox);
+    let esb = eshopbox_env(&sandbox);
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("tokens.json");
+    let store_arg = store.to_str().unwrap();
+    let (state, landed) = consent_for("ebay", &ebay).await;
+    let exchange_args = [
+        "ebay",
+        "exchange",
+        "--store",
+        store_arg,
+        "--state",
+        state.as_str(),
+        "--redirect-url",
+        landed.as_str(),
+    ];
+
+    let lock = hold_lock(&store);
+    let (exchange, app_token, eshopbox) = tokio::join!(
+        oauth(&exchange_args, &ebay),
+        oauth(&["ebay", "app-token", "--store", store_arg], &ebay),
+        oauth(&["eshopbox", "token", "--store", store_arg, "--json"], &esb),
+    );
+    drop(lock);
+    assert_eq!(exchange.code, Some(1), "{exchange:#?}");
+    assert!(
+        exchange.stderr.starts_with(&format!(
+            "oauth: the code was not exchanged (it stays usable until it expires): the token \
+             file {store_arg} cannot be written: token store busy: "
+        )),
+        "{exchange:#?}"
+    );
+    assert_eq!(exchange.stdout, "");
+    assert_eq!(app_token.code, Some(1), "{app_token:#?}");
+    assert!(
+        app_token.stderr.contains("cannot be written"),
+        "{app_token:#?}"
+    );
+    assert_eq!(app_token.stdout, "");
+    assert_eq!(eshopbox.code, Some(1), "{eshopbox:#?}");
+    assert_eq!(json_error(&eshopbox)["kind"], "store_busy");
+    assert_eq!(sandbox.token_requests(Provider::Ebay), 0);
+    assert_eq!(sandbox.token_requests(Provider::Eshopbox), 0);
+    assert!(!store.exists());
+
+    if let Some(immutable) = Immutable::lock_file_of(&store) {
+        let run = oauth(&exchange_args, &ebay).await;
+        assert_eq!(run.code, Some(1), "{run:#?}");
+        assert!(
+            run.stderr
+                .contains("cannot be written: token store failed: "),
+            "{run:#?}"
+        );
+        assert_eq!(sandbox.token_requests(Provider::Ebay), 0);
+        drop(immutable);
+    }
+
+    // The code was not spent: it is exchanged once the file can be written.
+    let run = oauth(&exchange_args, &ebay).await.ok();
+    assert!(run.stdout.contains("saved to"), "{run:#?}");
+    assert_eq!(sandbox.token_requests(Provider::Ebay), 1);
 }

@@ -9,7 +9,7 @@ use oauth_all::aliexpress::{ApiKind, SIGN_METHOD, Signer};
 use oauth_core::to_unix_millis;
 use serde_json::json;
 
-use super::{Context, ExchangeArgs, TokenArgs};
+use super::{Context, ExchangeArgs, Origin, TokenArgs};
 use crate::error::CliError;
 use crate::output::{err, json_out, out};
 use crate::settings::AliExpressSettings;
@@ -77,11 +77,19 @@ pub async fn run(ctx: &Context, args: AliExpressArgs) -> Result<(), CliError> {
         }
         AliExpressCommand::Refresh => {
             let client = settings.client(false)?;
-            super::refresh(ctx, "aliexpress", Arc::new(client), false).await
+            super::refresh(ctx, "aliexpress", Arc::new(client), Origin::Consent).await
         }
         AliExpressCommand::Token(token) => {
             let client = settings.client(false)?;
-            super::token(ctx, "aliexpress", Arc::new(client), &ctx.account, token).await
+            super::token(
+                ctx,
+                "aliexpress",
+                Arc::new(client),
+                &ctx.account,
+                token,
+                Origin::Consent,
+            )
+            .await
         }
         AliExpressCommand::Sign(sign_args) => sign(ctx, settings, sign_args),
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use clap::{Args, Subcommand};
 use oauth_core::{AccountKey, FileStore, RefreshGrant, TokenStore};
 
-use super::{Context, TokenArgs};
+use super::{Context, Origin, TokenArgs};
 use crate::error::CliError;
 use crate::settings::EshopboxSettings;
 
@@ -46,7 +46,7 @@ pub async fn run(ctx: &Context, args: EshopboxArgs) -> Result<(), CliError> {
         }
         EshopboxCommand::Refresh => {
             let (client, _) = args.settings.client()?;
-            super::refresh(ctx, "eshopbox", Arc::new(client), true).await
+            super::refresh(ctx, "eshopbox", Arc::new(client), Origin::Configuration).await
         }
         EshopboxCommand::Token(token) => {
             let (client, configured) = args.settings.client()?;
@@ -65,7 +65,15 @@ pub async fn run(ctx: &Context, args: EshopboxArgs) -> Result<(), CliError> {
                     })?;
                 }
             }
-            super::token(ctx, "eshopbox", Arc::new(client), &ctx.account, token).await
+            super::token(
+                ctx,
+                "eshopbox",
+                Arc::new(client),
+                &ctx.account,
+                token,
+                Origin::Configuration,
+            )
+            .await
         }
     }
 }

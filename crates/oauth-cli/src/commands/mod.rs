@@ -14,16 +14,18 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use clap::Args;
-use oauth_core::lifecycle::SaveOutcome;
+use oauth_core::lifecycle::{SaveOutcome, TokenEvent, TokenEventKind, Versioned};
 use oauth_core::url::Url;
 use oauth_core::{
-    AccountKey, AuthorizationCodeGrant, CsrfState, FileStore, MemoryStore, RefreshGrant,
+    AccountKey, AuthorizationCodeGrant, CsrfState, Error, FileStore, MemoryStore, RefreshGrant,
     TokenManager, TokenSet, TokenStore, parse_callback,
 };
 use serde_json::json;
+use tokio::sync::broadcast;
 
-use crate::error::CliError;
+use crate::error::{CliError, Hints};
 use crate::output::{self, err, json_out, out, token_summary_json, token_summary_lines};
+use crate::settings::credentials_hint;
 
 /// Options shared by every provider command (given before or after the subcommand).
 #[derive(Debug, Clone)]
@@ -45,6 +47,18 @@ impl Context {
             ))
         })
     }
+}
+
+/// Where an account's first tokens come from, which says whether the token file must
+/// already exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The seller's consent (`exchange`): `refresh` and `token` need the token file that
+    /// `exchange` wrote.
+    Consent,
+    /// The configuration alone (Eshopbox custom apps, eBay application tokens): the
+    /// first `token` or `refresh` creates the token file (its directory must exist).
+    Configuration,
 }
 
 /// Arguments of `exchange`.
@@ -81,6 +95,22 @@ fn reauthorize_hint(cli_name: &str) -> String {
     }
 }
 
+/// A provider or lifecycle error of `cli_name`, with the hints that fit it.
+fn provider_error(cli_name: &str, context: &str, error: &Error, reauthorize: &str) -> CliError {
+    let hints = Hints {
+        reauthorize,
+        invalid_client: credentials_hint(cli_name),
+    };
+    let cli = CliError::from_provider(context, error, hints);
+    match error {
+        Error::Store { .. } => cli.with_hint(
+            "check that the token file and its directory can be read and written (and that \
+             no other program holds the file's `.lock`)",
+        ),
+        _ => cli,
+    }
+}
+
 /// `authorize-url`: the URL on stdout and the state on stderr, or both in JSON.
 pub fn print_authorize_url(ctx: &Context, cli_name: &str, url: &Url, state: &CsrfState) {
     if ctx.json {
@@ -105,31 +135,150 @@ pub fn new_state() -> Result<CsrfState, CliError> {
 }
 
 /// Reads the account's entry, reporting an unreadable or corrupt file.
-async fn load(
-    store: &dyn TokenStore,
-    key: &AccountKey,
-) -> Result<Option<oauth_core::lifecycle::Versioned>, CliError> {
-    store
-        .load(key)
-        .await
-        .map_err(|e| CliError::failure(format!("cannot read the token store: {e}")))
+async fn load(store: &dyn TokenStore, key: &AccountKey) -> Result<Option<Versioned>, CliError> {
+    store.load(key).await.map_err(|e| {
+        CliError::from_provider(
+            "cannot read the token store",
+            &e,
+            Hints {
+                reauthorize: "",
+                invalid_client: "",
+            },
+        )
+    })
 }
 
-/// Fails early (before a single-use code is spent) when the store cannot be written:
-/// the file's directory must exist.
-fn check_store_dir(path: &Path) -> Result<(), CliError> {
+/// Checks the token file `path` before anything else: its directory must exist, and so
+/// must the file itself when `must_exist` (the commands that only read it). A wrong
+/// `--store` is exit code 4, not "authorize again".
+fn check_token_file(path: &Path, must_exist: bool, cli_name: &str) -> Result<(), CliError> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
-    if dir.is_dir() {
-        Ok(())
-    } else {
-        Err(CliError::usage(format!(
-            "the directory of the token file {} does not exist",
+    let store_hint = "check --store (or OAUTH_STORE)";
+    if !dir.is_dir() {
+        let what = if dir.exists() {
+            "is not a directory"
+        } else {
+            "does not exist"
+        };
+        return Err(CliError::no_token_file(format!(
+            "the directory of the token file {} {what}",
             path.display()
-        )))
+        ))
+        .with_hint(format!("{store_hint}: the directory must exist")));
     }
+    if must_exist && std::fs::symlink_metadata(path).is_err() {
+        return Err(
+            CliError::no_token_file(format!("there is no token file {}", path.display()))
+                .with_hint(format!(
+                    "{store_hint}; `oauth {cli_name} exchange` creates the file after consent"
+                )),
+        );
+    }
+    Ok(())
+}
+
+/// Proves the token file writable (`TokenStore::check_writable`: lock, read, open for
+/// writing, a temporary file) before a request that spends something single-use (a
+/// code, a rotating refresh token) or whose answer must be saved. `not_done` says what
+/// was therefore not done ("the code was not exchanged").
+async fn ensure_writable(
+    store: &dyn TokenStore,
+    path: &Path,
+    not_done: &str,
+) -> Result<(), CliError> {
+    store.check_writable().await.map_err(|e| {
+        let no_hints = Hints {
+            reauthorize: "",
+            invalid_client: "",
+        };
+        let context = format!(
+            "{not_done}: the token file {} cannot be written",
+            path.display()
+        );
+        let cli = CliError::from_provider(&context, &e, no_hints);
+        if e.is_retryable() {
+            cli.with_hint("another program holds the token file's lock: try again when it is done")
+        } else {
+            cli.with_kind("store_not_writable").with_hint(
+                "make the token file, its directory and its `.lock` file writable by this user, \
+                 then run the command again",
+            )
+        }
+    })
+}
+
+/// "No tokens for this account in this file": the seller must consent (exit code 3).
+fn no_tokens(cli_name: &str, account: &str, path: &Path) -> CliError {
+    CliError::no_tokens(format!(
+        "no tokens are stored for account \"{account}\" in {}",
+        path.display()
+    ))
+    .with_hint(format!(
+        "check --account (or OAUTH_ACCOUNT); if it is right, {}",
+        reauthorize_hint(cli_name)
+    ))
+}
+
+/// The events a manager published so far (without waiting).
+fn drain(receiver: &mut broadcast::Receiver<TokenEvent>) -> Vec<TokenEventKind> {
+    let mut kinds = Vec::new();
+    loop {
+        match receiver.try_recv() {
+            Ok(event) => kinds.push(event.kind),
+            Err(broadcast::error::TryRecvError::Lagged(_)) => {}
+            Err(_) => return kinds,
+        }
+    }
+}
+
+/// Whether the manager obtained new tokens (refreshed, or took a newer set another
+/// process saved).
+fn got_new_tokens(events: &[TokenEventKind]) -> bool {
+    events.iter().any(|kind| {
+        matches!(
+            kind,
+            TokenEventKind::Refreshed { .. }
+                | TokenEventKind::Adopted { .. }
+                | TokenEventKind::Installed { .. }
+        )
+    })
+}
+
+/// "Nothing was refreshed: the store cannot be written" (exit code 1): what the token
+/// manager reports, through its events, when its write check before spending a
+/// single-use refresh token fails (it then keeps serving the old token).
+fn not_writable(path: &Path, previous: &TokenSet, printing_token: bool) -> CliError {
+    let now = SystemTime::now();
+    let left = if previous.is_valid_at(now) {
+        format!(
+            "the stored access token is unchanged and expires {} ({})",
+            output::utc(previous.expires_at),
+            output::relative(previous.expires_at, now)
+        )
+    } else {
+        "the stored access token is unchanged and has expired".to_owned()
+    };
+    CliError::new(
+        "store_not_writable",
+        crate::error::EXIT_FAILURE,
+        format!(
+            "nothing was refreshed and nothing saved: the token file {} cannot be written, so \
+             the refresh token was not spent; {left}{}",
+            path.display(),
+            if printing_token {
+                "; no token printed"
+            } else {
+                ""
+            }
+        ),
+    )
+    .with_hint(
+        "make the token file, its directory and its `.lock` file writable by this user, then \
+         run the command again",
+    )
 }
 
 /// `exchange`: checks the redirect URL's `state`, exchanges the code and saves the token
@@ -144,7 +293,7 @@ where
     G: AuthorizationCodeGrant + RefreshGrant + 'static,
 {
     let path = ctx.require_store(cli_name, "exchange")?;
-    check_store_dir(path)?;
+    check_token_file(path, false, cli_name)?;
     let store = Arc::new(FileStore::new(path));
     let key = AccountKey::new(grant.provider(), ctx.account.as_str());
     load(store.as_ref(), &key).await?;
@@ -153,8 +302,17 @@ where
         &CsrfState::from_stored(args.state.trim()),
     )
     .map_err(|e| CliError::failure(format!("the redirect URL was refused: {e}")))?;
+    // The code is single-use: the tokens it buys must not be lost to a file that
+    // cannot be written.
+    ensure_writable(
+        store.as_ref(),
+        path,
+        "the code was not exchanged (it stays usable until it expires)",
+    )
+    .await?;
     let tokens = grant.exchange_code(&callback.code).await.map_err(|e| {
-        CliError::from_provider(
+        provider_error(
+            cli_name,
             "the code exchange failed",
             &e,
             &format!(
@@ -214,51 +372,63 @@ fn print_saved(
     }
 }
 
-/// `refresh`: refreshes now, whatever the expiry, and saves. With `from_configuration`
-/// (Eshopbox custom apps) or when nothing is stored yet and the grant can start on its
-/// own, the first token is fetched instead.
+/// `refresh`: refreshes now, whatever the expiry, and saves. For an
+/// [`Origin::Configuration`] grant (Eshopbox custom apps) the first token is fetched
+/// from the configuration instead, and the token file is created if needed.
 pub async fn refresh(
     ctx: &Context,
     cli_name: &str,
     grant: Arc<dyn RefreshGrant>,
-    from_configuration: bool,
+    origin: Origin,
 ) -> Result<(), CliError> {
     let path = ctx.require_store(cli_name, "refresh")?;
-    check_store_dir(path)?;
+    check_token_file(path, origin == Origin::Consent, cli_name)?;
     let store = FileStore::new(path);
     let key = AccountKey::new(grant.provider(), ctx.account.as_str());
     let stored = load(&store, &key).await?;
     let hint = reauthorize_hint(cli_name);
-    let tokens = match (&stored, from_configuration) {
-        // Through a token manager: it checks the file can be written before spending a
-        // single-use refresh token, saves before returning, and adopts a set that
-        // another process rotated meanwhile instead of reporting re-authorization.
-        (Some(_), false) => {
+    let tokens = match origin {
+        Origin::Consent => {
+            let Some(previous) = &stored else {
+                return Err(no_tokens(cli_name, &ctx.account, path));
+            };
+            ensure_writable(&store, path, "nothing was refreshed and nothing saved").await?;
+            // Through a token manager: it checks the file can be written before spending a
+            // single-use refresh token, saves before returning, and adopts a set that
+            // another process rotated meanwhile instead of reporting re-authorization.
             let manager = TokenManager::builder(
                 Arc::clone(&grant),
                 Arc::new(store.clone()),
                 ctx.account.as_str(),
             )
             .build();
+            let mut events = manager.subscribe();
             let handle = manager
                 .force_refresh()
                 .await
-                .map_err(|e| CliError::from_provider("the refresh failed", &e, &hint))?;
+                .map_err(|e| provider_error(cli_name, "the refresh failed", &e, &hint))?;
+            let events = drain(&mut events);
+            // The manager serves the old, still-valid token when its write check fails:
+            // that is no refresh.
+            if events.contains(&TokenEventKind::SaveFailed) {
+                return Err(not_writable(path, &previous.tokens, false));
+            }
+            if !got_new_tokens(&events) {
+                return Err(CliError::failure(
+                    "the refresh did not happen: the token manager returned the stored token \
+                     without new tokens; nothing was saved",
+                ));
+            }
             handle.token_set().clone()
         }
-        _ => {
+        Origin::Configuration => {
+            ensure_writable(&store, path, "no token was requested and nothing saved").await?;
             let result = match grant.fetch_initial().await {
                 Some(result) => result,
-                None => {
-                    return Err(CliError::reauthorize(format!(
-                        "no tokens are stored for account \"{}\" in {}\nhint: {hint}",
-                        ctx.account,
-                        path.display()
-                    )));
-                }
+                None => return Err(no_tokens(cli_name, &ctx.account, path)),
             };
             let tokens =
-                result.map_err(|e| CliError::from_provider("the refresh failed", &e, &hint))?;
+                result.map_err(|e| provider_error(cli_name, "the refresh failed", &e, &hint))?;
             save_newest(&store, &key, &tokens, stored.as_ref().map(|s| s.version)).await?;
             tokens
         }
@@ -297,43 +467,103 @@ async fn save_newest(
 
 /// `token` / `app-token`: a valid access token for `account`, served from the store
 /// while it is valid for at least `min_valid` (or the provider's margin), refreshed and
-/// saved otherwise. Prints the access token alone (or JSON with its expiry).
+/// saved otherwise. Prints the access token alone (or JSON with its expiry), and only
+/// when it is visible ASCII.
+///
+/// A refresh that was due but did not happen is not hidden: when the token file cannot
+/// be written, nothing is printed (exit code 1), and with an explicit `--min-valid` a
+/// failed refresh is an error. With the provider's margin, a refresh that fails for
+/// another reason (a provider outage) leaves the old token printed while it is valid:
+/// the token manager's policy.
 pub async fn token(
     ctx: &Context,
     cli_name: &str,
     grant: Arc<dyn RefreshGrant>,
     account: &str,
     args: &TokenArgs,
+    origin: Origin,
 ) -> Result<(), CliError> {
-    let store: Arc<dyn TokenStore> = match &ctx.store {
-        Some(path) => Arc::new(FileStore::new(path)),
-        None => Arc::new(MemoryStore::new()),
+    let hint = reauthorize_hint(cli_name);
+    let (store, path): (Arc<dyn TokenStore>, Option<&Path>) = match (&ctx.store, origin) {
+        (Some(path), _) => {
+            check_token_file(path, origin == Origin::Consent, cli_name)?;
+            (Arc::new(FileStore::new(path)), Some(path))
+        }
+        (None, Origin::Configuration) => (Arc::new(MemoryStore::new()), None),
+        (None, Origin::Consent) => {
+            return Err(CliError::usage(format!(
+                "`oauth {cli_name} token` needs the token file `exchange` saved the tokens to: \
+                 pass --store FILE (or set OAUTH_STORE)"
+            )));
+        }
     };
-    let mut builder = TokenManager::builder(grant, store, account);
-    if let Some(secs) = args.min_valid {
-        builder = builder.skew(Duration::from_secs(secs));
+    let key = AccountKey::new(grant.provider(), account);
+    let stored = load(store.as_ref(), &key).await?;
+    if let (None, Origin::Consent, Some(path)) = (&stored, origin, path) {
+        return Err(no_tokens(cli_name, account, path));
     }
-    let manager = builder.build();
-    let handle = manager.access_token().await.map_err(|e| {
-        let hint = if ctx.store.is_none() && e.requires_reauthorization() {
-            "no --store was given (OAUTH_STORE): pass the token file `exchange` saved to".to_owned()
-        } else {
-            reauthorize_hint(cli_name)
-        };
-        CliError::from_provider("no valid access token", &e, &hint)
-    })?;
+    let explicit = args.min_valid.is_some();
+    let skew = args
+        .min_valid
+        .map_or_else(|| grant.default_refresh_skew(), Duration::from_secs);
+    let due = stored
+        .as_ref()
+        .is_none_or(|s| s.tokens.expires_within(SystemTime::now(), skew));
+    if due && let Some(path) = path {
+        ensure_writable(
+            store.as_ref(),
+            path,
+            "nothing was refreshed and no token printed",
+        )
+        .await?;
+    }
+    let manager = TokenManager::builder(grant, store, account)
+        .skew(skew)
+        .build();
+    let mut events = manager.subscribe();
+    // An explicit --min-valid is a demand: a refresh that fails is an error, not the old
+    // token (force_refresh reports it; access_token would serve the old token).
+    let result = if due && explicit && stored.is_some() {
+        manager.force_refresh().await
+    } else {
+        manager.access_token().await
+    };
+    let handle =
+        result.map_err(|e| provider_error(cli_name, "no valid access token", &e, &hint))?;
+    let events = drain(&mut events);
+    if let Some(previous) = &stored {
+        if events.contains(&TokenEventKind::SaveFailed) {
+            return Err(not_writable(
+                path.unwrap_or(Path::new("(memory)")),
+                &previous.tokens,
+                true,
+            ));
+        }
+        // force_refresh returns without new tokens only when its write check failed
+        // (above); anything else would still be no refresh.
+        if due && explicit && !got_new_tokens(&events) {
+            return Err(CliError::failure(
+                "the refresh did not happen: the access token expires within --min-valid and \
+                 no new token was obtained; no token printed",
+            )
+            .with_hint(format!(
+                "run `oauth {cli_name} refresh` to see the provider's answer"
+            )));
+        }
+    }
+    let token = output::checked_token(handle.expose_secret())?;
     if ctx.json {
         let now = SystemTime::now();
         json_out(&json!({
             "provider": cli_name,
             "account": account,
-            "access_token": handle.expose_secret(),
+            "access_token": token,
             "token_type": handle.token_type().as_str(),
             "expires_at": output::utc(handle.expires_at()),
             "expires_in_secs": output::secs_until(handle.expires_at(), now),
         }));
     } else {
-        out(handle.expose_secret());
+        out(token);
     }
     Ok(())
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 
-use super::{Context, ExchangeArgs, TokenArgs};
+use super::{Context, ExchangeArgs, Origin, TokenArgs};
 use crate::error::CliError;
 use crate::settings::OrangeConnexSettings;
 
@@ -46,10 +46,18 @@ pub async fn run(ctx: &Context, args: OrangeConnexArgs) -> Result<(), CliError> 
             super::exchange(ctx, "orangeconnex", Arc::new(client), exchange).await
         }
         OrangeConnexCommand::Refresh => {
-            super::refresh(ctx, "orangeconnex", Arc::new(client), false).await
+            super::refresh(ctx, "orangeconnex", Arc::new(client), Origin::Consent).await
         }
         OrangeConnexCommand::Token(token) => {
-            super::token(ctx, "orangeconnex", Arc::new(client), &ctx.account, token).await
+            super::token(
+                ctx,
+                "orangeconnex",
+                Arc::new(client),
+                &ctx.account,
+                token,
+                Origin::Consent,
+            )
+            .await
         }
     }
 }
