@@ -107,22 +107,119 @@ pub struct TokenManager {
     inner: Arc<Inner>,
 }
 
+/// One account's state. Kept small, since a pool holds one per account:
+/// what all the accounts of a pool share is behind one pointer
+/// ([`Shared`], reached through `Deref`), and the cold state (failures,
+/// latches, the refresh in flight) is allocated only while there is some.
 struct Inner {
+    shared: Arc<Shared>,
     key: AccountKey,
-    grant: Arc<dyn RefreshGrant>,
-    store: Arc<dyn TokenStore>,
-    clock: SharedClock,
-    skew: Duration,
-    backoff: RetryPolicy,
     current: ArcSwapOption<Published>,
     /// Set while the hot path must not serve `current` blindly: a latched
     /// re-authorization error or unsaved tokens.
     attention: AtomicBool,
-    state: Mutex<State>,
+    state: Mutex<Option<Box<State>>>,
+}
+
+/// What the managers built together (by one builder, or by a pool) share.
+pub(crate) struct Shared {
+    pub(crate) grant: Arc<dyn RefreshGrant>,
+    pub(crate) store: Arc<dyn TokenStore>,
+    pub(crate) clock: SharedClock,
+    pub(crate) skew: Duration,
+    backoff: RetryPolicy,
     events: broadcast::Sender<TokenEvent>,
     /// Set once the provider was seen issuing tokens that live no longer
     /// than the skew (warned about once).
     warned_short_lived: AtomicBool,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        grant: Arc<dyn RefreshGrant>,
+        store: Arc<dyn TokenStore>,
+        clock: SharedClock,
+        skew: Duration,
+        backoff: RetryPolicy,
+        events: broadcast::Sender<TokenEvent>,
+    ) -> Self {
+        Self {
+            grant,
+            store,
+            clock,
+            skew,
+            backoff,
+            events,
+            warned_short_lived: AtomicBool::new(false),
+        }
+    }
+}
+
+impl Shared {
+    /// The channel every manager built on these settings publishes to.
+    pub(crate) fn events(&self) -> &broadcast::Sender<TokenEvent> {
+        &self.events
+    }
+}
+
+impl std::ops::Deref for Inner {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.shared
+    }
+}
+
+/// The state of an account with nothing going on.
+static IDLE: State = State {
+    in_flight: None,
+    latched: None,
+    unsaved: None,
+    failures: 0,
+    retry_not_before: None,
+    last_error: None,
+    latch_checked_at: None,
+    last_attempt: None,
+};
+
+/// The locked cold state: reads see [`IDLE`] when none is allocated; the
+/// first write allocates it; it is freed again when the guard drops with
+/// nothing left in it.
+struct StateGuard<'a>(MutexGuard<'a, Option<Box<State>>>);
+
+impl std::ops::Deref for StateGuard<'_> {
+    type Target = State;
+
+    fn deref(&self) -> &State {
+        self.0.as_deref().unwrap_or(&IDLE)
+    }
+}
+
+impl std::ops::DerefMut for StateGuard<'_> {
+    fn deref_mut(&mut self) -> &mut State {
+        self.0.get_or_insert_with(|| Box::new(State::default()))
+    }
+}
+
+impl StateGuard<'_> {
+    /// Forgets unsaved tokens, failures and their backoff (new tokens are
+    /// in place), without allocating a state to do so.
+    fn clear_failures(&mut self) {
+        if let Some(state) = self.0.as_deref_mut() {
+            state.unsaved = None;
+            state.failures = 0;
+            state.retry_not_before = None;
+            state.last_error = None;
+        }
+    }
+}
+
+impl Drop for StateGuard<'_> {
+    fn drop(&mut self) {
+        if self.0.as_deref().is_some_and(State::is_idle) {
+            *self.0 = None;
+        }
+    }
 }
 
 #[derive(Default)]
@@ -138,6 +235,20 @@ struct State {
     /// whether the provider's answer showed the token was not rotated away
     /// unseen (a success, or an error response that leaves it unchanged).
     last_attempt: Option<(String, bool)>,
+}
+
+impl State {
+    /// Whether nothing is going on (the state need not be kept).
+    fn is_idle(&self) -> bool {
+        self.in_flight.is_none()
+            && self.latched.is_none()
+            && self.unsaved.is_none()
+            && self.failures == 0
+            && self.retry_not_before.is_none()
+            && self.last_error.is_none()
+            && self.latch_checked_at.is_none()
+            && self.last_attempt.is_none()
+    }
 }
 
 /// How many times one refresh may adopt a newer set saved by another
@@ -240,21 +351,15 @@ impl TokenManagerBuilder {
             .skew
             .unwrap_or_else(|| self.grant.default_refresh_skew());
         let events = self.events.unwrap_or_else(|| broadcast::channel(64).0);
-        TokenManager {
-            inner: Arc::new(Inner {
-                key: self.key,
-                grant: self.grant,
-                store: self.store,
-                clock: self.clock,
-                skew,
-                backoff: self.backoff,
-                current: ArcSwapOption::empty(),
-                attention: AtomicBool::new(false),
-                state: Mutex::new(State::default()),
-                events,
-                warned_short_lived: AtomicBool::new(false),
-            }),
-        }
+        let shared = Shared::new(
+            self.grant,
+            self.store,
+            self.clock,
+            skew,
+            self.backoff,
+            events,
+        );
+        TokenManager::with_shared(Arc::new(shared), self.key)
     }
 }
 
@@ -286,6 +391,25 @@ impl TokenManager {
             backoff: DEFAULT_REFRESH_BACKOFF,
             events: None,
         }
+    }
+
+    /// A manager of `key` built on `shared` settings (a pool's).
+    pub(crate) fn with_shared(shared: Arc<Shared>, key: AccountKey) -> Self {
+        TokenManager {
+            inner: Arc::new(Inner {
+                shared,
+                key,
+                current: ArcSwapOption::empty(),
+                attention: AtomicBool::new(false),
+                state: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// The current token, if it is fresh: the lock-free, allocation-free
+    /// hot path of [`access_token`](Self::access_token), without awaiting.
+    pub(crate) fn fresh(&self) -> Option<TokenHandle> {
+        self.inner.fresh(self.inner.skew)
     }
 
     /// The account this manager serves.
@@ -413,10 +537,10 @@ impl TokenManager {
 }
 
 impl Inner {
-    fn lock_state(&self) -> MutexGuard<'_, State> {
+    fn lock_state(&self) -> StateGuard<'_> {
         // State updates are single assignments: a panic elsewhere cannot
         // leave it half-written, so a poisoned lock is still usable.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        StateGuard(self.state.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     fn emit(&self, kind: TokenEventKind) {
@@ -595,7 +719,7 @@ impl Inner {
                     });
                 }
                 if !force && !adopted.due(now, within) {
-                    self.lock_state().failures = 0;
+                    self.lock_state().clear_failures();
                     return Ok(TokenHandle(adopted));
                 }
                 Some(adopted)
@@ -706,7 +830,7 @@ impl Inner {
                         expires_at: newer.tokens.expires_at,
                     });
                     if !force && !newer.due(self.clock.now(), within) {
-                        self.lock_state().failures = 0;
+                        self.lock_state().clear_failures();
                         return Ok(TokenHandle(newer));
                     }
                     base = Some(newer);
@@ -888,10 +1012,7 @@ impl Inner {
         let published = self.published(tokens, Some(version));
         let mut state = self.lock_state();
         self.current.store(Some(Arc::clone(&published)));
-        state.unsaved = None;
-        state.failures = 0;
-        state.retry_not_before = None;
-        state.last_error = None;
+        state.clear_failures();
         self.attention
             .store(state.latched.is_some(), Ordering::Release);
         TokenHandle(published)

@@ -3,17 +3,18 @@
 
 use super::events::TokenEvent;
 use super::handle::TokenHandle;
-use super::manager::TokenManager;
-use super::store::TokenStore;
-use crate::clock::{SharedClock, system_clock};
+use super::manager::{DEFAULT_REFRESH_BACKOFF, Shared, TokenManager};
+use super::store::{AccountKey, TokenStore};
+use crate::clock::{SharedClock, system_clock, to_unix_millis};
 use crate::error::Error;
 use crate::grant::RefreshGrant;
 use crate::token_set::TokenSet;
-use std::collections::HashMap;
+use std::collections::BTreeSet;
 use std::fmt;
-use std::hash::{Hash, Hasher};
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, SystemTime};
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 use tokio::sync::{Semaphore, broadcast};
 use tokio::task::JoinHandle;
 
@@ -23,9 +24,20 @@ use tokio::task::JoinHandle;
 /// Besides refreshing on demand (each account's [`TokenManager`]), a pool
 /// can refresh **proactively** in the background: each account is due at
 /// `expires_at - skew - jitter`, where the jitter is spread over the
-/// `proactive_window` by a hash of the account id, and at most
-/// `max_concurrent_refreshes` refreshes run at once, so even 100 000
-/// accounts expiring at the same instant cause no burst.
+/// `proactive_window` by a hash of the account id (and the lead is at most
+/// half the token's lifetime), and at most `max_concurrent_refreshes`
+/// refreshes run at once, so even 100 000 accounts expiring at the same
+/// instant cause no burst.
+///
+/// - **Reads take no lock**: [`access_token`](Self::access_token) looks the
+///   account up in a lock-free map (`papaya`) and returns the manager's
+///   fresh token without cloning the manager or allocating.
+/// - **Scheduling costs what is due**: accounts wait in a queue ordered by
+///   due time; a pass of [`refresh_due`](Self::refresh_due) pops only the
+///   due ones, holding the queue's lock for one pop or push at a time, so
+///   adding, removing and reading accounts never wait on it.
+/// - **Lean per account**: what every account shares (grant, store, clock,
+///   skew, events) is held once by the pool.
 ///
 /// ```
 /// use oauth_core::{
@@ -85,17 +97,31 @@ pub struct TokenPool {
     inner: Arc<PoolInner>,
 }
 
+type Accounts = papaya::HashMap<Arc<str>, Slot, foldhash::fast::RandomState>;
+
 struct PoolInner {
-    grant: Arc<dyn RefreshGrant>,
-    store: Arc<dyn TokenStore>,
-    clock: SharedClock,
-    skew: Duration,
+    /// The settings every account's manager shares.
+    shared: Arc<Shared>,
     proactive_window: Duration,
     scan_interval: Duration,
     limit: Arc<Semaphore>,
     max_concurrent: usize,
-    managers: RwLock<HashMap<Arc<str>, TokenManager>>,
-    events: broadcast::Sender<TokenEvent>,
+    accounts: Accounts,
+    /// `(due, account)`, ordered by due time (Unix milliseconds). An
+    /// account may have stale entries (its token changed since): they are
+    /// recognised and dropped when popped.
+    queue: Mutex<BTreeSet<(u64, Arc<str>)>>,
+}
+
+/// The seed of the jitter hash ("oauth").
+const JITTER_SEED: u64 = 0x006f_6175_7468;
+
+/// One account of the pool.
+struct Slot {
+    manager: TokenManager,
+    /// The expiry (Unix ms) of the token the queue has an entry for; 0:
+    /// none. Read on every access to notice a token that changed.
+    scheduled_expiry: AtomicU64,
 }
 
 /// Builds a [`TokenPool`].
@@ -155,18 +181,23 @@ impl TokenPoolBuilder {
         let skew = self
             .skew
             .unwrap_or_else(|| self.grant.default_refresh_skew());
+        let shared = Shared::new(
+            self.grant,
+            self.store,
+            self.clock,
+            skew,
+            DEFAULT_REFRESH_BACKOFF,
+            broadcast::channel(1024).0,
+        );
         TokenPool {
             inner: Arc::new(PoolInner {
-                grant: self.grant,
-                store: self.store,
-                clock: self.clock,
-                skew,
+                shared: Arc::new(shared),
                 proactive_window: self.proactive_window,
                 scan_interval: self.scan_interval,
                 limit: Arc::new(Semaphore::new(self.max_concurrent)),
                 max_concurrent: self.max_concurrent,
-                managers: RwLock::new(HashMap::new()),
-                events: broadcast::channel(1024).0,
+                accounts: papaya::HashMap::with_hasher(foldhash::fast::RandomState::default()),
+                queue: Mutex::new(BTreeSet::new()),
             }),
         }
     }
@@ -175,7 +206,7 @@ impl TokenPoolBuilder {
 impl fmt::Debug for TokenPool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenPool")
-            .field("provider", &self.inner.grant.provider())
+            .field("provider", &self.inner.shared.grant.provider())
             .field("accounts", &self.len())
             .field("max_concurrent", &self.inner.max_concurrent)
             .finish_non_exhaustive()
@@ -198,7 +229,11 @@ impl TokenPool {
 
     /// The manager of `account`, if the pool holds it.
     pub fn get(&self, account: &str) -> Option<TokenManager> {
-        self.read().get(account).cloned()
+        self.inner
+            .accounts
+            .pin()
+            .get(account)
+            .map(|slot| slot.manager.clone())
     }
 
     /// Adds `account` to the pool (nothing happens if it is there already)
@@ -213,23 +248,23 @@ impl TokenPool {
         if let Some(manager) = self.get(account) {
             return manager;
         }
-        let manager = TokenManager::builder(
-            Arc::clone(&self.inner.grant),
-            Arc::clone(&self.inner.store),
-            account,
-        )
-        .clock(Arc::clone(&self.inner.clock))
-        .skew(self.inner.skew)
-        .events(self.inner.events.clone())
-        .build();
-        let mut managers = self
-            .inner
-            .managers
-            .write()
-            .unwrap_or_else(|p| p.into_inner());
+        let shared = &self.inner.shared;
+        let manager = TokenManager::with_shared(
+            Arc::clone(shared),
+            AccountKey::new(shared.grant.provider(), account),
+        );
         // The map key shares the manager's copy of the account id.
         let key = Arc::clone(manager.account().account_arc());
-        managers.entry(key).or_insert(manager).clone()
+        let slot = Slot {
+            manager,
+            scheduled_expiry: AtomicU64::new(0),
+        };
+        self.inner
+            .accounts
+            .pin()
+            .get_or_insert(key, slot)
+            .manager
+            .clone()
     }
 
     /// Adds every account of this pool's provider that the store holds
@@ -240,19 +275,15 @@ impl TokenPool {
     /// # Errors
     /// [`Error::Store`] if the store cannot be listed or read.
     pub async fn load_accounts(&self) -> Result<usize, Error> {
-        let provider = self.inner.grant.provider();
-        let accounts = super::store::list_all_accounts(self.inner.store.as_ref(), provider).await?;
+        let shared = &self.inner.shared;
+        let accounts =
+            super::store::list_all_accounts(shared.store.as_ref(), shared.grant.provider()).await?;
         for account in &accounts {
-            self.add(account).reload().await?;
+            if let Some(handle) = self.add(account).reload().await? {
+                self.note(account, &handle);
+            }
         }
         Ok(accounts.len())
-    }
-
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Arc<str>, TokenManager>> {
-        self.inner
-            .managers
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
     }
 
     /// A valid access token for `account`.
@@ -262,18 +293,40 @@ impl TokenPool {
     /// store has no tokens for it; otherwise as
     /// [`TokenManager::access_token`].
     pub async fn access_token(&self, account: &str) -> Result<TokenHandle, Error> {
-        if let Some(manager) = self.get(account) {
-            return manager.access_token().await;
-        }
-        self.known(account).await?.access_token().await
+        let manager = {
+            let accounts = self.inner.accounts.pin();
+            match accounts.get(account) {
+                Some(slot) => {
+                    if let Some(handle) = slot.manager.fresh() {
+                        // One relaxed load: the queue already has this token.
+                        if slot.scheduled_expiry.load(Ordering::Relaxed)
+                            != to_unix_millis(handle.expires_at())
+                        {
+                            self.schedule(account, slot, &handle);
+                        }
+                        return Ok(handle);
+                    }
+                    Some(slot.manager.clone())
+                }
+                None => None,
+            }
+        };
+        let manager = match manager {
+            Some(manager) => manager,
+            None => self.known(account).await?,
+        };
+        let handle = manager.access_token().await?;
+        self.note(account, &handle);
+        Ok(handle)
     }
 
     /// The manager of an account that is not in the pool yet: added if the
     /// store holds tokens for it, otherwise [`Error::UnknownAccount`] (a typo
     /// is not a revoked seller: no manager, no request, no event).
     async fn known(&self, account: &str) -> Result<TokenManager, Error> {
-        let key = super::store::AccountKey::new(self.inner.grant.provider(), account);
-        match self.inner.store.load(&key).await? {
+        let shared = &self.inner.shared;
+        let key = AccountKey::new(shared.grant.provider(), account);
+        match shared.store.load(&key).await? {
             Some(_) => Ok(self.add(account)),
             None => Err(Error::UnknownAccount {
                 account: key.to_string(),
@@ -286,21 +339,19 @@ impl TokenPool {
     /// # Errors
     /// As [`TokenManager::install`].
     pub async fn install(&self, account: &str, tokens: TokenSet) -> Result<TokenHandle, Error> {
-        self.add(account).install(tokens).await
+        let handle = self.add(account).install(tokens).await?;
+        self.note(account, &handle);
+        Ok(handle)
     }
 
     /// Removes `account` from the pool (its stored tokens stay).
     pub fn remove(&self, account: &str) {
-        self.inner
-            .managers
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(account);
+        self.inner.accounts.pin().remove(account);
     }
 
     /// Number of accounts.
     pub fn len(&self) -> usize {
-        self.read().len()
+        self.inner.accounts.len()
     }
 
     /// Whether the pool has no accounts.
@@ -310,56 +361,124 @@ impl TokenPool {
 
     /// Subscribes to the events of every account.
     pub fn subscribe(&self) -> broadcast::Receiver<TokenEvent> {
-        self.inner.events.subscribe()
+        self.inner.shared.events().subscribe()
     }
 
-    /// When `account`'s token is due for proactive refresh:
-    /// `expires_at - skew - jitter`, the jitter in `[0, proactive_window)`
-    /// chosen by a hash of the account id (stable across scans).
-    fn due_at(&self, account: &str, expires_at: SystemTime) -> SystemTime {
+    fn lock_queue(&self) -> MutexGuard<'_, BTreeSet<(u64, Arc<str>)>> {
+        // Every update is a single insert or pop: a poisoned lock is usable.
+        self.inner.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Makes sure the queue has an entry for `handle`'s token, if the pool
+    /// still holds `account`.
+    fn note(&self, account: &str, handle: &TokenHandle) {
+        let accounts = self.inner.accounts.pin();
+        if let Some(slot) = accounts.get(account)
+            && slot.scheduled_expiry.load(Ordering::Relaxed) != to_unix_millis(handle.expires_at())
+        {
+            self.schedule(account, slot, handle);
+        }
+    }
+
+    /// Queues `account` at the due time of `handle`'s token.
+    fn schedule(&self, account: &str, slot: &Slot, handle: &TokenHandle) {
+        let due = self.due_at(account, handle);
+        let key = Arc::clone(slot.manager.account().account_arc());
+        slot.scheduled_expiry
+            .store(to_unix_millis(handle.expires_at()), Ordering::Relaxed);
+        self.lock_queue().insert((due, key));
+    }
+
+    /// When `account`'s token is due for proactive refresh (Unix ms):
+    /// `expires_at - lead`, the lead being `skew + jitter` (the jitter in
+    /// `[0, proactive_window)`, chosen by a hash of the account id, stable)
+    /// and at most half the token's lifetime when its issue time is known.
+    fn due_at(&self, account: &str, handle: &TokenHandle) -> u64 {
         let window_ms = u64::try_from(self.inner.proactive_window.as_millis()).unwrap_or(u64::MAX);
         let jitter = if window_ms == 0 {
             0
         } else {
-            let mut hasher = std::collections::hash_map::DefaultHasher::new();
-            account.hash(&mut hasher);
-            hasher.finish() % window_ms
+            // A fixed-key hash: the same account gets the same jitter in
+            // every process sharing a store.
+            foldhash::fast::FixedState::with_seed(JITTER_SEED).hash_one(account) % window_ms
         };
-        let lead = self.inner.skew + Duration::from_millis(jitter);
-        expires_at
-            .checked_sub(lead)
-            .unwrap_or(SystemTime::UNIX_EPOCH)
+        let skew_ms = u64::try_from(self.inner.shared.skew.as_millis()).unwrap_or(u64::MAX);
+        let mut lead = skew_ms.saturating_add(jitter);
+        let tokens = handle.token_set();
+        let expires = to_unix_millis(tokens.expires_at);
+        if let Some(issued) = tokens.issued_at {
+            lead = lead.min(expires.saturating_sub(to_unix_millis(issued)) / 2);
+        }
+        expires.saturating_sub(lead)
     }
 
-    /// One pass of proactive refresh: every account whose token is due is
-    /// refreshed, earliest expiry first, with at most
+    /// The next queued account whose due time is at or before `now`.
+    fn pop_due(&self, now: u64) -> Option<(u64, Arc<str>)> {
+        let mut queue = self.lock_queue();
+        match queue.first() {
+            Some((due, _)) if *due <= now => queue.pop_first(),
+            _ => None,
+        }
+    }
+
+    /// One pass of proactive refresh: every queued account whose token is
+    /// due is refreshed, earliest due first, with at most
     /// `max_concurrent_refreshes` in flight (the pass waits for a free slot
     /// before starting the next). Returns how many refreshes were started.
-    /// Accounts without loaded tokens are skipped (they load on first use).
+    /// Only due accounts are visited; accounts whose tokens are not loaded
+    /// yet are queued once they are (on first use, `install` or
+    /// `load_accounts`).
     pub async fn refresh_due(&self) -> usize {
-        let now = self.inner.clock.now();
-        let mut due: Vec<(SystemTime, TokenManager)> = self
-            .read()
-            .iter()
-            .filter_map(|(account, manager)| {
-                let current = manager.current()?;
-                let expires_at = current.expires_at();
-                (self.due_at(account, expires_at) <= now).then(|| (expires_at, manager.clone()))
-            })
-            .collect();
-        due.sort_by_key(|(expires_at, _)| *expires_at);
-        let started = due.len();
-        for (_, manager) in due {
+        let now = to_unix_millis(self.inner.shared.clock.now());
+        let mut started = 0;
+        while let Some((_, account)) = self.pop_due(now) {
+            let manager = {
+                let accounts = self.inner.accounts.pin();
+                let Some(slot) = accounts.get(&*account) else {
+                    continue; // removed from the pool
+                };
+                let Some(current) = slot.manager.current() else {
+                    continue;
+                };
+                if self.due_at(&account, &current) > now {
+                    // A stale entry: the token changed since it was queued.
+                    // Queue the current token unless that is done already.
+                    if slot.scheduled_expiry.load(Ordering::Relaxed)
+                        != to_unix_millis(current.expires_at())
+                    {
+                        self.schedule(&account, slot, &current);
+                    }
+                    continue;
+                }
+                (slot.manager.clone(), current)
+            };
             let Ok(permit) = Arc::clone(&self.inner.limit).acquire_owned().await else {
                 break;
             };
+            started += 1;
+            let pool = self.clone();
             // Refresh unless the token is fresh beyond the whole window.
-            let within = self.inner.skew + self.inner.proactive_window;
+            let within = self.inner.shared.skew + self.inner.proactive_window;
             tokio::spawn(async move {
-                if let Err(error) = manager.refresh_ahead(within).await {
-                    tracing::debug!(account = %manager.account(), %error, "proactive refresh failed");
-                }
+                let (manager, before) = manager;
+                let outcome = manager.refresh_ahead(within).await;
                 drop(permit);
+                match outcome {
+                    Ok(handle) if !handle.same_as(&before) => pool.note(&account, &handle),
+                    outcome => {
+                        if let Err(error) = outcome {
+                            tracing::debug!(account = %manager.account(), %error, "proactive refresh failed");
+                        }
+                        // Not refreshed (a failure, or the manager's backoff):
+                        // look again after a scan interval.
+                        let retry = to_unix_millis(pool.inner.shared.clock.now()).saturating_add(
+                            u64::try_from(pool.inner.scan_interval.as_millis())
+                                .unwrap_or(u64::MAX)
+                                .max(1_000),
+                        );
+                        pool.lock_queue().insert((retry, account));
+                    }
+                }
             });
         }
         started
