@@ -232,6 +232,23 @@ mod tests {
     }
 
     #[test]
+    fn a_state_starting_with_a_hyphen_is_a_value() {
+        // URL-safe base64: one generated state in 64 starts with `-`.
+        for provider in ["ebay", "aliexpress", "orangeconnex"] {
+            let parsed = Cli::try_parse_from([
+                "oauth",
+                provider,
+                "exchange",
+                "--state",
+                "-Xyz_abc",
+                "--redirect-url",
+                "https://app.example/cb?code=c&state=-Xyz_abc",
+            ]);
+            assert!(parsed.is_ok(), "{provider}: {:?}", parsed.err());
+        }
+    }
+
+    #[test]
     fn global_options_go_before_or_after_the_subcommand() {
         let before = Cli::try_parse_from([
             "oauth",

@@ -96,8 +96,10 @@
 //! missing or blank `access_token`, is a failure **whatever the HTTP
 //! status**; see [`decode_token_response`] for the rules and the
 //! [`error`] module for how codes map to [`oauth_core::Error`]
-//! (`invalid_grant` and any refresh-token complaint: re-authorization
-//! required; `invalid_client`/`unauthorized_client`: invalid client).
+//! (`invalid_grant`, or a description saying the refresh token or code is
+//! invalid, expired or revoked: re-authorization required; a malformed
+//! request such as `invalid_request` never is;
+//! `invalid_client`/`unauthorized_client`: invalid client).
 //!
 //! # Refresh-token rotation (*unconfirmed*)
 //! OrangeConnex does not say whether a refresh returns a new refresh token.

@@ -68,7 +68,8 @@ pub struct ExchangeArgs {
     #[arg(long, value_name = "URL")]
     pub redirect_url: String,
     /// The state printed by `authorize-url` (checked against the redirect URL's `state`).
-    #[arg(long)]
+    // A state is URL-safe base64: one in 64 starts with `-`.
+    #[arg(long, allow_hyphen_values = true)]
     pub state: String,
 }
 
