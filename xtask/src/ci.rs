@@ -83,34 +83,67 @@ pub fn run() -> Result<(), String> {
         c.args(["test", "--workspace", "--all-features", "--doc"]);
         exec(c)
     })?;
-    steps.step("doc", || {
-        let mut c = cargo();
-        c.args([
-            "doc",
-            "--workspace",
-            "--no-deps",
-            "--all-features",
-            "--quiet",
-        ])
-        .env("RUSTDOCFLAGS", "-D warnings");
-        exec(c)
-    })?;
+    steps.step("doc (as docs.rs builds it)", docs)?;
     steps.step("feature matrix (oauth-all)", feature_matrix)?;
-    steps.step("package", || {
-        clear_stale_packaged_sources();
-        let verify_dir = workspace_root().join("target").join("package-verify");
-        clear_our_artifacts(&verify_dir);
-        let mut c = cargo();
-        c.env("CARGO_TARGET_DIR", &verify_dir);
-        c.args(["package", "--workspace", "--allow-dirty", "--quiet"]);
-        for excluded in ["oauth-e2e-tests", "xtask"] {
-            c.args(["--exclude", excluded]);
-        }
-        exec(c)
-    })?;
+    steps.step("package", package_workspace)?;
     steps.finish();
     println!("xtask: ci passed");
     Ok(())
+}
+
+/// The documentation as docs.rs builds it (`--cfg docsrs`, every feature,
+/// see each crate's `[package.metadata.docs.rs]`), warnings denied.
+///
+/// The crates enable `#![cfg_attr(docsrs, feature(doc_cfg))]`, a nightly
+/// feature; docs.rs builds with nightly. `RUSTC_BOOTSTRAP=1` lets the stable
+/// toolchain accept it here, so that the check needs no second toolchain.
+/// It is limited to this one command: the check-mode artifacts of the
+/// dependencies that rustdoc needs are built apart from the ordinary ones
+/// (cargo keys them on `RUSTC_BOOTSTRAP`). Nightly's rustdoc can still
+/// differ from stable's: this check catches our mistakes, not every
+/// difference between the two.
+///
+/// Then `oauth-all` without features: its front page's links to the
+/// provider modules must degrade, not break.
+fn docs() -> Result<(), String> {
+    let mut c = cargo();
+    c.args([
+        "doc",
+        "--workspace",
+        "--no-deps",
+        "--all-features",
+        "--quiet",
+    ])
+    .env("RUSTDOCFLAGS", "--cfg docsrs -D warnings")
+    .env("RUSTC_BOOTSTRAP", "1");
+    exec(c)?;
+    let mut c = cargo();
+    c.args([
+        "doc",
+        "-p",
+        "oauth-all",
+        "--no-deps",
+        "--no-default-features",
+        "--quiet",
+    ])
+    .env("RUSTDOCFLAGS", "-D warnings");
+    exec(c)
+}
+
+/// Every published crate packages, and each package builds on its own
+/// (`cargo package` verifies each crate from its `.crate` file, against its
+/// siblings' packages through a temporary registry).
+pub fn package_workspace() -> Result<(), String> {
+    clear_stale_packaged_sources();
+    let verify_dir = workspace_root().join("target").join("package-verify");
+    clear_our_artifacts(&verify_dir);
+    let mut c = cargo();
+    c.env("CARGO_TARGET_DIR", &verify_dir);
+    c.args(["package", "--workspace", "--allow-dirty", "--quiet"]);
+    for excluded in ["oauth-e2e-tests", "xtask"] {
+        c.args(["--exclude", excluded]);
+    }
+    exec(c)
 }
 
 /// `oauth-all` builds with no provider, each provider alone, and all; with

@@ -1,11 +1,15 @@
 //! Project automation. `cargo xtask ci` runs every check CI runs;
-//! `cargo xtask bench` runs the benchmarks and prints their figures.
+//! `cargo xtask bench` runs the benchmarks and prints their figures;
+//! `cargo xtask release` checks a release and prints the publish order.
 //!
 //! Plain `std::process`, no dependencies: it must build in seconds.
 
 mod bench;
 mod ci;
 mod cmd;
+mod json;
+mod metadata;
+mod release;
 mod tidy;
 
 use std::process::ExitCode;
@@ -15,7 +19,11 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   ci      format, lint, test, doc, feature matrix, package and tidy checks
   tidy    only the tidy checks
-  bench   run the criterion benchmarks and print their figures";
+  bench   run the criterion benchmarks and print their figures
+  release [--execute] [--baseline REV]
+          check versions against API changes (cargo-semver-checks), changelogs
+          and packaging since the last release (release-baseline), and print
+          the publish order; a dry run unless --execute";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -23,6 +31,7 @@ fn main() -> ExitCode {
         Some("ci") => ci::run(),
         Some("tidy") => tidy::run(&cmd::workspace_root()),
         Some("bench") => bench::run(args.get(1..).unwrap_or_default()),
+        Some("release") => release::run(args.get(1..).unwrap_or_default()),
         _ => {
             println!("{USAGE}");
             return ExitCode::from(2);

@@ -5,18 +5,34 @@
 //! - every library documents its features in a "Crate feature flags"
 //!   section that names each feature of its `Cargo.toml`;
 //! - no `reqwest` type in `oauth-core`'s public signatures;
-//! - every published crate has a README, description, keywords, categories.
+//! - every published crate has a README, description, keywords, categories,
+//!   and denies broken intra-doc links;
+//! - `PUBLISHED` is the set of publishable workspace members;
+//! - every published crate's package (`cargo package --list`, about 0.1 s a
+//!   crate) holds `LICENSE-MIT`, `LICENSE-APACHE` (the root's texts),
+//!   `README.md` and `CHANGELOG.md`;
+//! - a README's Rust blocks are plain Rust (no `ignore`, no hidden `# `
+//!   lines, which crates.io would show) and compiled as doc tests, by the
+//!   crate itself or by `xtask/src/readmes.rs`;
+//! - a crate with a binary says `cargo install <crate>` in its README.
 
 use crate::ci::PUBLISHED;
+use crate::cmd::{cargo, output};
 use std::fs;
 use std::path::Path;
+
+/// What every published package must contain.
+const PACKAGED: &[&str] = &["LICENSE-MIT", "LICENSE-APACHE", "README.md", "CHANGELOG.md"];
 
 pub fn run(root: &Path) -> Result<(), String> {
     let mut problems = Vec::new();
     for krate in PUBLISHED {
         let dir = root.join("crates").join(krate);
         check_crate(&dir, krate, &mut problems);
+        check_package(root, krate, &mut problems);
+        check_readme(root, &dir, krate, &mut problems);
     }
+    check_published_list(&mut problems);
     check_no_reqwest_in_core_api(&root.join("crates/oauth-core/src"), &mut problems);
     if problems.is_empty() {
         Ok(())
@@ -69,6 +85,12 @@ fn check_crate(dir: &Path, krate: &str, problems: &mut Vec<String>) {
             root_file.display()
         ));
     }
+    if !source.contains("#![deny(rustdoc::broken_intra_doc_links)]") {
+        problems.push(format!(
+            "{krate}: {} lacks #![deny(rustdoc::broken_intra_doc_links)]",
+            root_file.display()
+        ));
+    }
     if root_file.ends_with("lib.rs") {
         let features = features_of(&manifest);
         let docs: String = source
@@ -90,6 +112,151 @@ fn check_crate(dir: &Path, krate: &str, problems: &mut Vec<String>) {
                 }
             }
         }
+    }
+}
+
+/// The crate's package holds the licences, README and changelog, and its
+/// licence files are the root's texts (symbolic links, which cargo follows).
+fn check_package(root: &Path, krate: &str, problems: &mut Vec<String>) {
+    let mut c = cargo();
+    c.args(["package", "--list", "--allow-dirty", "--quiet", "-p", krate]);
+    let listing = match output(c) {
+        Ok(listing) => listing,
+        Err(e) => {
+            problems.push(format!("{krate}: cargo package --list failed: {e}"));
+            return;
+        }
+    };
+    for file in PACKAGED {
+        if !listing.lines().any(|l| l.trim() == *file) {
+            problems.push(format!("{krate}: the package lacks {file}"));
+        }
+    }
+    for licence in ["LICENSE-MIT", "LICENSE-APACHE"] {
+        let Some(text) = read(&root.join(licence)) else {
+            problems.push(format!("no {licence} at the workspace root"));
+            continue;
+        };
+        if read(&root.join("crates").join(krate).join(licence)).as_deref() != Some(text.as_str()) {
+            problems.push(format!(
+                "{krate}: {licence} is not the root's text (make it a symbolic link to ../../{licence})"
+            ));
+        }
+    }
+}
+
+/// The fenced code blocks of a Markdown text: (info string, lines).
+fn code_blocks(markdown: &str) -> Vec<(String, Vec<&str>)> {
+    let mut blocks = Vec::new();
+    let mut current: Option<(String, Vec<&str>)> = None;
+    for line in markdown.lines() {
+        let t = line.trim_start();
+        match current.take() {
+            None => {
+                if let Some(info) = t.strip_prefix("```") {
+                    current = Some((info.trim().to_owned(), Vec::new()));
+                }
+            }
+            Some((info, mut lines)) => {
+                if t.starts_with("```") {
+                    blocks.push((info, lines));
+                } else {
+                    lines.push(line);
+                    current = Some((info, lines));
+                }
+            }
+        }
+    }
+    blocks
+}
+
+/// Whether rustdoc treats a block with this info string as Rust.
+fn is_rust(info: &str) -> bool {
+    let words: Vec<&str> = info
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.is_empty()
+        || words.iter().all(|w| {
+            matches!(
+                *w,
+                "rust"
+                    | "ignore"
+                    | "no_run"
+                    | "should_panic"
+                    | "compile_fail"
+                    | "edition2021"
+                    | "edition2024"
+            )
+        })
+}
+
+fn check_readme(root: &Path, dir: &Path, krate: &str, problems: &mut Vec<String>) {
+    let Some(readme) = read(&dir.join("README.md")) else {
+        return; // reported by check_crate
+    };
+    let rust_blocks: Vec<(String, Vec<&str>)> = code_blocks(&readme)
+        .into_iter()
+        .filter(|(info, _)| is_rust(info))
+        .collect();
+    for (info, lines) in &rust_blocks {
+        if info.split(',').any(|w| w.trim() == "ignore") {
+            problems.push(format!(
+                "{krate}: README.md has an `ignore` Rust block: make it compile"
+            ));
+        }
+        if lines.iter().any(|l| {
+            let t = l.trim_start();
+            t == "#" || t.starts_with("# ")
+        }) {
+            problems.push(format!(
+                "{krate}: README.md hides lines with `# `, which crates.io shows: write plain Rust"
+            ));
+        }
+    }
+    if !rust_blocks.is_empty() {
+        let own = ["src/lib.rs"]
+            .iter()
+            .filter_map(|f| read(&dir.join(f)))
+            .any(|s| s.contains("include_str!(\"../README.md\")"));
+        let hosted = read(&root.join("xtask/src/readmes.rs")).is_some_and(|s| {
+            s.contains(&format!("include_str!(\"../../crates/{krate}/README.md\")"))
+        });
+        if !own && !hosted {
+            problems.push(format!(
+                "{krate}: README.md's Rust blocks are not compiled: include it in xtask/src/readmes.rs"
+            ));
+        }
+    }
+    let has_bin = dir.join("src/main.rs").is_file()
+        || read(&dir.join("Cargo.toml")).is_some_and(|m| m.contains("[[bin]]"));
+    if has_bin && !readme.contains(&format!("cargo install {krate}")) {
+        problems.push(format!(
+            "{krate}: README.md does not say how to install its binary (`cargo install {krate}`)"
+        ));
+    }
+}
+
+/// `PUBLISHED` (used by `ci` and `tidy`) is what `cargo metadata` says is
+/// publishable.
+fn check_published_list(problems: &mut Vec<String>) {
+    match crate::metadata::packages() {
+        Ok(packages) => {
+            let mut publishable: Vec<&str> = packages
+                .iter()
+                .filter(|p| p.publishable)
+                .map(|p| p.name.as_str())
+                .collect();
+            publishable.sort_unstable();
+            let mut listed = PUBLISHED.to_vec();
+            listed.sort_unstable();
+            if publishable != listed {
+                problems.push(format!(
+                    "xtask/src/ci.rs PUBLISHED is {listed:?}, cargo metadata says {publishable:?}"
+                ));
+            }
+        }
+        Err(e) => problems.push(format!("cargo metadata failed: {e}")),
     }
 }
 
@@ -145,5 +312,23 @@ fn check_no_reqwest_in_core_api(src: &Path, problems: &mut Vec<String>) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{code_blocks, is_rust};
+
+    #[test]
+    fn finds_the_rust_blocks_of_a_readme() {
+        let readme = "# x\n\n```toml\na = 1\n```\n\n```rust,no_run\nfn main() {}\n```\n\n```\nlet x = 1;\n```\n\n```sh\nls\n```\n";
+        let rust: Vec<Vec<&str>> = code_blocks(readme)
+            .into_iter()
+            .filter(|(info, _)| is_rust(info))
+            .map(|(_, lines)| lines)
+            .collect();
+        assert_eq!(rust, [vec!["fn main() {}"], vec!["let x = 1;"]]);
+        assert!(is_rust("rust,ignore"));
+        assert!(!is_rust("text"));
     }
 }
