@@ -155,6 +155,55 @@ impl fmt::Display for TransientCause {
     }
 }
 
+/// Why stored tokens could not be decrypted ([`Error::Decryption`]).
+///
+/// None of these is retryable: the entry stays as it is until the right key
+/// is configured, or the entry is deleted (or replaced by an install).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DecryptionFailure {
+    /// The entry was encrypted with a key the store does not hold: add the
+    /// old key (read-only) to the store's keyring.
+    UnknownKey {
+        /// The key id the entry names (an id, never key material).
+        key_id: String,
+    },
+    /// The ciphertext does not authenticate: it was altered, copied from
+    /// another account or provider, or encrypted with a different key
+    /// under the same id.
+    Authentication,
+    /// The stored value is not an envelope this version can read (bad
+    /// format, encoding or length).
+    Malformed,
+    /// The entry is stored in clear and the store refuses plaintext
+    /// entries ([`EncryptedStore::refuse_plaintext`](crate::lifecycle::EncryptedStore::refuse_plaintext)).
+    PlaintextRefused,
+    /// The ciphertext authenticated but does not hold a token set (written
+    /// by an incompatible version).
+    InvalidContents,
+}
+
+impl fmt::Display for DecryptionFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UnknownKey { key_id } => write!(
+                f,
+                "it was encrypted with key {key_id}, which is not configured (add it as an old key)"
+            ),
+            Self::Authentication => f.write_str(
+                "the ciphertext does not authenticate: it was altered, moved from another account, or encrypted with another key under the same id",
+            ),
+            Self::Malformed => f.write_str("the stored value is not a readable encrypted entry"),
+            Self::PlaintextRefused => {
+                f.write_str("the entry is stored in clear and plaintext entries are refused")
+            }
+            Self::InvalidContents => {
+                f.write_str("the decrypted entry is not a token set this version can read")
+            }
+        }
+    }
+}
+
 /// Every failure of this workspace, classified by what the caller should do.
 ///
 /// - [`requires_reauthorization`](Self::requires_reauthorization): send the
@@ -287,6 +336,16 @@ pub enum Error {
     RefreshInterrupted {
         /// What the provider answered to the next refresh.
         details: ProviderDetails,
+    },
+    /// Stored tokens could not be decrypted by an
+    /// [`EncryptedStore`](crate::lifecycle::EncryptedStore): a missing key, a
+    /// tampered or moved ciphertext. Nothing was changed in the store.
+    #[error("cannot decrypt the stored tokens of {account}: {reason}")]
+    Decryption {
+        /// The account key, `provider/account`.
+        account: String,
+        /// Why.
+        reason: DecryptionFailure,
     },
 }
 
@@ -487,6 +546,12 @@ mod tests {
                 account: "ebay/seller-1".into(),
             },
             Error::RefreshInterrupted { details: details() },
+            Error::Decryption {
+                account: "ebay/seller-1".into(),
+                reason: DecryptionFailure::UnknownKey {
+                    key_id: "k2".into(),
+                },
+            },
         ]
     }
 
@@ -507,14 +572,14 @@ mod tests {
             reauth,
             [
                 true, true, false, false, false, false, false, false, false, false, false, false,
-                false, false, true
+                false, false, true, false
             ]
         );
         assert_eq!(
             retry,
             [
                 false, false, false, false, false, true, true, false, false, false, false, false,
-                true, false, false
+                true, false, false, false
             ]
         );
         assert_eq!(errors[5].retry_after(), Some(Duration::from_secs(3)));

@@ -61,12 +61,12 @@ pub use callback::{Callback, CallbackError, parse_callback};
 pub use clock::{
     Clock, ManualClock, SharedClock, SystemClock, from_unix_millis, system_clock, to_unix_millis,
 };
-pub use error::{Error, ProviderDetails, TransientCause};
+pub use error::{DecryptionFailure, Error, ProviderDetails, TransientCause};
 pub use grant::{AuthorizationCodeGrant, DEFAULT_REFRESH_SKEW, RefreshGrant};
 pub use id::{ClientId, Scope, Scopes};
 pub use lifecycle::{
-    AccountKey, FileStore, MemoryStore, TokenEvent, TokenEventKind, TokenHandle, TokenManager,
-    TokenPool, TokenStore, list_all_accounts,
+    AccountKey, EncryptedStore, FileStore, MemoryStore, TokenEvent, TokenEventKind, TokenHandle,
+    TokenManager, TokenPool, TokenStore, list_all_accounts,
 };
 pub use secret::{
     AccessToken, AppSecret, AuthorizationCode, ClientKey, ClientSecret, IdToken, RefreshToken,
@@ -82,3 +82,6 @@ pub use ::http as http_types;
 pub use async_trait::async_trait;
 /// Re-exported `url` crate used in public signatures.
 pub use url;
+/// Re-exported `zeroize` crate: [`lifecycle::StoreKey::new`] takes key bytes
+/// in a [`zeroize::Zeroizing`] box.
+pub use zeroize;

@@ -1,6 +1,7 @@
 //! The token lifecycle: [`TokenManager`] for one account, [`TokenPool`] for
 //! many, and the [`TokenStore`]s that persist their tokens.
 
+mod encrypted_store;
 mod events;
 mod file_store;
 mod handle;
@@ -9,6 +10,10 @@ mod memory_store;
 mod pool;
 pub(crate) mod store;
 
+pub use encrypted_store::{
+    EncryptedStore, EnvKeys, KEY_LEN, KeyFiles, KeyId, KeyProvider, Keyring, MAX_KEY_ID_LEN,
+    RekeyFailure, RekeyOutcome, RekeyReport, StoreKey, StoredForm,
+};
 pub use events::{TokenEvent, TokenEventKind};
 pub use file_store::FileStore;
 pub use handle::TokenHandle;
