@@ -141,6 +141,7 @@ fn main() {
     cached_access_token(&mut criterion, &mut figures, measuring);
     single_flight_10k(&mut criterion, &mut figures, measuring);
     pool_100k(&mut criterion, &mut figures, measuring);
+    pool_read(&mut criterion, &mut figures, measuring);
     refresh_round_trip(&mut criterion, &mut figures, measuring);
     criterion.final_summary();
     if measuring {
@@ -695,6 +696,8 @@ fn pool_100k(c: &mut Criterion, figures: &mut Vec<String>, measuring: bool) {
                 Some(max),
                 Some(refreshed),
                 Some(secs),
+                Some(floor),
+                Some(heap_floor),
             ) = (
                 get("rss_base_kib"),
                 get("rss_store_kib"),
@@ -705,6 +708,8 @@ fn pool_100k(c: &mut Criterion, figures: &mut Vec<String>, measuring: bool) {
                 get("max_in_flight"),
                 get("refreshed"),
                 get("refresh_all_ms"),
+                get("rss_floor_kib"),
+                get("heap_floor_bytes"),
             )
             else {
                 panic!("the pool child did not report every figure: {f:?}");
@@ -721,20 +726,156 @@ fn pool_100k(c: &mut Criterion, figures: &mut Vec<String>, measuring: bool) {
                 "{max} refreshes in flight, above the cap {POOL_CAP}"
             );
             assert_eq!(refreshed, POOL_ACCOUNTS as f64);
+            let floor_rss = per(floor - pool);
+            let floor_heap = heap(heap_floor - heap_pool);
+            let (rss_ratio, heap_ratio) = (managers / floor_rss, heap_managers / floor_heap);
+            let vs_floor = format!(
+                "pool + managers vs a plain HashMap<Arc<str>, ArcSwap<TokenSet>> of the same tokens: resident {managers:.0} B vs {floor_rss:.0} B ({rss_ratio:.2}x), live heap {heap_managers:.0} B vs {floor_heap:.0} B ({heap_ratio:.2}x); target <= 1.5x: {}",
+                verdict(rss_ratio <= 1.5 && heap_ratio <= 1.5)
+            );
             format!(
-                "pool_100k: resident memory {total:.0} B per account ({managers:.0} B pool + manager, {stored:.0} B MemoryStore copy; target <= 1024 B: {}, {} without the store's copy; live heap bytes {heap_managers:.0} B + {heap_stored:.0} B); {max:.0} refreshes in flight at most when all {POOL_ACCOUNTS} expire at once (cap {POOL_CAP}: {}); all refreshed in {secs:.0} ms of wall time; one scan with none due {:.1} ms",
+                "pool_100k: resident memory {total:.0} B per account ({managers:.0} B pool + manager, {stored:.0} B MemoryStore copy; target <= 1024 B: {}, {} without the store's copy; live heap bytes {heap_managers:.0} B + {heap_stored:.0} B); {max:.0} refreshes in flight at most when all {POOL_ACCOUNTS} expire at once (cap {POOL_CAP}: {}); all refreshed in {secs:.0} ms of wall time; one pass with none due {:.1} us; {vs_floor}",
                 verdict(total <= 1024.0),
                 verdict(managers <= 1024.0),
                 verdict(max == POOL_CAP as f64),
-                scan_ns / 1e6,
+                scan_ns / 1e3,
             )
         }
         Err(why) => format!(
-            "pool_100k: child failed ({why}); one scan with none due {:.1} ms",
-            scan_ns / 1e6
+            "pool_100k: child failed ({why}); one pass with none due {:.1} us",
+            scan_ns / 1e3
         ),
     };
     figures.push(figure);
+}
+
+// ---------------------------------------------------------------------------
+// pool_read: `TokenPool::access_token` against the manager's own, on a pool
+// of 100 000 accounts, with 1 task and with 8 tasks on 2 worker threads.
+
+/// ns per call of `calls` calls of `f` by each of `tasks` threads, 2 at a
+/// time (the machine's cores): wall time x 2 / all calls.
+fn contended_ns(tasks: usize, calls: u64, f: impl Fn() + Sync) -> f64 {
+    let gate = std::sync::Barrier::new(tasks);
+    let (gate, f) = (&gate, &f);
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..tasks {
+            scope.spawn(move || {
+                gate.wait();
+                for _ in 0..calls {
+                    f();
+                }
+            });
+        }
+    });
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get().min(tasks));
+    start.elapsed().as_nanos() as f64 * cores as f64 / (tasks as u64 * calls) as f64
+}
+
+fn pool_read(c: &mut Criterion, figures: &mut Vec<String>, measuring: bool) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let clock = ManualClock::new(from_unix_millis(T0_MS));
+    let grant = Arc::new(CountingGrant {
+        clock: clock.clone(),
+        delay: Duration::from_millis(1),
+        in_flight: AtomicUsize::new(0),
+        max_in_flight: AtomicUsize::new(0),
+        done: AtomicUsize::new(0),
+    });
+    let store = Arc::new(MemoryStore::new());
+    runtime.block_on(fill_store(&store, POOL_ACCOUNTS));
+    let pool = TokenPool::builder(Arc::clone(&grant) as Arc<dyn RefreshGrant>, store)
+        .clock(Arc::new(clock))
+        .build();
+    runtime.block_on(load_pool(&pool, POOL_ACCOUNTS));
+    let name = account(POOL_ACCOUNTS / 2);
+    let manager = pool.get(&name).unwrap();
+    let (manager_samples, pool_samples) = (Samples::default(), Samples::default());
+    let sample_size = 50;
+    let mut group = c.benchmark_group("pool_read");
+    group
+        .sample_size(sample_size)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    let samples = manager_samples.clone();
+    group.bench_function("manager_access_token", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                black_box(poll_once(black_box(&manager).access_token()).unwrap());
+            }
+            let took = start.elapsed();
+            samples.record(took, iters);
+            took
+        });
+    });
+    let samples = pool_samples.clone();
+    group.bench_function("pool_access_token", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                black_box(poll_once(black_box(&pool).access_token(black_box(&name))).unwrap());
+            }
+            let took = start.elapsed();
+            samples.record(took, iters);
+            took
+        });
+    });
+    group.finish();
+    let (Some(manager_ns), Some(pool_ns)) = (
+        manager_samples.median_of_last(sample_size),
+        pool_samples.median_of_last(sample_size),
+    ) else {
+        return;
+    };
+    if !measuring {
+        return;
+    }
+    // 8 tasks on 2 cores, each reading its own account (min of 3 runs).
+    const CALLS: u64 = 2_000_000;
+    let names: Vec<String> = (0..8).map(|i| account(i * 997)).collect();
+    let managers: Vec<TokenManager> = names.iter().map(|n| pool.get(n).unwrap()).collect();
+    let next = AtomicUsize::new(0);
+    let min3 = |f: &dyn Fn() -> f64| (0..3).map(|_| f()).fold(f64::MAX, f64::min);
+    let manager8 = min3(&|| {
+        next.store(0, Ordering::SeqCst);
+        contended_ns(8, CALLS, || {
+            thread_local!(static MINE: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) });
+            let i = MINE.with(|m| {
+                if m.get() == usize::MAX {
+                    m.set(next.fetch_add(1, Ordering::SeqCst) % 8);
+                }
+                m.get()
+            });
+            black_box(poll_once(managers[i].access_token()).unwrap());
+        })
+    });
+    let pool8 = min3(&|| {
+        next.store(0, Ordering::SeqCst);
+        contended_ns(8, CALLS, || {
+            thread_local!(static MINE: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) });
+            let i = MINE.with(|m| {
+                if m.get() == usize::MAX {
+                    m.set(next.fetch_add(1, Ordering::SeqCst) % 8);
+                }
+                m.get()
+            });
+            black_box(poll_once(pool.access_token(&names[i])).unwrap());
+        })
+    });
+    let pool_allocs = allocations_per_call(1_000_000, |_| {
+        black_box(poll_once(pool.access_token(&name)).unwrap());
+    });
+    let (ratio1, ratio8) = (pool_ns / manager_ns, pool8 / manager8);
+    figures.push(format!(
+        "pool_read: pool.access_token {pool_ns:.1} ns vs the manager's own {manager_ns:.1} ns with 1 task (ratio {ratio1:.2}x), {pool8:.1} ns vs {manager8:.1} ns per call per core with 8 tasks on 2 cores (ratio {ratio8:.2}x); target <= 1.3x: {}; {pool_allocs} allocations per call: {}",
+        verdict(ratio1 <= 1.3 && ratio8 <= 1.3),
+        verdict(pool_allocs == 0.0),
+    ));
 }
 
 /// Runs this binary as a child in `mode` and parses its `key=value` lines.
@@ -903,6 +1044,29 @@ mod child {
         let (with_pool, heap_pool) = (rss_kib(), LIVE_BYTES.load(Ordering::SeqCst));
         assert_eq!(pool.len(), POOL_ACCOUNTS);
 
+        // The floor: a plain map from account id to an atomically swappable
+        // copy of the same tokens.
+        let floor: std::collections::HashMap<Arc<str>, arc_swap::ArcSwap<TokenSet>> = runtime
+            .block_on(async {
+                let mut map = std::collections::HashMap::with_capacity(POOL_ACCOUNTS);
+                for name in &accounts {
+                    let tokens = pool
+                        .get(name)
+                        .unwrap()
+                        .current()
+                        .unwrap()
+                        .token_set()
+                        .clone();
+                    map.insert(
+                        Arc::from(name.as_str()),
+                        arc_swap::ArcSwap::from_pointee(tokens),
+                    );
+                }
+                map
+            });
+        let (with_floor, heap_floor) = (rss_kib(), LIVE_BYTES.load(Ordering::SeqCst));
+        assert_eq!(floor.len(), POOL_ACCOUNTS);
+
         // Everyone expires at the same instant.
         clock.set(from_unix_millis(T0_MS + 3_600_000 + 1_000));
         let start = Instant::now();
@@ -933,6 +1097,9 @@ mod child {
         println!("heap_base_bytes={heap_base}");
         println!("heap_store_bytes={heap_store}");
         println!("heap_pool_bytes={heap_pool}");
+        println!("rss_floor_kib={with_floor}");
+        println!("heap_floor_bytes={heap_floor}");
+        drop(floor);
         println!(
             "max_in_flight={}",
             grant.max_in_flight.load(Ordering::SeqCst)

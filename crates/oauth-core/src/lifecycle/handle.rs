@@ -4,7 +4,7 @@ use crate::secret::AccessToken;
 use crate::token_set::{TokenSet, TokenType};
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 /// The state a manager publishes: a token set and its store version.
@@ -14,16 +14,18 @@ pub(crate) struct Published {
     /// The store version (0: not saved). Atomic so that re-saving the same
     /// set (the write check before a rotating refresh) keeps the handle.
     version: AtomicU64,
-    /// Half the access token's lifetime (from its `issued_at`, or when this
-    /// process first saw the set, to its expiry): the largest
-    /// refresh margin that may apply to it, so that a skew larger than the
-    /// token's lifetime cannot make every call refresh.
-    max_margin: Duration,
+    /// Half the access token's lifetime, in milliseconds (at most
+    /// `u32::MAX`, 49 days): the largest refresh margin that may apply to
+    /// it, so that a skew larger than the token's lifetime cannot make
+    /// every call refresh. The lifetime counts from the set's `issued_at`,
+    /// or else from when this process first saw it.
+    max_margin_ms: u32,
+    /// Set by a pool once its refresh queue holds an entry for this token.
+    pub(crate) queued: AtomicBool,
 }
 
 impl Published {
-    /// `tokens` at store version `version`, first seen at `seen_at` (the
-    /// lifetime counts from `issued_at` when the set records it).
+    /// `tokens` at store version `version`, first seen at `seen_at`.
     pub(crate) fn new(tokens: TokenSet, version: Option<u64>, seen_at: SystemTime) -> Self {
         let lifetime = tokens
             .expires_at
@@ -32,7 +34,8 @@ impl Published {
         Self {
             tokens,
             version: AtomicU64::new(version.unwrap_or(0)),
-            max_margin: lifetime / 2,
+            max_margin_ms: u32::try_from(lifetime.as_millis() / 2).unwrap_or(u32::MAX),
+            queued: AtomicBool::new(false),
         }
     }
 
@@ -42,14 +45,16 @@ impl Published {
         Self {
             tokens,
             version: AtomicU64::new(self.version.load(Ordering::Acquire)),
-            max_margin: self.max_margin,
+            max_margin_ms: self.max_margin_ms,
+            queued: AtomicBool::new(false),
         }
     }
 
     /// Whether the access token is due for refresh at `now` with margin
     /// `within`, bounded by half the token's lifetime.
     pub(crate) fn due(&self, now: SystemTime, within: Duration) -> bool {
-        self.tokens.expires_within(now, within.min(self.max_margin))
+        let bound = Duration::from_millis(u64::from(self.max_margin_ms));
+        self.tokens.expires_within(now, within.min(bound))
     }
 
     pub(crate) fn version(&self) -> Option<u64> {

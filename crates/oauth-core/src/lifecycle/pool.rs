@@ -9,10 +9,10 @@ use crate::clock::{SharedClock, system_clock, to_unix_millis};
 use crate::error::Error;
 use crate::grant::RefreshGrant;
 use crate::token_set::TokenSet;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::{Semaphore, broadcast};
@@ -107,11 +107,13 @@ struct PoolInner {
     limit: Arc<Semaphore>,
     max_concurrent: usize,
     accounts: Accounts,
-    /// `(due, account)`, ordered by due time (Unix milliseconds). An
-    /// account may have stale entries (its token changed since): they are
-    /// recognised and dropped when popped.
-    queue: Mutex<BTreeSet<(u64, Arc<str>)>>,
+    /// The accounts due in each second (Unix seconds, rounded up: every
+    /// account of a bucket is due by its start). An account may have stale
+    /// entries (its token changed since): they are recognised when popped.
+    queue: Mutex<Queue>,
 }
+
+type Queue = BTreeMap<u64, Vec<Arc<str>>>;
 
 /// The seed of the jitter hash ("oauth").
 const JITTER_SEED: u64 = 0x006f_6175_7468;
@@ -119,9 +121,6 @@ const JITTER_SEED: u64 = 0x006f_6175_7468;
 /// One account of the pool.
 struct Slot {
     manager: TokenManager,
-    /// The expiry (Unix ms) of the token the queue has an entry for; 0:
-    /// none. Read on every access to notice a token that changed.
-    scheduled_expiry: AtomicU64,
 }
 
 /// Builds a [`TokenPool`].
@@ -197,7 +196,7 @@ impl TokenPoolBuilder {
                 limit: Arc::new(Semaphore::new(self.max_concurrent)),
                 max_concurrent: self.max_concurrent,
                 accounts: papaya::HashMap::with_hasher(foldhash::fast::RandomState::default()),
-                queue: Mutex::new(BTreeSet::new()),
+                queue: Mutex::new(BTreeMap::new()),
             }),
         }
     }
@@ -255,10 +254,7 @@ impl TokenPool {
         );
         // The map key shares the manager's copy of the account id.
         let key = Arc::clone(manager.account().account_arc());
-        let slot = Slot {
-            manager,
-            scheduled_expiry: AtomicU64::new(0),
-        };
+        let slot = Slot { manager };
         self.inner
             .accounts
             .pin()
@@ -299,9 +295,7 @@ impl TokenPool {
                 Some(slot) => {
                     if let Some(handle) = slot.manager.fresh() {
                         // One relaxed load: the queue already has this token.
-                        if slot.scheduled_expiry.load(Ordering::Relaxed)
-                            != to_unix_millis(handle.expires_at())
-                        {
+                        if !handle.0.queued.load(Ordering::Relaxed) {
                             self.schedule(account, slot, &handle);
                         }
                         return Ok(handle);
@@ -364,7 +358,7 @@ impl TokenPool {
         self.inner.shared.events().subscribe()
     }
 
-    fn lock_queue(&self) -> MutexGuard<'_, BTreeSet<(u64, Arc<str>)>> {
+    fn lock_queue(&self) -> MutexGuard<'_, Queue> {
         // Every update is a single insert or pop: a poisoned lock is usable.
         self.inner.queue.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -374,7 +368,7 @@ impl TokenPool {
     fn note(&self, account: &str, handle: &TokenHandle) {
         let accounts = self.inner.accounts.pin();
         if let Some(slot) = accounts.get(account)
-            && slot.scheduled_expiry.load(Ordering::Relaxed) != to_unix_millis(handle.expires_at())
+            && !handle.0.queued.load(Ordering::Relaxed)
         {
             self.schedule(account, slot, handle);
         }
@@ -384,9 +378,16 @@ impl TokenPool {
     fn schedule(&self, account: &str, slot: &Slot, handle: &TokenHandle) {
         let due = self.due_at(account, handle);
         let key = Arc::clone(slot.manager.account().account_arc());
-        slot.scheduled_expiry
-            .store(to_unix_millis(handle.expires_at()), Ordering::Relaxed);
-        self.lock_queue().insert((due, key));
+        handle.0.queued.store(true, Ordering::Relaxed);
+        self.enqueue(due, key);
+    }
+
+    /// Adds `account` to the bucket of `due_ms`.
+    fn enqueue(&self, due_ms: u64, account: Arc<str>) {
+        self.lock_queue()
+            .entry(due_ms.div_ceil(1000))
+            .or_default()
+            .push(account);
     }
 
     /// When `account`'s token is due for proactive refresh (Unix ms):
@@ -412,11 +413,14 @@ impl TokenPool {
         expires.saturating_sub(lead)
     }
 
-    /// The next queued account whose due time is at or before `now`.
-    fn pop_due(&self, now: u64) -> Option<(u64, Arc<str>)> {
+    /// The earliest bucket of accounts, if all of them are due at `now`
+    /// (Unix ms).
+    fn pop_due(&self, now: u64) -> Option<Vec<Arc<str>>> {
         let mut queue = self.lock_queue();
-        match queue.first() {
-            Some((due, _)) if *due <= now => queue.pop_first(),
+        match queue.first_key_value() {
+            Some((second, _)) if second.saturating_mul(1000) <= now => {
+                queue.pop_first().map(|(_, accounts)| accounts)
+            }
             _ => None,
         }
     }
@@ -431,57 +435,58 @@ impl TokenPool {
     pub async fn refresh_due(&self) -> usize {
         let now = to_unix_millis(self.inner.shared.clock.now());
         let mut started = 0;
-        while let Some((_, account)) = self.pop_due(now) {
-            let manager = {
-                let accounts = self.inner.accounts.pin();
-                let Some(slot) = accounts.get(&*account) else {
-                    continue; // removed from the pool
-                };
-                let Some(current) = slot.manager.current() else {
+        while let Some(bucket) = self.pop_due(now) {
+            for account in bucket {
+                let Some((manager, before)) = self.due_manager(&account, now) else {
                     continue;
                 };
-                if self.due_at(&account, &current) > now {
-                    // A stale entry: the token changed since it was queued.
-                    // Queue the current token unless that is done already.
-                    if slot.scheduled_expiry.load(Ordering::Relaxed)
-                        != to_unix_millis(current.expires_at())
-                    {
-                        self.schedule(&account, slot, &current);
-                    }
-                    continue;
-                }
-                (slot.manager.clone(), current)
-            };
-            let Ok(permit) = Arc::clone(&self.inner.limit).acquire_owned().await else {
-                break;
-            };
-            started += 1;
-            let pool = self.clone();
-            // Refresh unless the token is fresh beyond the whole window.
-            let within = self.inner.shared.skew + self.inner.proactive_window;
-            tokio::spawn(async move {
-                let (manager, before) = manager;
-                let outcome = manager.refresh_ahead(within).await;
-                drop(permit);
-                match outcome {
-                    Ok(handle) if !handle.same_as(&before) => pool.note(&account, &handle),
-                    outcome => {
-                        if let Err(error) = outcome {
-                            tracing::debug!(account = %manager.account(), %error, "proactive refresh failed");
+                let Ok(permit) = Arc::clone(&self.inner.limit).acquire_owned().await else {
+                    return started;
+                };
+                started += 1;
+                let pool = self.clone();
+                // Refresh unless the token is fresh beyond the whole window.
+                let within = self.inner.shared.skew + self.inner.proactive_window;
+                tokio::spawn(async move {
+                    let outcome = manager.refresh_ahead(within).await;
+                    drop(permit);
+                    match outcome {
+                        Ok(handle) if !handle.same_as(&before) => pool.note(&account, &handle),
+                        outcome => {
+                            if let Err(error) = outcome {
+                                tracing::debug!(account = %manager.account(), %error, "proactive refresh failed");
+                            }
+                            // Not refreshed (a failure, or the manager's
+                            // backoff): look again after a scan interval.
+                            let retry = to_unix_millis(pool.inner.shared.clock.now())
+                                .saturating_add(
+                                    u64::try_from(pool.inner.scan_interval.as_millis())
+                                        .unwrap_or(u64::MAX)
+                                        .max(1_000),
+                                );
+                            pool.enqueue(retry, account);
                         }
-                        // Not refreshed (a failure, or the manager's backoff):
-                        // look again after a scan interval.
-                        let retry = to_unix_millis(pool.inner.shared.clock.now()).saturating_add(
-                            u64::try_from(pool.inner.scan_interval.as_millis())
-                                .unwrap_or(u64::MAX)
-                                .max(1_000),
-                        );
-                        pool.lock_queue().insert((retry, account));
                     }
-                }
-            });
+                });
+            }
         }
         started
+    }
+
+    /// The manager of a popped `account` and its current token, if the
+    /// token is due at `now`; a stale entry (the token changed since it was
+    /// queued) queues the current token instead, unless that is done.
+    fn due_manager(&self, account: &str, now: u64) -> Option<(TokenManager, TokenHandle)> {
+        let accounts = self.inner.accounts.pin();
+        let slot = accounts.get(account)?; // removed from the pool
+        let current = slot.manager.current()?;
+        if self.due_at(account, &current) > now {
+            if !current.0.queued.load(Ordering::Relaxed) {
+                self.schedule(account, slot, &current);
+            }
+            return None;
+        }
+        Some((slot.manager.clone(), current))
     }
 
     /// Starts the background task that calls [`refresh_due`](Self::refresh_due)
