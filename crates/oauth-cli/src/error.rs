@@ -120,6 +120,13 @@ impl CliError {
         let text = format!("{context}: {error}");
         let mut cli = match error {
             Error::Configuration { .. } => Self::configuration(text),
+            // The key does not fit the token file: a configuration error, and nothing
+            // was changed in the file.
+            Error::Decryption { .. } => Self::configuration(text).with_hint(
+                "the token file's entry cannot be decrypted with the given key: check \
+                 --store-key-file (OAUTH_STORE_KEY_FILE), and pass the key it was encrypted \
+                 with by --old-key-file; the token file was left as it was",
+            ),
             Error::InvalidClient { .. } => Self::new("", EXIT_USAGE, text).with_hint(format!(
                 "the provider rejected the client credentials: check {}",
                 hints.invalid_client
@@ -191,6 +198,7 @@ fn error_kind(error: &Error) -> String {
         Error::Configuration { .. } => "configuration",
         Error::Callback(_) => "callback",
         Error::Store { .. } => "store",
+        Error::Decryption { .. } => "decryption",
         // Variants added later: their name, from `Debug` (which never shows a secret).
         _ => return snake_case(&variant_name(error)),
     };

@@ -7,6 +7,8 @@
 //!   `OAUTH_<PROVIDER>_<SETTING>` environment variables, keeping tokens in a JSON token
 //!   file (`--store`).
 //! - `oauth aliexpress sign` shows what an IOP signature covers.
+//! - `oauth store keygen | rekey` creates a key for the token file and re-encrypts it
+//!   (`--store-key-file` encrypts the token file at rest).
 //!
 //! Nothing secret is ever printed, except the one value asked for: `token` prints the
 //! access token (visible ASCII only). With `--json`, a failure is also one JSON object
@@ -19,6 +21,7 @@ mod demo;
 mod error;
 mod output;
 mod settings;
+mod store;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -60,7 +63,12 @@ use crate::error::{CliError, EXIT_USAGE};
         credentials rejected by the provider (invalid_client and alike)\n  \
         3  the seller must authorize again: no tokens for this account in the token file, \
         refresh token (or code) invalid, expired or revoked\n  \
-        4  no such token file, or its directory does not exist (check --store / OAUTH_STORE)"
+        4  no such token file, or its directory does not exist (check --store / OAUTH_STORE)\n\n\
+        Encryption at rest: with --store-key-file (OAUTH_STORE_KEY_FILE) the token file's \
+        tokens are encrypted (XChaCha20-Poly1305) with the key in that file; create one with \
+        `oauth store keygen FILE`. Entries saved in clear before are read and encrypted when \
+        next saved (`oauth store rekey` encrypts all of them now). A token file holding \
+        encrypted tokens is refused without its key (exit 2) and never written."
 )]
 struct Cli {
     #[command(flatten)]
@@ -88,6 +96,19 @@ struct GlobalArgs {
         value_name = "NAME"
     )]
     account: String,
+    /// Encrypt the token file's tokens with the key in this file (from `oauth store
+    /// keygen`; mode 0600 required). Entries in clear are encrypted when next saved.
+    #[arg(
+        long,
+        global = true,
+        env = "OAUTH_STORE_KEY_FILE",
+        value_name = "KEY_FILE"
+    )]
+    store_key_file: Option<OsString>,
+    /// An earlier key of the token file, to read entries not yet re-encrypted under the
+    /// current one (repeatable); see `oauth store rekey`.
+    #[arg(long, global = true, value_name = "KEY_FILE")]
+    old_key_file: Vec<PathBuf>,
 }
 
 /// The commands.
@@ -105,13 +126,15 @@ enum Command {
     OrangeConnex(OrangeConnexArgs),
     /// Eshopbox: custom-app tokens from the configured refresh token; partner authorize URL.
     Eshopbox(EshopboxArgs),
+    /// The token file's encryption: create a key (keygen), re-encrypt every entry (rekey).
+    Store(store::StoreArgs),
 }
 
 impl Command {
     /// The provider a command is about (`None` for the demo).
     fn provider(&self) -> Option<&'static str> {
         match self {
-            Self::Demo => None,
+            Self::Demo | Self::Store(_) => None,
             Self::Ebay(_) => Some("ebay"),
             Self::AliExpress(_) => Some("aliexpress"),
             Self::OrangeConnex(_) => Some("orangeconnex"),
@@ -135,10 +158,28 @@ fn context(global: GlobalArgs) -> Result<Context, CliError> {
         Some(path) => Some(PathBuf::from(path)),
         None => None,
     };
+    let store_key_file = match global.store_key_file {
+        Some(path) if path.to_string_lossy().trim().is_empty() => {
+            return Err(CliError::configuration(
+                "OAUTH_STORE_KEY_FILE (--store-key-file) is set but empty: give the key file, \
+                 or unset it",
+            ));
+        }
+        Some(path) => Some(PathBuf::from(path)),
+        None => None,
+    };
+    if store_key_file.is_none() && !global.old_key_file.is_empty() {
+        return Err(CliError::usage(
+            "--old-key-file needs the current key too: pass --store-key-file FILE (or set \
+             OAUTH_STORE_KEY_FILE)",
+        ));
+    }
     Ok(Context {
         json: global.json,
         store,
         account,
+        store_key_file,
+        old_key_files: global.old_key_file,
     })
 }
 
@@ -149,6 +190,7 @@ async fn dispatch(command: Command, ctx: Context) -> Result<(), CliError> {
         Command::AliExpress(args) => commands::aliexpress::run(&ctx, args).await,
         Command::OrangeConnex(args) => commands::orangeconnex::run(&ctx, args).await,
         Command::Eshopbox(args) => commands::eshopbox::run(&ctx, args).await,
+        Command::Store(args) => store::run(&ctx, args).await,
     }
 }
 

@@ -1615,3 +1615,285 @@ async fn exchange_with_an_unwritable_store_spends_no_code() {
     assert!(run.stdout.contains("saved to"), "{run:#?}");
     assert_eq!(sandbox.token_requests(Provider::Ebay), 1);
 }
+
+/// The key text inside a key file (the line after the comment), to look for in outputs.
+fn key_material(key_file: &Path) -> String {
+    let text = std::fs::read_to_string(key_file).unwrap();
+    let line = text.lines().find(|l| !l.starts_with('#')).unwrap();
+    line.split_once(':').unwrap().1.to_owned()
+}
+
+/// `--store-key-file`: `keygen` writes a private key file (never over another file), the
+/// token file then holds envelopes only, every command reads through the key, and a
+/// token file with encrypted tokens is refused without its key, or with a wrong or
+/// too-open one (exit code 2), and never written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_encrypted_token_file_needs_its_key() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("tokens.json");
+    let store_arg = store.to_str().unwrap();
+    let key_file = dir.path().join("store.key");
+    let key_arg = key_file.to_str().unwrap();
+
+    let keygen = oauth(&["store", "keygen", key_arg, "--key-id", "2026-05"], &[])
+        .await
+        .ok();
+    assert!(
+        keygen.stdout.contains("key 2026-05 written to"),
+        "{keygen:#?}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let material = key_material(&key_file);
+    assert_eq!(material.len(), 44);
+    let before = std::fs::read_to_string(&key_file).unwrap();
+    let again = oauth(&["store", "keygen", key_arg, "--json"], &[]).await;
+    assert_eq!(again.code, Some(2), "{again:#?}");
+    assert!(
+        json_error(&again)["message"]
+            .as_str()
+            .unwrap()
+            .contains("refusing to overwrite")
+    );
+    assert_eq!(std::fs::read_to_string(&key_file).unwrap(), before);
+
+    let env = with(&ebay_env(&sandbox), "OAUTH_STORE_KEY_FILE", key_arg);
+    let (_, exchange) = authorize_and_exchange("ebay", &env, &store).await;
+    assert!(exchange.stdout.contains("saved to"), "{exchange:#?}");
+    let stored = stored_tokens(&store, "ebay/default");
+    assert!(
+        stored["access_token"]
+            .as_str()
+            .unwrap()
+            .starts_with("enc:v1:2026-05:"),
+        "{stored}"
+    );
+    assert!(stored.get("refresh_token").is_none(), "{stored}");
+    let token = oauth(&["ebay", "token", "--store", store_arg], &env)
+        .await
+        .ok();
+    let access = token.stdout.trim().to_owned();
+    assert!(
+        !access.is_empty() && !access.starts_with("enc:"),
+        "{token:#?}"
+    );
+    let file = std::fs::read_to_string(&store).unwrap();
+    assert!(
+        !file.contains(&access),
+        "the access token is in clear in the file"
+    );
+
+    // Without the key: exit 2, nothing read or written.
+    let plain_env = ebay_env(&sandbox);
+    for command in ["token", "refresh"] {
+        let run = oauth(
+            &["ebay", command, "--store", store_arg, "--json"],
+            &plain_env,
+        )
+        .await;
+        assert_eq!(run.code, Some(2), "{run:#?}");
+        let error = json_error(&run);
+        assert_eq!(error["kind"], "store_key_required", "{run:#?}");
+        assert!(run.stderr.contains("--store-key-file"), "{run:#?}");
+        assert_eq!(std::fs::read_to_string(&store).unwrap(), file);
+    }
+    // The same for exchange, which would otherwise add an entry in clear.
+    let (state, landed) = consent_for("ebay", &plain_env).await;
+    let run = oauth(
+        &[
+            "ebay",
+            "exchange",
+            "--store",
+            store_arg,
+            "--state",
+            &state,
+            "--redirect-url",
+            &landed,
+        ],
+        &plain_env,
+    )
+    .await;
+    assert_eq!(run.code, Some(2), "{run:#?}");
+    assert_eq!(std::fs::read_to_string(&store).unwrap(), file);
+
+    // A wrong key (another key file): exit 2, a decryption error naming the key id.
+    let other_key = dir.path().join("other.key");
+    oauth(&["store", "keygen", other_key.to_str().unwrap()], &[])
+        .await
+        .ok();
+    let wrong_env = with(
+        &plain_env,
+        "OAUTH_STORE_KEY_FILE",
+        other_key.to_str().unwrap(),
+    );
+    let run = oauth(
+        &["ebay", "token", "--store", store_arg, "--json"],
+        &wrong_env,
+    )
+    .await;
+    assert_eq!(run.code, Some(2), "{run:#?}");
+    assert_eq!(json_error(&run)["kind"], "decryption", "{run:#?}");
+    assert!(run.stderr.contains("2026-05"), "{run:#?}");
+    assert_eq!(std::fs::read_to_string(&store).unwrap(), file);
+
+    // A key file others may read: refused, without showing the key.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let run = oauth(&["ebay", "token", "--store", store_arg], &env).await;
+        assert_eq!(run.code, Some(2), "{run:#?}");
+        assert!(run.stderr.contains("chmod 600"), "{run:#?}");
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    for run in [&keygen, &exchange, &token] {
+        assert!(
+            !run.all().contains(&material),
+            "the key was printed: {run:#?}"
+        );
+    }
+}
+
+/// A token file written in clear is read with a key given, each entry is encrypted
+/// when next saved, and `store rekey` encrypts the rest at once; after a key rotation
+/// (new key current, old one with --old-key-file) `rekey` moves every entry to the new
+/// key, after which the old key is no longer needed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plaintext_file_is_migrated_and_rekeyed() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("tokens.json");
+    let store_arg = store.to_str().unwrap();
+    let (old_key, new_key) = (dir.path().join("old.key"), dir.path().join("new.key"));
+    let (old_arg, new_arg) = (old_key.to_str().unwrap(), new_key.to_str().unwrap());
+    oauth(&["store", "keygen", old_arg, "--key-id", "old"], &[])
+        .await
+        .ok();
+    oauth(&["store", "keygen", new_arg, "--key-id", "new"], &[])
+        .await
+        .ok();
+
+    // In clear: an AliExpress and an eBay account.
+    let ali = aliexpress_env(&sandbox);
+    let ebay = ebay_env(&sandbox);
+    authorize_and_exchange("aliexpress", &ali, &store).await;
+    authorize_and_exchange("ebay", &ebay, &store).await;
+    let plain = stored_tokens(&store, "ebay/default");
+    assert!(plain.get("refresh_token").is_some());
+
+    // A refresh with the key encrypts that entry, and only it.
+    oauth(
+        &[
+            "aliexpress",
+            "refresh",
+            "--store",
+            store_arg,
+            "--store-key-file",
+            old_arg,
+        ],
+        &ali,
+    )
+    .await
+    .ok();
+    let ali_entry = stored_tokens(&store, "aliexpress/default");
+    assert!(
+        ali_entry["access_token"]
+            .as_str()
+            .unwrap()
+            .starts_with("enc:v1:old:")
+    );
+    assert_eq!(stored_tokens(&store, "ebay/default"), plain);
+
+    // rekey encrypts the rest.
+    let rekey = oauth(
+        &[
+            "store",
+            "rekey",
+            "--store",
+            store_arg,
+            "--store-key-file",
+            old_arg,
+            "--json",
+        ],
+        &[],
+    )
+    .await
+    .ok()
+    .json();
+    assert_eq!(rekey["accounts"], 2, "{rekey}");
+    assert_eq!(rekey["rekeyed"], 1, "{rekey}");
+    assert_eq!(rekey["from_plaintext"], 1, "{rekey}");
+    assert_eq!(rekey["already_current"], 1, "{rekey}");
+    assert!(
+        stored_tokens(&store, "ebay/default")["access_token"]
+            .as_str()
+            .unwrap()
+            .starts_with("enc:v1:old:")
+    );
+
+    // Rotation: the new key alone cannot read the old entries...
+    let run = oauth(
+        &[
+            "store",
+            "rekey",
+            "--store",
+            store_arg,
+            "--store-key-file",
+            new_arg,
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, Some(2), "{run:#?}");
+    assert!(run.stderr.contains("--old-key-file"), "{run:#?}");
+    // ... with the old one given, every entry moves to the new key.
+    let text = oauth(
+        &[
+            "store",
+            "rekey",
+            "--store",
+            store_arg,
+            "--store-key-file",
+            new_arg,
+            "--old-key-file",
+            old_arg,
+        ],
+        &[],
+    )
+    .await
+    .ok();
+    assert!(
+        text.stdout
+            .contains("2 of 2 entries re-encrypted under key new"),
+        "{text:#?}"
+    );
+    let file = std::fs::read_to_string(&store).unwrap();
+    assert_eq!(file.matches("enc:v1:new:").count(), 2, "{file}");
+    // The new key alone now serves both accounts.
+    for (provider, env) in [("ebay", &ebay), ("aliexpress", &ali)] {
+        let run = oauth(
+            &[
+                provider,
+                "token",
+                "--store",
+                store_arg,
+                "--store-key-file",
+                new_arg,
+            ],
+            env,
+        )
+        .await
+        .ok();
+        assert!(!run.stdout.trim().is_empty());
+    }
+    // rekey without a key or a store: usage errors.
+    let run = oauth(&["store", "rekey", "--store", store_arg], &[]).await;
+    assert_eq!(run.code, Some(2), "{run:#?}");
+    let run = oauth(&["store", "rekey", "--store-key-file", new_arg], &[]).await;
+    assert_eq!(run.code, Some(2), "{run:#?}");
+}

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
-use oauth_core::{AccountKey, FileStore, RefreshGrant, TokenStore};
+use oauth_core::{AccountKey, RefreshGrant};
 
 use super::{Context, Origin, TokenArgs};
 use crate::error::CliError;
@@ -53,12 +53,9 @@ pub async fn run(ctx: &Context, args: EshopboxArgs) -> Result<(), CliError> {
             if let Some(path) = &ctx.store {
                 // A stored set minted from another refresh token (the admin issued a new
                 // one after a revocation) would keep using the old one: drop it.
-                let store = FileStore::new(path);
+                let store = ctx.open_store(path)?;
                 let key = AccountKey::new(client.provider(), ctx.account.as_str());
-                let stored = store
-                    .load(&key)
-                    .await
-                    .map_err(|e| CliError::failure(format!("cannot read the token store: {e}")))?;
+                let stored = super::load(store.as_ref(), &key).await?;
                 if stored.is_some_and(|s| s.tokens.refresh_token.as_ref() != Some(&configured)) {
                     store.delete(&key).await.map_err(|e| {
                         CliError::failure(format!("cannot update the token store: {e}"))

@@ -2,7 +2,8 @@
 //! exchange the URL the user landed on, force a refresh, print a valid access token.
 //!
 //! Token sets live in a [`FileStore`] (`--store FILE`), keyed by provider and account
-//! (`--account`, default `default`); one file can hold every provider's accounts.
+//! (`--account`, default `default`); one file can hold every provider's accounts. With
+//! `--store-key-file` the file is wrapped in an [`EncryptedStore`] ([`Context::open_store`]).
 
 pub mod aliexpress;
 pub mod ebay;
@@ -14,7 +15,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use clap::Args;
-use oauth_core::lifecycle::{SaveOutcome, TokenEvent, TokenEventKind, Versioned};
+use oauth_core::lifecycle::{
+    EncryptedStore, KeyFiles, Keyring, SaveOutcome, TokenEvent, TokenEventKind, Versioned,
+};
 use oauth_core::url::Url;
 use oauth_core::{
     AccountKey, AuthorizationCodeGrant, CsrfState, Error, FileStore, MemoryStore, RefreshGrant,
@@ -36,9 +39,59 @@ pub struct Context {
     pub store: Option<PathBuf>,
     /// The account name the tokens are stored under.
     pub account: String,
+    /// The key file that encrypts the token file (`--store-key-file`), if any.
+    pub store_key_file: Option<PathBuf>,
+    /// Earlier keys, to read entries not yet re-encrypted (`--old-key-file`).
+    pub old_key_files: Vec<PathBuf>,
 }
 
 impl Context {
+    /// The keys of `--store-key-file` and `--old-key-file`, if a key file is given.
+    /// A key file that cannot be used (missing, readable by others, not a key) is a
+    /// configuration error (exit code 2) that never shows the key.
+    pub fn keyring(&self) -> Result<Option<Keyring>, CliError> {
+        let Some(current) = &self.store_key_file else {
+            return Ok(None);
+        };
+        let files = self
+            .old_key_files
+            .iter()
+            .fold(KeyFiles::new(current), |files, old| files.with_old(old));
+        files.read().map(Some).map_err(|e| {
+            CliError::from_provider(
+                "the store key cannot be used",
+                &e,
+                Hints {
+                    reauthorize: "",
+                    invalid_client: "",
+                },
+            )
+            .with_hint(
+                "check --store-key-file (OAUTH_STORE_KEY_FILE) and --old-key-file: each must \
+                 be a key file from `oauth store keygen`, readable by its owner only (chmod 600)",
+            )
+        })
+    }
+
+    /// The token file `path` as a store: encrypted with the given keys when
+    /// `--store-key-file` is set (entries in clear are read, and encrypted when next
+    /// saved). Without a key, a token file that holds encrypted tokens is refused (exit
+    /// code 2) before anything reads or writes it.
+    pub fn open_store(&self, path: &Path) -> Result<Arc<dyn TokenStore>, CliError> {
+        let file = FileStore::new(path);
+        match self.keyring()? {
+            Some(keys) => Ok(Arc::new(EncryptedStore::new(file, keys))),
+            None if holds_encrypted_tokens(path) => Err(CliError::configuration(format!(
+                "the token file {} holds encrypted tokens and no key was given; nothing was \
+                 read or written",
+                path.display()
+            ))
+            .with_kind("store_key_required")
+            .with_hint("pass its key with --store-key-file FILE (or set OAUTH_STORE_KEY_FILE)")),
+            None => Ok(Arc::new(file)),
+        }
+    }
+
     /// The token file, or a usage error saying that `command` needs one.
     fn require_store(&self, cli_name: &str, command: &str) -> Result<&Path, CliError> {
         self.store.as_deref().ok_or_else(|| {
@@ -130,13 +183,45 @@ pub fn print_authorize_url(ctx: &Context, cli_name: &str, url: &Url, state: &Csr
     ));
 }
 
+/// Whether the token file at `path` holds at least one encrypted entry. Anything that
+/// is not a readable regular JSON token file answers `false`: the file store then
+/// reports it (a link, a FIFO, a corrupt file) without this check blocking or reading
+/// more than the file store would.
+fn holds_encrypted_tokens(path: &Path) -> bool {
+    let regular_and_small = std::fs::symlink_metadata(path)
+        .is_ok_and(|m| m.is_file() && m.len() <= FileStore::DEFAULT_MAX_FILE_BYTES as u64);
+    if !regular_and_small {
+        return false;
+    }
+    let Ok(bytes) = std::fs::read(path) else {
+        return false;
+    };
+    let Ok(contents) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return false;
+    };
+    contents
+        .get("accounts")
+        .and_then(serde_json::Value::as_object)
+        .is_some_and(|accounts| {
+            accounts.values().any(|entry| {
+                entry
+                    .pointer("/tokens/access_token")
+                    .and_then(serde_json::Value::as_str)
+                    .is_some_and(|token| token.starts_with("enc:"))
+            })
+        })
+}
+
 /// A fresh CSRF state.
 pub fn new_state() -> Result<CsrfState, CliError> {
     CsrfState::generate().map_err(|e| CliError::failure(format!("cannot generate a state: {e}")))
 }
 
 /// Reads the account's entry, reporting an unreadable or corrupt file.
-async fn load(store: &dyn TokenStore, key: &AccountKey) -> Result<Option<Versioned>, CliError> {
+pub(crate) async fn load(
+    store: &dyn TokenStore,
+    key: &AccountKey,
+) -> Result<Option<Versioned>, CliError> {
     store.load(key).await.map_err(|e| {
         CliError::from_provider(
             "cannot read the token store",
@@ -295,7 +380,7 @@ where
 {
     let path = ctx.require_store(cli_name, "exchange")?;
     check_token_file(path, false, cli_name)?;
-    let store = Arc::new(FileStore::new(path));
+    let store = ctx.open_store(path)?;
     let key = AccountKey::new(grant.provider(), ctx.account.as_str());
     load(store.as_ref(), &key).await?;
     let callback = parse_callback(
@@ -384,25 +469,27 @@ pub async fn refresh(
 ) -> Result<(), CliError> {
     let path = ctx.require_store(cli_name, "refresh")?;
     check_token_file(path, origin == Origin::Consent, cli_name)?;
-    let store = FileStore::new(path);
+    let store = ctx.open_store(path)?;
     let key = AccountKey::new(grant.provider(), ctx.account.as_str());
-    let stored = load(&store, &key).await?;
+    let stored = load(store.as_ref(), &key).await?;
     let hint = reauthorize_hint(cli_name);
     let tokens = match origin {
         Origin::Consent => {
             let Some(previous) = &stored else {
                 return Err(no_tokens(cli_name, &ctx.account, path));
             };
-            ensure_writable(&store, path, "nothing was refreshed and nothing saved").await?;
+            ensure_writable(
+                store.as_ref(),
+                path,
+                "nothing was refreshed and nothing saved",
+            )
+            .await?;
             // Through a token manager: it checks the file can be written before spending a
             // single-use refresh token, saves before returning, and adopts a set that
             // another process rotated meanwhile instead of reporting re-authorization.
-            let manager = TokenManager::builder(
-                Arc::clone(&grant),
-                Arc::new(store.clone()),
-                ctx.account.as_str(),
-            )
-            .build();
+            let manager =
+                TokenManager::builder(Arc::clone(&grant), Arc::clone(&store), ctx.account.as_str())
+                    .build();
             let mut events = manager.subscribe();
             let handle = manager
                 .force_refresh()
@@ -423,14 +510,25 @@ pub async fn refresh(
             handle.token_set().clone()
         }
         Origin::Configuration => {
-            ensure_writable(&store, path, "no token was requested and nothing saved").await?;
+            ensure_writable(
+                store.as_ref(),
+                path,
+                "no token was requested and nothing saved",
+            )
+            .await?;
             let result = match grant.fetch_initial().await {
                 Some(result) => result,
                 None => return Err(no_tokens(cli_name, &ctx.account, path)),
             };
             let tokens =
                 result.map_err(|e| provider_error(cli_name, "the refresh failed", &e, &hint))?;
-            save_newest(&store, &key, &tokens, stored.as_ref().map(|s| s.version)).await?;
+            save_newest(
+                store.as_ref(),
+                &key,
+                &tokens,
+                stored.as_ref().map(|s| s.version),
+            )
+            .await?;
             tokens
         }
     };
@@ -444,7 +542,7 @@ pub async fn refresh(
 /// Saves freshly issued tokens: they are the newest, so a concurrent writer's version
 /// is overwritten (bounded number of attempts).
 async fn save_newest(
-    store: &FileStore,
+    store: &dyn TokenStore,
     key: &AccountKey,
     tokens: &TokenSet,
     mut expected: Option<u64>,
@@ -488,7 +586,7 @@ pub async fn token(
     let (store, path): (Arc<dyn TokenStore>, Option<&Path>) = match (&ctx.store, origin) {
         (Some(path), _) => {
             check_token_file(path, origin == Origin::Consent, cli_name)?;
-            (Arc::new(FileStore::new(path)), Some(path))
+            (ctx.open_store(path)?, Some(path))
         }
         (None, Origin::Configuration) => (Arc::new(MemoryStore::new()), None),
         (None, Origin::Consent) => {
