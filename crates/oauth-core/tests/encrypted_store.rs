@@ -1041,7 +1041,10 @@ async fn rekey_under_concurrent_rotating_refreshes_loses_no_token() {
     }
     // The rekey ran while the refreshes did (typically it re-encrypts ~22
     // entries over a few thousand rounds; the managers' saves do the rest).
-    assert!(rekeyed > 0 && rounds > 1, "rekeyed {rekeyed} in {rounds} rounds");
+    assert!(
+        rekeyed > 0 && rounds > 1,
+        "rekeyed {rekeyed} in {rounds} rounds"
+    );
 }
 
 // ---------------------------------------------------------------------------
