@@ -465,9 +465,10 @@ fn seal(key: &AccountKey, tokens: &TokenSet, keys: &Keyring) -> Result<TokenSet,
     let current = keys.current();
     let key_id = current.id().as_str();
     // Sized up front so that serializing never reallocates (a reallocation
-    // would leave an unzeroized copy of the plaintext behind).
-    let estimate = 512
-        + tokens.access_token.expose_secret().len()
+    // would leave an unzeroized copy of the plaintext behind): escaping at
+    // most doubles a visible-ASCII token, and the rest of the JSON (names,
+    // numbers, token type, fingerprint) is well under 512 bytes.
+    let token_bytes = tokens.access_token.expose_secret().len()
         + tokens
             .refresh_token
             .as_ref()
@@ -476,8 +477,8 @@ fn seal(key: &AccountKey, tokens: &TokenSet, keys: &Keyring) -> Result<TokenSet,
             .scopes
             .iter()
             .map(|s| s.as_str().len() + 3)
-            .sum::<usize>()
-        + TAG_LEN;
+            .sum::<usize>();
+    let estimate = 512 + 2 * token_bytes + TAG_LEN;
     let mut buffer = Zeroizing::new(Vec::with_capacity(estimate));
     serde_json::to_writer(&mut *buffer, tokens)
         .map_err(|_| store_error("cannot serialize the token set"))?;
