@@ -109,8 +109,9 @@ pub struct StoreKey {
 }
 
 impl StoreKey {
-    /// The key `bytes` under `id`. The bytes are moved into a zeroizing
-    /// box; zeroize any copy of your own.
+    /// The key `bytes` under `id`, in a zeroizing box
+    /// ([`oauth_core::zeroize::Zeroizing`](crate::zeroize::Zeroizing));
+    /// zeroize any copy of your own.
     pub fn new(id: KeyId, bytes: Zeroizing<[u8; KEY_LEN]>) -> Self {
         Self { id, bytes }
     }
@@ -428,7 +429,7 @@ impl fmt::Debug for Keyring {
 /// ```
 /// use oauth_core::lifecycle::{KeyId, KeyProvider, Keyring, StoreKey};
 /// use oauth_core::{Error, async_trait};
-/// use zeroize::Zeroizing;
+/// use oauth_core::zeroize::Zeroizing;
 ///
 /// /// Fetches the key from a secret manager (here: a stand-in).
 /// #[derive(Debug)]
