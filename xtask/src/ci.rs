@@ -140,8 +140,11 @@ pub fn package_workspace() -> Result<(), String> {
     let mut c = cargo();
     c.env("CARGO_TARGET_DIR", &verify_dir);
     c.args(["package", "--workspace", "--allow-dirty", "--quiet"]);
-    for excluded in ["oauth-e2e-tests", "xtask"] {
-        c.args(["--exclude", excluded]);
+    for excluded in crate::metadata::packages()?
+        .iter()
+        .filter(|p| !p.publishable)
+    {
+        c.args(["--exclude", &excluded.name]);
     }
     exec(c)
 }

@@ -19,6 +19,9 @@ pub struct Package {
     pub has_lib: bool,
     /// Workspace members it depends on, of any kind (normal, build, dev).
     pub workspace_deps: BTreeSet<String>,
+    /// Those of them that are normal dependencies (the ones whose types can
+    /// appear in its API).
+    pub normal_workspace_deps: BTreeSet<String>,
 }
 
 /// The workspace members, in `cargo metadata`'s order.
@@ -56,13 +59,22 @@ pub fn packages() -> Result<Vec<Package>, String> {
                 .iter()
                 .any(|k| matches!(k.as_str(), Some("lib" | "rlib" | "proc-macro")))
         });
-        let workspace_deps = p
-            .get("dependencies")
-            .items()
+        let ours = |d: &&Json| {
+            d.get("name")
+                .as_str()
+                .is_some_and(|d| names.contains(d) && d != name)
+        };
+        let dependencies = p.get("dependencies").items();
+        let workspace_deps = dependencies
             .iter()
-            .filter_map(|d| d.get("name").as_str())
-            .filter(|d| names.contains(d) && *d != name)
-            .map(str::to_owned)
+            .filter(ours)
+            .filter_map(|d| d.get("name").as_str().map(str::to_owned))
+            .collect();
+        let normal_workspace_deps = dependencies
+            .iter()
+            .filter(ours)
+            .filter(|d| d.get("kind") == &Json::Null)
+            .filter_map(|d| d.get("name").as_str().map(str::to_owned))
             .collect();
         packages.push(Package {
             name,
@@ -71,6 +83,7 @@ pub fn packages() -> Result<Vec<Package>, String> {
             publishable,
             has_lib,
             workspace_deps,
+            normal_workspace_deps,
         });
     }
     Ok(packages)
@@ -139,6 +152,7 @@ mod tests {
                 .iter()
                 .map(|d| (*d).to_owned())
                 .collect::<BTreeSet<_>>(),
+            normal_workspace_deps: BTreeSet::new(),
         }
     }
 

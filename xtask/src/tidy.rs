@@ -14,7 +14,9 @@
 //! - a README's Rust blocks are plain Rust (no `ignore`, no hidden `# `
 //!   lines, which crates.io would show) and compiled as doc tests, by the
 //!   crate itself or by `xtask/src/readmes.rs`;
-//! - a crate with a binary says `cargo install <crate>` in its README.
+//! - a crate with a binary says `cargo install <crate>` in its README;
+//! - `CHANGELOG.md` has an `## [Unreleased]` section and one for the
+//!   crate's version.
 
 use crate::ci::PUBLISHED;
 use crate::cmd::{cargo, output};
@@ -69,6 +71,7 @@ fn check_crate(dir: &Path, krate: &str, problems: &mut Vec<String>) {
     if !dir.join("README.md").is_file() {
         problems.push(format!("{krate}: no README.md"));
     }
+    check_changelog(dir, krate, &manifest, problems);
     let lib = dir.join("src/lib.rs");
     let root_file = if lib.is_file() {
         lib
@@ -257,6 +260,28 @@ fn check_published_list(problems: &mut Vec<String>) {
             }
         }
         Err(e) => problems.push(format!("cargo metadata failed: {e}")),
+    }
+}
+
+/// `CHANGELOG.md` keeps an `## [Unreleased]` section and has an entry for
+/// the crate's version (`cargo xtask release` checks the entries' content).
+fn check_changelog(dir: &Path, krate: &str, manifest: &str, problems: &mut Vec<String>) {
+    let Some(changelog) = read(&dir.join("CHANGELOG.md")) else {
+        problems.push(format!("{krate}: no CHANGELOG.md"));
+        return;
+    };
+    let version = manifest
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("version = \""))
+        .and_then(|v| v.split('"').next());
+    let mut wanted = vec!["## [Unreleased]".to_owned()];
+    if let Some(version) = version {
+        wanted.push(format!("## [{version}]"));
+    }
+    for heading in wanted {
+        if !changelog.lines().any(|l| l.starts_with(&heading)) {
+            problems.push(format!("{krate}: CHANGELOG.md has no `{heading}` section"));
+        }
     }
 }
 
