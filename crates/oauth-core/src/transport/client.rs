@@ -92,11 +92,14 @@ impl HttpClientBuilder {
         self
     }
 
-    /// Builds the client.
+    /// Builds the client, with the TLS backend this crate's features chose
+    /// (see the crate's feature flags).
     ///
     /// # Errors
-    /// [`Error::Configuration`] if the TLS backend cannot be initialised or
-    /// a setting is out of range.
+    /// [`Error::Configuration`] if the TLS backend cannot be initialised
+    /// (with neither `ring` nor `aws-lc-rs` enabled, when no process-wide
+    /// rustls `CryptoProvider` is installed either) or a setting is out of
+    /// range.
     pub fn build(self) -> Result<HttpClient, Error> {
         if self.retry.max_attempts == 0 {
             return Err(Error::configuration(
@@ -104,6 +107,7 @@ impl HttpClientBuilder {
             ));
         }
         let inner = reqwest::Client::builder()
+            .tls_backend_preconfigured(super::tls::client_config()?)
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
             .redirect(reqwest::redirect::Policy::none())

@@ -7,6 +7,7 @@ mod endpoint;
 mod request;
 mod response;
 mod retry;
+mod tls;
 
 pub use client::{DEFAULT_MAX_RESPONSE_BYTES, HttpClient, HttpClientBuilder};
 pub use endpoint::EndpointUrl;
