@@ -199,8 +199,8 @@ impl RefreshGrant for Client {
     }
 
     async fn refresh(&self, current: &TokenSet) -> Result<TokenSet, Error> {
-        let scopes = self.recorded_scopes(current).clone();
-        self.refresh_for(current, &scopes).await
+        self.refresh_for(current, self.recorded_scopes(current))
+            .await
     }
 
     fn rotates_refresh_token(&self) -> bool {

@@ -6,6 +6,8 @@ use oauth_core::{
     AccessToken, Error, RawResponse, RefreshToken, Scopes, TokenSet, TokenType, expiry_after,
 };
 use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, Visitor};
+use std::borrow::Cow;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
@@ -141,9 +143,11 @@ impl fmt::Debug for ApplicationToken {
 }
 
 /// The fields of every eBay token answer, all optional and lenient:
-/// numbers may be strings, blank text is absent.
+/// numbers may be strings, blank text is absent. Only the tokens are copied
+/// out of the body; `token_type` (almost always one of the known types,
+/// which need no copy) and the error markers are read in place.
 #[derive(Deserialize)]
-struct TokenWire {
+struct TokenWire<'a> {
     #[serde(default, deserialize_with = "oauth_core::decode::opt_text")]
     access_token: Option<String>,
     #[serde(default, deserialize_with = "oauth_core::decode::opt_u64")]
@@ -152,12 +156,65 @@ struct TokenWire {
     refresh_token: Option<String>,
     #[serde(default, deserialize_with = "oauth_core::decode::opt_u64")]
     refresh_token_expires_in: Option<u64>,
-    #[serde(default, deserialize_with = "oauth_core::decode::opt_text")]
-    token_type: Option<String>,
-    #[serde(default, deserialize_with = "oauth_core::decode::opt_text")]
-    error: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_text_in_place")]
+    token_type: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "opt_text_in_place")]
+    error: Option<Cow<'a, str>>,
     #[serde(default)]
-    errors: Option<serde_json::Value>,
+    errors: Option<IgnoredAny>,
+}
+
+/// [`oauth_core::decode::opt_text`] (blank, `null` or absent is `None`;
+/// numbers and booleans are kept as their text), borrowing the text from
+/// the body when it has no escapes.
+fn opt_text_in_place<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
+    struct Text;
+
+    impl<'de> Visitor<'de> for Text {
+        type Value = Option<Cow<'de, str>>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string")
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+
+        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok((!v.trim().is_empty()).then_some(Cow::Borrowed(v)))
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok((!v.trim().is_empty()).then(|| Cow::Owned(v.to_owned())))
+        }
+
+        fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+            Ok((!v.trim().is_empty()).then_some(Cow::Owned(v)))
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v.to_string())))
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v.to_string())))
+        }
+
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v.to_string())))
+        }
+    }
+
+    d.deserialize_option(Text)
 }
 
 /// Whether the body is a JSON object (serde would also accept an array
@@ -198,7 +255,7 @@ pub fn decode_token_response(
     if !is_json_object(response.body()) {
         return Err(response.unexpected("the body is not a JSON object"));
     }
-    let wire: TokenWire = response.json()?;
+    let wire: TokenWire<'_> = response.json()?;
     if wire.error.is_some() || wire.errors.is_some() {
         return Err(token_error(response, requested));
     }

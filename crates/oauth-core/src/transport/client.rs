@@ -1,18 +1,23 @@
 //! The one place that sends token requests.
 
 use super::endpoint::EndpointUrl;
-use super::request::{RequestBody, TokenRequest};
-use super::response::RawResponse;
+use super::request::{FORM_CONTENT_TYPE, RequestBody, TokenRequest};
+use super::response::{ContentType, RawResponse, SentSecrets};
 use super::retry::RetryPolicy;
 use crate::error::{Error, ProviderDetails, TransientCause};
 use crate::redact;
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
+use http::HeaderValue;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 use tracing::Instrument;
 
 /// Token responses are small: anything larger than this is refused.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 * 1024;
+
+/// `Accept` of every request, `Content-Type` of JSON bodies.
+const JSON_CONTENT_TYPE: &str = "application/json";
 
 /// The longest `Retry-After` we parse (longer values are clamped).
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
@@ -156,7 +161,7 @@ impl HttpClient {
     ///   interrupted transfers (never with the URL in it);
     /// - [`Error::UnexpectedResponse`] for a body over the size cap.
     pub async fn send(&self, request: &TokenRequest) -> Result<RawResponse, Error> {
-        EndpointUrl::from_url(request.url.clone())?;
+        EndpointUrl::check(&request.url)?;
         let span = tracing::debug_span!(
             "oauth_request",
             provider = request.provider,
@@ -164,7 +169,12 @@ impl HttpClient {
             status = tracing::field::Empty,
             attempts = tracing::field::Empty,
         );
-        self.send_with_retries(request).instrument(span).await
+        if span.is_disabled() {
+            // No subscriber wants it: no span to enter and leave at each poll.
+            self.send_with_retries(request).await
+        } else {
+            self.send_with_retries(request).instrument(span).await
+        }
     }
 
     async fn send_with_retries(&self, request: &TokenRequest) -> Result<RawResponse, Error> {
@@ -219,36 +229,57 @@ impl HttpClient {
         }
     }
 
+    /// One attempt. The reqwest request is built directly, its header map
+    /// filled in the order the request builder used to fill it (request
+    /// headers, `Accept`, `Content-Type`): the same bytes on the wire,
+    /// without a copy of the request's header map, a second URL check, or a
+    /// copy of its secrets (the response shares them with the request).
     async fn send_once(&self, request: &TokenRequest) -> Result<RawResponse, Error> {
         let provider = request.provider;
-        let mut builder = self
-            .inner
-            .request(request.method.clone(), request.full_url())
-            .headers(request.headers.clone())
-            .header(http::header::ACCEPT, "application/json");
-        builder = match &request.body {
-            RequestBody::Empty => builder.body(Vec::new()),
+        let mut outgoing = reqwest::Request::new(request.method.clone(), request.full_url());
+        let headers = outgoing.headers_mut();
+        headers.reserve(request.headers.len() + 2);
+        for (name, value) in &request.headers {
+            headers.append(name.clone(), value.clone());
+        }
+        // Header values from `'static` texts share them (`const`: checked
+        // at compile time, not at each send).
+        headers.append(
+            http::header::ACCEPT,
+            const { HeaderValue::from_static(JSON_CONTENT_TYPE) },
+        );
+        let body = match &request.payload.body {
+            RequestBody::Empty => Bytes::new(),
             RequestBody::Form {
                 params,
                 content_type,
-            } => builder
-                .header(http::header::CONTENT_TYPE, *content_type)
-                .body(params.to_form_urlencoded()),
-            RequestBody::Json(params) => builder
-                .header(http::header::CONTENT_TYPE, "application/json")
-                .body(params.to_json()),
+            } => {
+                let content_type = if *content_type == FORM_CONTENT_TYPE {
+                    const { HeaderValue::from_static(FORM_CONTENT_TYPE) }
+                } else {
+                    static_header_value(content_type).map_err(|e| invalid_header(provider, &e))?
+                };
+                headers.append(http::header::CONTENT_TYPE, content_type);
+                Bytes::from(params.form_urlencoded_bytes())
+            }
+            RequestBody::Json(params) => {
+                headers.append(
+                    http::header::CONTENT_TYPE,
+                    const { HeaderValue::from_static(JSON_CONTENT_TYPE) },
+                );
+                Bytes::from(params.to_json())
+            }
         };
-        let mut response = builder
-            .send()
+        *outgoing.body_mut() = Some(reqwest::Body::from(body));
+        let mut response = self
+            .inner
+            .execute(outgoing)
             .await
             .map_err(|e| transport_error(provider, e))?;
 
         let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|s| redact::sanitize(s, 100));
+        let content_type =
+            ContentType::received(response.headers().get(http::header::CONTENT_TYPE).cloned());
         let retry_after = response
             .headers()
             .get(http::header::RETRY_AFTER)
@@ -260,7 +291,7 @@ impl HttpClient {
             Error::unexpected(
                 provider,
                 Some(status),
-                content_type.as_deref(),
+                content_type.get(),
                 format!(
                     "response body larger than {} bytes (at least {read}); refused",
                     self.max_response_bytes
@@ -273,25 +304,66 @@ impl HttpClient {
         {
             return Err(too_large(usize::try_from(length).unwrap_or(usize::MAX)));
         }
-        let mut body = BytesMut::new();
+        // A body that arrives in one chunk (a token response, almost always)
+        // is kept as that chunk, without a copy; only a second chunk starts
+        // a buffer.
+        let mut first = Bytes::new();
+        let mut joined: Option<BytesMut> = None;
+        let mut read = 0;
         while let Some(chunk) = response
             .chunk()
             .await
             .map_err(|e| transport_error(provider, e))?
         {
-            if body.len() + chunk.len() > self.max_response_bytes {
-                return Err(too_large(body.len() + chunk.len()));
+            read += chunk.len();
+            if read > self.max_response_bytes {
+                return Err(too_large(read));
             }
-            body.extend_from_slice(&chunk);
+            match &mut joined {
+                Some(buffer) => buffer.extend_from_slice(&chunk),
+                None if first.is_empty() => first = chunk,
+                None => {
+                    let mut buffer = BytesMut::with_capacity(read);
+                    buffer.extend_from_slice(&first);
+                    buffer.extend_from_slice(&chunk);
+                    joined = Some(buffer);
+                }
+            }
         }
         Ok(RawResponse {
             provider,
             status,
             content_type,
             retry_after,
-            body: body.freeze(),
-            sent_secrets: std::sync::Arc::from(request.secret_values()),
+            body: joined.map_or(first, BytesMut::freeze),
+            sent_secrets: SentSecrets::Request(Arc::clone(&request.payload)),
         })
+    }
+}
+
+/// A header value from a `'static` text: shared, not copied, when it is
+/// visible ASCII (always, for a content type); otherwise copied and checked
+/// as `reqwest::RequestBuilder::header` would.
+fn static_header_value(
+    text: &'static str,
+) -> Result<HeaderValue, http::header::InvalidHeaderValue> {
+    if text
+        .bytes()
+        .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
+    {
+        Ok(HeaderValue::from_static(text))
+    } else {
+        HeaderValue::from_str(text)
+    }
+}
+
+/// The error a header value reqwest's request builder refused used to give
+/// (through [`transport_error`]): interrupted, with the refusal as message.
+fn invalid_header(provider: &'static str, error: &http::header::InvalidHeaderValue) -> Error {
+    Error::Transient {
+        cause: TransientCause::Interrupted,
+        retry_after: None,
+        details: ProviderDetails::new(provider).with_message(error.to_string()),
     }
 }
 

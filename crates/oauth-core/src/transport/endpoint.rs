@@ -31,6 +31,13 @@ impl EndpointUrl {
     /// # Errors
     /// As [`parse`](Self::parse).
     pub fn from_url(url: Url) -> Result<Self, Error> {
+        Self::check(&url)?;
+        Ok(Self(url))
+    }
+
+    /// The checks of [`from_url`](Self::from_url), on a borrowed URL (each
+    /// send checks its URL this way, without a copy).
+    pub(crate) fn check(url: &Url) -> Result<(), Error> {
         if !url.username().is_empty() || url.password().is_some() {
             return Err(Error::configuration(
                 "endpoint URL must not carry credentials",
@@ -43,7 +50,7 @@ impl EndpointUrl {
         }
         match url.scheme() {
             "https" => {}
-            "http" if is_loopback(&url) => {}
+            "http" if is_loopback(url) => {}
             "http" => {
                 return Err(Error::configuration(
                     "endpoint URL must use https (plain http is allowed for loopback hosts only)",
@@ -58,7 +65,7 @@ impl EndpointUrl {
         if url.host().is_none() {
             return Err(Error::configuration("endpoint URL has no host"));
         }
-        Ok(Self(url))
+        Ok(())
     }
 
     /// The URL.

@@ -1,11 +1,13 @@
 //! A response read from a provider, bounded in size.
 
+use super::request::Payload;
 use crate::Error;
 use bytes::Bytes;
+use http::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
-use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// A provider's response: status, a few headers, and the body (at most the
@@ -15,12 +17,81 @@ use std::time::Duration;
 pub struct RawResponse {
     pub(crate) provider: &'static str,
     pub(crate) status: u16,
-    pub(crate) content_type: Option<String>,
+    pub(crate) content_type: ContentType,
     pub(crate) retry_after: Option<Duration>,
     pub(crate) body: Bytes,
     /// The secrets the request sent, scrubbed from errors built from this
     /// response (a provider may echo them back).
-    pub(crate) sent_secrets: Arc<[SecretString]>,
+    pub(crate) sent_secrets: SentSecrets,
+}
+
+/// The `Content-Type` header, sanitized the first time it is read: a
+/// response decoded without error never pays for the sanitizing.
+#[derive(Clone)]
+pub(crate) struct ContentType {
+    /// The header as received (sharing the response's buffer).
+    raw: Option<HeaderValue>,
+    /// The sanitized text (at most 100 characters).
+    text: OnceLock<Option<String>>,
+}
+
+impl ContentType {
+    /// From a received header.
+    pub(crate) fn received(raw: Option<HeaderValue>) -> Self {
+        Self {
+            raw,
+            text: OnceLock::new(),
+        }
+    }
+
+    /// Given as text (responses built by hand): kept as is.
+    fn given(text: Option<&str>) -> Self {
+        Self {
+            raw: None,
+            text: OnceLock::from(text.map(str::to_owned)),
+        }
+    }
+
+    pub(crate) fn get(&self) -> Option<&str> {
+        self.text
+            .get_or_init(|| {
+                self.raw
+                    .as_ref()
+                    .and_then(|v| v.to_str().ok())
+                    .map(|s| crate::redact::sanitize(s, 100))
+            })
+            .as_deref()
+    }
+}
+
+/// The secrets a request sent: shared with the request (no copy), or
+/// listed by hand.
+#[derive(Clone)]
+pub(crate) enum SentSecrets {
+    /// None declared.
+    None,
+    /// Declared with [`RawResponse::with_sent_secrets`].
+    Listed(Arc<[SecretString]>),
+    /// Those of the request this answers.
+    Request(Arc<Payload>),
+}
+
+impl SentSecrets {
+    fn list(&self) -> Vec<&SecretString> {
+        match self {
+            Self::None => Vec::new(),
+            Self::Listed(secrets) => secrets.iter().collect(),
+            Self::Request(payload) => payload.secrets().collect(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        match self {
+            Self::None => true,
+            Self::Listed(secrets) => secrets.is_empty(),
+            Self::Request(payload) => payload.secrets().next().is_none(),
+        }
+    }
 }
 
 impl RawResponse {
@@ -35,10 +106,10 @@ impl RawResponse {
         Self {
             provider,
             status,
-            content_type: content_type.map(str::to_owned),
+            content_type: ContentType::given(content_type),
             retry_after: None,
             body: body.into(),
-            sent_secrets: Arc::from(Vec::new()),
+            sent_secrets: SentSecrets::None,
         }
     }
 
@@ -65,7 +136,7 @@ impl RawResponse {
 
     /// The `Content-Type` header, if any.
     pub fn content_type(&self) -> Option<&str> {
-        self.content_type.as_deref()
+        self.content_type.get()
     }
 
     /// The `Retry-After` header as a delay, when it was given in seconds.
@@ -87,13 +158,14 @@ impl RawResponse {
         )
     }
 
-    /// Decodes the body as JSON into `T`.
+    /// Decodes the body as JSON into `T`, which may borrow from the body
+    /// (`&str` or `Cow<str>` fields: no copy of text that is only looked at).
     ///
     /// # Errors
     /// [`Error::UnexpectedResponse`] with the status, content type, the
     /// decoder's complaint (which names a field, never a value) and a masked
     /// excerpt.
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
+    pub fn json<'a, T: Deserialize<'a>>(&'a self) -> Result<T, Error> {
         serde_json::from_slice(&self.body).map_err(|e| self.unexpected(json_reason(&e)))
     }
 
@@ -107,13 +179,13 @@ impl RawResponse {
     /// [`Error::UnexpectedResponse`] naming the field, with no excerpt of the
     /// body (the excerpt would carry the value).
     pub fn token<T: From<String>>(&self, field: &str, value: String) -> Result<T, Error> {
-        if crate::decode::is_token_text(&value) {
+        if is_token_text(&value) {
             return Ok(T::from(value));
         }
         Err(Error::unexpected(
             self.provider,
             Some(self.status),
-            self.content_type.as_deref(),
+            self.content_type(),
             format!("`{field}` {}", crate::decode::INVALID_TOKEN_TEXT),
             b"",
         ))
@@ -123,17 +195,18 @@ impl RawResponse {
     pub fn unexpected(&self, reason: impl Into<String>) -> Error {
         // Scrub the body before the excerpt is cut from it, so that a secret
         // straddling the cut cannot survive in part.
-        let body = if self.sent_secrets.is_empty() {
+        let secrets = self.sent_secrets.list();
+        let body = if secrets.is_empty() {
             std::borrow::Cow::Borrowed(&self.body[..])
         } else {
             std::borrow::Cow::Owned(
-                scrub(&String::from_utf8_lossy(&self.body), &self.sent_secrets).into_bytes(),
+                scrub(&String::from_utf8_lossy(&self.body), &secrets).into_bytes(),
             )
         };
         self.scrub_error(Error::unexpected(
             self.provider,
             Some(self.status),
-            self.content_type.as_deref(),
+            self.content_type(),
             reason,
             &body,
         ))
@@ -142,19 +215,18 @@ impl RawResponse {
     /// A short, masked excerpt of the body with the secrets the request sent
     /// removed, for error messages (e.g. of an HTML 5xx page).
     pub fn excerpt(&self) -> String {
-        if self.sent_secrets.is_empty() {
+        let secrets = self.sent_secrets.list();
+        if secrets.is_empty() {
             return crate::redact::excerpt(&self.body);
         }
-        crate::redact::excerpt(
-            scrub(&String::from_utf8_lossy(&self.body), &self.sent_secrets).as_bytes(),
-        )
+        crate::redact::excerpt(scrub(&String::from_utf8_lossy(&self.body), &secrets).as_bytes())
     }
 
     /// Declares the secrets the request sent (done by
     /// [`HttpClient::send`](crate::HttpClient::send); for responses built by
     /// hand).
     pub fn with_sent_secrets(mut self, secrets: Vec<SecretString>) -> Self {
-        self.sent_secrets = Arc::from(secrets);
+        self.sent_secrets = SentSecrets::Listed(Arc::from(secrets));
         self
     }
 
@@ -167,12 +239,25 @@ impl RawResponse {
         if self.sent_secrets.is_empty() {
             return error;
         }
-        error.map_texts(|text| scrub(text, &self.sent_secrets))
+        let secrets = self.sent_secrets.list();
+        error.map_texts(|text| scrub(text, &secrets))
     }
 }
 
+/// [`crate::decode::is_token_text`], written so that the compiler
+/// vectorizes it: no early exit within a block of 64 bytes (eBay's tokens
+/// run to kilobytes; a byte-at-a-time loop costs a few hundred ns of each
+/// refresh).
+fn is_token_text(value: &str) -> bool {
+    value.as_bytes().chunks(64).all(|block| {
+        block
+            .iter()
+            .fold(true, |ok, &b| ok & (b.wrapping_sub(0x21) < 0x7f - 0x21))
+    })
+}
+
 /// `text` with each secret (and its encoded forms) replaced by the mask.
-fn scrub(text: &str, secrets: &[SecretString]) -> String {
+fn scrub(text: &str, secrets: &[&SecretString]) -> String {
     let mut out = text.to_owned();
     for secret in secrets {
         for variant in scrub_variants(secret.expose_secret()) {
@@ -246,7 +331,7 @@ impl fmt::Debug for RawResponse {
         f.debug_struct("RawResponse")
             .field("provider", &self.provider)
             .field("status", &self.status)
-            .field("content_type", &self.content_type)
+            .field("content_type", &self.content_type())
             .field("retry_after", &self.retry_after)
             .field("body_len", &self.body.len())
             .finish()
@@ -294,6 +379,28 @@ mod tests {
         let text = format!("{error} {error:?}");
         assert!(!text.contains("Zm9v"), "{text}");
         assert_eq!(error.provider_code(), Some(crate::redact::MASK));
+    }
+
+    #[test]
+    fn the_token_check_is_decode_is_token_text() {
+        let mut texts: Vec<String> = (0u8..128).map(|b| char::from(b).to_string()).collect();
+        texts.extend(["", "é", "\u{7ff}", "\u{ffff}", "\u{10ffff}"].map(str::to_owned));
+        let long = "v^1.1#i^1#p^3#r^1#".repeat(40);
+        for bad in ["\r", " ", "\u{7f}", "é", "\u{0}"] {
+            for at in [0, 1, 63, 64, 65, 300, long.len()] {
+                let mut text = long.clone();
+                text.insert_str(at, bad);
+                texts.push(text);
+            }
+        }
+        texts.push(long);
+        for text in &texts {
+            assert_eq!(
+                is_token_text(text),
+                crate::decode::is_token_text(text),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]
