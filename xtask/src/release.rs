@@ -14,8 +14,8 @@
 //!    `cargo semver-checks check-release`, which derives the release type
 //!    from the two versions (before 1.0, `0.y` to `0.y+1` is a major
 //!    release), on rustdoc JSON built here for every crate in one target
-//!    directory (see `semver_checks`: ten times faster than
-//!    `--baseline-rev`). A bumped crate whose bump is smaller than its API
+//!    directory (see `semver_checks`: about nine times faster than
+//!    `--baseline-rev` from a clean clone). A bumped crate whose bump is smaller than its API
 //!    change fails the run. A changed crate whose version was not bumped is
 //!    not part of this release (its changes wait under "Unreleased"); the
 //!    check still runs, as for a patch release, to say which version the
@@ -525,7 +525,9 @@ fn propagate_breaking(plan: &mut [Crate], failures: &mut Vec<String>) {
             .iter()
             .find(|d| breaking.contains(*d))
             .cloned();
-        if let (false, Some(dep)) = (own, &inherited) {
+        // A binary has no API to break (its command line is another matter,
+        // for its changelog).
+        if let (false, Some(dep), true) = (own, &inherited, krate.package.has_lib) {
             match &krate.baseline_version {
                 Some(old) if krate.bumped() => failures.push(format!(
                     "{name}: {old} -> {} is too small a bump: its dependency {dep} makes a breaking release",
@@ -538,7 +540,7 @@ fn propagate_breaking(plan: &mut [Crate], failures: &mut Vec<String>) {
                 None => {}
             }
         }
-        if own || inherited.is_some() {
+        if own || (inherited.is_some() && krate.package.has_lib) {
             breaking.insert(name);
         }
     }

@@ -38,8 +38,20 @@
 //! | `full` | all of the above | all of the above |
 //!
 //! Every provider crate depends on `oauth-core`, which brings reqwest (rustls),
-//! tokio, serde and secrecy (about 110 crates with none of the features);
-//! enabling more providers adds only their own code.
+//! tokio, serde and secrecy (about 125 crates with none of the provider
+//! features); enabling more providers adds only their own code.
+//!
+//! The TLS crypto, for every provider at once (`oauth-core`'s features):
+//!
+//! | feature | what it does | what it costs |
+//! |---|---|---|
+//! | `ring` (default) | TLS crypto with ring | pure Rust and assembly, no C build script |
+//! | `aws-lc-rs` | TLS crypto with aws-lc-rs (FIPS-capable builds); wins over `ring` when both are on | aws-lc-sys's C build, most of a cold build's time |
+//! | `webpki-roots` | Mozilla's root certificates, bundled, instead of the platform's verifier and trust store | one data-only crate |
+//!
+//! With neither `ring` nor `aws-lc-rs`, the HTTP client uses the process-wide
+//! rustls crypto provider the application installed, and fails to build
+//! without one.
 //!
 //! # Rust version policy
 //! The minimum supported Rust version is 1.89 (the workspace's
