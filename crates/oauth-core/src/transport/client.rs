@@ -169,12 +169,7 @@ impl HttpClient {
             status = tracing::field::Empty,
             attempts = tracing::field::Empty,
         );
-        if span.is_disabled() {
-            // No subscriber wants it: no span to enter and leave at each poll.
-            self.send_with_retries(request).await
-        } else {
-            self.send_with_retries(request).instrument(span).await
-        }
+        self.send_with_retries(request).instrument(span).await
     }
 
     async fn send_with_retries(&self, request: &TokenRequest) -> Result<RawResponse, Error> {
