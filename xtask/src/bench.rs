@@ -5,6 +5,9 @@
 //!
 //! Extra arguments go to the benchmark binary, e.g. a filter:
 //! `cargo xtask bench single_flight`.
+//!
+//! Then the refresh path, oauth2 5.0 and build-cost benchmarks (see
+//! `bench_external.rs`; `cargo xtask bench-external` runs only those).
 
 use crate::cmd::cargo;
 use std::io::{BufRead, BufReader};
@@ -44,6 +47,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let status = child
         .wait()
         .map_err(|e| format!("cannot wait for {shown}: {e}"))?;
+    // The refresh path, oauth2 5.0 and build cost (bench_external.rs).
+    let external = crate::bench_external::run(&[]).map(|lines| figures.extend(lines));
 
     println!();
     println!(
@@ -57,7 +62,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         println!("xtask:   {figure}");
     }
     if status.success() {
-        Ok(())
+        external
     } else {
         Err(format!("{shown} exited with {status}"))
     }

@@ -85,6 +85,7 @@ pub fn run() -> Result<(), String> {
     })?;
     steps.step("doc (as docs.rs builds it)", docs)?;
     steps.step("feature matrix (oauth-all)", feature_matrix)?;
+    steps.step("TLS backends", tls_backends)?;
     steps.step("package", package_workspace)?;
     steps.finish();
     println!("xtask: ci passed");
@@ -199,6 +200,48 @@ fn feature_matrix() -> Result<(), String> {
             }
         }
         println!("xtask:      oauth-all [{joined}] ok");
+    }
+    Ok(())
+}
+
+/// The TLS feature combinations we support: oauth-core's client builds
+/// with each (its `transport::tls` unit tests, run under each set), and
+/// `oauth-all` with one backend has only that backend's crypto crate in
+/// its dependency tree (ring by default; aws-lc-rs, whose C build is most
+/// of a cold build, only when asked for).
+fn tls_backends() -> Result<(), String> {
+    let sets = [
+        "",
+        "ring",
+        "aws-lc-rs",
+        "ring,aws-lc-rs",
+        "ring,webpki-roots",
+        "aws-lc-rs,webpki-roots",
+    ];
+    for features in sets {
+        let mut test = cargo();
+        test.args(["test", "--quiet", "-p", "oauth-core", "--lib"])
+            .args(["--no-default-features", "--features", features])
+            .args(["--", "transport::tls"]);
+        exec(test)?;
+        println!("xtask:      oauth-core [{features}] client builds");
+    }
+    for (features, present, absent) in [
+        ("ebay,ring", "ring", "aws-lc-sys"),
+        ("ebay,aws-lc-rs", "aws-lc-sys", "ring"),
+    ] {
+        let mut tree = cargo();
+        tree.args(["tree", "-p", "oauth-all", "--no-default-features"])
+            .args(["--features", features])
+            .args(["-e", "normal", "--prefix", "none"]);
+        let listing = output(tree)?;
+        let has = |krate: &str| listing.lines().any(|l| l.starts_with(&format!("{krate} ")));
+        if !has(present) || has(absent) {
+            return Err(format!(
+                "oauth-all [{features}]: expected {present} and not {absent} in the dependency tree"
+            ));
+        }
+        println!("xtask:      oauth-all [{features}]: {present}, no {absent}");
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! Plain `std::process`, no dependencies: it must build in seconds.
 
 mod bench;
+mod bench_external;
 mod ci;
 mod cmd;
 mod json;
@@ -20,6 +21,8 @@ commands:
   ci      format, lint, test, doc, feature matrix, package and tidy checks
   tidy    only the tidy checks
   bench   run the criterion benchmarks and print their figures
+  bench-external [refresh|oauth2|build-cost...]
+          only the refresh path, oauth2 5.0 and build-cost benchmarks
   release [--execute] [--baseline REV]
           check versions against API changes (cargo-semver-checks), changelogs
           and packaging since the last release (release-baseline), and print
@@ -31,6 +34,9 @@ fn main() -> ExitCode {
         Some("ci") => ci::run(),
         Some("tidy") => tidy::run(&cmd::workspace_root()),
         Some("bench") => bench::run(args.get(1..).unwrap_or_default()),
+        Some("bench-external") => {
+            bench_external::run(args.get(1..).unwrap_or_default()).map(|_| ())
+        }
         Some("release") => release::run(args.get(1..).unwrap_or_default()),
         _ => {
             println!("{USAGE}");

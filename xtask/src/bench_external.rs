@@ -1,0 +1,294 @@
+//! The benchmarks `cargo xtask bench` runs besides oauth-core's lifecycle
+//! benchmark (also alone: `cargo xtask bench-external [PART...]`):
+//!
+//! - `refresh`: `cargo bench -p oauth-ebay --bench refresh_path`, the eBay
+//!   refresh against a fast loopback server with a raw reqwest POST and
+//!   `TokenManager::force_refresh` in the same run (`refresh_path:` line);
+//! - `oauth2`: `bench/compare-oauth2`, oauth2 5.0's refresh-token exchange
+//!   and ours against the same server in one process (`compare_oauth2:`
+//!   line). Its own workspace: oauth2 never enters ours;
+//! - `build-cost`: the same minimal downstream program on `oauth-all` (only
+//!   the `ebay` feature) and on oauth2 5.0 (`bench/build-cost/`), each built
+//!   with `cargo build --release` in a fresh target directory once `cargo
+//!   fetch` has downloaded what it needs (the build itself runs
+//!   `--offline`): wall-clock and CPU time of the build, binary size as
+//!   built and stripped, ours with each TLS backend (`build_cost:` lines).
+//!
+//! Never part of `cargo xtask ci`.
+
+use crate::cmd::{cargo, has_program, output, workspace_root};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+/// The parts, in the order they run.
+pub const PARTS: &[&str] = &["refresh", "oauth2", "build-cost"];
+
+/// The prefixes of the figure lines the parts print.
+pub const FIGURES: &[&str] = &["refresh_path", "compare_oauth2", "build_cost"];
+
+/// Runs `parts` (all of them when empty), streaming their output; returns
+/// the figure lines.
+pub fn run(parts: &[String]) -> Result<Vec<String>, String> {
+    for part in parts {
+        if !PARTS.contains(&part.as_str()) {
+            return Err(format!(
+                "unknown part `{part}` (parts: {})",
+                PARTS.join(", ")
+            ));
+        }
+    }
+    let wanted = |part: &str| parts.is_empty() || parts.iter().any(|p| p == part);
+    let mut figures = Vec::new();
+    if wanted("refresh") {
+        let mut c = cargo();
+        c.args(["bench", "-p", "oauth-ebay", "--bench", "refresh_path"]);
+        figures.extend(stream(c)?);
+    }
+    if wanted("oauth2") {
+        let root = workspace_root();
+        let mut c = cargo();
+        c.args(["run", "--quiet", "--release", "--manifest-path"])
+            .arg(root.join("bench/compare-oauth2/Cargo.toml"))
+            // Kept between runs (not a build-cost measurement).
+            .env(
+                "CARGO_TARGET_DIR",
+                root.join("target/bench-external/compare-oauth2"),
+            );
+        figures.extend(stream(c)?);
+    }
+    if wanted("build-cost") {
+        figures.extend(build_cost()?);
+    }
+    Ok(figures)
+}
+
+/// Runs `command`, echoing its standard output; returns its figure lines.
+fn stream(mut command: Command) -> Result<Vec<String>, String> {
+    let shown = format!("{command:?}");
+    let mut child = command
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {shown}: {e}"))?;
+    let mut figures = Vec::new();
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines() {
+            let line = line.map_err(|e| format!("cannot read the output of {shown}: {e}"))?;
+            println!("{line}");
+            if is_figure(&line) {
+                figures.push(line);
+            }
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|e| format!("cannot wait for {shown}: {e}"))?;
+    if status.success() {
+        Ok(figures)
+    } else {
+        Err(format!("{shown} exited with {status}"))
+    }
+}
+
+/// Whether `line` is one of this module's figure lines.
+pub fn is_figure(line: &str) -> bool {
+    line.split_once(": ")
+        .is_some_and(|(name, _)| FIGURES.contains(&name))
+}
+
+/// One downstream build to measure.
+struct Build {
+    /// What the figures call it.
+    label: &'static str,
+    /// The crate, under `bench/build-cost/`.
+    dir: &'static str,
+    /// Its binary.
+    bin: &'static str,
+    /// Extra `cargo build` arguments (features).
+    args: &'static [&'static str],
+}
+
+const BUILDS: &[Build] = &[
+    Build {
+        label: "ours (oauth-all, ebay, default TLS: ring)",
+        dir: "ours",
+        bin: "build-cost-ours",
+        args: &[],
+    },
+    Build {
+        label: "oauth2 5.0 (default features)",
+        dir: "oauth2",
+        bin: "build-cost-oauth2",
+        args: &[],
+    },
+    Build {
+        label: "ours with ring + webpki-roots",
+        dir: "ours",
+        bin: "build-cost-ours",
+        args: &["--features", "webpki-roots"],
+    },
+    Build {
+        label: "ours with aws-lc-rs (ring off)",
+        dir: "ours",
+        bin: "build-cost-ours",
+        args: &["--no-default-features", "--features", "aws-lc-rs"],
+    },
+];
+
+/// What one build measured.
+struct Measured {
+    wall: f64,
+    cpu: Option<f64>,
+    size: u64,
+    stripped: Option<u64>,
+}
+
+/// Builds each of [`BUILDS`] cold and prints its figures, then ours
+/// against oauth2's.
+fn build_cost() -> Result<Vec<String>, String> {
+    let root = workspace_root().join("bench/build-cost");
+    let mut figures = Vec::new();
+    let mut results = Vec::new();
+    for build in BUILDS {
+        let manifest = root.join(build.dir).join("Cargo.toml");
+        // Downloads only; the timed build runs offline.
+        let mut fetch = cargo();
+        fetch
+            .args(["fetch", "--quiet", "--manifest-path"])
+            .arg(&manifest);
+        output(fetch)?;
+        let target = std::env::temp_dir().join(format!(
+            "oauth-build-cost-{}-{}",
+            build.dir,
+            std::process::id()
+        ));
+        remove_dir(&target)?;
+        println!("xtask: cold release build of {}", build.label);
+        let mut c = cargo();
+        c.args([
+            "build",
+            "--release",
+            "--offline",
+            "--quiet",
+            "--manifest-path",
+        ])
+        .arg(&manifest)
+        .args(build.args)
+        .env("CARGO_TARGET_DIR", &target);
+        let cpu_before = children_cpu_seconds();
+        let started = Instant::now();
+        let result = output(c);
+        let wall = started.elapsed().as_secs_f64();
+        let cpu = cpu_before
+            .zip(children_cpu_seconds())
+            .map(|(before, after)| after - before);
+        let binary = target.join("release").join(build.bin);
+        let measured = result.and_then(|_| {
+            let size = file_size(&binary)?;
+            Ok(Measured {
+                wall,
+                cpu,
+                size,
+                stripped: stripped_size(&binary, &target),
+            })
+        });
+        remove_dir(&target)?;
+        let measured = measured?;
+        let line = format!(
+            "build_cost: {}: {:.1} s wall{}, binary {} bytes{}",
+            build.label,
+            measured.wall,
+            measured
+                .cpu
+                .map(|cpu| format!(", {cpu:.1} s CPU"))
+                .unwrap_or_default(),
+            measured.size,
+            measured
+                .stripped
+                .map(|s| format!(" ({s} stripped)"))
+                .unwrap_or_default(),
+        );
+        println!("{line}");
+        figures.push(line);
+        results.push(measured);
+    }
+    if let [ours, theirs, ..] = results.as_slice() {
+        let ratio = |a: f64, b: f64| a / b;
+        let cpu = ours
+            .cpu
+            .zip(theirs.cpu)
+            .map(|(a, b)| format!(", CPU {:.2}x", ratio(a, b)))
+            .unwrap_or_default();
+        let stripped = ours
+            .stripped
+            .zip(theirs.stripped)
+            .map(|(a, b)| format!(" (stripped {:.2}x)", ratio(a as f64, b as f64)))
+            .unwrap_or_default();
+        let line = format!(
+            "build_cost: ours/oauth2: wall {:.2}x{cpu}, binary {:.2}x{stripped} (target: at most 1.00x)",
+            ratio(ours.wall, theirs.wall),
+            ratio(ours.size as f64, theirs.size as f64),
+        );
+        println!("{line}");
+        figures.push(line);
+    }
+    Ok(figures)
+}
+
+fn remove_dir(dir: &Path) -> Result<(), String> {
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(format!("cannot remove {}: {e}", dir.display())),
+    }
+}
+
+fn file_size(path: &Path) -> Result<u64, String> {
+    std::fs::metadata(path)
+        .map(|m| m.len())
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+/// The size of a stripped copy of `binary` (with `strip`, when installed).
+fn stripped_size(binary: &Path, scratch: &Path) -> Option<u64> {
+    if !has_program("strip") {
+        return None;
+    }
+    let copy: PathBuf = scratch.join("stripped");
+    let status = Command::new("strip")
+        .arg("-o")
+        .arg(&copy)
+        .arg(binary)
+        .status()
+        .ok()?;
+    if !status.success() {
+        return None;
+    }
+    std::fs::metadata(&copy).ok().map(|m| m.len())
+}
+
+/// CPU time (user + system) of this process's waited-for children, and
+/// theirs (Linux: `/proc/self/stat`'s `cutime` and `cstime`); `None`
+/// elsewhere.
+fn children_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // After the command name (in parentheses, which may hold spaces), the
+    // fields from the third on; cutime and cstime are the 16th and 17th.
+    let (_, rest) = stat.rsplit_once(')')?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(13)?.parse::<u64>().ok()? + fields.get(14)?.parse::<u64>().ok()?;
+    let per_second = Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|out| {
+            String::from_utf8_lossy(&out.stdout)
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
+        .filter(|&t| t > 0)
+        .unwrap_or(100);
+    Some(ticks as f64 / per_second as f64)
+}
