@@ -29,8 +29,18 @@
 //! secret or a URL: provider messages and body excerpts are masked.
 //!
 //! # Crate feature flags
+//! - `ring` (default): the HTTP client's TLS crypto is ring (pure Rust and
+//!   assembly, no C build script);
+//! - `aws-lc-rs`: TLS crypto with aws-lc-rs instead (FIPS-capable builds;
+//!   aws-lc-sys's C build is most of a cold build's time); wins over `ring`
+//!   when both are on;
+//! - `webpki-roots`: Mozilla's root certificates, bundled, instead of the
+//!   platform's verifier and trust store (one data-only crate);
 //! - `test-util` (off): nothing yet beyond what is always public
 //!   ([`ManualClock`] is always available); reserved for test helpers.
+//!
+//! With neither `ring` nor `aws-lc-rs`, the HTTP client uses the process-wide
+//! rustls crypto provider the application installed.
 //!
 //! # Rust version policy
 //! The minimum supported Rust version is the workspace's `rust-version`; raising it

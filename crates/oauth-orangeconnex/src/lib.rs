@@ -130,7 +130,17 @@
 //! timeout, with tracing captured at `TRACE` level.
 //!
 //! # Crate feature flags
-//! None.
+//! The TLS crypto of the HTTP client, forwarded to `oauth-core`:
+//! - `ring` (default): TLS crypto with ring (pure Rust and assembly, no C
+//!   build script);
+//! - `aws-lc-rs`: TLS crypto with aws-lc-rs instead (FIPS-capable builds;
+//!   aws-lc-sys's C build is most of a cold build's time); wins over `ring`
+//!   when both are on: turn the defaults off to leave ring out;
+//! - `webpki-roots`: Mozilla's root certificates, bundled, instead of the
+//!   platform's verifier and trust store (one data-only crate).
+//!
+//! With neither `ring` nor `aws-lc-rs`, the HTTP client uses the process-wide
+//! rustls crypto provider the application installed.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
