@@ -42,6 +42,12 @@
 //! With neither `ring` nor `aws-lc-rs`, the HTTP client uses the process-wide
 //! rustls crypto provider the application installed.
 //!
+//! Measured build cost (a cold `cargo build --release` of a minimal eBay
+//! refresh program on `oauth-all`, registry already downloaded: `cargo
+//! xtask bench-external build-cost`): with `ring`, about 100 s of CPU (52 s
+//! on two cores) and a 5.1 MB binary; `aws-lc-rs` instead adds about 35 % of
+//! CPU and 2.2 MB; `webpki-roots` adds no measurable time and 73 KB.
+//!
 //! # Rust version policy
 //! The minimum supported Rust version is the workspace's `rust-version`; raising it
 //! is a minor-version change.
