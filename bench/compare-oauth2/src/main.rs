@@ -29,7 +29,8 @@ const BATCH: u32 = 200;
 /// documentation sets it up (no redirects), with our timeouts.
 struct Theirs {
     http: reqwest::Client,
-    client: BasicClient<EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>,
+    client:
+        BasicClient<EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>,
     refresh_token: RefreshToken,
     url: String,
     basic: String,
@@ -114,14 +115,18 @@ fn main() {
     let ours_ratio = loopback::median_ratio(&times, 1, 0);
     let theirs_ratio = loopback::median_ratio(&times, 3, 2);
     let ours_vs_theirs = loopback::median_ratio(&times, 1, 3);
+    let ours_extra = loopback::median_difference(&times, 1, 0);
+    let theirs_extra = loopback::median_difference(&times, 3, 2);
     let [a13, a_ours, a12, a_theirs] = [0, 1, 2, 3].map(|k| {
         runtime
-            .block_on(loopback::allocations_per_call(2_000, async || call(k).await))
+            .block_on(loopback::allocations_per_call(2_000, async || {
+                call(k).await
+            }))
             .0
     });
     println!(
-        "compare_oauth2: oauth2 5.0 refresh {:.1} us ({theirs_ratio:.3}x its raw reqwest 0.12 POST {:.1} us), {a_theirs:.0} allocs/call (raw 0.12: {a12:.0}); \
-         oauth-ebay refresh {:.1} us ({ours_ratio:.3}x its raw reqwest 0.13 POST {:.1} us), {a_ours:.0} allocs/call (raw 0.13: {a13:.0}); \
+        "compare_oauth2: oauth2 5.0 refresh {:.1} us ({theirs_ratio:.3}x its raw reqwest 0.12 POST {:.1} us, +{theirs_extra:.0} ns), {a_theirs:.0} allocs/call (raw 0.12: {a12:.0}); \
+         oauth-ebay refresh {:.1} us ({ours_ratio:.3}x its raw reqwest 0.13 POST {:.1} us, +{ours_extra:.0} ns), {a_ours:.0} allocs/call (raw 0.13: {a13:.0}); \
          ours/oauth2 time {ours_vs_theirs:.3}x, allocs {a_ours:.0} vs {a_theirs:.0}; medians of {ROUNDS} interleaved rounds of {BATCH} calls",
         theirs_ns / 1e3,
         raw12 / 1e3,

@@ -386,3 +386,11 @@ pub fn median_ratio(times: &[Vec<f64>], a: usize, b: usize) -> f64 {
     let mut ratios: Vec<f64> = times[a].iter().zip(&times[b]).map(|(x, y)| x / y).collect();
     median(&mut ratios)
 }
+
+/// The median over rounds of contender `a`'s time per call minus contender
+/// `b`'s (ns): the overhead in absolute terms, steadier than a ratio when
+/// the machine's round-trip time drifts.
+pub fn median_difference(times: &[Vec<f64>], a: usize, b: usize) -> f64 {
+    let mut differences: Vec<f64> = times[a].iter().zip(&times[b]).map(|(x, y)| x - y).collect();
+    median(&mut differences)
+}
