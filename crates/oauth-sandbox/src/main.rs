@@ -1,5 +1,6 @@
 //! `oauth-sandbox`: serves the emulated provider endpoints on 127.0.0.1 until
 //! interrupted, after printing the base URLs and the registered credentials.
+#![deny(rustdoc::broken_intra_doc_links)]
 
 use std::io::Write as _;
 
