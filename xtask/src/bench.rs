@@ -1,9 +1,10 @@
-//! `cargo xtask bench`: runs the criterion benchmarks of the token
-//! lifecycle (`cargo bench -p oauth-core --bench lifecycle`), streaming
-//! their output, then prints a summary of the `name: value` figures they
-//! report (see `docs/performance.md`).
+//! `cargo xtask bench`: runs the criterion benchmarks of oauth-core (the
+//! token lifecycle and the encryption layer: `cargo bench -p oauth-core
+//! --bench lifecycle --bench encrypted_store`), streaming their output, then
+//! prints a summary of the `name: value` figures they report (see
+//! `docs/performance.md`).
 //!
-//! Extra arguments go to the benchmark binary, e.g. a filter:
+//! Extra arguments go to the benchmark binaries, e.g. a filter:
 //! `cargo xtask bench single_flight`.
 //!
 //! Then the refresh path, oauth2 5.0 and build-cost benchmarks (see
@@ -11,7 +12,7 @@
 
 use crate::cmd::cargo;
 use std::io::{BufRead, BufReader};
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 /// The benchmarks whose `name: value` lines make up the summary.
@@ -19,18 +20,50 @@ const FIGURES: &[&str] = &[
     "cached_access_token",
     "single_flight_10k",
     "pool_100k",
+    "pool_read",
     "refresh_round_trip",
+    "encrypted_store",
 ];
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let started = Instant::now();
     let mut c = cargo();
-    c.args(["bench", "-p", "oauth-core", "--bench", "lifecycle"]);
+    c.args([
+        "bench",
+        "-p",
+        "oauth-core",
+        "--bench",
+        "lifecycle",
+        "--bench",
+        "encrypted_store",
+    ]);
     if !args.is_empty() {
         c.arg("--").args(args);
     }
-    let shown = format!("{c:?}");
-    let mut child = c
+    let mut figures = Vec::new();
+    let ours = stream(c).map(|lines| figures.extend(lines));
+    // The refresh path, oauth2 5.0 and build cost (bench_external.rs).
+    let external = crate::bench_external::run(&[]).map(|lines| figures.extend(lines));
+
+    println!();
+    println!(
+        "xtask: bench summary ({:.0} s)",
+        started.elapsed().as_secs_f64()
+    );
+    if figures.is_empty() {
+        println!("xtask:   no figures reported (all benchmarks filtered out?)");
+    }
+    for figure in &figures {
+        println!("xtask:   {figure}");
+    }
+    ours.and(external)
+}
+
+/// Runs `command`, echoing its standard output; returns its figure lines
+/// (those of this module's benchmarks and of `bench_external`'s).
+pub fn stream(mut command: Command) -> Result<Vec<String>, String> {
+    let shown = format!("{command:?}");
+    let mut child = command
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot start {shown}: {e}"))?;
@@ -47,22 +80,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let status = child
         .wait()
         .map_err(|e| format!("cannot wait for {shown}: {e}"))?;
-    // The refresh path, oauth2 5.0 and build cost (bench_external.rs).
-    let external = crate::bench_external::run(&[]).map(|lines| figures.extend(lines));
-
-    println!();
-    println!(
-        "xtask: bench summary ({:.0} s)",
-        started.elapsed().as_secs_f64()
-    );
-    if figures.is_empty() {
-        println!("xtask:   no figures reported (all benchmarks filtered out?)");
-    }
-    for figure in &figures {
-        println!("xtask:   {figure}");
-    }
     if status.success() {
-        external
+        Ok(figures)
     } else {
         Err(format!("{shown} exited with {status}"))
     }
@@ -70,6 +89,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
 
 /// Whether `line` is one of the `name: value` figure lines.
 fn is_figure(line: &str) -> bool {
-    line.split_once(": ")
-        .is_some_and(|(name, _)| FIGURES.contains(&name))
+    line.split_once(": ").is_some_and(|(name, _)| {
+        FIGURES.contains(&name) || crate::bench_external::FIGURES.contains(&name)
+    })
 }

@@ -17,9 +17,8 @@
 //! Never part of `cargo xtask ci`.
 
 use crate::cmd::{cargo, has_program, output, workspace_root};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Instant;
 
 /// The parts, in the order they run.
@@ -44,7 +43,7 @@ pub fn run(parts: &[String]) -> Result<Vec<String>, String> {
     if wanted("refresh") {
         let mut c = cargo();
         c.args(["bench", "-p", "oauth-ebay", "--bench", "refresh_path"]);
-        figures.extend(stream(c)?);
+        figures.extend(crate::bench::stream(c)?);
     }
     if wanted("oauth2") {
         let root = workspace_root();
@@ -56,45 +55,12 @@ pub fn run(parts: &[String]) -> Result<Vec<String>, String> {
                 "CARGO_TARGET_DIR",
                 root.join("target/bench-external/compare-oauth2"),
             );
-        figures.extend(stream(c)?);
+        figures.extend(crate::bench::stream(c)?);
     }
     if wanted("build-cost") {
         figures.extend(build_cost()?);
     }
     Ok(figures)
-}
-
-/// Runs `command`, echoing its standard output; returns its figure lines.
-fn stream(mut command: Command) -> Result<Vec<String>, String> {
-    let shown = format!("{command:?}");
-    let mut child = command
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start {shown}: {e}"))?;
-    let mut figures = Vec::new();
-    if let Some(stdout) = child.stdout.take() {
-        for line in BufReader::new(stdout).lines() {
-            let line = line.map_err(|e| format!("cannot read the output of {shown}: {e}"))?;
-            println!("{line}");
-            if is_figure(&line) {
-                figures.push(line);
-            }
-        }
-    }
-    let status = child
-        .wait()
-        .map_err(|e| format!("cannot wait for {shown}: {e}"))?;
-    if status.success() {
-        Ok(figures)
-    } else {
-        Err(format!("{shown} exited with {status}"))
-    }
-}
-
-/// Whether `line` is one of this module's figure lines.
-pub fn is_figure(line: &str) -> bool {
-    line.split_once(": ")
-        .is_some_and(|(name, _)| FIGURES.contains(&name))
 }
 
 /// One downstream build to measure.
