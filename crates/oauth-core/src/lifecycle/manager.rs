@@ -451,14 +451,15 @@ impl TokenManager {
     /// [`Error::Store`] if the store cannot be read.
     pub async fn reload(&self) -> Result<Option<TokenHandle>, Error> {
         let inner = &self.inner;
-        let ours = inner.current.load().as_ref().and_then(|c| c.version());
+        let seen = inner.current.load_full();
+        let ours = seen.as_ref().and_then(|c| c.version());
         if let Some(stored) = inner.store.load(&inner.key).await?
             && Some(stored.version) != ours
         {
-            let _state = inner.lock_state();
-            inner
-                .current
-                .store(Some(inner.published(stored.tokens, Some(stored.version))));
+            // Only over the set seen before the read: a refresh published
+            // meanwhile is newer than what was read.
+            let loaded = inner.published(stored.tokens, Some(stored.version));
+            inner.current.compare_and_swap(&seen, Some(loaded));
         }
         Ok(self.current())
     }
