@@ -36,8 +36,9 @@
 //!   when both are on;
 //! - `webpki-roots`: Mozilla's root certificates, bundled, instead of the
 //!   platform's verifier and trust store (one data-only crate);
-//! - `test-util` (off): nothing yet beyond what is always public
-//!   ([`ManualClock`] is always available); reserved for test helpers.
+//! - `test-util` (off): test helpers, no extra dependencies: the token-store
+//!   conformance suite (`test_util::store_conformance`) that every store
+//!   runs ([`ManualClock`] is always available).
 //!
 //! With neither `ring` nor `aws-lc-rs`, the HTTP client uses the process-wide
 //! rustls crypto provider the application installed.
@@ -69,6 +70,9 @@ pub mod redact;
 mod secret;
 mod state;
 mod token_set;
+#[cfg(feature = "test-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
+pub mod test_util;
 pub mod transport;
 
 pub use attach::{AttachToken, HeaderToken, sensitive_header_value};

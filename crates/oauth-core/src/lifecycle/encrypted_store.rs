@@ -4,6 +4,7 @@ mod keys;
 
 pub use keys::{EnvKeys, KEY_LEN, KeyFiles, KeyId, KeyProvider, Keyring, MAX_KEY_ID_LEN, StoreKey};
 
+use super::lease::{Lease, LeaseOutcome, LeaseOwner};
 use super::store::{
     AccountKey, SaveOutcome, TokenStore, Versioned, list_all_accounts, store_error,
 };
@@ -18,6 +19,7 @@ use chacha20poly1305::XNonce;
 use chacha20poly1305::aead::AeadInOut;
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 use zeroize::Zeroizing;
 
 /// The prefix of every envelope this version writes.
@@ -306,8 +308,9 @@ impl<S: TokenStore + ?Sized> EncryptedStore<S> {
                     tracing::debug!(account = %key, version, from = ?from.as_ref().map(KeyId::as_str), to = %keys.current_id(), "entry re-encrypted");
                     return Ok(RekeyOutcome::Rekeyed { from });
                 }
-                // Someone saved (or deleted) since we read: read again.
-                SaveOutcome::Conflict { .. } => {}
+                // Someone saved (or deleted) since we read: read again. (A
+                // plain save is never fenced.)
+                SaveOutcome::Conflict { .. } | SaveOutcome::Fenced => {}
             }
         }
         Err(store_error(format!(
@@ -514,6 +517,28 @@ fn seal(key: &AccountKey, tokens: &TokenSet, keys: &Keyring) -> Result<TokenSet,
     })
 }
 
+impl<S: TokenStore + ?Sized> EncryptedStore<S> {
+    /// `outcome` with the stored set of a conflict decrypted.
+    fn opened_outcome(
+        &self,
+        key: &AccountKey,
+        outcome: SaveOutcome,
+        keys: &Keyring,
+    ) -> Result<SaveOutcome, Error> {
+        match outcome {
+            SaveOutcome::Conflict {
+                current: Some(current),
+            } => Ok(SaveOutcome::Conflict {
+                current: Some(Versioned {
+                    tokens: self.open(key, current.tokens, keys)?,
+                    version: current.version,
+                }),
+            }),
+            outcome => Ok(outcome),
+        }
+    }
+}
+
 impl<S: TokenStore + ?Sized> fmt::Debug for EncryptedStore<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EncryptedStore")
@@ -545,17 +570,34 @@ impl<S: TokenStore + ?Sized> TokenStore for EncryptedStore<S> {
     ) -> Result<SaveOutcome, Error> {
         let keys = self.keys.load_full();
         let sealed = seal(key, tokens, &keys)?;
-        match self.inner.save(key, &sealed, expected).await? {
-            SaveOutcome::Conflict {
-                current: Some(current),
-            } => Ok(SaveOutcome::Conflict {
-                current: Some(Versioned {
-                    tokens: self.open(key, current.tokens, &keys)?,
-                    version: current.version,
-                }),
-            }),
-            outcome => Ok(outcome),
-        }
+        let outcome = self.inner.save(key, &sealed, expected).await?;
+        self.opened_outcome(key, outcome, &keys)
+    }
+
+    async fn save_fenced(
+        &self,
+        key: &AccountKey,
+        tokens: &TokenSet,
+        expected: Option<u64>,
+        fence: u64,
+    ) -> Result<SaveOutcome, Error> {
+        let keys = self.keys.load_full();
+        let sealed = seal(key, tokens, &keys)?;
+        let outcome = self.inner.save_fenced(key, &sealed, expected, fence).await?;
+        self.opened_outcome(key, outcome, &keys)
+    }
+
+    async fn acquire_lease(
+        &self,
+        key: &AccountKey,
+        owner: &LeaseOwner,
+        ttl: Duration,
+    ) -> Result<LeaseOutcome, Error> {
+        self.inner.acquire_lease(key, owner, ttl).await
+    }
+
+    async fn release_lease(&self, key: &AccountKey, lease: &Lease) -> Result<(), Error> {
+        self.inner.release_lease(key, lease).await
     }
 
     async fn delete(&self, key: &AccountKey) -> Result<(), Error> {

@@ -778,6 +778,11 @@ impl Inner {
                     // Deleted meanwhile: refresh and save anew, as without
                     // a store entry.
                     Ok(SaveOutcome::Conflict { current: None }) => {}
+                    Ok(SaveOutcome::Fenced) => {
+                        return Err(crate::lifecycle::store::store_error(
+                            "the refresh lease was overtaken before the refresh",
+                        ));
+                    }
                     Err(e) => {
                         tracing::error!(account = %self.key, error = %e, "the token store cannot be written: not refreshing (the refresh token would be lost)");
                         self.emit(TokenEventKind::SaveFailed);
@@ -1032,6 +1037,11 @@ impl Inner {
                 SaveOutcome::Saved { version } => return Ok(version),
                 SaveOutcome::Conflict { current } => {
                     expected = current.map(|c| c.version);
+                }
+                SaveOutcome::Fenced => {
+                    return Err(crate::lifecycle::store::store_error(
+                        "the refresh lease was overtaken",
+                    ));
                 }
             }
         }

@@ -1,14 +1,20 @@
 //! [`MemoryStore`]: a token store in process memory.
 
+use super::lease::{Lease, LeaseOutcome, LeaseOwner, lease_expiry};
 use super::store::{AccountKey, SaveOutcome, TokenStore, Versioned};
 use crate::error::Error;
 use crate::token_set::TokenSet;
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
 
 /// Token sets kept in memory: for tests, short-lived processes, and as the
 /// default when nothing needs to survive a restart.
+///
+/// It implements refresh [leases](super::lease) (by the system clock), so
+/// that several managers or pools in one process sharing it refresh each
+/// account once.
 ///
 /// ```
 /// use oauth_core::lifecycle::SaveOutcome;
@@ -34,7 +40,22 @@ use std::sync::Mutex;
 /// ```
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    entries: Mutex<HashMap<AccountKey, Versioned>>,
+    entries: Mutex<Entries>,
+}
+
+#[derive(Debug, Default)]
+struct Entries {
+    tokens: HashMap<AccountKey, Versioned>,
+    /// Kept across deletes: fencing numbers never go down.
+    leases: HashMap<AccountKey, LeaseRecord>,
+}
+
+#[derive(Debug)]
+struct LeaseRecord {
+    /// The highest fencing number granted.
+    fence: u64,
+    /// The holder and the lease's expiry, while it is not released.
+    held: Option<(LeaseOwner, SystemTime)>,
 }
 
 impl MemoryStore {
@@ -43,17 +64,38 @@ impl MemoryStore {
         Self::default()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<AccountKey, Versioned>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
         // A panic while holding the lock cannot leave a half-written entry
         // (every update is a single insert), so a poisoned lock is usable.
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
+impl Entries {
+    /// A compare-and-swap save.
+    fn save(&mut self, key: &AccountKey, tokens: &TokenSet, expected: Option<u64>) -> SaveOutcome {
+        let current = self.tokens.get(key);
+        if current.map(|v| v.version) != expected {
+            return SaveOutcome::Conflict {
+                current: current.cloned(),
+            };
+        }
+        let version = expected.unwrap_or(0) + 1;
+        self.tokens.insert(
+            key.clone(),
+            Versioned {
+                tokens: tokens.clone(),
+                version,
+            },
+        );
+        SaveOutcome::Saved { version }
+    }
+}
+
 #[async_trait]
 impl TokenStore for MemoryStore {
     async fn load(&self, key: &AccountKey) -> Result<Option<Versioned>, Error> {
-        Ok(self.lock().get(key).cloned())
+        Ok(self.lock().tokens.get(key).cloned())
     }
 
     async fn save(
@@ -62,26 +104,66 @@ impl TokenStore for MemoryStore {
         tokens: &TokenSet,
         expected: Option<u64>,
     ) -> Result<SaveOutcome, Error> {
+        Ok(self.lock().save(key, tokens, expected))
+    }
+
+    async fn save_fenced(
+        &self,
+        key: &AccountKey,
+        tokens: &TokenSet,
+        expected: Option<u64>,
+        fence: u64,
+    ) -> Result<SaveOutcome, Error> {
         let mut entries = self.lock();
-        let current = entries.get(key);
-        if current.map(|v| v.version) != expected {
-            return Ok(SaveOutcome::Conflict {
-                current: current.cloned(),
+        if entries.leases.get(key).map_or(0, |l| l.fence) != fence {
+            return Ok(SaveOutcome::Fenced);
+        }
+        Ok(entries.save(key, tokens, expected))
+    }
+
+    async fn acquire_lease(
+        &self,
+        key: &AccountKey,
+        owner: &LeaseOwner,
+        ttl: Duration,
+    ) -> Result<LeaseOutcome, Error> {
+        let now = SystemTime::now();
+        let mut entries = self.lock();
+        let record = entries.leases.entry(key.clone()).or_insert(LeaseRecord {
+            fence: 0,
+            held: None,
+        });
+        if let Some((holder, expires_at)) = &record.held
+            && holder != owner
+            && *expires_at > now
+        {
+            return Ok(LeaseOutcome::Held {
+                expires_at: *expires_at,
             });
         }
-        let version = expected.unwrap_or(0) + 1;
-        entries.insert(
-            key.clone(),
-            Versioned {
-                tokens: tokens.clone(),
-                version,
-            },
-        );
-        Ok(SaveOutcome::Saved { version })
+        record.fence += 1;
+        let expires_at = lease_expiry(now, ttl);
+        record.held = Some((owner.clone(), expires_at));
+        Ok(LeaseOutcome::Acquired(Lease {
+            owner: owner.clone(),
+            fence: record.fence,
+            expires_at,
+        }))
+    }
+
+    async fn release_lease(&self, key: &AccountKey, lease: &Lease) -> Result<(), Error> {
+        let mut entries = self.lock();
+        if let Some(record) = entries.leases.get_mut(key)
+            && record.fence == lease.fence
+            && record.held.as_ref().is_some_and(|(o, _)| *o == lease.owner)
+        {
+            record.held = None;
+        }
+        Ok(())
     }
 
     async fn delete(&self, key: &AccountKey) -> Result<(), Error> {
-        self.lock().remove(key);
+        self.lock().tokens.remove(key);
         Ok(())
     }
 
@@ -96,6 +178,7 @@ impl TokenStore for MemoryStore {
         }
         let entries = self.lock();
         let mut accounts: Vec<&str> = entries
+            .tokens
             .keys()
             .filter(|key| key.provider() == provider)
             .map(AccountKey::account)

@@ -5,6 +5,7 @@ mod encrypted_store;
 mod events;
 mod file_store;
 mod handle;
+pub mod lease;
 mod manager;
 mod memory_store;
 mod pool;
@@ -17,6 +18,7 @@ pub use encrypted_store::{
 pub use events::{TokenEvent, TokenEventKind};
 pub use file_store::FileStore;
 pub use handle::TokenHandle;
+pub use lease::{Lease, LeaseOutcome, LeaseOwner};
 pub use manager::{
     DEFAULT_REFRESH_BACKOFF, ROTATION_RACE_GRACE, TokenManager, TokenManagerBuilder,
 };

@@ -1,11 +1,13 @@
 //! The [`TokenStore`] trait: versioned entries with compare-and-swap saves.
 
+use super::lease::{Lease, LeaseOutcome, LeaseOwner};
 use crate::error::Error;
 use crate::token_set::TokenSet;
 use async_trait::async_trait;
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Which account's tokens: a provider name and the account's id at that
 /// provider (a seller id, a user name, whatever the application uses).
@@ -83,6 +85,10 @@ pub enum SaveOutcome {
         /// What is stored now (`None` if the entry was deleted).
         current: Option<Versioned>,
     },
+    /// A [fenced save](TokenStore::save_fenced) whose lease was overtaken:
+    /// a newer lease was granted for the account since, so nothing was
+    /// written. The entry may or may not still be at the expected version.
+    Fenced,
 }
 
 /// Persistent storage for token sets, shared by token managers.
@@ -215,6 +221,51 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
     /// by another writer for longer than the store is willing to wait.
     async fn check_writable(&self) -> Result<(), Error> {
         Ok(())
+    }
+
+    /// Takes the refresh lease of `key` for `owner` for `ttl` (see
+    /// [`lease`](super::lease) for the contract). The default answers
+    /// [`LeaseOutcome::NotSupported`]: no cross-process coordination.
+    ///
+    /// # Errors
+    /// [`Error::Store`] if the storage cannot be read or written,
+    /// [`Error::StoreBusy`] if it is held by another writer for too long.
+    async fn acquire_lease(
+        &self,
+        key: &AccountKey,
+        owner: &LeaseOwner,
+        ttl: Duration,
+    ) -> Result<LeaseOutcome, Error> {
+        let _ = (key, owner, ttl);
+        Ok(LeaseOutcome::NotSupported)
+    }
+
+    /// Releases `lease` if it is still the account's lease (same owner and
+    /// fencing number); anything else is a no-op. The default does nothing.
+    ///
+    /// # Errors
+    /// [`Error::Store`] if the storage cannot be written.
+    async fn release_lease(&self, key: &AccountKey, lease: &Lease) -> Result<(), Error> {
+        let _ = (key, lease);
+        Ok(())
+    }
+
+    /// [`save`](Self::save), but only while `fence` is the highest fencing
+    /// number granted for `key`: otherwise nothing is written and the answer
+    /// is [`SaveOutcome::Fenced`]. The default, for stores without leases,
+    /// is a plain [`save`](Self::save).
+    ///
+    /// # Errors
+    /// As [`save`](Self::save).
+    async fn save_fenced(
+        &self,
+        key: &AccountKey,
+        tokens: &TokenSet,
+        expected: Option<u64>,
+        fence: u64,
+    ) -> Result<SaveOutcome, Error> {
+        let _ = fence;
+        self.save(key, tokens, expected).await
     }
 }
 

@@ -1,0 +1,167 @@
+//! Refresh leases: one refresh per account across processes and machines.
+//!
+//! Before spending a refresh token, a [`TokenManager`](super::TokenManager)
+//! whose store supports leases takes the account's **refresh lease**
+//! ([`TokenStore::acquire_lease`](super::TokenStore::acquire_lease)): an
+//! owner, an expiry, and a **fencing number** that grows with every grant of
+//! the lease (Kleppmann, "How to do distributed locking"). Other managers, in
+//! this process or any other sharing the store, do not refresh while the
+//! lease is held: they wait (bounded) for the holder's new set, or for the
+//! lease to expire, and read the store again. The holder saves the new set
+//! with [`save_fenced`](super::TokenStore::save_fenced), which the store
+//! accepts only if the entry is still at the expected version **and** no
+//! newer lease was granted since: a holder that stalled past its lease and
+//! was overtaken cannot overwrite the newer holder's work blindly.
+//!
+//! The store contract, which the conformance suite
+//! (`oauth_core::test_util::store_conformance`, feature `test-util`) checks:
+//! - a lease is granted when the account has no lease, or its lease has
+//!   expired (by the store's clock), or it was released; then the fencing
+//!   number is one more than the highest ever granted for that account
+//!   (it never goes down, not even across [`delete`](super::TokenStore::delete));
+//! - while another owner holds an unexpired lease, acquiring answers
+//!   [`LeaseOutcome::Held`] with its expiry; an owner that already holds
+//!   the lease is granted a new one (with a new fencing number), as anyone
+//!   else would be after a release;
+//! - releasing is checked: only the lease with that owner **and** fencing
+//!   number is released, anything else is a no-op;
+//! - a fenced save succeeds when the version matches and `fence` is the
+//!   highest number granted for the account, whether or not the lease has
+//!   expired meanwhile (time alone never refuses a write; a newer grant
+//!   does); a version mismatch is [`SaveOutcome::Conflict`](super::SaveOutcome::Conflict),
+//!   a newer grant [`SaveOutcome::Fenced`](super::SaveOutcome::Fenced).
+//!
+//! Stores that cannot lease answer [`LeaseOutcome::NotSupported`] (the
+//! trait's default): managers then refresh as before, coordinated within
+//! one process only.
+
+use crate::error::Error;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// The longest [`LeaseOwner`] text, in bytes.
+pub const MAX_LEASE_OWNER_LEN: usize = 128;
+
+/// Who holds a lease: an identity unique to one manager group (a pool, or
+/// the managers built by one builder), e.g. `host:pid:random`.
+///
+/// It is stored next to the lease and shown in logs, so it must not contain
+/// anything secret; [`generate`](Self::generate) makes a fresh one.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct LeaseOwner(Arc<str>);
+
+impl LeaseOwner {
+    /// `owner`, checked: 1 to [`MAX_LEASE_OWNER_LEN`] bytes of visible
+    /// ASCII (0x21–0x7E).
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] otherwise.
+    pub fn new(owner: impl AsRef<str>) -> Result<Self, Error> {
+        let owner = owner.as_ref();
+        let valid = !owner.is_empty()
+            && owner.len() <= MAX_LEASE_OWNER_LEN
+            && owner.bytes().all(|b| (0x21..=0x7e).contains(&b));
+        if !valid {
+            return Err(Error::Configuration {
+                message: format!(
+                    "a lease owner must be 1 to {MAX_LEASE_OWNER_LEN} visible ASCII characters"
+                ),
+            });
+        }
+        Ok(Self(Arc::from(owner)))
+    }
+
+    /// A fresh owner identity: the host name (when known), the process id
+    /// and 64 random bits, e.g. `worker-3:4121:9f86d081884c7d65`.
+    pub fn generate() -> Self {
+        let host = std::env::var("HOSTNAME")
+            .ok()
+            .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+            .map(|h| {
+                h.trim()
+                    .chars()
+                    .filter(|c| c.is_ascii_graphic() && *c != ':')
+                    .take(64)
+                    .collect::<String>()
+            })
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "host".to_owned());
+        let owner = format!("{host}:{}:{:016x}", std::process::id(), fastrand::u64(..));
+        Self(Arc::from(owner))
+    }
+
+    /// The owner's text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for LeaseOwner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "LeaseOwner({})", self.0)
+    }
+}
+
+impl fmt::Display for LeaseOwner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A granted refresh lease.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// Who holds it.
+    pub owner: LeaseOwner,
+    /// Its fencing number: greater than that of every earlier grant for the
+    /// same account.
+    pub fence: u64,
+    /// When it lapses (by the store's clock, as far as the store knows it).
+    pub expires_at: SystemTime,
+}
+
+/// The answer to [`TokenStore::acquire_lease`](super::TokenStore::acquire_lease).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LeaseOutcome {
+    /// The lease is ours.
+    Acquired(Lease),
+    /// Another owner holds an unexpired lease.
+    Held {
+        /// When that lease lapses unless released earlier.
+        expires_at: SystemTime,
+    },
+    /// The store has no leases: no cross-process coordination.
+    NotSupported,
+}
+
+/// The remaining time of a lease of `ttl` granted at `now`, as an instant,
+/// saturating far in the future.
+pub(crate) fn lease_expiry(now: SystemTime, ttl: Duration) -> SystemTime {
+    crate::token_set::expiry_after(now, ttl)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owners_are_checked() {
+        assert!(LeaseOwner::new("a").is_ok());
+        assert!(LeaseOwner::new("").is_err());
+        assert!(LeaseOwner::new("has space").is_err());
+        assert!(LeaseOwner::new("tab\t").is_err());
+        assert!(LeaseOwner::new("x".repeat(MAX_LEASE_OWNER_LEN)).is_ok());
+        assert!(LeaseOwner::new("x".repeat(MAX_LEASE_OWNER_LEN + 1)).is_err());
+    }
+
+    #[test]
+    fn generated_owners_are_valid_and_distinct() {
+        let a = LeaseOwner::generate();
+        let b = LeaseOwner::generate();
+        assert_ne!(a, b);
+        assert!(LeaseOwner::new(a.as_str()).is_ok(), "{a}");
+        assert!(a.as_str().contains(&format!(":{}:", std::process::id())));
+    }
+}

@@ -1,0 +1,4 @@
+//! Test helpers for provider crates, store implementations and downstream
+//! users (feature `test-util`).
+
+pub mod store_conformance;
