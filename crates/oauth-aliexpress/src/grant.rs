@@ -178,6 +178,10 @@ impl RefreshGrant for Client {
         Ok(merge_refreshed(response, current, self.now()))
     }
 
+    fn max_refresh_duration(&self) -> Option<Duration> {
+        Some(self.http.max_send_duration())
+    }
+
     fn rotates_refresh_token(&self) -> bool {
         true
     }

@@ -42,6 +42,17 @@ pub trait RefreshGrant: Send + Sync + fmt::Debug {
         DEFAULT_REFRESH_SKEW
     }
 
+    /// The longest one [`refresh`](Self::refresh) (or
+    /// [`fetch_initial`](Self::fetch_initial)) can take, retries included,
+    /// when the grant knows it (an HTTP client's
+    /// [`max_send_duration`](crate::transport::HttpClient::max_send_duration)).
+    /// A token manager's refresh lease must outlast it, so that a lease
+    /// never lapses while its holder still waits for the provider. The
+    /// default, `None`, means unknown.
+    fn max_refresh_duration(&self) -> Option<Duration> {
+        None
+    }
+
     /// Obtains a first token set when no tokens are stored yet, for grants
     /// that can do so without user consent (eBay application tokens,
     /// Eshopbox custom apps with a configured refresh token). The default,

@@ -5,6 +5,7 @@ use crate::PROVIDER;
 use crate::config::{Client, check_scopes};
 use crate::token::{ApplicationToken, UserToken, decode_application_token, decode_token_response};
 use oauth_core::url::Url;
+use std::time::Duration;
 use oauth_core::{
     AuthorizationCode, AuthorizationCodeGrant, CsrfState, Error, Params, ProviderDetails,
     RawResponse, RefreshGrant, RefreshToken, Scopes, TokenRequest, TokenSet, async_trait,
@@ -203,6 +204,10 @@ impl RefreshGrant for Client {
             .await
     }
 
+    fn max_refresh_duration(&self) -> Option<Duration> {
+        Some(self.inner.http.max_send_duration())
+    }
+
     fn rotates_refresh_token(&self) -> bool {
         false
     }
@@ -273,6 +278,10 @@ impl RefreshGrant for ApplicationTokenGrant {
     /// every later one.
     async fn fetch_initial(&self) -> Option<Result<TokenSet, Error>> {
         Some(self.fetch().await)
+    }
+
+    fn max_refresh_duration(&self) -> Option<Duration> {
+        Some(self.client.inner.http.max_send_duration())
     }
 
     fn rotates_refresh_token(&self) -> bool {

@@ -135,6 +135,10 @@ impl RefreshGrant for Client {
         Ok(self.complete(response, refresh_token, Some(current)))
     }
 
+    fn max_refresh_duration(&self) -> Option<Duration> {
+        Some(self.http.max_send_duration())
+    }
+
     /// `false`: Eshopbox's refresh token is long-lived and never replaced.
     fn rotates_refresh_token(&self) -> bool {
         false

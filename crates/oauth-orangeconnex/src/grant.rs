@@ -13,6 +13,7 @@ use crate::config::Client;
 use crate::token::{TokenResponse, decode_token_response};
 use oauth_core::http_types::HeaderName;
 use oauth_core::url::Url;
+use std::time::Duration;
 use oauth_core::{
     AuthorizationCode, AuthorizationCodeGrant, CsrfState, Error, Params, ProviderDetails,
     RefreshGrant, RefreshToken, TokenRequest, TokenSet, async_trait,
@@ -163,6 +164,10 @@ impl RefreshGrant for Client {
             set.refresh_token_expires_at = current.refresh_token_expires_at;
         }
         Ok(set.merge_previous(current))
+    }
+
+    fn max_refresh_duration(&self) -> Option<Duration> {
+        Some(self.http.max_send_duration())
     }
 
     /// `true`, conservatively: whether OrangeConnex rotates refresh tokens

@@ -36,6 +36,7 @@
 //! one process only.
 
 use crate::error::Error;
+use crate::grant::RefreshGrant;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -136,10 +137,78 @@ pub enum LeaseOutcome {
     NotSupported,
 }
 
-/// The remaining time of a lease of `ttl` granted at `now`, as an instant,
-/// saturating far in the future.
+/// The expiry of a lease of `ttl` granted at `now`, saturating far in the
+/// future.
 pub(crate) fn lease_expiry(now: SystemTime, ttl: Duration) -> SystemTime {
     crate::token_set::expiry_after(now, ttl)
+}
+
+/// How much longer than the grant's longest refresh
+/// ([`RefreshGrant::max_refresh_duration`]) a refresh lease lasts by
+/// default: time to save the new set (and to take the lease) with room to
+/// spare.
+pub const DEFAULT_LEASE_MARGIN: Duration = Duration::from_secs(10);
+
+/// The least margin a lease set explicitly must leave after the grant's
+/// longest refresh, for the save.
+pub const MIN_LEASE_MARGIN: Duration = Duration::from_secs(2);
+
+/// The refresh lease's duration when the grant does not say how long a
+/// refresh can take.
+pub const DEFAULT_LEASE_DURATION: Duration = Duration::from_secs(120);
+
+/// What the managers sharing settings use to take leases.
+#[derive(Debug, Clone)]
+pub(crate) struct LeaseSettings {
+    pub(crate) owner: LeaseOwner,
+    pub(crate) ttl: Duration,
+}
+
+impl LeaseSettings {
+    /// The settings for `grant`: `ttl` (checked when it was set) or the
+    /// default, `owner` or a fresh one.
+    pub(crate) fn new(
+        grant: &dyn RefreshGrant,
+        ttl: Option<Duration>,
+        owner: Option<LeaseOwner>,
+    ) -> Self {
+        let ttl = ttl.unwrap_or_else(|| {
+            grant
+                .max_refresh_duration()
+                .map_or(DEFAULT_LEASE_DURATION, |d| d.saturating_add(DEFAULT_LEASE_MARGIN))
+        });
+        Self {
+            owner: owner.unwrap_or_else(LeaseOwner::generate),
+            ttl,
+        }
+    }
+}
+
+/// Checks a lease duration chosen for `grant`: it must outlast the grant's
+/// longest refresh by [`MIN_LEASE_MARGIN`].
+pub(crate) fn check_lease_duration(grant: &dyn RefreshGrant, ttl: Duration) -> Result<(), Error> {
+    if ttl < MIN_LEASE_MARGIN {
+        return Err(Error::Configuration {
+            message: format!(
+                "a refresh lease must last at least {} s",
+                MIN_LEASE_MARGIN.as_secs()
+            ),
+        });
+    }
+    if let Some(longest) = grant.max_refresh_duration()
+        && ttl < longest.saturating_add(MIN_LEASE_MARGIN)
+    {
+        return Err(Error::Configuration {
+            message: format!(
+                "the refresh lease ({} ms) must outlast the {} client's longest refresh, all retries included ({} ms), by at least {} s: shorten the HTTP client's timeout or retries, or lengthen the lease",
+                ttl.as_millis(),
+                grant.provider(),
+                longest.as_millis(),
+                MIN_LEASE_MARGIN.as_secs()
+            ),
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 use super::events::{TokenEvent, TokenEventKind};
 use super::handle::{Published, TokenHandle};
+use super::lease::{Lease, LeaseOutcome, LeaseOwner, LeaseSettings};
 use super::store::{AccountKey, SaveOutcome, TokenStore};
 use crate::clock::{SharedClock, system_clock};
 use crate::error::{Error, ProviderDetails, TransientCause};
@@ -129,6 +130,8 @@ pub(crate) struct Shared {
     pub(crate) skew: Duration,
     backoff: RetryPolicy,
     events: broadcast::Sender<TokenEvent>,
+    /// The refresh lease: who we are, and for how long a lease is taken.
+    pub(crate) lease: LeaseSettings,
     /// Set once the provider was seen issuing tokens that live no longer
     /// than the skew (warned about once).
     warned_short_lived: AtomicBool,
@@ -142,6 +145,7 @@ impl Shared {
         skew: Duration,
         backoff: RetryPolicy,
         events: broadcast::Sender<TokenEvent>,
+        lease: LeaseSettings,
     ) -> Self {
         Self {
             grant,
@@ -150,6 +154,7 @@ impl Shared {
             skew,
             backoff,
             events,
+            lease,
             warned_short_lived: AtomicBool::new(false),
         }
     }
@@ -285,6 +290,8 @@ pub struct TokenManagerBuilder {
     skew: Option<Duration>,
     backoff: RetryPolicy,
     events: Option<broadcast::Sender<TokenEvent>>,
+    lease_duration: Option<Duration>,
+    lease_owner: Option<LeaseOwner>,
 }
 
 impl fmt::Debug for TokenManagerBuilder {
@@ -344,6 +351,34 @@ impl TokenManagerBuilder {
         self
     }
 
+    /// How long the refresh lease is taken for, on stores that lease (see
+    /// [`lease`](super::lease)): other processes wait up to this long for a
+    /// holder that died before they take over. Default: the grant's
+    /// [`max_refresh_duration`](RefreshGrant::max_refresh_duration) plus
+    /// [`DEFAULT_LEASE_MARGIN`](super::DEFAULT_LEASE_MARGIN) (40 s for a
+    /// client with a 10 s timeout and 3 attempts, 104 s with the default
+    /// 30 s timeout), or [`DEFAULT_LEASE_DURATION`](super::DEFAULT_LEASE_DURATION)
+    /// when the grant does not say.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] if the lease would not outlast the grant's
+    /// longest refresh (all retries included) by
+    /// [`MIN_LEASE_MARGIN`](super::MIN_LEASE_MARGIN): a lease that lapses
+    /// while its holder still waits for the provider would let a second
+    /// process spend the same refresh token.
+    pub fn lease_duration(mut self, duration: Duration) -> Result<Self, Error> {
+        super::lease::check_lease_duration(&*self.grant, duration)?;
+        self.lease_duration = Some(duration);
+        Ok(self)
+    }
+
+    /// Who this manager is when it takes leases (default: a fresh
+    /// [`LeaseOwner::generate`]).
+    pub fn lease_owner(mut self, owner: LeaseOwner) -> Self {
+        self.lease_owner = Some(owner);
+        self
+    }
+
     /// Builds the manager. Nothing is read or sent yet: the first call to
     /// [`access_token`](TokenManager::access_token) loads the stored set.
     pub fn build(self) -> TokenManager {
@@ -351,6 +386,7 @@ impl TokenManagerBuilder {
             .skew
             .unwrap_or_else(|| self.grant.default_refresh_skew());
         let events = self.events.unwrap_or_else(|| broadcast::channel(64).0);
+        let lease = LeaseSettings::new(&*self.grant, self.lease_duration, self.lease_owner);
         let shared = Shared::new(
             self.grant,
             self.store,
@@ -358,6 +394,7 @@ impl TokenManagerBuilder {
             skew,
             self.backoff,
             events,
+            lease,
         );
         TokenManager::with_shared(Arc::new(shared), self.key)
     }
@@ -390,6 +427,8 @@ impl TokenManager {
             skew: None,
             backoff: DEFAULT_REFRESH_BACKOFF,
             events: None,
+            lease_duration: None,
+            lease_owner: None,
         }
     }
 
@@ -519,7 +558,7 @@ impl TokenManager {
         let inner = &self.inner;
         tokens.issued_at.get_or_insert_with(|| inner.clock.now());
         let expected = inner.store.load(&inner.key).await?.map(|v| v.version);
-        let version = inner.save_newest(&tokens, expected).await?;
+        let version = inner.save_newest(&tokens, expected, &mut None).await?;
         let expires_at = tokens.expires_at;
         let published = inner.published(tokens, Some(version));
         {
@@ -684,7 +723,7 @@ impl Inner {
                 Ok(stored) => stored.map(|s| s.version).or(expected),
                 Err(e) => return Err(self.save_failed(e)),
             };
-            match self.save_newest(&tokens, expected).await {
+            match self.save_newest(&tokens, expected, &mut None).await {
                 Ok(version) => {
                     let handle = self.publish(*tokens, version);
                     tracing::info!(account = %self.key, "saved tokens that an earlier save failed to write");
@@ -728,12 +767,38 @@ impl Inner {
             _ => ours,
         };
 
-        // 3. and 4., repeated (a bounded number of times) while another
+        // 3. On a store that leases: take the account's refresh lease, so
+        //    that one manager in all the processes sharing the store
+        //    refreshes; or adopt what the holder saves meanwhile.
+        let (base, mut lease) = match self.take_lease(base, within, force).await {
+            LeaseStep::Refresh { base, lease } => (base, lease),
+            LeaseStep::Done(result) => return result,
+        };
+        let now = self.clock.now();
+        let result = self.spend(base, within, force, now, &mut lease).await;
+        if let Some(lease) = lease {
+            self.release(&lease).await;
+        }
+        result
+    }
+
+    /// Steps 4 and 5 of [`refresh_flow`](Self::refresh_flow): spend the
+    /// refresh token (under `lease`, if the store leases) and save what
+    /// comes back.
+    async fn spend(
+        &self,
+        base: Option<Arc<Published>>,
+        within: Duration,
+        force: bool,
+        now: SystemTime,
+        lease: &mut Option<Lease>,
+    ) -> Result<TokenHandle, Error> {
+        // 4. and 5., repeated (a bounded number of times) while another
         //    manager sharing the store is seen to have moved on.
         let mut base = base;
         let mut adoptions = 0;
         let result = loop {
-            // 3. Before spending a single-use refresh token, make sure the
+            // 4. Before spending a single-use refresh token, make sure the
             //    store can take the rotated one: rewrite the current set
             //    (compare-and-swap) with a durable "refresh started" record.
             //    A store that cannot be written fails here, not after the
@@ -749,7 +814,10 @@ impl Inner {
                     at: now,
                     fingerprint: fingerprint.clone(),
                 });
-                match self.store.save(&self.key, &marked, current.version()).await {
+                match self
+                    .save_maybe_fenced(&marked, current.version(), lease.as_ref())
+                    .await
+                {
                     Ok(SaveOutcome::Saved { version }) => {
                         // Same tokens, same handle: only the version moves.
                         current.set_version(version);
@@ -778,10 +846,16 @@ impl Inner {
                     // Deleted meanwhile: refresh and save anew, as without
                     // a store entry.
                     Ok(SaveOutcome::Conflict { current: None }) => {}
+                    // Our lease was overtaken before anything was spent:
+                    // the new holder refreshes.
                     Ok(SaveOutcome::Fenced) => {
-                        return Err(crate::lifecycle::store::store_error(
-                            "the refresh lease was overtaken before the refresh",
-                        ));
+                        tracing::warn!(account = %self.key, "the refresh lease was overtaken before the refresh; leaving it to the new holder");
+                        return self.valid_current(now).ok_or_else(|| Error::StoreBusy {
+                            message: format!(
+                                "the refresh lease of {} was taken over by another process",
+                                self.key
+                            ),
+                        });
                     }
                     Err(e) => {
                         tracing::error!(account = %self.key, error = %e, "the token store cannot be written: not refreshing (the refresh token would be lost)");
@@ -805,7 +879,7 @@ impl Inner {
                 spent = Some((fingerprint, interrupted));
             }
 
-            // 4. Ask the provider.
+            // 5. Ask the provider.
             let result = self
                 .ask_provider(base.as_deref(), now)
                 .await
@@ -863,7 +937,7 @@ impl Inner {
                         .as_ref()
                         .is_some_and(|b| b.tokens.refresh_token != tokens.refresh_token);
                 let expected = base.as_ref().and_then(|b| b.version());
-                match self.save_newest(&tokens, expected).await {
+                match self.save_newest(&tokens, expected, lease).await {
                     Ok(version) => {
                         tracing::debug!(
                             account = %self.key,
@@ -1026,22 +1100,29 @@ impl Inner {
 
     /// Saves tokens that were just issued: they are the newest, so a
     /// version conflict (another writer since we read) is resolved by
-    /// saving over the newer version.
+    /// saving over the newer version. Under a lease the save is fenced; if
+    /// the lease was overtaken (we outlived it), it is taken again (bounded
+    /// wait) and the save repeated under the new one, since these tokens
+    /// may hold the only valid refresh token.
     async fn save_newest(
         &self,
         tokens: &TokenSet,
         mut expected: Option<u64>,
+        lease: &mut Option<Lease>,
     ) -> Result<u64, Error> {
         for _ in 0..8 {
-            match self.store.save(&self.key, tokens, expected).await? {
+            match self
+                .save_maybe_fenced(tokens, expected, lease.as_ref())
+                .await?
+            {
                 SaveOutcome::Saved { version } => return Ok(version),
                 SaveOutcome::Conflict { current } => {
                     expected = current.map(|c| c.version);
                 }
                 SaveOutcome::Fenced => {
-                    return Err(crate::lifecycle::store::store_error(
-                        "the refresh lease was overtaken",
-                    ));
+                    tracing::warn!(account = %self.key, "the refresh lease lapsed and was taken over before the new tokens were saved; taking it again to save them");
+                    *lease = self.retake_lease().await?;
+                    expected = self.store.load(&self.key).await?.map(|s| s.version);
                 }
             }
         }
@@ -1049,7 +1130,190 @@ impl Inner {
             "the stored entry kept changing during the save",
         ))
     }
+
+    /// A compare-and-swap save, fenced by `lease` when there is one.
+    async fn save_maybe_fenced(
+        &self,
+        tokens: &TokenSet,
+        expected: Option<u64>,
+        lease: Option<&Lease>,
+    ) -> Result<SaveOutcome, Error> {
+        match lease {
+            Some(lease) => {
+                self.store
+                    .save_fenced(&self.key, tokens, expected, lease.fence)
+                    .await
+            }
+            None => self.store.save(&self.key, tokens, expected).await,
+        }
+    }
+
+    /// Step 3 of [`refresh_flow`](Self::refresh_flow): the refresh lease,
+    /// or the set its holder saved while we waited (when that answers the
+    /// call), or the reason to stop.
+    async fn take_lease(
+        &self,
+        mut base: Option<Arc<Published>>,
+        within: Duration,
+        force: bool,
+    ) -> LeaseStep {
+        // What the caller saw: for a forced refresh, a set with another
+        // access token answers the call.
+        let seen = base.clone();
+        let started = std::time::Instant::now();
+        let limit = self.lease.ttl.saturating_add(LEASE_WAIT_SLACK);
+        let mut delay = LEASE_POLL_FIRST;
+        loop {
+            let outcome = self
+                .store
+                .acquire_lease(&self.key, &self.lease.owner, self.lease.ttl)
+                .await;
+            match outcome {
+                Ok(LeaseOutcome::Acquired(lease)) => {
+                    // The previous holder may have saved just before it
+                    // released the lease: read again now that it is ours.
+                    let stored = match self.store.load(&self.key).await {
+                        Ok(stored) => stored,
+                        Err(e) => {
+                            self.release(&lease).await;
+                            return LeaseStep::Done(self.valid_current(self.clock.now()).ok_or(e));
+                        }
+                    };
+                    if let Some(stored) = stored
+                        && base
+                            .as_ref()
+                            .is_none_or(|b| b.version() != Some(stored.version))
+                    {
+                        let adopted = self.published(stored.tokens, Some(stored.version));
+                        self.current.store(Some(Arc::clone(&adopted)));
+                        if base.is_some() {
+                            self.emit(TokenEventKind::Adopted {
+                                expires_at: adopted.tokens.expires_at,
+                            });
+                        }
+                        if self.answers(&adopted, seen.as_deref(), within, force) {
+                            self.release(&lease).await;
+                            self.lock_state().clear_failures();
+                            return LeaseStep::Done(Ok(TokenHandle(adopted)));
+                        }
+                        base = Some(adopted);
+                    }
+                    return LeaseStep::Refresh {
+                        base,
+                        lease: Some(lease),
+                    };
+                }
+                Ok(LeaseOutcome::Held { .. }) => {
+                    if started.elapsed() >= limit {
+                        tracing::warn!(account = %self.key, waited_ms = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX), "the refresh lease stayed held by another process");
+                        return LeaseStep::Done(self.valid_current(self.clock.now()).ok_or_else(
+                            || Error::StoreBusy {
+                                message: format!(
+                                    "the refresh lease of {} stayed held by another process for {} s",
+                                    self.key,
+                                    limit.as_secs()
+                                ),
+                            },
+                        ));
+                    }
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(LEASE_POLL_MAX);
+                    if let Some(newer) = self.newer_in_store_now(base.as_deref()).await {
+                        self.current.store(Some(Arc::clone(&newer)));
+                        self.emit(TokenEventKind::Adopted {
+                            expires_at: newer.tokens.expires_at,
+                        });
+                        if self.answers(&newer, seen.as_deref(), within, force) {
+                            self.lock_state().clear_failures();
+                            return LeaseStep::Done(Ok(TokenHandle(newer)));
+                        }
+                        base = Some(newer);
+                    }
+                }
+                Ok(_) => return LeaseStep::Refresh { base, lease: None },
+                Err(e) => {
+                    tracing::warn!(account = %self.key, error = %e, "cannot take the refresh lease: not refreshing");
+                    return LeaseStep::Done(self.valid_current(self.clock.now()).ok_or(e));
+                }
+            }
+        }
+    }
+
+    /// Takes the lease again after it was overtaken, waiting (bounded) for
+    /// the holder to finish.
+    async fn retake_lease(&self) -> Result<Option<Lease>, Error> {
+        let started = std::time::Instant::now();
+        let limit = self.lease.ttl.saturating_add(LEASE_WAIT_SLACK);
+        let mut delay = LEASE_POLL_FIRST;
+        loop {
+            match self
+                .store
+                .acquire_lease(&self.key, &self.lease.owner, self.lease.ttl)
+                .await?
+            {
+                LeaseOutcome::Acquired(lease) => return Ok(Some(lease)),
+                LeaseOutcome::Held { .. } if started.elapsed() < limit => {
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(LEASE_POLL_MAX);
+                }
+                LeaseOutcome::Held { .. } => {
+                    return Err(Error::StoreBusy {
+                        message: format!(
+                            "the refresh lease of {} stayed held by another process for {} s",
+                            self.key,
+                            limit.as_secs()
+                        ),
+                    });
+                }
+                _ => return Ok(None),
+            }
+        }
+    }
+
+    /// Releases `lease` (a failure only shortens nothing: it lapses).
+    async fn release(&self, lease: &Lease) {
+        if let Err(error) = self.store.release_lease(&self.key, lease).await {
+            tracing::warn!(account = %self.key, %error, "cannot release the refresh lease; it lapses by itself");
+        }
+    }
+
+    /// Whether `new`, saved by another manager while we waited, answers
+    /// this refresh: it is not due, and for a forced refresh its access
+    /// token is not the one the caller had.
+    fn answers(
+        &self,
+        new: &Published,
+        seen: Option<&Published>,
+        within: Duration,
+        force: bool,
+    ) -> bool {
+        !new.due(self.clock.now(), within)
+            && (!force
+                || seen.is_none_or(|seen| {
+                    seen.tokens.access_token.expose_secret()
+                        != new.tokens.access_token.expose_secret()
+                }))
+    }
 }
+
+/// What [`Inner::take_lease`] decided.
+enum LeaseStep {
+    /// Refresh from `base`, under `lease` (`None`: the store does not
+    /// lease).
+    Refresh {
+        base: Option<Arc<Published>>,
+        lease: Option<Lease>,
+    },
+    /// The call is answered (a set the holder saved) or cannot go on.
+    Done(Result<TokenHandle, Error>),
+}
+
+/// How much longer than a lease a manager waits for its holder.
+const LEASE_WAIT_SLACK: Duration = Duration::from_secs(2);
+/// The first pause between reads of the store while a lease is held.
+const LEASE_POLL_FIRST: Duration = Duration::from_millis(20);
+/// The longest pause between reads of the store while a lease is held.
+const LEASE_POLL_MAX: Duration = Duration::from_millis(250);
 
 /// Clears the in-flight marker when the refresh task ends, even by panic.
 struct FlightGuard(Arc<Inner>);

@@ -18,7 +18,9 @@ pub use encrypted_store::{
 pub use events::{TokenEvent, TokenEventKind};
 pub use file_store::FileStore;
 pub use handle::TokenHandle;
-pub use lease::{Lease, LeaseOutcome, LeaseOwner};
+pub use lease::{
+    DEFAULT_LEASE_DURATION, DEFAULT_LEASE_MARGIN, Lease, LeaseOutcome, LeaseOwner, MIN_LEASE_MARGIN,
+};
 pub use manager::{
     DEFAULT_REFRESH_BACKOFF, ROTATION_RACE_GRACE, TokenManager, TokenManagerBuilder,
 };

@@ -132,6 +132,8 @@ pub struct TokenPoolBuilder {
     proactive_window: Duration,
     scan_interval: Duration,
     max_concurrent: usize,
+    lease_duration: Option<Duration>,
+    lease_owner: Option<super::LeaseOwner>,
 }
 
 impl fmt::Debug for TokenPoolBuilder {
@@ -175,11 +177,33 @@ impl TokenPoolBuilder {
         self
     }
 
+    /// How long the refresh lease is taken for, on stores that lease: as
+    /// [`TokenManagerBuilder::lease_duration`](super::TokenManagerBuilder::lease_duration).
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] if the lease would not outlast the grant's
+    /// longest refresh by [`MIN_LEASE_MARGIN`](super::MIN_LEASE_MARGIN).
+    pub fn lease_duration(mut self, duration: Duration) -> Result<Self, Error> {
+        super::lease::check_lease_duration(&*self.grant, duration)?;
+        self.lease_duration = Some(duration);
+        Ok(self)
+    }
+
+    /// Who this pool is when it takes leases (default: a fresh
+    /// [`LeaseOwner::generate`](super::LeaseOwner::generate)). Give every
+    /// replica its own.
+    pub fn lease_owner(mut self, owner: super::LeaseOwner) -> Self {
+        self.lease_owner = Some(owner);
+        self
+    }
+
     /// Builds the pool.
     pub fn build(self) -> TokenPool {
         let skew = self
             .skew
             .unwrap_or_else(|| self.grant.default_refresh_skew());
+        let lease =
+            super::lease::LeaseSettings::new(&*self.grant, self.lease_duration, self.lease_owner);
         let shared = Shared::new(
             self.grant,
             self.store,
@@ -187,6 +211,7 @@ impl TokenPoolBuilder {
             skew,
             DEFAULT_REFRESH_BACKOFF,
             broadcast::channel(1024).0,
+            lease,
         );
         TokenPool {
             inner: Arc::new(PoolInner {
@@ -223,6 +248,8 @@ impl TokenPool {
             proactive_window: Duration::from_secs(600),
             scan_interval: Duration::from_secs(1),
             max_concurrent: 8,
+            lease_duration: None,
+            lease_owner: None,
         }
     }
 

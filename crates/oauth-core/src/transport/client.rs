@@ -33,6 +33,8 @@ pub struct HttpClient {
     inner: reqwest::Client,
     max_response_bytes: usize,
     retry: RetryPolicy,
+    /// The per-attempt time limit (connect included).
+    timeout: Duration,
 }
 
 impl fmt::Debug for HttpClient {
@@ -128,6 +130,7 @@ impl HttpClientBuilder {
             inner,
             max_response_bytes: self.max_response_bytes,
             retry: self.retry,
+            timeout: self.timeout,
         })
     }
 }
@@ -144,6 +147,18 @@ impl HttpClient {
     /// A builder to change timeouts, size cap and retry policy.
     pub fn builder() -> HttpClientBuilder {
         HttpClientBuilder::default()
+    }
+
+    /// The longest one [`send`](Self::send) can take, all attempts and the
+    /// waits between them included: `max_attempts` times the per-attempt
+    /// timeout plus `max_attempts - 1` times the retry policy's `max_delay`
+    /// (a longer `Retry-After` is never waited for). A refresh lease must
+    /// outlast it (see `TokenManagerBuilder::lease_duration`).
+    pub fn max_send_duration(&self) -> Duration {
+        let attempts = self.retry.max_attempts.max(1);
+        self.timeout
+            .saturating_mul(attempts)
+            .saturating_add(self.retry.max_delay.saturating_mul(attempts - 1))
     }
 
     /// The retry policy in force.
