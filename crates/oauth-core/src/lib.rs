@@ -69,10 +69,10 @@ pub mod lifecycle;
 pub mod redact;
 mod secret;
 mod state;
-mod token_set;
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod test_util;
+mod token_set;
 pub mod transport;
 
 pub use attach::{AttachToken, HeaderToken, sensitive_header_value};

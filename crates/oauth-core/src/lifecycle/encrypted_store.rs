@@ -583,7 +583,10 @@ impl<S: TokenStore + ?Sized> TokenStore for EncryptedStore<S> {
     ) -> Result<SaveOutcome, Error> {
         let keys = self.keys.load_full();
         let sealed = seal(key, tokens, &keys)?;
-        let outcome = self.inner.save_fenced(key, &sealed, expected, fence).await?;
+        let outcome = self
+            .inner
+            .save_fenced(key, &sealed, expected, fence)
+            .await?;
         self.opened_outcome(key, outcome, &keys)
     }
 

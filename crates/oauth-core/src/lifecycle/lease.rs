@@ -175,7 +175,9 @@ impl LeaseSettings {
         let ttl = ttl.unwrap_or_else(|| {
             grant
                 .max_refresh_duration()
-                .map_or(DEFAULT_LEASE_DURATION, |d| d.saturating_add(DEFAULT_LEASE_MARGIN))
+                .map_or(DEFAULT_LEASE_DURATION, |d| {
+                    d.saturating_add(DEFAULT_LEASE_MARGIN)
+                })
         });
         Self {
             owner: owner.unwrap_or_else(LeaseOwner::generate),

@@ -1,0 +1,484 @@
+//! Refresh leases in the token manager: managers and pools that share a
+//! store (here in one process, each with its own lease owner, as separate
+//! processes would be) refresh each account once, a dead holder's lease
+//! lapses and another takes over, an overtaken holder still saves the only
+//! valid refresh token, and the lease must outlast the refresh.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use oauth_core::lifecycle::{Lease, LeaseOutcome, LeaseOwner};
+use oauth_core::{
+    AccessToken, AccountKey, Error, MemoryStore, ProviderDetails, RefreshGrant, RefreshToken,
+    TokenManager, TokenPool, TokenSet, TokenStore, async_trait,
+};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+/// A provider with single-use refresh tokens (AliExpress-like): a spent
+/// refresh token is refused as an invalid grant, as a real provider does.
+#[derive(Debug)]
+struct Rotating {
+    valid: Mutex<HashSet<String>>,
+    calls: AtomicUsize,
+    refused: AtomicUsize,
+    delay: Duration,
+    lifetime: Duration,
+    max_refresh: Option<Duration>,
+}
+
+impl Rotating {
+    fn new(delay: Duration) -> Arc<Self> {
+        Arc::new(Self {
+            valid: Mutex::new(HashSet::new()),
+            calls: AtomicUsize::new(0),
+            refused: AtomicUsize::new(0),
+            delay,
+            lifetime: Duration::from_secs(3600),
+            max_refresh: None,
+        })
+    }
+
+    /// A first token set for `account`, expired already (due at once).
+    fn expired_set(&self, account: &str) -> TokenSet {
+        let refresh = format!("rt-{account}-0");
+        self.valid.lock().unwrap().insert(refresh.clone());
+        TokenSet::new(
+            AccessToken::new(format!("at-{account}-0")),
+            SystemTime::now() - Duration::from_secs(1),
+        )
+        .with_refresh_token(RefreshToken::new(refresh), None)
+    }
+
+    fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl RefreshGrant for Rotating {
+    fn provider(&self) -> &'static str {
+        "rotating"
+    }
+
+    async fn refresh(&self, current: &TokenSet) -> Result<TokenSet, Error> {
+        let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        tokio::time::sleep(self.delay).await;
+        let spent = current
+            .refresh_token
+            .as_ref()
+            .map(|t| t.expose_secret().to_owned())
+            .unwrap_or_default();
+        if !self.valid.lock().unwrap().remove(&spent) {
+            self.refused.fetch_add(1, Ordering::SeqCst);
+            return Err(Error::ReauthorizationRequired {
+                details: ProviderDetails::new("rotating").with_message("invalid refresh token"),
+            });
+        }
+        let refresh = format!("rt-{n}");
+        self.valid.lock().unwrap().insert(refresh.clone());
+        Ok(TokenSet::new(
+            AccessToken::new(format!("at-{n}")),
+            SystemTime::now() + self.lifetime,
+        )
+        .with_refresh_token(RefreshToken::new(refresh), None))
+    }
+
+    fn rotates_refresh_token(&self) -> bool {
+        true
+    }
+
+    fn max_refresh_duration(&self) -> Option<Duration> {
+        self.max_refresh
+    }
+}
+
+/// A store that answers only the required methods: no leases.
+#[derive(Debug, Default)]
+struct NoLeases(MemoryStore);
+
+#[async_trait]
+impl TokenStore for NoLeases {
+    async fn load(
+        &self,
+        key: &AccountKey,
+    ) -> Result<Option<oauth_core::lifecycle::Versioned>, Error> {
+        self.0.load(key).await
+    }
+    async fn save(
+        &self,
+        key: &AccountKey,
+        tokens: &TokenSet,
+        expected: Option<u64>,
+    ) -> Result<oauth_core::lifecycle::SaveOutcome, Error> {
+        self.0.save(key, tokens, expected).await
+    }
+    async fn delete(&self, key: &AccountKey) -> Result<(), Error> {
+        self.0.delete(key).await
+    }
+    async fn list_accounts(
+        &self,
+        provider: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>, Error> {
+        self.0.list_accounts(provider, after, limit).await
+    }
+}
+
+fn manager(grant: &Arc<Rotating>, store: &Arc<dyn TokenStore>, account: &str) -> TokenManager {
+    // One builder each: separate lease owners, as separate processes.
+    TokenManager::builder(grant.clone(), Arc::clone(store), account).build()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn managers_sharing_a_leasing_store_refresh_once() {
+    let grant = Rotating::new(Duration::from_millis(150));
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    let key = AccountKey::new("rotating", "seller-1");
+    store
+        .save(&key, &grant.expired_set("seller-1"), None)
+        .await
+        .unwrap();
+    // Eight "processes", each with its own manager for the same account.
+    let managers: Vec<_> = (0..8)
+        .map(|_| manager(&grant, &store, "seller-1"))
+        .collect();
+    let calls: Vec<_> = managers
+        .iter()
+        .map(|m| {
+            let m = m.clone();
+            tokio::spawn(
+                async move { m.access_token().await.map(|t| t.expose_secret().to_owned()) },
+            )
+        })
+        .collect();
+    let mut tokens = HashSet::new();
+    for call in calls {
+        tokens.insert(call.await.unwrap().unwrap());
+    }
+    assert_eq!(grant.calls(), 1, "one refresh across all the managers");
+    assert_eq!(
+        grant.refused.load(Ordering::SeqCst),
+        0,
+        "no refresh token spent twice"
+    );
+    assert_eq!(
+        tokens.len(),
+        1,
+        "every manager got the one new token: {tokens:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_leases_the_same_managers_spend_the_token_more_than_once() {
+    // The baseline that shows what the lease prevents: the store has no
+    // leases, so the managers race (the losers adopt the winner's set).
+    let grant = Rotating::new(Duration::from_millis(150));
+    let store: Arc<dyn TokenStore> = Arc::new(NoLeases::default());
+    let key = AccountKey::new("rotating", "seller-1");
+    store
+        .save(&key, &grant.expired_set("seller-1"), None)
+        .await
+        .unwrap();
+    let managers: Vec<_> = (0..8)
+        .map(|_| manager(&grant, &store, "seller-1"))
+        .collect();
+    let calls: Vec<_> = managers
+        .iter()
+        .map(|m| {
+            let m = m.clone();
+            tokio::spawn(async move { m.access_token().await.is_ok() })
+        })
+        .collect();
+    for call in calls {
+        assert!(
+            call.await.unwrap(),
+            "managers without leases still recover by adoption"
+        );
+    }
+    assert!(
+        grant.calls() > 1,
+        "without leases more than one request is made ({})",
+        grant.calls()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pools_on_every_replica_refresh_each_due_account_once() {
+    let grant = Rotating::new(Duration::from_millis(20));
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    let accounts: Vec<String> = (0..40).map(|i| format!("seller-{i:02}")).collect();
+    for account in &accounts {
+        let key = AccountKey::new("rotating", account);
+        store
+            .save(&key, &grant.expired_set(account), None)
+            .await
+            .unwrap();
+    }
+    // Three replicas, each with a pool over the whole store.
+    let mut pools = Vec::new();
+    for _ in 0..3 {
+        let pool = TokenPool::builder(grant.clone(), Arc::clone(&store))
+            .max_concurrent_refreshes(8)
+            .build();
+        assert_eq!(pool.load_accounts().await.unwrap(), accounts.len());
+        pools.push(pool);
+    }
+    let mut calls = Vec::new();
+    for pool in &pools {
+        for account in &accounts {
+            let pool = pool.clone();
+            let account = account.clone();
+            calls.push(tokio::spawn(
+                async move { pool.access_token(&account).await },
+            ));
+        }
+    }
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    assert_eq!(
+        grant.calls(),
+        accounts.len(),
+        "each due account refreshed once in total, not once per replica"
+    );
+    assert_eq!(grant.refused.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_holders_lease_lapses_and_another_manager_takes_over() {
+    let grant = Rotating::new(Duration::ZERO);
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    let key = AccountKey::new("rotating", "seller-1");
+    store
+        .save(&key, &grant.expired_set("seller-1"), None)
+        .await
+        .unwrap();
+    // A process took the lease and died: it is never released.
+    let dead = LeaseOwner::new("dead-process").unwrap();
+    let LeaseOutcome::Acquired(dead_lease) = store
+        .acquire_lease(&key, &dead, Duration::from_millis(600))
+        .await
+        .unwrap()
+    else {
+        panic!("the lease is free")
+    };
+    let manager = manager(&grant, &store, "seller-1");
+    let started = std::time::Instant::now();
+    let token = manager.access_token().await.unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "the manager waited for the lease to lapse ({:?})",
+        started.elapsed()
+    );
+    assert_eq!(token.expose_secret(), "at-1");
+    assert_eq!(grant.calls(), 1);
+    // The dead holder, were it to wake, could not overwrite the new set.
+    let stored = store.load(&key).await.unwrap().unwrap();
+    let outcome = store
+        .save_fenced(
+            &key,
+            &grant.expired_set("late"),
+            Some(stored.version),
+            dead_lease.fence,
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome, oauth_core::lifecycle::SaveOutcome::Fenced);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lease_held_for_longer_than_the_wait_is_a_retryable_busy_error() {
+    let grant = Rotating::new(Duration::ZERO);
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    let key = AccountKey::new("rotating", "seller-1");
+    store
+        .save(&key, &grant.expired_set("seller-1"), None)
+        .await
+        .unwrap();
+    let other = LeaseOwner::new("other-process").unwrap();
+    // Held far longer than this manager's lease (2 s) plus its slack.
+    store
+        .acquire_lease(&key, &other, Duration::from_secs(60))
+        .await
+        .unwrap();
+    let manager = TokenManager::builder(grant.clone(), Arc::clone(&store), "seller-1")
+        .lease_duration(Duration::from_secs(2))
+        .unwrap()
+        .build();
+    let error = manager.access_token().await.unwrap_err();
+    assert!(matches!(error, Error::StoreBusy { .. }), "{error:?}");
+    assert!(error.is_retryable());
+    assert_eq!(grant.calls(), 0, "nothing was spent");
+}
+
+/// A store whose lease another process overtakes while the refresh is in
+/// flight (the holder's lease lapses at once, the thief takes it and
+/// releases it): the first fenced save of the new set is refused.
+#[derive(Debug)]
+struct Overtaken {
+    inner: MemoryStore,
+    overtake: Mutex<bool>,
+}
+
+#[async_trait]
+impl TokenStore for Overtaken {
+    async fn load(
+        &self,
+        key: &AccountKey,
+    ) -> Result<Option<oauth_core::lifecycle::Versioned>, Error> {
+        self.inner.load(key).await
+    }
+    async fn save(
+        &self,
+        key: &AccountKey,
+        tokens: &TokenSet,
+        expected: Option<u64>,
+    ) -> Result<oauth_core::lifecycle::SaveOutcome, Error> {
+        self.inner.save(key, tokens, expected).await
+    }
+    async fn save_fenced(
+        &self,
+        key: &AccountKey,
+        tokens: &TokenSet,
+        expected: Option<u64>,
+        fence: u64,
+    ) -> Result<oauth_core::lifecycle::SaveOutcome, Error> {
+        // The save of the new tokens (not the "refresh started" record):
+        // first let another owner take the lapsed lease and release it.
+        if tokens.refresh_started.is_none() && std::mem::take(&mut *self.overtake.lock().unwrap()) {
+            let thief = LeaseOwner::new("thief").unwrap();
+            if let LeaseOutcome::Acquired(lease) = self
+                .inner
+                .acquire_lease(key, &thief, Duration::ZERO)
+                .await?
+            {
+                self.inner.release_lease(key, &lease).await?;
+            }
+        }
+        self.inner.save_fenced(key, tokens, expected, fence).await
+    }
+    async fn acquire_lease(
+        &self,
+        key: &AccountKey,
+        owner: &LeaseOwner,
+        ttl: Duration,
+    ) -> Result<LeaseOutcome, Error> {
+        // Until the overtake happened, the manager's lease lapses at once
+        // (as if the holder had stalled past it).
+        let ttl = if *self.overtake.lock().unwrap() {
+            Duration::ZERO
+        } else {
+            ttl
+        };
+        self.inner.acquire_lease(key, owner, ttl).await
+    }
+    async fn release_lease(&self, key: &AccountKey, lease: &Lease) -> Result<(), Error> {
+        self.inner.release_lease(key, lease).await
+    }
+    async fn delete(&self, key: &AccountKey) -> Result<(), Error> {
+        self.inner.delete(key).await
+    }
+    async fn list_accounts(
+        &self,
+        provider: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>, Error> {
+        self.inner.list_accounts(provider, after, limit).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_overtaken_holder_takes_the_lease_again_to_save_the_only_valid_refresh_token() {
+    let grant = Rotating::new(Duration::ZERO);
+    let store = Arc::new(Overtaken {
+        inner: MemoryStore::new(),
+        overtake: Mutex::new(false),
+    });
+    let key = AccountKey::new("rotating", "seller-1");
+    store
+        .save(&key, &grant.expired_set("seller-1"), None)
+        .await
+        .unwrap();
+    *store.overtake.lock().unwrap() = true;
+    let dyn_store: Arc<dyn TokenStore> = store.clone();
+    let manager = manager(&grant, &dyn_store, "seller-1");
+    let token = manager.access_token().await.unwrap();
+    assert_eq!(token.expose_secret(), "at-1");
+    let stored = store.load(&key).await.unwrap().unwrap();
+    assert_eq!(stored.tokens.access_token.expose_secret(), "at-1");
+    assert_eq!(
+        stored.tokens.refresh_token.unwrap().expose_secret(),
+        "rt-1",
+        "the rotated refresh token was saved despite the overtaken lease"
+    );
+    assert!(
+        !*store.overtake.lock().unwrap(),
+        "the lease really was overtaken"
+    );
+}
+
+#[test]
+fn the_lease_must_outlast_the_longest_refresh() {
+    let mut grant = Rotating::new(Duration::ZERO);
+    Arc::get_mut(&mut grant).unwrap().max_refresh = Some(Duration::from_secs(30));
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    let too_short = TokenManager::builder(grant.clone(), Arc::clone(&store), "a")
+        .lease_duration(Duration::from_secs(31))
+        .unwrap_err();
+    assert!(
+        matches!(too_short, Error::Configuration { .. }),
+        "{too_short:?}"
+    );
+    assert!(too_short.to_string().contains("30000 ms"), "{too_short}");
+    assert!(
+        TokenManager::builder(grant.clone(), Arc::clone(&store), "a")
+            .lease_duration(Duration::from_secs(32))
+            .is_ok()
+    );
+    assert!(
+        TokenPool::builder(grant.clone(), Arc::clone(&store))
+            .lease_duration(Duration::from_secs(31))
+            .is_err()
+    );
+    // A grant that does not say: any lease of at least the margin.
+    let unknown = Rotating::new(Duration::ZERO);
+    assert!(
+        TokenManager::builder(unknown.clone(), Arc::clone(&store), "a")
+            .lease_duration(Duration::from_secs(1))
+            .is_err()
+    );
+    assert!(
+        TokenManager::builder(unknown, store, "a")
+            .lease_duration(Duration::from_secs(2))
+            .is_ok()
+    );
+}
+
+#[test]
+fn the_http_clients_longest_send_counts_every_attempt_and_wait() {
+    use oauth_core::transport::{HttpClient, RetryPolicy};
+    let client = HttpClient::builder()
+        .timeout(Duration::from_secs(10))
+        .retry_policy(RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(2),
+        })
+        .build()
+        .unwrap();
+    assert_eq!(client.max_send_duration(), Duration::from_secs(34));
+    let once = HttpClient::builder()
+        .timeout(Duration::from_secs(5))
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    assert_eq!(once.max_send_duration(), Duration::from_secs(5));
+}
