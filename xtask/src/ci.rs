@@ -7,6 +7,8 @@ use crate::tidy;
 /// Crates that are published, in dependency order.
 pub const PUBLISHED: &[&str] = &[
     "oauth-core",
+    "oauth-store-postgres",
+    "oauth-store-redis",
     "oauth-orangeconnex",
     "oauth-aliexpress",
     "oauth-ebay",
@@ -19,6 +21,8 @@ pub const PUBLISHED: &[&str] = &[
 /// Every workspace member (published or not).
 pub const MEMBERS: &[&str] = &[
     "oauth-core",
+    "oauth-store-postgres",
+    "oauth-store-redis",
     "oauth-orangeconnex",
     "oauth-aliexpress",
     "oauth-ebay",
@@ -63,6 +67,17 @@ pub fn run() -> Result<(), String> {
             exec(c)
         })?;
     }
+    // The store crates' tests need real servers: one PostgreSQL and one
+    // Redis for both test steps, stopped when `servers` is dropped (also
+    // when a step fails).
+    let mut started = None;
+    steps.step("start PostgreSQL and Redis", || {
+        started = Some(crate::servers::start()?);
+        Ok(())
+    })?;
+    let Some(servers) = started else {
+        return Err("the servers did not start".to_owned());
+    };
     steps.step("test", || {
         let mut c = cargo();
         if has_program("cargo-nextest") {
@@ -76,13 +91,16 @@ pub fn run() -> Result<(), String> {
         } else {
             c.args(["test", "--workspace", "--all-features", "--no-fail-fast"]);
         }
+        c.envs(servers.env());
         exec(c)
     })?;
     steps.step("doc tests", || {
         let mut c = cargo();
         c.args(["test", "--workspace", "--all-features", "--doc"]);
+        c.envs(servers.env());
         exec(c)
     })?;
+    servers.stop()?;
     steps.step("doc (as docs.rs builds it)", docs)?;
     steps.step("feature matrix (oauth-all)", feature_matrix)?;
     steps.step("TLS backends", tls_backends)?;

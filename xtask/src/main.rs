@@ -1,6 +1,8 @@
 //! Project automation. `cargo xtask ci` runs every check CI runs;
 //! `cargo xtask bench` runs the benchmarks and prints their figures;
-//! `cargo xtask release` checks a release and prints the publish order.
+//! `cargo xtask release` checks a release and prints the publish order;
+//! `cargo xtask with-servers -- <command>` runs a command next to throwaway
+//! PostgreSQL and Redis servers (see `servers.rs`).
 //!
 //! Plain `std::process`, no dependencies: it must build in seconds.
 
@@ -11,6 +13,7 @@ mod cmd;
 mod json;
 mod metadata;
 mod release;
+mod servers;
 mod tidy;
 
 use std::process::ExitCode;
@@ -23,6 +26,10 @@ commands:
   bench   run the criterion benchmarks and print their figures
   bench-external [refresh|oauth2|build-cost...]
           only the refresh path, oauth2 5.0 and build-cost benchmarks
+  with-servers -- <command> [args...]
+          start throwaway PostgreSQL and Redis servers on 127.0.0.1, run the
+          command with OAUTH_TEST_POSTGRES_URL and OAUTH_TEST_REDIS_URL set,
+          stop the servers; exits with the command's code
   release [--execute] [--baseline REV]
           check versions against API changes (cargo-semver-checks), changelogs
           and packaging since the last release (release-baseline), and print
@@ -38,6 +45,15 @@ fn main() -> ExitCode {
             bench_external::run(args.get(1..).unwrap_or_default()).map(|_| ())
         }
         Some("release") => release::run(args.get(1..).unwrap_or_default()),
+        Some("with-servers") => {
+            return match servers::with_servers(args.get(1..).unwrap_or_default()) {
+                Ok(code) => code,
+                Err(message) => {
+                    println!("xtask: FAILED: {message}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         _ => {
             println!("{USAGE}");
             return ExitCode::from(2);
