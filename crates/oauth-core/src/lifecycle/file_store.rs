@@ -1,6 +1,8 @@
 //! [`FileStore`]: token sets in one JSON file, written atomically.
 
+use super::lease::{Lease, LeaseOutcome, LeaseOwner, lease_expiry};
 use super::store::{AccountKey, SaveOutcome, TokenStore, Versioned, store_error};
+use crate::clock::{from_unix_millis, to_unix_millis};
 use crate::error::Error;
 use crate::token_set::TokenSet;
 use async_trait::async_trait;
@@ -12,7 +14,7 @@ use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Many accounts' token sets in one JSON file.
 ///
@@ -25,6 +27,16 @@ use std::time::{Duration, Instant};
 /// - **Consistent**: saves are compare-and-swap on each entry's version,
 ///   under an exclusive lock on `<file>.lock`, so any number of managers in
 ///   one process, or processes on one machine, can share the file.
+/// - **Leases**: it implements refresh [leases](super::lease) across the
+///   processes sharing the file. Lease records (holder, fencing number,
+///   expiry in Unix milliseconds by the system clock) live in the same file,
+///   are granted, released and checked under the same lock, and written with
+///   the same atomic write: a grant survives a crash, and every process sees
+///   it. A record outlives its account's [`delete`](TokenStore::delete)
+///   (fencing numbers never go down) and never shows in
+///   [`list_accounts`](TokenStore::list_accounts). Files written before
+///   leases (without records) load as they are; a file with records written
+///   back by an older version loses them (fencing numbers then start again).
 ///
 /// One file holds many accounts (keyed `provider/account`), and one fsync
 /// per save. Every save rewrites the whole file, so it suits command-line
@@ -114,6 +126,28 @@ pub struct FileStore {
 struct FileContents {
     format: u32,
     accounts: BTreeMap<String, Entry>,
+    /// Refresh leases, keyed as `accounts` (`provider/account`); absent
+    /// from files written before leases, and when there are none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    leases: BTreeMap<String, LeaseRecord>,
+}
+
+/// The refresh lease of one account.
+#[derive(Serialize, Deserialize)]
+struct LeaseRecord {
+    /// The highest fencing number granted (kept after the lease is
+    /// released and after the account is deleted).
+    fence: u64,
+    /// The holder of the lease numbered `fence`, until it is released.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    holder: Option<LeaseHolder>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct LeaseHolder {
+    owner: String,
+    /// When the lease lapses, in Unix milliseconds (system clock).
+    expires_at: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -639,6 +673,68 @@ fn accounts_of(
         .collect()
 }
 
+/// A compare-and-swap save of `tokens` as the entry `key`; `true` if the
+/// contents changed.
+fn save_entry(
+    contents: &mut FileContents,
+    key: String,
+    tokens: TokenSet,
+    expected: Option<u64>,
+) -> (SaveOutcome, bool) {
+    let current = contents.accounts.get(&key);
+    if current.map(|e| e.version) != expected {
+        let current = current.map(|e| Versioned {
+            tokens: e.tokens.clone(),
+            version: e.version,
+        });
+        return (SaveOutcome::Conflict { current }, false);
+    }
+    let version = expected.unwrap_or(0) + 1;
+    contents.accounts.insert(key, Entry { version, tokens });
+    (SaveOutcome::Saved { version }, true)
+}
+
+/// Grants the lease of `key` to `owner` at `now` for `ttl`, unless another
+/// owner holds an unexpired one (the contract of [`super::lease`]); `true`
+/// if the contents changed. `None` if the fencing numbers are exhausted.
+fn grant_lease(
+    contents: &mut FileContents,
+    key: String,
+    owner: &LeaseOwner,
+    now: SystemTime,
+    ttl: Duration,
+) -> (Option<LeaseOutcome>, bool) {
+    let now_ms = to_unix_millis(now);
+    let record = contents.leases.entry(key).or_insert(LeaseRecord {
+        fence: 0,
+        holder: None,
+    });
+    if let Some(holder) = &record.holder
+        && holder.owner != owner.as_str()
+        && holder.expires_at > now_ms
+    {
+        let expires_at = from_unix_millis(holder.expires_at);
+        return (Some(LeaseOutcome::Held { expires_at }), false);
+    }
+    let Some(fence) = record.fence.checked_add(1) else {
+        return (None, false);
+    };
+    // Stored in milliseconds: the lease handed out says exactly what other
+    // processes will read.
+    let expires_at = to_unix_millis(lease_expiry(now, ttl));
+    record.fence = fence;
+    record.holder = Some(LeaseHolder {
+        owner: owner.as_str().to_owned(),
+        expires_at,
+    });
+    let lease = Lease {
+        owner: owner.clone(),
+        fence,
+        expires_at: from_unix_millis(expires_at),
+    };
+    (Some(LeaseOutcome::Acquired(lease)), true)
+}
+
 #[async_trait]
 impl TokenStore for FileStore {
     async fn load(&self, key: &AccountKey) -> Result<Option<Versioned>, Error> {
@@ -663,18 +759,74 @@ impl TokenStore for FileStore {
         let key = key.to_key_string();
         let tokens = tokens.clone();
         self.blocking(move |store| {
+            store.update(|contents| save_entry(contents, key, tokens, expected))
+        })
+        .await
+    }
+
+    async fn save_fenced(
+        &self,
+        key: &AccountKey,
+        tokens: &TokenSet,
+        expected: Option<u64>,
+        fence: u64,
+    ) -> Result<SaveOutcome, Error> {
+        let key = key.to_key_string();
+        let tokens = tokens.clone();
+        self.blocking(move |store| {
             store.update(|contents| {
-                let current = contents.accounts.get(&key);
-                if current.map(|e| e.version) != expected {
-                    let current = current.map(|e| Versioned {
-                        tokens: e.tokens.clone(),
-                        version: e.version,
-                    });
-                    return (SaveOutcome::Conflict { current }, false);
+                // As MemoryStore: a newer grant refuses the write whatever
+                // the version; never leased counts as fence 0.
+                if contents.leases.get(&key).map_or(0, |l| l.fence) != fence {
+                    return (SaveOutcome::Fenced, false);
                 }
-                let version = expected.unwrap_or(0) + 1;
-                contents.accounts.insert(key, Entry { version, tokens });
-                (SaveOutcome::Saved { version }, true)
+                save_entry(contents, key, tokens, expected)
+            })
+        })
+        .await
+    }
+
+    async fn acquire_lease(
+        &self,
+        key: &AccountKey,
+        owner: &LeaseOwner,
+        ttl: Duration,
+    ) -> Result<LeaseOutcome, Error> {
+        let account = key.to_string();
+        let key = key.to_key_string();
+        let owner = owner.clone();
+        self.blocking(move |store| {
+            store.update(|contents| {
+                // Read the clock under the lock: the wait for it does not
+                // shorten the lease.
+                grant_lease(contents, key, &owner, SystemTime::now(), ttl)
+            })
+        })
+        .await?
+        .ok_or_else(|| {
+            store_error(format!(
+                "the fencing numbers of the lease of {account} are exhausted"
+            ))
+        })
+    }
+
+    async fn release_lease(&self, key: &AccountKey, lease: &Lease) -> Result<(), Error> {
+        let key = key.to_key_string();
+        let lease = lease.clone();
+        self.blocking(move |store| {
+            store.update(|contents| {
+                let released = contents.leases.get_mut(&key).is_some_and(|record| {
+                    let current = record.fence == lease.fence
+                        && record
+                            .holder
+                            .as_ref()
+                            .is_some_and(|h| h.owner == lease.owner.as_str());
+                    if current {
+                        record.holder = None;
+                    }
+                    current
+                });
+                ((), released)
             })
         })
         .await
@@ -682,6 +834,7 @@ impl TokenStore for FileStore {
 
     async fn delete(&self, key: &AccountKey) -> Result<(), Error> {
         let key = key.to_key_string();
+        // The lease record stays: fencing numbers never go down.
         self.blocking(move |store| {
             store.update(|contents| ((), contents.accounts.remove(&key).is_some()))
         })
