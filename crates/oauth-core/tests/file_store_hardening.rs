@@ -1,7 +1,8 @@
 //! The store listing contract (`TokenStore::list_accounts`,
 //! `list_all_accounts`) and `FileStore`'s hardening: the write check, the
 //! bounded lock wait, the size cap, non-regular files, symbolic links and
-//! shared directories.
+//! shared directories; its refresh lease records (file format, old files,
+//! the same hardening for lease operations).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -9,7 +10,7 @@
     clippy::indexing_slicing
 )]
 
-use oauth_core::lifecycle::{SaveOutcome, Versioned};
+use oauth_core::lifecycle::{Lease, LeaseOutcome, LeaseOwner, SaveOutcome, Versioned};
 use oauth_core::{
     AccessToken, AccountKey, Error, FileStore, MemoryStore, RefreshToken, TokenSet, TokenStore,
     async_trait, from_unix_millis, list_all_accounts,
@@ -733,4 +734,257 @@ async fn a_missing_directory_still_loads_as_empty() {
             .is_empty()
     );
     assert_store_error(store.save(&key("s1"), &tokens(1), None).await, "cannot");
+}
+
+// ------------------------------------------------------- refresh leases
+
+fn lease_owner(name: &str) -> LeaseOwner {
+    LeaseOwner::new(name).unwrap()
+}
+
+/// A token file as written before leases: no `leases` member.
+const OLD_FILE: &str = r#"{
+  "format": 1,
+  "accounts": {
+    "ebay/s1": {
+      "version": 3,
+      "tokens": {
+        "access_token": "AT-hardening-secret-9f2c-old",
+        "token_type": "Bearer",
+        "expires_at": 1800000000000
+      }
+    }
+  }
+}"#;
+
+#[tokio::test]
+async fn a_file_written_before_leases_loads_and_takes_leases() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tokens.json");
+    fs::write(&path, OLD_FILE).unwrap();
+    let store = FileStore::new(&path);
+    let stored = store.load(&key("s1")).await.unwrap().unwrap();
+    assert_eq!(stored.version, 3);
+    assert_eq!(
+        stored.tokens.access_token.expose_secret(),
+        "AT-hardening-secret-9f2c-old"
+    );
+
+    // A lease on the stored account and one on an account without an entry.
+    let one = lease_owner("one");
+    let LeaseOutcome::Acquired(lease) = store
+        .acquire_lease(&key("s1"), &one, Duration::from_secs(30))
+        .await
+        .unwrap()
+    else {
+        panic!("the first lease is granted");
+    };
+    assert_eq!(lease.fence, 1);
+    let LeaseOutcome::Acquired(other) = store
+        .acquire_lease(&key("s2"), &one, Duration::from_secs(30))
+        .await
+        .unwrap()
+    else {
+        panic!("a lease of an account without entry is granted");
+    };
+
+    // The records are in the file, next to the untouched entry.
+    let json: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    assert_eq!(json["format"], 1);
+    assert_eq!(json["accounts"]["ebay/s1"]["version"], 3);
+    assert_eq!(json["leases"]["ebay/s1"]["fence"], 1);
+    assert_eq!(json["leases"]["ebay/s1"]["holder"]["owner"], "one");
+    assert_eq!(
+        json["leases"]["ebay/s1"]["holder"]["expires_at"],
+        oauth_core::to_unix_millis(lease.expires_at)
+    );
+    assert_eq!(json["leases"]["ebay/s2"]["fence"], 1);
+
+    // A new instance (a restart, another process) reads it all back; the
+    // lease-only account is not listed.
+    let again = FileStore::new(&path);
+    assert_eq!(again.load(&key("s1")).await.unwrap().unwrap().version, 3);
+    assert!(again.load(&key("s2")).await.unwrap().is_none());
+    assert_eq!(again.list_accounts("ebay", None, 10).await.unwrap(), ["s1"]);
+    assert_eq!(
+        again
+            .acquire_lease(&key("s1"), &lease_owner("two"), Duration::from_secs(30))
+            .await
+            .unwrap(),
+        LeaseOutcome::Held {
+            expires_at: lease.expires_at
+        }
+    );
+    // Plain saves and deletes keep the records.
+    assert_eq!(
+        again.save(&key("s3"), &tokens(3), None).await.unwrap(),
+        SaveOutcome::Saved { version: 1 }
+    );
+    again.delete(&key("s1")).await.unwrap();
+    again.release_lease(&key("s2"), &other).await.unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    assert_eq!(json["leases"]["ebay/s1"]["fence"], 1);
+    assert_eq!(json["leases"]["ebay/s2"]["fence"], 1);
+    assert!(json["leases"]["ebay/s2"].get("holder").is_none());
+    let LeaseOutcome::Acquired(next) = again
+        .acquire_lease(&key("s1"), &one, Duration::from_secs(30))
+        .await
+        .unwrap()
+    else {
+        panic!("the holder is granted again");
+    };
+    assert_eq!(next.fence, 2, "fencing numbers survive the delete");
+}
+
+#[tokio::test]
+async fn a_file_without_leases_is_written_as_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tokens.json");
+    let store = FileStore::new(&path);
+    store.save(&key("s1"), &tokens(1), None).await.unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    let members: Vec<&String> = json.as_object().unwrap().keys().collect();
+    assert_eq!(members, ["accounts", "format"]);
+    // A fenced save of a never-leased account is a plain save (fence 0)...
+    assert_eq!(
+        store
+            .save_fenced(&key("s1"), &tokens(2), Some(1), 0)
+            .await
+            .unwrap(),
+        SaveOutcome::Saved { version: 2 }
+    );
+    // ...and any other fence was never granted.
+    assert_eq!(
+        store
+            .save_fenced(&key("s1"), &tokens(3), Some(2), 1)
+            .await
+            .unwrap(),
+        SaveOutcome::Fenced
+    );
+    // Releasing a lease never granted changes nothing.
+    let before = fs::read(&path).unwrap();
+    let stray = Lease {
+        owner: lease_owner("stray"),
+        fence: 1,
+        expires_at: from_unix_millis(1_800_000_000_000),
+    };
+    store.release_lease(&key("s1"), &stray).await.unwrap();
+    assert_eq!(fs::read(&path).unwrap(), before);
+}
+
+#[tokio::test]
+async fn a_corrupt_lease_record_is_reported_not_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tokens.json");
+    let corrupt = OLD_FILE.replacen(
+        "\"format\": 1,",
+        "\"format\": 1, \"leases\": {\"ebay/s1\": {\"fence\": \"many\"}},",
+        1,
+    );
+    fs::write(&path, &corrupt).unwrap();
+    let store = FileStore::new(&path);
+    assert_store_error(
+        store
+            .acquire_lease(&key("s1"), &lease_owner("one"), Duration::from_secs(1))
+            .await,
+        "is corrupt",
+    );
+    assert_store_error(store.load(&key("s1")).await, "is corrupt");
+    assert_eq!(fs::read_to_string(&path).unwrap(), corrupt);
+}
+
+#[test]
+fn lease_operations_wait_for_the_lock_like_saves() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tokens.json");
+    let lock_path = dir.path().join("tokens.json.lock");
+    let holder = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock_path)
+        .unwrap();
+    holder.lock().unwrap();
+    let store = FileStore::new(&path).with_lock_timeout(Duration::from_millis(200));
+    let lease = Lease {
+        owner: lease_owner("one"),
+        fence: 1,
+        expires_at: from_unix_millis(1_800_000_000_000),
+    };
+    let (acquire, release, fenced) = promptly({
+        let store = store.clone();
+        async move {
+            (
+                store
+                    .acquire_lease(&key("s1"), &lease_owner("one"), Duration::from_secs(1))
+                    .await,
+                store.release_lease(&key("s1"), &lease).await,
+                store.save_fenced(&key("s1"), &tokens(1), None, 1).await,
+            )
+        }
+    });
+    for result in [acquire.map(|_| ()), release, fenced.map(|_| ())] {
+        assert!(
+            matches!(result, Err(Error::StoreBusy { .. })),
+            "expected StoreBusy, got {result:?}"
+        );
+    }
+    assert!(!path.exists());
+    holder.unlock().unwrap();
+    let granted = promptly(async move {
+        store
+            .acquire_lease(&key("s1"), &lease_owner("one"), Duration::from_secs(1))
+            .await
+    });
+    assert!(
+        matches!(granted, Ok(LeaseOutcome::Acquired(_))),
+        "{granted:?}"
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn lease_operations_refuse_a_symlinked_token_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("elsewhere.json");
+    let link = dir.path().join("tokens.json");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let store = FileStore::new(&link);
+    assert_store_error(
+        store
+            .acquire_lease(&key("s1"), &lease_owner("one"), Duration::from_secs(1))
+            .await,
+        "is a symbolic link",
+    );
+    assert_store_error(
+        store.save_fenced(&key("s1"), &tokens(1), None, 0).await,
+        "is a symbolic link",
+    );
+    assert!(!target.exists());
+    assert!(!dir.path().join("tokens.json.lock").exists());
+}
+
+#[tokio::test]
+async fn a_lease_grant_that_would_exceed_the_size_cap_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tokens.json");
+    let store = FileStore::new(&path);
+    store.save(&key("s1"), &tokens(1), None).await.unwrap();
+    let len = fs::metadata(&path).unwrap().len();
+    let capped = FileStore::new(&path).with_max_file_bytes(usize::try_from(len).unwrap() + 10);
+    assert_store_error(
+        capped
+            .acquire_lease(&key("s1"), &lease_owner("one"), Duration::from_secs(1))
+            .await,
+        "larger than the cap",
+    );
+    // Nothing was granted: the next grant is number 1.
+    let LeaseOutcome::Acquired(lease) = store
+        .acquire_lease(&key("s1"), &lease_owner("one"), Duration::from_secs(1))
+        .await
+        .unwrap()
+    else {
+        panic!("granted");
+    };
+    assert_eq!(lease.fence, 1);
 }
