@@ -46,7 +46,7 @@ use std::time::{Duration, Instant, SystemTime};
 /// ([`Error::Store`]), never silently replaced.
 ///
 /// # Policies
-/// - **Bounded lock wait**: a save, delete or
+/// - **Bounded lock wait**: a save, delete, lease operation or
 ///   [`check_writable`](TokenStore::check_writable) waits at most
 ///   [`DEFAULT_LOCK_TIMEOUT`](Self::DEFAULT_LOCK_TIMEOUT) (10 s) for the
 ///   lock held by another writer, then fails with [`Error::StoreBusy`]
