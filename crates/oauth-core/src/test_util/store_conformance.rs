@@ -213,7 +213,11 @@ impl Pair {
 
     /// Handle `a` for even `i`, `b` for odd.
     fn either(&self, i: usize) -> &Handle {
-        if i.is_multiple_of(2) { &self.a } else { &self.b }
+        if i.is_multiple_of(2) {
+            &self.a
+        } else {
+            &self.b
+        }
     }
 }
 
