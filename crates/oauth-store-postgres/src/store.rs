@@ -10,7 +10,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio_postgres::Row;
-use tokio_postgres::types::ToSql;
+use tokio_postgres::types::{FromSql, ToSql};
 
 /// The longest lease granted, whatever `ttl` is asked: 1 day (a lease only
 /// covers one refresh; the cap keeps the server's timestamp arithmetic in
@@ -175,6 +175,17 @@ fn to_u64(value: i64) -> Result<u64, Error> {
     u64::try_from(value).map_err(|_| store_error("a stored version or fencing number is negative"))
 }
 
+/// Column `idx` of `row`: an error, not a panic, if the table's column
+/// has another type than this crate creates (a table altered by hand).
+fn col<'a, T: FromSql<'a>>(row: &'a Row, idx: usize) -> Result<T, Error> {
+    row.try_get(idx).map_err(|_| {
+        store_error(format!(
+            "the token table's columns are not what oauth-store-postgres expects (column {idx} \
+             of a result has another type): was the table altered?"
+        ))
+    })
+}
+
 /// Whether `text` can be stored in a PostgreSQL `text` column (which
 /// cannot hold NUL).
 fn storable(text: &str) -> bool {
@@ -317,7 +328,10 @@ impl PostgresStore {
             )
             .await
             .map_err(err)?
-            .map_or(0, |row| row.get(0));
+            .map(|row| row.try_get(0))
+            .transpose()
+            .map_err(err)?
+            .unwrap_or(0);
         if current > SCHEMA_VERSION {
             return Err(store_error(format!(
                 "{} is at schema version {current}, newer than this release of \
@@ -355,14 +369,14 @@ impl PostgresStore {
         let names = &self.inner.names;
         let operation = "reading the schema version";
         let client = self.client(operation).await?;
-        let exists: bool = client
+        let row = client
             .query_one(
                 "SELECT to_regclass($1) IS NOT NULL",
                 &[&names.schema_table_sql()],
             )
             .await
-            .map_err(|e| self.error(operation, &e))?
-            .get(0);
+            .map_err(|e| self.error(operation, &e))?;
+        let exists: bool = col(&row, 0)?;
         if !exists {
             return Ok(None);
         }
@@ -376,7 +390,7 @@ impl PostgresStore {
             )
             .await
             .map_err(|e| self.error(operation, &e))?;
-        Ok(row.map(|row| row.get(0)))
+        row.map(|row| col(&row, 0)).transpose()
     }
 
     /// A compare-and-swap save, fenced when `fence` is given.
@@ -425,7 +439,7 @@ impl PostgresStore {
         };
         if let Some(row) = saved {
             return Ok(SaveOutcome::Saved {
-                version: to_u64(row.get(0))?,
+                version: to_u64(col(&row, 0)?)?,
             });
         }
         // Not written: say why, from the row as it is now (a separate read,
@@ -437,15 +451,18 @@ impl PostgresStore {
                 &[&provider, &account],
             )
             .await?;
-        let stored_fence = row.as_ref().map_or(0, |row| row.get::<_, i64>(2));
+        let stored_fence: i64 = match &row {
+            Some(row) => col(row, 2)?,
+            None => 0,
+        };
         if let Some(fence) = fence_param
             && fence != stored_fence
         {
             return Ok(SaveOutcome::Fenced);
         }
         let current = match row {
-            Some(row) => match row.get::<_, Option<&str>>(0) {
-                Some(tokens) => Some(self.versioned(key, tokens, row.get(1))?),
+            Some(row) => match col::<Option<&str>>(&row, 0)? {
+                Some(tokens) => Some(self.versioned(key, tokens, col(&row, 1)?)?),
                 None => None,
             },
             None => None,
@@ -468,7 +485,7 @@ impl TokenStore for PostgresStore {
             )
             .await?;
         match row {
-            Some(row) => Ok(Some(self.versioned(key, row.get(0), row.get(1))?)),
+            Some(row) => Ok(Some(self.versioned(key, col(&row, 0)?, col(&row, 1)?)?)),
             None => Ok(None),
         }
     }
@@ -533,7 +550,7 @@ impl TokenStore for PostgresStore {
                 .await?
             }
         };
-        Ok(rows.into_iter().map(|row| row.get(0)).collect())
+        rows.iter().map(|row| col(row, 0)).collect()
     }
 
     async fn check_writable(&self) -> Result<(), Error> {
@@ -547,7 +564,7 @@ impl TokenStore for PostgresStore {
             .await?
             .ok_or_else(|| store_error(format!("{operation}: no answer")))?;
         let (privileged, in_recovery, read_only): (bool, bool, bool) =
-            (row.get(0), row.get(1), row.get(2));
+            (col(&row, 0)?, col(&row, 1)?, col(&row, 2)?);
         let table = &self.inner.table_display;
         let server = self.inner.target.describe();
         if in_recovery {
@@ -596,8 +613,8 @@ impl TokenStore for PostgresStore {
             if let Some(row) = granted {
                 return Ok(LeaseOutcome::Acquired(Lease {
                     owner: owner.clone(),
-                    fence: to_u64(row.get(0))?,
-                    expires_at: row.get(1),
+                    fence: to_u64(col(&row, 0)?)?,
+                    expires_at: col(&row, 1)?,
                 }));
             }
             // Held by another owner: by whom until when (a separate read,
@@ -610,9 +627,9 @@ impl TokenStore for PostgresStore {
                 )
                 .await?;
             if let Some(row) = state {
-                let holder: Option<&str> = row.get(0);
-                let expires_at: Option<SystemTime> = row.get(1);
-                let live: Option<bool> = row.get(2);
+                let holder: Option<&str> = col(&row, 0)?;
+                let expires_at: Option<SystemTime> = col(&row, 1)?;
+                let live: Option<bool> = col(&row, 2)?;
                 if let (Some(holder), Some(expires_at), Some(true)) = (holder, expires_at, live)
                     && holder != owner_text
                 {

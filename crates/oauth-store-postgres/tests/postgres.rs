@@ -518,3 +518,29 @@ async fn pool_exhaustion_is_store_busy() {
     assert!(matches!(error, Error::StoreBusy { .. }), "{error:?}");
     assert!(error.is_retryable());
 }
+
+#[cfg(feature = "tls")]
+#[tokio::test]
+async fn with_the_tls_feature_require_insists_on_tls() {
+    use oauth_store_postgres::Tls;
+    // The test server may or may not offer TLS; with `require` either the
+    // handshake succeeds (verified) or the connection fails cleanly.
+    match PostgresStore::connect(&with_param(&url(), "sslmode=require")).await {
+        Ok(store) => store.check_writable().await.unwrap(),
+        Err(error) => {
+            assert!(matches!(error, Error::Store { .. }), "{error:?}");
+            assert!(error.to_string().contains("TLS"), "{error}");
+        }
+    }
+    // CA certificates that are not PEM are refused at once.
+    let error = Tls::with_root_certificates_pem(b"not a certificate").unwrap_err();
+    assert!(matches!(error, Error::Configuration { .. }), "{error:?}");
+    // A custom configuration is taken as it is.
+    let tls = Tls::platform_verifier().unwrap();
+    let store = PostgresStore::builder(with_param(&url(), "sslmode=disable"))
+        .tls(tls)
+        .build()
+        .await
+        .unwrap();
+    store.check_writable().await.unwrap();
+}
