@@ -93,7 +93,9 @@
 //! `prefer` (the default: TLS when the server offers it) or `require`
 //! (TLS or no connection). TLS needs the `tls` feature; the server's
 //! certificate is then verified (CA and host name, whatever the `sslmode`)
-//! by the platform's verifier, or as [`Tls`] says. Without the feature,
+//! by the platform's verifier, or as [`Tls`] says; with `prefer`, a server
+//! that offers TLS with a certificate that does not verify is an error,
+//! never a fallback to clear. Without the feature,
 //! [`build`](PostgresStoreBuilder::build) refuses `sslmode=require`, and
 //! `prefer` towards a host other than this machine (loopback addresses and
 //! Unix sockets are fine): add `sslmode=disable` to connect in clear
