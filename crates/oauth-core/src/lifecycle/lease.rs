@@ -29,7 +29,17 @@
 //!   highest number granted for the account, whether or not the lease has
 //!   expired meanwhile (time alone never refuses a write; a newer grant
 //!   does); a version mismatch is [`SaveOutcome::Conflict`](super::SaveOutcome::Conflict),
-//!   a newer grant [`SaveOutcome::Fenced`](super::SaveOutcome::Fenced).
+//!   a newer grant [`SaveOutcome::Fenced`](super::SaveOutcome::Fenced);
+//!   when both apply, the answer is `Fenced`. A fence higher than any
+//!   granted is `Fenced` too; fence 0 on an account never leased is a plain
+//!   save;
+//! - a lease is held while its expiry is strictly later than the store's
+//!   now; [`delete`](super::TokenStore::delete) need not release it, but
+//!   the fencing numbers go on rising after it.
+//!
+//! (Versions are not fences: an entry deleted and created again starts at
+//! version 1, so a writer that still expects the old version 1 can overwrite
+//! it. The managers re-read before writing; the fence protects the refresh.)
 //!
 //! Stores that cannot lease answer [`LeaseOutcome::NotSupported`] (the
 //! trait's default): managers then refresh as before, coordinated within
