@@ -11,7 +11,8 @@ use serde_json::json;
 
 use crate::config::Lifetimes;
 use crate::conn::ConnHandle;
-use crate::consent::{authorize_error_page, redirect_code, redirect_error};
+use crate::consent::{authorize_error_page, consenting_account, redirect_code, redirect_error};
+use crate::counters::{Grant, Tally};
 use crate::provider::Provider;
 use crate::signature::{aliexpress_sign, signatures_match};
 use crate::state::{
@@ -130,6 +131,7 @@ pub(crate) async fn authorize(
         uuid: params.non_empty("uuid").map(str::to_owned),
         expires_at: st.now() + lifetime,
         used: false,
+        account: consenting_account(&params),
     };
     st.insert_code(code.clone(), record);
     drop(st);
@@ -238,6 +240,7 @@ fn create_inner(
     query: Option<&str>,
     headers: &HeaderMap,
     body: &Bytes,
+    tally: &mut Tally,
 ) -> Result<Response, AeError> {
     let params = collect(query, headers, body)?;
     verify(shared, &params, Some("/auth/token/create"))?;
@@ -258,50 +261,74 @@ fn create_inner(
         .as_deref()
         .is_some_and(|uuid| params.get("uuid") != Some(uuid))
     {
+        tally.refused_for(&record.account);
         return Err(invalid_code());
     }
+    tally.granted(Grant::AuthorizationCode, Some(&record.account));
+    let (response, _, _) = grant(&mut st, &lifetimes, record.account);
+    Ok(response)
+}
+
+/// A new grant for `account`: its first access and refresh tokens (the code exchange,
+/// and the sandbox's seeding of accounts). Returns the response and the two tokens.
+pub(crate) fn grant(
+    st: &mut SandboxState,
+    lifetimes: &Lifetimes,
+    account: String,
+) -> (Response, String, String) {
     let now = st.now();
     let now_ms = st.epoch_ms();
     let valid_until_ms = now_ms.saturating_add(millis(lifetimes.refresh_token));
     let record = RefreshRecord {
         provider: P,
-        client_id: record.client_id,
+        client_id: String::new(),
         scopes: Vec::new(),
         expires_at: Some(now + lifetimes.refresh_token),
         valid_until_ms,
+        account,
     };
-    Ok(issue(&mut st, &lifetimes, record, now_ms))
+    let refresh = refresh_token();
+    let (response, access) = issue(st, lifetimes, record, now_ms, &refresh, true);
+    (response, access, refresh)
 }
 
-/// Issues an access token and a new refresh token carrying `record` (its
-/// expiry is the one of the first grant: rotation does not extend it).
+/// Issues an access token, and answers with it and `refresh` (a new refresh token
+/// carrying `record` when `new_refresh`; its expiry is the one of the first grant:
+/// rotation does not extend it).
 fn issue(
     st: &mut SandboxState,
     lifetimes: &Lifetimes,
     record: RefreshRecord,
     now_ms: u64,
-) -> Response {
+    refresh: &str,
+    new_refresh: bool,
+) -> (Response, String) {
     let now = st.now();
     let access = access_token();
-    let refresh = refresh_token();
     let valid_until_ms = record.valid_until_ms;
+    let account = record.account.clone();
     st.insert_access(
         access.clone(),
         AccessRecord {
             provider: P,
             kind: TokenKind::User,
             expires_at: now + lifetimes.access_token,
+            account: Some(account.clone()),
         },
     );
-    st.insert_refresh(refresh.clone(), record);
-    token_body(
+    if new_refresh {
+        st.insert_refresh(refresh.to_owned(), record);
+    }
+    let response = token_body(
         &access,
-        &refresh,
+        refresh,
         lifetimes.access_token.as_secs(),
         now_ms.saturating_add(millis(lifetimes.access_token)),
         valid_until_ms.saturating_sub(now_ms) / 1000,
         valid_until_ms,
-    )
+        &account,
+    );
+    (response, access)
 }
 
 /// `POST|GET /aliexpress/rest/auth/token/refresh`
@@ -323,7 +350,8 @@ pub(crate) async fn refresh(
     .await
 }
 
-type TokenHandler = fn(&Shared, Option<&str>, &HeaderMap, &Bytes) -> Result<Response, AeError>;
+type TokenHandler =
+    fn(&Shared, Option<&str>, &HeaderMap, &Bytes, &mut Tally) -> Result<Response, AeError>;
 
 /// The token endpoints' common part: the fault gate, then the handler, its
 /// errors in the `/rest` shape (HTTP 200 with `code`).
@@ -338,10 +366,13 @@ async fn token_endpoint(
     if let Some(response) = token_gate(shared, P, conn).await {
         return response;
     }
-    match handler(shared, query, headers, body) {
+    let mut tally = Tally::default();
+    let response = match handler(shared, query, headers, body, &mut tally) {
         Ok(response) => response,
         Err(error) => error.rest(),
-    }
+    };
+    shared.lock().record(P, &tally);
+    response
 }
 
 fn refresh_inner(
@@ -349,6 +380,7 @@ fn refresh_inner(
     query: Option<&str>,
     headers: &HeaderMap,
     body: &Bytes,
+    tally: &mut Tally,
 ) -> Result<Response, AeError> {
     let params = collect(query, headers, body)?;
     verify(shared, &params, Some("/auth/token/refresh"))?;
@@ -357,17 +389,24 @@ fn refresh_inner(
         .ok_or_else(|| AeError::missing("refresh_token"))?;
     let lifetimes = shared.config.lifetimes(P);
     let mut st = shared.lock();
-    let record = st.live_refresh(P, old).ok_or_else(|| {
+    let record = st.live_refresh(P, old).map_err(|refusal| {
+        tally.refused(&refusal);
         AeError::new(
             "IllegalRefreshToken",
             "The specified refresh token is invalid or expired",
         )
     })?;
-    // Rotation: the old refresh token is single use; the new one keeps the original
-    // expiry.
-    st.remove_refresh(old);
+    tally.granted(Grant::RefreshToken, Some(&record.account));
     let now_ms = st.epoch_ms();
-    Ok(issue(&mut st, &lifetimes, record, now_ms))
+    if shared.config.rotates(P) {
+        // Rotation (AliExpress's behaviour, the default): the old refresh token is
+        // single use; the new one keeps the original expiry.
+        st.spend_refresh(old);
+        let new = refresh_token();
+        Ok(issue(&mut st, &lifetimes, record, now_ms, &new, true).0)
+    } else {
+        Ok(issue(&mut st, &lifetimes, record, now_ms, old, false).0)
+    }
 }
 
 fn millis(duration: std::time::Duration) -> u64 {
@@ -382,6 +421,19 @@ fn refresh_token() -> String {
     format!("50001{}", random_alnum(58))
 }
 
+/// The numeric seller id AliExpress returns for an account: the historical
+/// `2637908814` for the default account, a stable 10-digit number for others.
+fn seller_id(account: &str) -> String {
+    if account == crate::DEFAULT_ACCOUNT {
+        return "2637908814".to_owned();
+    }
+    // FNV-1a: stable across runs and platforms.
+    let hash = account.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    (1_000_000_000 + hash % 9_000_000_000).to_string()
+}
+
 fn token_body(
     access: &str,
     refresh: &str,
@@ -389,7 +441,9 @@ fn token_body(
     expire_time: u64,
     refresh_expires_in: u64,
     refresh_token_valid_time: u64,
+    account: &str,
 ) -> Response {
+    let seller_id = seller_id(account);
     token_json(
         StatusCode::OK,
         &json!({
@@ -397,15 +451,15 @@ fn token_body(
             "havana_id": "3000021188814",
             "expire_time": expire_time,
             "locale": "en_US",
-            "user_nick": "sandbox_seller",
+            "user_nick": account,
             "access_token": access,
             "refresh_token": refresh,
-            "user_id": "2637908814",
+            "user_id": seller_id,
             "account_platform": "seller_center",
             "refresh_expires_in": refresh_expires_in,
             "expires_in": expires_in,
             "sp": "ae",
-            "seller_id": "2637908814",
+            "seller_id": seller_id,
             "account": "seller@sandbox.invalid",
             "code": "0",
             "request_id": request_id(),

@@ -1,6 +1,6 @@
 //! Lifetimes and behaviour knobs fixed when the sandbox starts.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::provider::Provider;
 
@@ -68,7 +68,12 @@ pub enum OrangeConnexErrorStatus {
 pub(crate) struct Config {
     pub(crate) lifetimes: [Lifetimes; 4],
     pub(crate) timestamp_tolerance: Option<Duration>,
-    pub(crate) orangeconnex_rotates: bool,
+    /// Per provider (by index): whether a refresh returns a new refresh token and
+    /// spends the old one.
+    pub(crate) rotates: [bool; 4],
+    /// Whether Eshopbox refresh tokens expire (only when a refresh token lifetime was
+    /// set explicitly; by default they never do).
+    pub(crate) eshopbox_refresh_expires: bool,
     pub(crate) orangeconnex_error_status: OrangeConnexErrorStatus,
     pub(crate) eshopbox_rate_limit: Option<(u32, Duration)>,
 }
@@ -78,7 +83,8 @@ impl Default for Config {
         Self {
             lifetimes: Provider::ALL.map(Lifetimes::provider_default),
             timestamp_tolerance: Some(Duration::from_secs(600)),
-            orangeconnex_rotates: false,
+            rotates: Provider::ALL.map(Config::rotates_by_default),
+            eshopbox_refresh_expires: false,
             orangeconnex_error_status: OrangeConnexErrorStatus::Conventional,
             eshopbox_rate_limit: None,
         }
@@ -86,6 +92,22 @@ impl Default for Config {
 }
 
 impl Config {
+    /// What the real providers do: AliExpress rotates; eBay and Eshopbox do not;
+    /// OrangeConnex is unconfirmed, off.
+    pub(crate) fn rotates_by_default(provider: Provider) -> bool {
+        provider == Provider::AliExpress
+    }
+
+    pub(crate) fn rotates(&self, provider: Provider) -> bool {
+        self.rotates.get(provider.index()).copied().unwrap_or(false)
+    }
+
+    /// When an Eshopbox refresh token issued at `now` expires (`None`: never).
+    pub(crate) fn eshopbox_refresh_expiry(&self, now: Instant) -> Option<Instant> {
+        self.eshopbox_refresh_expires
+            .then(|| now + self.lifetimes(Provider::Eshopbox).refresh_token)
+    }
+
     pub(crate) fn lifetimes(&self, provider: Provider) -> Lifetimes {
         self.lifetimes
             .get(provider.index())

@@ -127,10 +127,11 @@ impl AsyncWrite for KillableStream {
 }
 
 /// Per-connection information handed to handlers (through `ConnectInfo`): the kill
-/// switch of the connection the request arrived on.
+/// switch of the connection the request arrived on, and its peer's address.
 #[derive(Debug, Clone)]
 pub(crate) struct ConnHandle {
     killed: Arc<AtomicBool>,
+    peer: SocketAddr,
 }
 
 impl ConnHandle {
@@ -138,12 +139,18 @@ impl ConnHandle {
     pub(crate) fn kill(&self) {
         self.killed.store(true, Ordering::SeqCst);
     }
+
+    /// The address of the peer that opened the connection.
+    pub(crate) fn peer(&self) -> SocketAddr {
+        self.peer
+    }
 }
 
 impl Connected<IncomingStream<'_, KillableListener>> for ConnHandle {
     fn connect_info(stream: IncomingStream<'_, KillableListener>) -> Self {
         ConnHandle {
             killed: Arc::clone(&stream.io().killed),
+            peer: *stream.remote_addr(),
         }
     }
 }

@@ -5,7 +5,17 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::provider::Provider;
-use crate::wire::{json, redirect, with_query};
+use crate::wire::{Params, json, redirect, with_query};
+
+/// The seller account that consents: the sandbox's own `sandbox_account` parameter of
+/// the authorize URL (no real provider has it; clients do not send it), else
+/// [`DEFAULT_ACCOUNT`](crate::DEFAULT_ACCOUNT).
+pub(crate) fn consenting_account(params: &Params) -> String {
+    params
+        .non_empty("sandbox_account")
+        .unwrap_or(crate::DEFAULT_ACCOUNT)
+        .to_owned()
+}
 
 /// An authorize request that cannot be redirected back (unknown client, redirect URI
 /// not registered): answered in place, as RFC 6749 section 4.1.2.1 requires.

@@ -9,7 +9,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::conn::ConnHandle;
-use crate::consent::{authorize_error_page, redirect_code, redirect_error};
+use crate::consent::{authorize_error_page, consenting_account, redirect_code, redirect_error};
+use crate::counters::{Grant, Refusal, Tally};
 use crate::provider::Provider;
 use crate::state::{AccessRecord, CodeRecord, RefreshRecord, Shared, TokenKind};
 use crate::wire::{
@@ -109,6 +110,7 @@ pub(crate) async fn authorize(
         uuid: None,
         expires_at: st.now() + lifetime,
         used: false,
+        account: consenting_account(&params),
     };
     st.insert_code(code.clone(), record);
     drop(st);
@@ -133,8 +135,15 @@ pub(crate) async fn token(
     if let Some(response) = token_gate(&shared, P, &conn).await {
         return response;
     }
+    let mut tally = Tally::default();
+    let response = token_inner(&shared, &headers, &body, &mut tally);
+    shared.lock().record(P, &tally);
+    response
+}
+
+fn token_inner(shared: &Shared, headers: &HeaderMap, body: &Bytes, tally: &mut Tally) -> Response {
     let creds = &shared.credentials.ebay;
-    let authenticated = basic_auth(&headers).is_some_and(|(id, secret)| {
+    let authenticated = basic_auth(headers).is_some_and(|(id, secret)| {
         id == creds.client_id && crate::signature::signatures_match(&creds.client_secret, &secret)
     });
     if !authenticated {
@@ -144,23 +153,23 @@ pub(crate) async fn token(
             "client authentication failed",
         );
     }
-    if !is_form(&headers) {
+    if !is_form(headers) {
         return error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             "the request body must be application/x-www-form-urlencoded",
         );
     }
-    let params = Params::parse(&body);
+    let params = Params::parse(body);
     match params.non_empty("grant_type") {
         None => error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             "request is missing a required parameter: grant_type",
         ),
-        Some("authorization_code") => authorization_code(&shared, &params),
-        Some("refresh_token") => refresh(&shared, &params),
-        Some("client_credentials") => client_credentials(&shared, &params),
+        Some("authorization_code") => authorization_code(shared, &params, tally),
+        Some("refresh_token") => refresh(shared, &params, tally),
+        Some("client_credentials") => client_credentials(shared, &params, tally),
         Some(_) => error(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
@@ -169,7 +178,7 @@ pub(crate) async fn token(
     }
 }
 
-fn authorization_code(shared: &Shared, params: &Params) -> Response {
+fn authorization_code(shared: &Shared, params: &Params, tally: &mut Tally) -> Response {
     let Some(code) = params.non_empty("code") else {
         return error(
             StatusCode::BAD_REQUEST,
@@ -192,33 +201,15 @@ fn authorization_code(shared: &Shared, params: &Params) -> Response {
     };
     if record.redirect_uri != redirect_uri || record.client_id != shared.credentials.ebay.client_id
     {
+        tally.refused_for(&record.account);
         return error(
             StatusCode::BAD_REQUEST,
             "invalid_grant",
             "the redirect_uri does not match the RuName used for consent",
         );
     }
-    let now = st.now();
-    let access = user_access_token();
-    let refresh = format!("v^1.1#i^1#p^3#I^3#r^1#f^0#t^Ul4xMF8{}", random_alnum(96));
-    st.insert_access(
-        access.clone(),
-        AccessRecord {
-            provider: P,
-            kind: TokenKind::User,
-            expires_at: now + lifetimes.access_token,
-        },
-    );
-    st.insert_refresh(
-        refresh.clone(),
-        RefreshRecord {
-            provider: P,
-            client_id: record.client_id,
-            scopes: record.scopes,
-            expires_at: Some(now + lifetimes.refresh_token),
-            valid_until_ms: 0,
-        },
-    );
+    tally.granted(Grant::AuthorizationCode, Some(&record.account));
+    let (access, refresh) = issue_user_tokens(&mut st, shared, record.account, record.scopes);
     drop(st);
     token_json(
         StatusCode::OK,
@@ -232,7 +223,46 @@ fn authorization_code(shared: &Shared, params: &Params) -> Response {
     )
 }
 
-fn refresh(shared: &Shared, params: &Params) -> Response {
+/// Issues a user access token and a refresh token for `account` (the code exchange,
+/// and the sandbox's seeding of accounts).
+pub(crate) fn issue_user_tokens(
+    st: &mut crate::state::State,
+    shared: &Shared,
+    account: String,
+    scopes: Vec<String>,
+) -> (String, String) {
+    let lifetimes = shared.config.lifetimes(P);
+    let now = st.now();
+    let access = user_access_token();
+    let refresh = refresh_token();
+    st.insert_access(
+        access.clone(),
+        AccessRecord {
+            provider: P,
+            kind: TokenKind::User,
+            expires_at: now + lifetimes.access_token,
+            account: Some(account.clone()),
+        },
+    );
+    st.insert_refresh(
+        refresh.clone(),
+        RefreshRecord {
+            provider: P,
+            client_id: shared.credentials.ebay.client_id.clone(),
+            scopes,
+            expires_at: Some(now + lifetimes.refresh_token),
+            valid_until_ms: 0,
+            account,
+        },
+    );
+    (access, refresh)
+}
+
+fn refresh_token() -> String {
+    format!("v^1.1#i^1#p^3#I^3#r^1#f^0#t^Ul4xMF8{}", random_alnum(96))
+}
+
+fn refresh(shared: &Shared, params: &Params, tally: &mut Tally) -> Response {
     let Some(token) = params.non_empty("refresh_token") else {
         return error(
             StatusCode::BAD_REQUEST,
@@ -242,21 +272,30 @@ fn refresh(shared: &Shared, params: &Params) -> Response {
     };
     let lifetimes = shared.config.lifetimes(P);
     let mut st = shared.lock();
-    let record = st
-        .live_refresh(P, token)
-        .filter(|record| record.client_id == shared.credentials.ebay.client_id);
-    let Some(record) = record else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "invalid_grant",
-            "the provided authorization refresh token is invalid or was issued to another client",
-        );
+    let record = st.live_refresh(P, token).and_then(|record| {
+        if record.client_id == shared.credentials.ebay.client_id {
+            Ok(record)
+        } else {
+            Err(Refusal::Unknown)
+        }
+    });
+    let record = match record {
+        Ok(record) => record,
+        Err(refusal) => {
+            tally.refused(&refusal);
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "the provided authorization refresh token is invalid or was issued to another client",
+            );
+        }
     };
     if let Some(requested) = params.non_empty("scope") {
         let all_granted = requested
             .split_whitespace()
             .all(|scope| record.scopes.iter().any(|granted| granted == scope));
         if !all_granted {
+            tally.refused_for(&record.account);
             return error(
                 StatusCode::BAD_REQUEST,
                 "invalid_scope",
@@ -264,29 +303,49 @@ fn refresh(shared: &Shared, params: &Params) -> Response {
             );
         }
     }
+    tally.granted(Grant::RefreshToken, Some(&record.account));
     let access = user_access_token();
-    let expires_at = st.now() + lifetimes.access_token;
+    let now = st.now();
     st.insert_access(
         access.clone(),
         AccessRecord {
             provider: P,
             kind: TokenKind::User,
-            expires_at,
+            expires_at: now + lifetimes.access_token,
+            account: Some(record.account.clone()),
         },
     );
+    let mut body = json!({
+        "access_token": access,
+        "expires_in": lifetimes.access_token.as_secs(),
+        "token_type": "User Access Token",
+    });
+    if shared.config.rotates(P) {
+        // Rotation (not eBay's behaviour, a sandbox option): a new refresh token with
+        // a fresh lifetime; the old one is spent.
+        st.spend_refresh(token);
+        let new = refresh_token();
+        st.insert_refresh(
+            new.clone(),
+            RefreshRecord {
+                expires_at: Some(now + lifetimes.refresh_token),
+                ..record
+            },
+        );
+        if let Some(fields) = body.as_object_mut() {
+            fields.insert("refresh_token".to_owned(), json!(new));
+            fields.insert(
+                "refresh_token_expires_in".to_owned(),
+                json!(lifetimes.refresh_token.as_secs()),
+            );
+        }
+    }
+    // Without rotation, the refresh token and its expiry stay what they were.
     drop(st);
-    // No rotation: the refresh token and its expiry stay what they were.
-    token_json(
-        StatusCode::OK,
-        &json!({
-            "access_token": access,
-            "expires_in": lifetimes.access_token.as_secs(),
-            "token_type": "User Access Token",
-        }),
-    )
+    token_json(StatusCode::OK, &body)
 }
 
-fn client_credentials(shared: &Shared, params: &Params) -> Response {
+fn client_credentials(shared: &Shared, params: &Params, tally: &mut Tally) -> Response {
     let Some(scope) = params.non_empty("scope") else {
         return error(
             StatusCode::BAD_REQUEST,
@@ -315,9 +374,11 @@ fn client_credentials(shared: &Shared, params: &Params) -> Response {
             provider: P,
             kind: TokenKind::Application,
             expires_at,
+            account: None,
         },
     );
     drop(st);
+    tally.granted(Grant::ClientCredentials, None);
     token_json(
         StatusCode::OK,
         &json!({

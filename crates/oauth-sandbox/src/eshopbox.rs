@@ -11,6 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
 use crate::conn::ConnHandle;
+use crate::counters::{Grant, Tally};
 use crate::provider::Provider;
 use crate::signature::signatures_match;
 use crate::state::{AccessRecord, Shared, TokenKind};
@@ -63,6 +64,18 @@ pub(crate) async fn generate_token(
     if let Some(response) = token_gate(&shared, P, &conn).await {
         return response;
     }
+    let mut tally = Tally::default();
+    let response = generate_token_inner(&shared, &headers, &body, &mut tally);
+    shared.lock().record(P, &tally);
+    response
+}
+
+fn generate_token_inner(
+    shared: &Shared,
+    headers: &HeaderMap,
+    body: &Bytes,
+    tally: &mut Tally,
+) -> Response {
     let limited = shared
         .config
         .eshopbox_rate_limit
@@ -70,7 +83,7 @@ pub(crate) async fn generate_token(
     if let Some(retry_after) = limited {
         return rate_limited(P, retry_after);
     }
-    let Some(fields) = fields(&headers, &body) else {
+    let Some(fields) = fields(headers, body) else {
         return error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
@@ -110,15 +123,57 @@ pub(crate) async fn generate_token(
             "Missing required parameter: refresh_token",
         );
     };
-    let lifetime = shared.config.lifetimes(P).access_token;
+    let lifetimes = shared.config.lifetimes(P);
     let mut st = shared.lock();
-    if st.live_refresh(P, refresh).is_none() {
-        return error(
-            StatusCode::FORBIDDEN,
-            "invalid_grant",
-            "Unknown or invalid refresh token.",
-        );
+    let record = match st.live_refresh(P, refresh) {
+        Ok(record) => record,
+        Err(refusal) => {
+            tally.refused(&refusal);
+            return error(
+                StatusCode::FORBIDDEN,
+                "invalid_grant",
+                "Unknown or invalid refresh token.",
+            );
+        }
+    };
+    tally.granted(Grant::RefreshToken, Some(&record.account));
+    let access = issue_access_token(&mut st, shared, &record.account);
+    let id_token = id_token(&st, shared);
+    let mut body = json!({
+        "access_token": access,
+        "id_token": id_token,
+        "scope": SCOPE,
+        "expires_in": lifetimes.access_token.as_secs(),
+        "token_type": "Bearer",
+    });
+    if shared.config.rotates(P) {
+        // Rotation (not Eshopbox's behaviour, a sandbox option, as Auth0's refresh
+        // token rotation does it): a new refresh token, the old one spent.
+        st.spend_refresh(refresh);
+        let new = new_refresh_token();
+        let expires_at = shared.config.eshopbox_refresh_expiry(st.now());
+        st.seed_eshopbox(new.clone(), &record.account, expires_at);
+        if let Some(fields) = body.as_object_mut() {
+            fields.insert("refresh_token".to_owned(), json!(new));
+        }
     }
+    drop(st);
+    token_json(StatusCode::OK, &body)
+}
+
+/// A new refresh token value.
+pub(crate) fn new_refresh_token() -> String {
+    format!("sandbox-eshopbox-refresh-token-{}", random_alnum(24))
+}
+
+/// Issues an access token (a JWT-shaped bearer token) for `account`.
+pub(crate) fn issue_access_token(
+    st: &mut crate::state::State,
+    shared: &Shared,
+    account: &str,
+) -> String {
+    let lifetime = shared.config.lifetimes(P).access_token;
+    let creds = &shared.credentials.eshopbox;
     let issued_at = st.epoch_ms() / 1000;
     let expires_at = issued_at.saturating_add(lifetime.as_secs());
     let access = jwt(&json!({
@@ -130,14 +185,6 @@ pub(crate) async fn generate_token(
         "scope": SCOPE,
         "jti": random_alnum(16),
     }));
-    let id_token = jwt(&json!({
-        "iss": format!("{}/eshopbox/", shared.base_url),
-        "sub": "auth0|sandbox-workspace-admin",
-        "aud": creds.client_id,
-        "iat": issued_at,
-        "exp": expires_at,
-        "name": "Sandbox Workspace Admin",
-    }));
     let now = st.now();
     st.insert_access(
         access.clone(),
@@ -145,19 +192,23 @@ pub(crate) async fn generate_token(
             provider: P,
             kind: TokenKind::User,
             expires_at: now + lifetime,
+            account: Some(account.to_owned()),
         },
     );
-    drop(st);
-    token_json(
-        StatusCode::OK,
-        &json!({
-            "access_token": access,
-            "id_token": id_token,
-            "scope": SCOPE,
-            "expires_in": lifetime.as_secs(),
-            "token_type": "Bearer",
-        }),
-    )
+    access
+}
+
+fn id_token(st: &crate::state::State, shared: &Shared) -> String {
+    let lifetime = shared.config.lifetimes(P).access_token;
+    let issued_at = st.epoch_ms() / 1000;
+    jwt(&json!({
+        "iss": format!("{}/eshopbox/", shared.base_url),
+        "sub": "auth0|sandbox-workspace-admin",
+        "aud": shared.credentials.eshopbox.client_id,
+        "iat": issued_at,
+        "exp": issued_at.saturating_add(lifetime.as_secs()),
+        "name": "Sandbox Workspace Admin",
+    }))
 }
 
 /// A JWT-shaped token (the signature is random: nobody can verify it, like a real

@@ -82,7 +82,8 @@
 //!   verified ([`signature`]); timestamps further than the tolerance from real time are
 //!   refused (`InvalidTimestamp`; default 10 minutes, see
 //!   [`SandboxBuilder::timestamp_tolerance`]); refresh rotates the refresh token (the
-//!   old one dies at once) and keeps the original `refresh_token_valid_time`. Errors
+//!   old one dies at once; see "Controls" to turn it off) and keeps the original
+//!   `refresh_token_valid_time`. Errors
 //!   come with HTTP 200: `{"type":"ISV","code":...,"message":...,"request_id":...}` on
 //!   `/rest`, `{"error_response":{...,"msg":...}}` on `/sync`. Codes used:
 //!   `IncompleteSignature`, `InvalidTimestamp`, `MissingParameter`, `InvalidParameter`
@@ -118,14 +119,75 @@
 //! # Controls and faults
 //!
 //! - Lifetimes: real defaults ([`Lifetimes::provider_default`]), shortened with
-//!   [`SandboxBuilder::access_token_lifetime`], [`SandboxBuilder::lifetimes`], ...;
-//!   [`Sandbox::advance_time`] jumps ahead.
-//! - [`Sandbox::revoke`] kills every grant of a provider; [`Sandbox::expire_access_tokens`]
-//!   every access token.
-//! - [`Sandbox::token_requests`] counts token endpoint hits.
+//!   [`SandboxBuilder::access_token_lifetime`], [`SandboxBuilder::refresh_token_lifetime`]
+//!   (which also makes Eshopbox's refresh tokens expire; they never do by default),
+//!   [`SandboxBuilder::lifetimes`], ...; [`Sandbox::advance_time`] jumps ahead.
+//! - Rotation: by default only AliExpress rotates refresh tokens (as the real one
+//!   does). [`SandboxBuilder::rotate_refresh_tokens`] turns rotation on (or off) for
+//!   every provider, [`SandboxBuilder::provider_rotates_refresh_tokens`] for one. A
+//!   rotated refresh token is single use: presenting it again gets the provider's
+//!   invalid-grant error (eBay and OrangeConnex `400 invalid_grant`, AliExpress
+//!   `IllegalRefreshToken`, Eshopbox `403 invalid_grant`) and counts as
+//!   [`TokenCounts::refresh_token_reuse`].
+//! - [`Sandbox::revoke`] kills every grant of a provider, [`Sandbox::revoke_account`]
+//!   one account's grant and access tokens; [`Sandbox::expire_access_tokens`] every
+//!   access token.
+//! - [`Sandbox::token_requests`] counts token endpoint hits; [`Sandbox::counters`] has
+//!   them per provider and per account, by grant type and rejection
+//!   ([`Counters`]); [`Sandbox::reset_counters`] zeroes them.
+//! - [`Sandbox::seed_account`] gives an account a grant without the consent dance.
 //! - [`Sandbox::inject`] queues [`Fault`]s on a provider's token endpoint: latency, a
 //!   5xx with an HTML page, a truncated JSON body, a dropped connection, a 429 with
 //!   `Retry-After`.
+//!
+//! # Accounts
+//!
+//! Every grant belongs to a seller account, a name of the sandbox's own. The consent
+//! (authorize) endpoints give it to the account named by the sandbox-specific
+//! `sandbox_account` query parameter (no real provider has it; a client under test
+//! does not send it), else to [`DEFAULT_ACCOUNT`] (`sandbox_seller`). The code carries
+//! it to the refresh token, which carries it through refreshes and rotations to every
+//! access token. Eshopbox's pre-seeded refresh token belongs to [`DEFAULT_ACCOUNT`];
+//! seeded accounts ([`Sandbox::seed_account`], `POST /admin/accounts`) get their own
+//! grants. AliExpress's token responses name the account: `user_nick` is the account,
+//! `seller_id`/`user_id` a stable number derived from it (`2637908814` for
+//! [`DEFAULT_ACCOUNT`]). A token request is counted under the account of its code or
+//! refresh token (also when refused, if the sandbox knows the token: spent, revoked,
+//! expired); eBay's client credentials grants and requests with an unknown code or
+//! token count only in the provider's totals.
+//!
+//! # Admin API
+//!
+//! The sandbox's own endpoints, on the same listener under `<base>/admin`
+//! ([`Sandbox::admin_url`]). They answer only peers with a loopback address (and a
+//! `Host` that is `127.0.0.1`, `localhost` or `[::1]`, against DNS rebinding); others
+//! get `403 {"error":"forbidden",...}`. The listener binds 127.0.0.1 anyway. Bodies are
+//! JSON; malformed requests get `400 {"error":"invalid_request","error_description":...}`.
+//!
+//! | request | answer |
+//! |---|---|
+//! | `GET /admin/counters` | `200`, [`Counters`] as JSON: `{"ebay": {"token_requests": n, "faulted": n, "totals": {...}, "accounts": {"<account>": {...}}}, "aliexpress": ..., "orangeconnex": ..., "eshopbox": ...}`, each `{...}` a [`TokenCounts`]: `{"authorization_code", "refresh_token", "client_credentials", "rejected", "refresh_token_reuse", "revoked_grant"}` |
+//! | `POST /admin/reset-counters` | `204`; every counter is zero again |
+//! | `POST /admin/revoke` `{"provider": "ebay", "account": "shop-1"}` | `200 {"provider", "account", "revoked_refresh_tokens": n, "revoked_access_tokens": n}`; without `account`, every grant of the provider ([`Sandbox::revoke`]) |
+//! | `POST /admin/accounts` `{"provider": "ebay", "accounts": ["shop-1", ...]}` (or `"account": "shop-1"`; at most 10 000) | `200 {"provider": "ebay", "accounts": [{"account", "access_token", "refresh_token", "expires_in", "refresh_token_expires_in"}, ...]}` ([`SeededTokens`]; `refresh_token_expires_in` is `null` for Eshopbox's never-expiring tokens) |
+//!
+//! `provider` is a path segment: `ebay`, `aliexpress`, `orangeconnex`, `eshopbox`.
+//! Seeding is not a token request: it is not counted. Seeded eBay grants have the
+//! scopes `https://api.ebay.com/oauth/api_scope` and its `/sell.account`,
+//! `/sell.inventory` and `/sell.fulfillment`.
+//!
+//! # The binary
+//!
+//! `oauth-sandbox [--port N] [--access-token-ttl D] [--refresh-token-ttl D]
+//! [--rotate-refresh-tokens[=ebay,aliexpress,orangeconnex,eshopbox]]
+//! [--no-rotate-refresh-tokens]` serves on 127.0.0.1 (port 0 or none: a free one)
+//! until Ctrl-C, after printing `oauth-sandbox listening on http://127.0.0.1:<port>` as
+//! its first line, then the base URLs, the registered test credentials and the admin
+//! URL. Durations `D` are a number with a unit (`250ms`, `5s`, `2m`, `1h`, `30d`) or
+//! bare seconds; they apply to every provider. `--rotate-refresh-tokens` makes every
+//! provider (or the listed ones) rotate; `--no-rotate-refresh-tokens` makes none
+//! rotate. A multi-process test starts it with `--port 0`, reads the first line, seeds
+//! its accounts with `POST /admin/accounts` and checks `GET /admin/counters`.
 //!
 //! # Testing your own integration offline
 //!
@@ -144,8 +206,8 @@
 //!    [`Sandbox::token_requests`] to assert you do not hit the token endpoint more than
 //!    you should.
 //!
-//! Outside Rust, run the binary: `cargo run -p oauth-sandbox -- --port 8080` prints the
-//! base URL and every credential, and serves until interrupted.
+//! Outside Rust, run the binary (see "The binary"): `cargo run -p oauth-sandbox -- --port
+//! 8080` prints the base URL and every credential, and serves until interrupted.
 //!
 //! What the sandbox does not emulate: Eshopbox partner-app code exchange (undocumented),
 //! OrangeConnex's `vAuthorization` header (undocumented), AliExpress requests that put
@@ -157,10 +219,12 @@
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+mod admin;
 mod aliexpress;
 mod config;
 mod conn;
 mod consent;
+mod counters;
 pub mod credentials;
 mod ebay;
 mod eshopbox;
@@ -172,7 +236,9 @@ pub mod signature;
 mod state;
 mod wire;
 
+pub use admin::SeededTokens;
 pub use config::{Lifetimes, OrangeConnexErrorStatus};
+pub use counters::{Counters, ProviderCounters, TokenCounts};
 pub use credentials::{
     AliExpressCredentials, Credentials, EbayCredentials, EshopboxCredentials,
     OrangeConnexCredentials,
@@ -180,3 +246,8 @@ pub use credentials::{
 pub use fault::Fault;
 pub use provider::Provider;
 pub use sandbox::{MAX_BODY_BYTES, Sandbox, SandboxBuilder, SandboxError};
+
+/// The seller account that consents when the authorize URL does not name one (with
+/// the sandbox's own `sandbox_account` parameter), and the account of Eshopbox's
+/// pre-seeded refresh token. See "Accounts" in the crate documentation.
+pub const DEFAULT_ACCOUNT: &str = "sandbox_seller";

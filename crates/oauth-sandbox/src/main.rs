@@ -4,39 +4,142 @@
 
 use std::io::Write as _;
 
-use oauth_sandbox::Sandbox;
+use std::time::Duration;
 
-const USAGE: &str = "usage: oauth-sandbox [--port N]\n\n\
+use oauth_sandbox::{Provider, Sandbox, SandboxBuilder};
+
+const USAGE: &str = "usage: oauth-sandbox [OPTIONS]\n\n\
 Serves a local emulator of the eBay, AliExpress, OrangeConnex and Eshopbox OAuth\n\
-endpoints on 127.0.0.1 (port 0 or none: a free port) until Ctrl-C.\n";
+endpoints on 127.0.0.1 until Ctrl-C.\n\n\
+options:\n\
+  -p, --port N                    port of 127.0.0.1 (0 or none: a free port)\n\
+  --access-token-ttl DURATION     access token lifetime of every provider\n\
+  --refresh-token-ttl DURATION    refresh token lifetime of every provider (Eshopbox's\n\
+                                  refresh tokens then expire too)\n\
+  --rotate-refresh-tokens[=LIST]  refresh grants rotate the refresh token (single use):\n\
+                                  every provider, or those of LIST (ebay,aliexpress,\n\
+                                  orangeconnex,eshopbox); default: AliExpress only\n\
+  --no-rotate-refresh-tokens      no provider rotates (AliExpress included)\n\
+  -h, --help                      this text\n\n\
+DURATION: a number with a unit, ms, s, m, h or d (250ms, 5s, 2m, 1h, 30d), or a bare\n\
+number of seconds.\n\n\
+Admin API (loopback peers only), under <base>/admin: GET counters,\n\
+POST reset-counters, POST revoke, POST accounts; see the crate documentation.\n";
 
-fn parse_port(args: &[String]) -> Result<Option<u16>, String> {
-    let mut port = None;
+/// What the command line asks for.
+#[derive(Debug, Default, PartialEq)]
+struct Options {
+    port: u16,
+    access_token_ttl: Option<Duration>,
+    refresh_token_ttl: Option<Duration>,
+    /// `(provider, rotates)` settings, in order.
+    rotation: Vec<(Provider, bool)>,
+}
+
+/// Parses `250ms`, `5s`, `2m`, `1h`, `30d` or a bare number of seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let invalid = || format!("invalid duration: {text:?} (examples: 250ms, 5s, 2m, 1h, 30d)");
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().map_err(|_| invalid())?;
+    let seconds = |factor: u64| {
+        number
+            .checked_mul(factor)
+            .map(Duration::from_secs)
+            .ok_or_else(invalid)
+    };
+    match unit {
+        "ms" => Ok(Duration::from_millis(number)),
+        "" | "s" => seconds(1),
+        "m" => seconds(60),
+        "h" => seconds(3600),
+        "d" => seconds(86_400),
+        _ => Err(invalid()),
+    }
+}
+
+fn parse_providers(list: &str) -> Result<Vec<Provider>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(|name| {
+            Provider::from_path_segment(name).ok_or_else(|| {
+                format!("unknown provider: {name} (ebay, aliexpress, orangeconnex, eshopbox)")
+            })
+        })
+        .collect()
+}
+
+/// `Err("")`: help was asked for.
+fn parse_args(args: &[String]) -> Result<Options, String> {
+    let mut options = Options::default();
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
-        let value = if let Some(value) = arg.strip_prefix("--port=") {
-            value.to_owned()
-        } else if arg == "--port" || arg == "-p" {
-            iter.next().cloned().ok_or("--port needs a value")?
-        } else if arg == "--help" || arg == "-h" {
-            return Err(String::new());
-        } else {
-            return Err(format!("unknown argument: {arg}"));
+        let (name, inline) = match arg.split_once('=') {
+            Some((name, value)) if name.starts_with("--") => (name, Some(value.to_owned())),
+            _ => (arg.as_str(), None),
         };
-        port = Some(
-            value
-                .parse::<u16>()
-                .map_err(|_| format!("invalid port: {value}"))?,
-        );
+        let mut value = |name: &str| -> Result<String, String> {
+            match &inline {
+                Some(value) => Ok(value.clone()),
+                None => iter.next().cloned().ok_or(format!("{name} needs a value")),
+            }
+        };
+        match name {
+            "--help" | "-h" => return Err(String::new()),
+            "--port" | "-p" => {
+                let text = value("--port")?;
+                options.port = text
+                    .parse::<u16>()
+                    .map_err(|_| format!("invalid port: {text}"))?;
+            }
+            "--access-token-ttl" => {
+                options.access_token_ttl = Some(parse_duration(&value(name)?)?);
+            }
+            "--refresh-token-ttl" => {
+                options.refresh_token_ttl = Some(parse_duration(&value(name)?)?);
+            }
+            "--rotate-refresh-tokens" => {
+                let providers = match &inline {
+                    Some(list) => parse_providers(list)?,
+                    None => Provider::ALL.to_vec(),
+                };
+                options
+                    .rotation
+                    .extend(providers.into_iter().map(|p| (p, true)));
+            }
+            "--no-rotate-refresh-tokens" if inline.is_none() => {
+                options
+                    .rotation
+                    .extend(Provider::ALL.into_iter().map(|p| (p, false)));
+            }
+            _ => return Err(format!("unknown argument: {arg}")),
+        }
     }
-    Ok(port)
+    Ok(options)
+}
+
+fn builder(options: &Options) -> SandboxBuilder {
+    let mut builder = Sandbox::builder().port(options.port);
+    if let Some(ttl) = options.access_token_ttl {
+        builder = builder.access_token_lifetime(ttl);
+    }
+    if let Some(ttl) = options.refresh_token_ttl {
+        builder = builder.refresh_token_lifetime(ttl);
+    }
+    for (provider, rotate) in &options.rotation {
+        builder = builder.provider_rotates_refresh_tokens(*provider, *rotate);
+    }
+    builder
 }
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let port = match parse_port(&args) {
-        Ok(port) => port,
+    let options = match parse_args(&args) {
+        Ok(options) => options,
         Err(message) => {
             let mut stderr = std::io::stderr();
             if !message.is_empty() {
@@ -50,7 +153,7 @@ async fn main() -> std::process::ExitCode {
             };
         }
     };
-    let sandbox = match Sandbox::builder().port(port.unwrap_or(0)).start().await {
+    let sandbox = match builder(&options).start().await {
         Ok(sandbox) => sandbox,
         Err(error) => {
             let _ = writeln!(std::io::stderr(), "oauth-sandbox: {error}");
@@ -81,8 +184,10 @@ async fn main() -> std::process::ExitCode {
          \x20             client_id     {esb_id}\n\
          \x20             client_secret {esb_secret}\n\
          \x20             refresh_token {esb_refresh}\n\
+         Admin API     {admin}  (loopback only: GET counters, POST reset-counters, revoke, accounts)\n\
          \n\
          These are test values of a local emulator. Press Ctrl-C to stop.",
+        admin = sandbox.admin_url(),
         base = sandbox.base_url(),
         ebay = sandbox.ebay_base_url(),
         ebay_id = creds.ebay.client_id,
@@ -106,4 +211,55 @@ async fn main() -> std::process::ExitCode {
     let _ = tokio::signal::ctrl_c().await;
     sandbox.shutdown().await;
     std::process::ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Options, parse_args, parse_duration};
+    use oauth_sandbox::Provider;
+    use std::time::Duration;
+
+    fn args(text: &str) -> Vec<String> {
+        text.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("5"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("30d"), Ok(Duration::from_secs(2_592_000)));
+        for bad in ["", "s", "5x", "-1s", "1.5s", "5 s", "99999999999999999999d"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn flags() {
+        assert_eq!(parse_args(&args("")), Ok(Options::default()));
+        let options = parse_args(&args(
+            "--port 8080 --access-token-ttl 5s --refresh-token-ttl=1h --rotate-refresh-tokens=ebay,eshopbox",
+        ));
+        assert_eq!(
+            options,
+            Ok(Options {
+                port: 8080,
+                access_token_ttl: Some(Duration::from_secs(5)),
+                refresh_token_ttl: Some(Duration::from_secs(3600)),
+                rotation: vec![(Provider::Ebay, true), (Provider::Eshopbox, true)],
+            })
+        );
+        let all = parse_args(&args("--rotate-refresh-tokens")).map(|o| o.rotation.len());
+        assert_eq!(all, Ok(4));
+        let none = parse_args(&args("--no-rotate-refresh-tokens"))
+            .map(|o| o.rotation.iter().all(|(_, rotates)| !rotates));
+        assert_eq!(none, Ok(true));
+        assert_eq!(parse_args(&args("--help")), Err(String::new()));
+        assert!(parse_args(&args("--access-token-ttl")).is_err());
+        assert!(parse_args(&args("--access-token-ttl soon")).is_err());
+        assert!(parse_args(&args("--rotate-refresh-tokens=amazon")).is_err());
+        assert!(parse_args(&args("--verbose")).is_err());
+    }
 }

@@ -11,7 +11,8 @@ use serde_json::json;
 
 use crate::config::OrangeConnexErrorStatus;
 use crate::conn::ConnHandle;
-use crate::consent::{authorize_error_page, redirect_code, redirect_error};
+use crate::consent::{authorize_error_page, consenting_account, redirect_code, redirect_error};
+use crate::counters::{Grant, Refusal, Tally};
 use crate::provider::Provider;
 use crate::signature::signatures_match;
 use crate::state::{AccessRecord, CodeRecord, RefreshRecord, Shared, TokenKind};
@@ -82,6 +83,7 @@ pub(crate) async fn authorize(
         uuid: None,
         expires_at: st.now() + lifetime,
         used: false,
+        account: consenting_account(&params),
     };
     st.insert_code(code.clone(), record);
     drop(st);
@@ -112,11 +114,23 @@ pub(crate) async fn token(
     if let Some(response) = token_gate(&shared, P, &conn).await {
         return response;
     }
-    let params = Params::from_query(query.as_deref());
+    let mut tally = Tally::default();
+    let response = token_inner(&shared, query.as_deref(), &headers, &mut tally);
+    shared.lock().record(P, &tally);
+    response
+}
+
+fn token_inner(
+    shared: &Shared,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    tally: &mut Tally,
+) -> Response {
+    let params = Params::from_query(query);
     let creds = &shared.credentials.orangeconnex;
     let Some(client_id) = params.non_empty("client_id") else {
         return error(
-            &shared,
+            shared,
             StatusCode::BAD_REQUEST,
             "invalid_request",
             "Missing client_id",
@@ -124,19 +138,19 @@ pub(crate) async fn token(
     };
     if client_id != creds.client_id {
         return error(
-            &shared,
+            shared,
             StatusCode::UNAUTHORIZED,
             "invalid_client",
             "Bad client credentials",
         );
     }
-    let wrong_key = match (&creds.client_key, header_str(&headers, "clientkey")) {
+    let wrong_key = match (&creds.client_key, header_str(headers, "clientkey")) {
         (Some(expected), Some(given)) => !signatures_match(expected, given),
         _ => false,
     };
     if wrong_key {
         return error(
-            &shared,
+            shared,
             StatusCode::UNAUTHORIZED,
             "invalid_client",
             "Bad client credentials",
@@ -144,15 +158,15 @@ pub(crate) async fn token(
     }
     match params.non_empty("grant_type") {
         None => error(
-            &shared,
+            shared,
             StatusCode::BAD_REQUEST,
             "invalid_request",
             "Missing grant type",
         ),
-        Some("authorization_code") => authorization_code(&shared, &params),
-        Some("refresh_token") => refresh(&shared, &params),
+        Some("authorization_code") => authorization_code(shared, &params, tally),
+        Some("refresh_token") => refresh(shared, &params, tally),
         Some(_) => error(
-            &shared,
+            shared,
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
             "Unsupported grant type",
@@ -160,7 +174,7 @@ pub(crate) async fn token(
     }
 }
 
-fn authorization_code(shared: &Shared, params: &Params) -> Response {
+fn authorization_code(shared: &Shared, params: &Params, tally: &mut Tally) -> Response {
     let Some(code) = params.non_empty("code") else {
         return error(
             shared,
@@ -188,6 +202,7 @@ fn authorization_code(shared: &Shared, params: &Params) -> Response {
         );
     };
     if record.redirect_uri != redirect_uri {
+        tally.refused_for(&record.account);
         return error(
             shared,
             StatusCode::BAD_REQUEST,
@@ -195,6 +210,20 @@ fn authorization_code(shared: &Shared, params: &Params) -> Response {
             "Redirect URI mismatch.",
         );
     }
+    tally.granted(Grant::AuthorizationCode, Some(&record.account));
+    let (access, refresh) = issue_user_tokens(&mut st, shared, record.account);
+    drop(st);
+    success(&access, lifetimes.access_token.as_secs(), &refresh)
+}
+
+/// Issues an access token and a refresh token for `account` (the code exchange, and
+/// the sandbox's seeding of accounts).
+pub(crate) fn issue_user_tokens(
+    st: &mut crate::state::State,
+    shared: &Shared,
+    account: String,
+) -> (String, String) {
+    let lifetimes = shared.config.lifetimes(P);
     let now = st.now();
     let access = random_uuid();
     let refresh = random_uuid();
@@ -204,23 +233,24 @@ fn authorization_code(shared: &Shared, params: &Params) -> Response {
             provider: P,
             kind: TokenKind::User,
             expires_at: now + lifetimes.access_token,
+            account: Some(account.clone()),
         },
     );
     st.insert_refresh(
         refresh.clone(),
         RefreshRecord {
             provider: P,
-            client_id: record.client_id,
+            client_id: shared.credentials.orangeconnex.client_id.clone(),
             scopes: Vec::new(),
             expires_at: Some(now + lifetimes.refresh_token),
             valid_until_ms: 0,
+            account,
         },
     );
-    drop(st);
-    success(&access, lifetimes.access_token.as_secs(), &refresh)
+    (access, refresh)
 }
 
-fn refresh(shared: &Shared, params: &Params) -> Response {
+fn refresh(shared: &Shared, params: &Params, tally: &mut Tally) -> Response {
     let Some(old) = params.non_empty("refresh_token") else {
         return error(
             shared,
@@ -231,17 +261,26 @@ fn refresh(shared: &Shared, params: &Params) -> Response {
     };
     let lifetimes = shared.config.lifetimes(P);
     let mut st = shared.lock();
-    let record = st
-        .live_refresh(P, old)
-        .filter(|record| record.client_id == shared.credentials.orangeconnex.client_id);
-    let Some(record) = record else {
-        return error(
-            shared,
-            StatusCode::BAD_REQUEST,
-            "invalid_grant",
-            "Invalid refresh token",
-        );
+    let record = st.live_refresh(P, old).and_then(|record| {
+        if record.client_id == shared.credentials.orangeconnex.client_id {
+            Ok(record)
+        } else {
+            Err(Refusal::Unknown)
+        }
+    });
+    let record = match record {
+        Ok(record) => record,
+        Err(refusal) => {
+            tally.refused(&refusal);
+            return error(
+                shared,
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "Invalid refresh token",
+            );
+        }
     };
+    tally.granted(Grant::RefreshToken, Some(&record.account));
     let now = st.now();
     let access = random_uuid();
     st.insert_access(
@@ -250,12 +289,13 @@ fn refresh(shared: &Shared, params: &Params) -> Response {
             provider: P,
             kind: TokenKind::User,
             expires_at: now + lifetimes.access_token,
+            account: Some(record.account.clone()),
         },
     );
-    let refresh = if shared.config.orangeconnex_rotates {
+    let refresh = if shared.config.rotates(P) {
         // Rotation (off by default): a new refresh token with a fresh lifetime; the
         // old one stops working at once.
-        st.remove_refresh(old);
+        st.spend_refresh(old);
         let new = random_uuid();
         st.insert_refresh(
             new.clone(),

@@ -14,13 +14,15 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::admin::SeededTokens;
 use crate::config::{Config, Lifetimes, OrangeConnexErrorStatus};
 use crate::conn::{ConnHandle, KillableListener};
+use crate::counters::Counters;
 use crate::credentials::{CredentialOverrides, Credentials};
 use crate::fault::Fault;
 use crate::provider::Provider;
 use crate::state::Shared;
-use crate::{aliexpress, consent, ebay, eshopbox, orangeconnex, wire};
+use crate::{admin, aliexpress, consent, ebay, eshopbox, orangeconnex, wire};
 
 /// Largest request body the sandbox reads (larger ones get `413 Payload Too Large`).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -68,10 +70,14 @@ impl SandboxBuilder {
         self
     }
 
-    /// Sets every lifetime of one provider.
+    /// Sets every lifetime of one provider (for Eshopbox, this makes its refresh
+    /// tokens expire, which they do not by default).
     pub fn lifetimes(mut self, provider: Provider, lifetimes: Lifetimes) -> Self {
         if let Some(slot) = self.config.lifetimes.get_mut(provider.index()) {
             *slot = lifetimes;
+        }
+        if provider == Provider::Eshopbox {
+            self.config.eshopbox_refresh_expires = true;
         }
         self
     }
@@ -84,11 +90,34 @@ impl SandboxBuilder {
         self
     }
 
-    /// Sets the refresh token lifetime of every provider (Eshopbox's pre-seeded refresh
-    /// tokens never expire).
+    /// Sets the refresh token lifetime of every provider. Eshopbox's refresh tokens,
+    /// which never expire by default, then expire too.
     pub fn refresh_token_lifetime(mut self, lifetime: Duration) -> Self {
         for slot in &mut self.config.lifetimes {
             slot.refresh_token = lifetime;
+        }
+        self.config.eshopbox_refresh_expires = true;
+        self
+    }
+
+    /// Whether refresh grants of every provider rotate the refresh token: the
+    /// response carries a new one, and the old one is spent (single use: presenting it
+    /// again gets the provider's invalid-grant error, counted as
+    /// [`refresh_token_reuse`](crate::TokenCounts::refresh_token_reuse)). By default
+    /// only AliExpress rotates, as the real one does; `false` turns rotation off for
+    /// every provider, AliExpress included.
+    pub fn rotate_refresh_tokens(mut self, rotate: bool) -> Self {
+        self.config.rotates = [rotate; 4];
+        self
+    }
+
+    /// [`rotate_refresh_tokens`](Self::rotate_refresh_tokens) for one provider.
+    /// A rotated refresh token gets a fresh lifetime, except on AliExpress, where it
+    /// keeps the first grant's expiry. eBay's and Eshopbox's refresh responses carry
+    /// `refresh_token` (eBay also `refresh_token_expires_in`) only when they rotate.
+    pub fn provider_rotates_refresh_tokens(mut self, provider: Provider, rotate: bool) -> Self {
+        if let Some(slot) = self.config.rotates.get_mut(provider.index()) {
+            *slot = rotate;
         }
         self
     }
@@ -111,9 +140,8 @@ impl SandboxBuilder {
     /// Whether an OrangeConnex refresh returns a new refresh token and invalidates the
     /// old one (default `false`: the same refresh token is returned and stays valid;
     /// the real behaviour is unconfirmed).
-    pub fn orangeconnex_rotates_refresh_tokens(mut self, rotate: bool) -> Self {
-        self.config.orangeconnex_rotates = rotate;
-        self
+    pub fn orangeconnex_rotates_refresh_tokens(self, rotate: bool) -> Self {
+        self.provider_rotates_refresh_tokens(Provider::OrangeConnex, rotate)
     }
 
     /// Which HTTP statuses OrangeConnex errors carry (default
@@ -312,6 +340,11 @@ fn router(shared: Arc<Shared>) -> Router {
         // Eshopbox
         .route("/eshopbox/api/v1/generateToken", post(eshopbox::generate_token))
         .route("/eshopbox/api/v1/me", get(eshopbox::me))
+        // The loopback-only admin API.
+        .route("/admin/counters", get(admin::counters))
+        .route("/admin/reset-counters", post(admin::reset_counters))
+        .route("/admin/revoke", post(admin::revoke))
+        .route("/admin/accounts", post(admin::seed_accounts))
         // Where consent redirects land.
         .route("/callback/{provider}", get(consent::callback_page))
         .fallback(|| async {
@@ -424,9 +457,43 @@ impl Sandbox {
     /// Creates a new long-lived Eshopbox refresh token for the custom app (what an admin
     /// does after a revocation) and returns it.
     pub fn issue_eshopbox_refresh_token(&self) -> String {
-        let token = format!("sandbox-eshopbox-refresh-token-{}", wire::random_alnum(24));
-        self.shared.lock().add_eshopbox_refresh_token(token.clone());
+        let token = eshopbox::new_refresh_token();
+        let mut st = self.shared.lock();
+        let expires_at = self.shared.config.eshopbox_refresh_expiry(st.now());
+        st.seed_eshopbox(token.clone(), crate::DEFAULT_ACCOUNT, expires_at);
         token
+    }
+
+    /// Revokes one account's grant, as when that seller revokes the app: its refresh
+    /// tokens and pending codes die (a refresh gets the provider's re-authorization
+    /// error, counted as [`revoked_grant`](crate::TokenCounts::revoked_grant)) and so do
+    /// its access tokens (the APIs answer with the provider's invalid-token error).
+    /// Returns how many refresh and access tokens died.
+    pub fn revoke_account(&self, provider: Provider, account: &str) -> (usize, usize) {
+        self.shared.lock().revoke_account(provider, account)
+    }
+
+    /// Issues a grant to `account` without the consent dance: a live refresh token and
+    /// access token, as if the seller had consented and the code had been exchanged
+    /// (not counted as a token request). Seeding an account again adds another grant.
+    pub fn seed_account(&self, provider: Provider, account: &str) -> SeededTokens {
+        admin::seed(&self.shared, provider, account)
+    }
+
+    /// The token request counters, per provider and per account.
+    pub fn counters(&self) -> Counters {
+        self.shared.lock().counters()
+    }
+
+    /// Sets every counter (those of [`Sandbox::counters`] and
+    /// [`Sandbox::token_requests`]) back to zero.
+    pub fn reset_counters(&self) {
+        self.shared.lock().reset_counters();
+    }
+
+    /// The admin API's base: `<base>/admin` (loopback peers only).
+    pub fn admin_url(&self) -> String {
+        format!("{}/admin", self.shared.base_url)
     }
 
     /// How many requests reached the provider's token endpoint(s), faulted ones included.

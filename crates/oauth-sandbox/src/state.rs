@@ -5,6 +5,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::config::Config;
+use crate::counters::{Counters, Refusal, Tally};
 use crate::credentials::Credentials;
 use crate::fault::Fault;
 use crate::provider::Provider;
@@ -22,7 +23,8 @@ impl Shared {
     pub(crate) fn new(config: Config, credentials: Credentials, base_url: String) -> Self {
         let mut state = State::default();
         let refresh = credentials.eshopbox.refresh_token.clone();
-        state.seed_eshopbox(refresh);
+        let expires_at = config.eshopbox_refresh_expiry(state.now());
+        state.seed_eshopbox(refresh, crate::DEFAULT_ACCOUNT, expires_at);
         Self {
             config,
             credentials,
@@ -59,6 +61,8 @@ pub(crate) struct CodeRecord {
     pub(crate) uuid: Option<String>,
     pub(crate) expires_at: Instant,
     pub(crate) used: bool,
+    /// The seller account that consented.
+    pub(crate) account: String,
 }
 
 /// A live refresh token (a grant).
@@ -71,6 +75,8 @@ pub(crate) struct RefreshRecord {
     pub(crate) expires_at: Option<Instant>,
     /// AliExpress: the absolute expiry in epoch milliseconds, kept across rotations.
     pub(crate) valid_until_ms: u64,
+    /// The seller account of the grant.
+    pub(crate) account: String,
 }
 
 /// A live access token.
@@ -79,6 +85,23 @@ pub(crate) struct AccessRecord {
     pub(crate) provider: Provider,
     pub(crate) kind: TokenKind,
     pub(crate) expires_at: Instant,
+    /// The seller account (`None`: an application token).
+    pub(crate) account: Option<String>,
+}
+
+/// Why a refresh token no longer works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Death {
+    Rotated,
+    Revoked,
+}
+
+/// A refresh token that no longer works, remembered to classify its reuse.
+#[derive(Debug, Clone)]
+struct DeadRefresh {
+    provider: Provider,
+    account: String,
+    death: Death,
 }
 
 /// Why a code could not be redeemed.
@@ -96,7 +119,8 @@ pub(crate) struct State {
     codes: HashMap<String, CodeRecord>,
     refresh_tokens: HashMap<String, RefreshRecord>,
     access_tokens: HashMap<String, AccessRecord>,
-    token_requests: [usize; 4],
+    dead_refresh: HashMap<String, DeadRefresh>,
+    counters: Counters,
     faults: [VecDeque<(Fault, u32)>; 4],
     deny_consent: [bool; 4],
     eshopbox_hits: VecDeque<Instant>,
@@ -120,7 +144,12 @@ impl State {
         self.time_offset += by;
     }
 
-    fn seed_eshopbox(&mut self, refresh_token: String) {
+    pub(crate) fn seed_eshopbox(
+        &mut self,
+        refresh_token: String,
+        account: &str,
+        expires_at: Option<Instant>,
+    ) {
         self.refresh_tokens.insert(
             refresh_token,
             RefreshRecord {
@@ -131,40 +160,47 @@ impl State {
                     "profile".to_owned(),
                     "offline_access".to_owned(),
                 ],
-                expires_at: None,
+                expires_at,
                 valid_until_ms: u64::MAX,
+                account: account.to_owned(),
             },
         );
-    }
-
-    /// Registers a new long-lived Eshopbox refresh token.
-    pub(crate) fn add_eshopbox_refresh_token(&mut self, token: String) {
-        self.seed_eshopbox(token);
     }
 
     // ---- counters, faults, knobs -------------------------------------------------
 
     /// Counts one token request and takes the next queued fault, if any.
     pub(crate) fn hit_token_endpoint(&mut self, provider: Provider) -> Option<Fault> {
-        let index = provider.index();
-        if let Some(count) = self.token_requests.get_mut(index) {
-            *count += 1;
-        }
-        let queue = self.faults.get_mut(index)?;
+        let counters = self.counters.provider_mut(provider);
+        counters.token_requests += 1;
+        let queue = self.faults.get_mut(provider.index())?;
         let (fault, remaining) = queue.front_mut()?;
         let fault = fault.clone();
         *remaining = remaining.saturating_sub(1);
         if *remaining == 0 {
             queue.pop_front();
         }
+        if !matches!(fault, Fault::Latency(_)) {
+            self.counters.provider_mut(provider).faulted += 1;
+        }
         Some(fault)
     }
 
     pub(crate) fn token_requests(&self, provider: Provider) -> usize {
-        self.token_requests
-            .get(provider.index())
-            .copied()
-            .unwrap_or(0)
+        usize::try_from(self.counters.provider(provider).token_requests).unwrap_or(usize::MAX)
+    }
+
+    /// Records the outcome of one token request that was not faulted.
+    pub(crate) fn record(&mut self, provider: Provider, tally: &Tally) {
+        tally.record(self.counters.provider_mut(provider));
+    }
+
+    pub(crate) fn counters(&self) -> Counters {
+        self.counters.clone()
+    }
+
+    pub(crate) fn reset_counters(&mut self) {
+        self.counters = Counters::default();
     }
 
     pub(crate) fn inject(&mut self, provider: Provider, fault: Fault, times: u32) {
@@ -258,19 +294,48 @@ impl State {
         self.refresh_tokens.insert(token, record);
     }
 
-    /// A live (known, unexpired) refresh token of this provider.
-    pub(crate) fn live_refresh(&self, provider: Provider, token: &str) -> Option<RefreshRecord> {
+    /// A live (known, unexpired) refresh token of this provider, or why not.
+    pub(crate) fn live_refresh(
+        &self,
+        provider: Provider,
+        token: &str,
+    ) -> Result<RefreshRecord, Refusal> {
         let now = self.now();
-        self.refresh_tokens
+        if let Some(record) = self
+            .refresh_tokens
             .get(token)
             .filter(|record| record.provider == provider)
-            .filter(|record| record.expires_at.is_none_or(|at| at > now))
-            .cloned()
+        {
+            return if record.expires_at.is_none_or(|at| at > now) {
+                Ok(record.clone())
+            } else {
+                Err(Refusal::Expired(record.account.clone()))
+            };
+        }
+        match self
+            .dead_refresh
+            .get(token)
+            .filter(|dead| dead.provider == provider)
+        {
+            Some(dead) if dead.death == Death::Rotated => Err(Refusal::Spent(dead.account.clone())),
+            Some(dead) => Err(Refusal::Revoked(dead.account.clone())),
+            None => Err(Refusal::Unknown),
+        }
     }
 
-    /// Invalidates one refresh token (rotation).
-    pub(crate) fn remove_refresh(&mut self, token: &str) {
-        self.refresh_tokens.remove(token);
+    /// Invalidates one refresh token replaced by rotation (its reuse is then counted
+    /// as such).
+    pub(crate) fn spend_refresh(&mut self, token: &str) {
+        if let Some(record) = self.refresh_tokens.remove(token) {
+            self.dead_refresh.insert(
+                token.to_owned(),
+                DeadRefresh {
+                    provider: record.provider,
+                    account: record.account,
+                    death: Death::Rotated,
+                },
+            );
+        }
     }
 
     /// Whether `token` is a live access token of this provider, of one of `kinds`.
@@ -288,9 +353,44 @@ impl State {
 
     /// Invalidates every refresh token and pending code of the provider.
     pub(crate) fn revoke(&mut self, provider: Provider) {
-        self.refresh_tokens
-            .retain(|_, record| record.provider != provider);
-        self.codes.retain(|_, record| record.provider != provider);
+        self.revoke_where(provider, None);
+    }
+
+    /// Invalidates the refresh tokens, pending codes and access tokens of one account;
+    /// returns how many refresh and access tokens died.
+    pub(crate) fn revoke_account(&mut self, provider: Provider, account: &str) -> (usize, usize) {
+        let refresh = self.revoke_where(provider, Some(account));
+        let before = self.access_tokens.len();
+        self.access_tokens.retain(|_, record| {
+            record.provider != provider || record.account.as_deref() != Some(account)
+        });
+        (refresh, before - self.access_tokens.len())
+    }
+
+    /// Kills the refresh tokens and codes of the provider (of one account, if given).
+    fn revoke_where(&mut self, provider: Provider, account: Option<&str>) -> usize {
+        let hit = |p: Provider, a: &str| p == provider && account.is_none_or(|want| want == a);
+        let revoked: Vec<String> = self
+            .refresh_tokens
+            .iter()
+            .filter(|(_, record)| hit(record.provider, &record.account))
+            .map(|(token, _)| token.clone())
+            .collect();
+        for token in &revoked {
+            if let Some(record) = self.refresh_tokens.remove(token) {
+                self.dead_refresh.insert(
+                    token.clone(),
+                    DeadRefresh {
+                        provider: record.provider,
+                        account: record.account,
+                        death: Death::Revoked,
+                    },
+                );
+            }
+        }
+        self.codes
+            .retain(|_, record| !hit(record.provider, &record.account));
+        revoked.len()
     }
 
     /// Invalidates every access token of the provider.

@@ -7,10 +7,13 @@
     missing_docs
 )]
 
+mod accounts;
 mod aliexpress;
+mod binary;
 mod common;
 mod consent;
 mod ebay;
 mod eshopbox;
 mod faults;
 mod orangeconnex;
+mod raw;

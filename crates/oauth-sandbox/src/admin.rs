@@ -1,0 +1,324 @@
+//! The loopback-only admin API under `/admin/`: counters, revocation of one account,
+//! seeding of accounts.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::conn::ConnHandle;
+use crate::provider::Provider;
+use crate::state::Shared;
+use crate::wire::header_str;
+use crate::{aliexpress, ebay, eshopbox, orangeconnex};
+
+/// Most accounts one `POST /admin/accounts` may seed.
+pub(crate) const MAX_SEED_ACCOUNTS: usize = 10_000;
+/// Longest account name accepted.
+const MAX_ACCOUNT_LEN: usize = 256;
+
+/// The scopes of a seeded eBay grant (what a typical seller app asks for).
+const EBAY_SEED_SCOPES: &[&str] = &[
+    "https://api.ebay.com/oauth/api_scope",
+    "https://api.ebay.com/oauth/api_scope/sell.account",
+    "https://api.ebay.com/oauth/api_scope/sell.inventory",
+    "https://api.ebay.com/oauth/api_scope/sell.fulfillment",
+];
+
+/// The tokens of one seeded account, as [`Sandbox::seed_account`](crate::Sandbox::seed_account)
+/// and `POST /admin/accounts` return them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct SeededTokens {
+    /// The account the grant belongs to.
+    pub account: String,
+    /// A live access token of the account.
+    pub access_token: String,
+    /// A live refresh token of the account.
+    pub refresh_token: String,
+    /// The access token's lifetime in whole seconds.
+    pub expires_in: u64,
+    /// The refresh token's lifetime in whole seconds (`None`: it never expires, as
+    /// Eshopbox's by default).
+    pub refresh_token_expires_in: Option<u64>,
+}
+
+/// Whether a peer address is a loopback address (127.0.0.0/8, `::1`, or an IPv4-mapped
+/// loopback address). Only such peers may use the admin API.
+pub(crate) fn is_loopback_peer(peer: SocketAddr) -> bool {
+    match peer.ip() {
+        IpAddr::V4(ip) => ip.is_loopback(),
+        IpAddr::V6(ip) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+    }
+}
+
+/// Whether a `Host` header names the local machine (`127.0.0.1`, `localhost`, `[::1]`,
+/// with any port), or is absent. A web page that rebinds its DNS name to 127.0.0.1
+/// sends its own name: such requests are refused.
+pub(crate) fn is_local_host_header(host: Option<&str>) -> bool {
+    let Some(host) = host else {
+        return true;
+    };
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or_default()
+    } else {
+        host.rsplit_once(':').map_or(host, |(name, _)| name)
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| is_loopback_peer(SocketAddr::new(ip, 0)))
+}
+
+fn problem(status: StatusCode, error: &str, description: &str) -> Response {
+    crate::wire::json(
+        status,
+        &json!({ "error": error, "error_description": description }),
+    )
+}
+
+fn bad_request(description: &str) -> Response {
+    problem(StatusCode::BAD_REQUEST, "invalid_request", description)
+}
+
+/// Refuses requests from other machines (and DNS-rebound browser requests).
+/// `Some(403 response)` for a request that is not from the local machine.
+fn guard(conn: &ConnHandle, headers: &HeaderMap) -> Option<Response> {
+    let local = is_loopback_peer(conn.peer())
+        && is_local_host_header(header_str(headers, header::HOST.as_str()));
+    (!local).then(|| {
+        problem(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "the sandbox's admin API only answers requests from the local machine",
+        )
+    })
+}
+
+/// The JSON object of a request body and its provider, or what is wrong.
+fn parse_body(body: &Bytes) -> Result<(serde_json::Map<String, Value>, Provider), &'static str> {
+    let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(body) else {
+        return Err("the body must be a JSON object");
+    };
+    let provider = object
+        .get("provider")
+        .and_then(Value::as_str)
+        .and_then(Provider::from_path_segment)
+        .ok_or(
+            "`provider` must be one of \"ebay\", \"aliexpress\", \"orangeconnex\", \"eshopbox\"",
+        )?;
+    Ok((object, provider))
+}
+
+fn valid_account(account: &str) -> bool {
+    !account.is_empty()
+        && account.len() <= MAX_ACCOUNT_LEN
+        && !account.chars().any(char::is_control)
+}
+
+/// `GET /admin/counters`
+pub(crate) async fn counters(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(conn): ConnectInfo<ConnHandle>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(response) = guard(&conn, &headers) {
+        return response;
+    }
+    let counters = shared.lock().counters();
+    match serde_json::to_value(counters) {
+        Ok(value) => crate::wire::json(StatusCode::OK, &value),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// `POST /admin/reset-counters`
+pub(crate) async fn reset_counters(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(conn): ConnectInfo<ConnHandle>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(response) = guard(&conn, &headers) {
+        return response;
+    }
+    shared.lock().reset_counters();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `POST /admin/revoke` with `{"provider": "...", "account": "..."}` (without
+/// `account`: every grant of the provider).
+pub(crate) async fn revoke(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(conn): ConnectInfo<ConnHandle>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(response) = guard(&conn, &headers) {
+        return response;
+    }
+    let (object, provider) = match parse_body(&body) {
+        Ok(parsed) => parsed,
+        Err(problem) => return bad_request(problem),
+    };
+    match object.get("account") {
+        None | Some(Value::Null) => {
+            shared.lock().revoke(provider);
+            crate::wire::json(
+                StatusCode::OK,
+                &json!({ "provider": provider.path_segment(), "account": null }),
+            )
+        }
+        Some(Value::String(account)) if valid_account(account) => {
+            let (refresh, access) = shared.lock().revoke_account(provider, account);
+            crate::wire::json(
+                StatusCode::OK,
+                &json!({
+                    "provider": provider.path_segment(),
+                    "account": account,
+                    "revoked_refresh_tokens": refresh,
+                    "revoked_access_tokens": access,
+                }),
+            )
+        }
+        Some(_) => bad_request("`account` must be a non-empty string"),
+    }
+}
+
+/// `POST /admin/accounts` with `{"provider": "...", "accounts": ["...", ...]}` (or
+/// `"account": "..."`): issues a grant to each account without the consent dance.
+pub(crate) async fn seed_accounts(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(conn): ConnectInfo<ConnHandle>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(response) = guard(&conn, &headers) {
+        return response;
+    }
+    let (object, provider) = match parse_body(&body) {
+        Ok(parsed) => parsed,
+        Err(problem) => return bad_request(problem),
+    };
+    let accounts: Vec<&str> = match (object.get("accounts"), object.get("account")) {
+        (Some(Value::Array(list)), None) => {
+            let names: Option<Vec<&str>> = list.iter().map(Value::as_str).collect();
+            match names {
+                Some(names) => names,
+                None => return bad_request("`accounts` must be an array of strings"),
+            }
+        }
+        (None, Some(Value::String(account))) => vec![account.as_str()],
+        _ => {
+            return bad_request(
+                "give either `account` (a string) or `accounts` (an array of strings)",
+            );
+        }
+    };
+    if accounts.is_empty() || accounts.len() > MAX_SEED_ACCOUNTS {
+        return bad_request("between 1 and 10000 accounts per request");
+    }
+    if !accounts.iter().all(|account| valid_account(account)) {
+        return bad_request(
+            "an account is empty, too long (over 256 bytes) or has control characters",
+        );
+    }
+    let seeded: Vec<SeededTokens> = accounts
+        .iter()
+        .map(|account| seed(&shared, provider, account))
+        .collect();
+    crate::wire::json(
+        StatusCode::OK,
+        &json!({ "provider": provider.path_segment(), "accounts": seeded }),
+    )
+}
+
+/// Issues a grant (refresh token) and an access token to `account`, as a consent and
+/// code exchange would, without counting a token request.
+pub(crate) fn seed(shared: &Shared, provider: Provider, account: &str) -> SeededTokens {
+    let lifetimes = shared.config.lifetimes(provider);
+    let mut st = shared.lock();
+    let account_owned = account.to_owned();
+    let mut refresh_ttl = Some(lifetimes.refresh_token.as_secs());
+    let (access_token, refresh_token) = match provider {
+        Provider::Ebay => {
+            let scopes = EBAY_SEED_SCOPES.iter().map(|s| (*s).to_owned()).collect();
+            ebay::issue_user_tokens(&mut st, shared, account_owned, scopes)
+        }
+        Provider::AliExpress => {
+            let (_, access, refresh) = aliexpress::grant(&mut st, &lifetimes, account_owned);
+            (access, refresh)
+        }
+        Provider::OrangeConnex => orangeconnex::issue_user_tokens(&mut st, shared, account_owned),
+        Provider::Eshopbox => {
+            let refresh = eshopbox::new_refresh_token();
+            let expires_at = shared.config.eshopbox_refresh_expiry(st.now());
+            if expires_at.is_none() {
+                refresh_ttl = None;
+            }
+            st.seed_eshopbox(refresh.clone(), account, expires_at);
+            let access = eshopbox::issue_access_token(&mut st, shared, account);
+            (access, refresh)
+        }
+    };
+    SeededTokens {
+        account: account.to_owned(),
+        access_token,
+        refresh_token,
+        expires_in: lifetimes.access_token.as_secs(),
+        refresh_token_expires_in: refresh_ttl,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_local_host_header, is_loopback_peer};
+    use std::net::SocketAddr;
+
+    fn addr(text: &str) -> SocketAddr {
+        text.parse()
+            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
+    }
+
+    #[test]
+    fn only_loopback_peers_are_admitted() {
+        assert!(is_loopback_peer(addr("127.0.0.1:5000")));
+        assert!(is_loopback_peer(addr("127.1.2.3:5000")));
+        assert!(is_loopback_peer(addr("[::1]:5000")));
+        assert!(is_loopback_peer(addr("[::ffff:127.0.0.1]:5000")));
+        assert!(!is_loopback_peer(addr("10.0.0.7:5000")));
+        assert!(!is_loopback_peer(addr("192.168.1.20:5000")));
+        assert!(!is_loopback_peer(addr("0.0.0.0:5000")));
+        assert!(!is_loopback_peer(addr("[::ffff:10.0.0.7]:5000")));
+        assert!(!is_loopback_peer(addr("[2001:db8::1]:5000")));
+    }
+
+    #[test]
+    fn only_local_host_headers_are_admitted() {
+        for host in [
+            None,
+            Some("127.0.0.1:8080"),
+            Some("127.0.0.1"),
+            Some("localhost:8080"),
+            Some("LOCALHOST"),
+            Some("[::1]:8080"),
+        ] {
+            assert!(is_local_host_header(host), "{host:?}");
+        }
+        for host in [
+            Some("evil.example:8080"),
+            Some("evil.example"),
+            Some("10.0.0.7:8080"),
+            Some("[2001:db8::1]:80"),
+            Some(""),
+        ] {
+            assert!(!is_local_host_header(host), "{host:?}");
+        }
+    }
+}
