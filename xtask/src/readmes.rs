@@ -42,3 +42,13 @@ pub struct OauthEshopbox;
 #[cfg(doctest)]
 #[doc = include_str!("../../crates/oauth-sandbox/README.md")]
 pub struct OauthSandbox;
+
+/// `crates/oauth-store-postgres/README.md`
+#[cfg(doctest)]
+#[doc = include_str!("../../crates/oauth-store-postgres/README.md")]
+pub struct OauthStorePostgres;
+
+/// `crates/oauth-store-redis/README.md`
+#[cfg(doctest)]
+#[doc = include_str!("../../crates/oauth-store-redis/README.md")]
+pub struct OauthStoreRedis;
