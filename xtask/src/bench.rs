@@ -4,8 +4,12 @@
 //! prints a summary of the `name: value` figures they report (see
 //! `docs/performance.md`).
 //!
+//! Then the token stores' benchmark (`cargo bench -p oauth-e2e-tests
+//! --bench stores`) next to throwaway PostgreSQL and Redis servers (see
+//! `servers.rs`), which it needs.
+//!
 //! Extra arguments go to the benchmark binaries, e.g. a filter:
-//! `cargo xtask bench single_flight`.
+//! `cargo xtask bench single_flight` (the servers start all the same).
 //!
 //! Then the refresh path, oauth2 5.0 and build-cost benchmarks (see
 //! `bench_external.rs`; `cargo xtask bench-external` runs only those).
@@ -23,6 +27,19 @@ const FIGURES: &[&str] = &[
     "pool_read",
     "refresh_round_trip",
     "encrypted_store",
+    // tests/benches/stores.rs: one line per engine.
+    "store_access_token_memory",
+    "store_access_token_file",
+    "store_access_token_postgres",
+    "store_access_token_redis",
+    "lease_acquire_memory",
+    "lease_acquire_file",
+    "lease_acquire_postgres",
+    "lease_acquire_redis",
+    "store_save_memory",
+    "store_save_file",
+    "store_save_postgres",
+    "store_save_redis",
 ];
 
 pub fn run(args: &[String]) -> Result<(), String> {
@@ -42,6 +59,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     let mut figures = Vec::new();
     let ours = stream(c).map(|lines| figures.extend(lines));
+    let stores = stores(args).map(|lines| figures.extend(lines));
     // The refresh path, oauth2 5.0 and build cost (bench_external.rs).
     let external = crate::bench_external::run(&[]).map(|lines| figures.extend(lines));
 
@@ -56,7 +74,22 @@ pub fn run(args: &[String]) -> Result<(), String> {
     for figure in &figures {
         println!("xtask:   {figure}");
     }
-    ours.and(external)
+    ours.and(stores).and(external)
+}
+
+/// The token stores' benchmark, next to throwaway PostgreSQL and Redis
+/// servers (stopped when `servers` is dropped, also on failure).
+fn stores(args: &[String]) -> Result<Vec<String>, String> {
+    let servers = crate::servers::start()?;
+    let mut c = cargo();
+    c.args(["bench", "-p", "oauth-e2e-tests", "--bench", "stores"]);
+    if !args.is_empty() {
+        c.arg("--").args(args);
+    }
+    c.envs(servers.env());
+    let figures = stream(c);
+    servers.stop()?;
+    figures
 }
 
 /// Runs `command`, echoing its standard output; returns its figure lines
