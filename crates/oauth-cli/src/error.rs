@@ -18,10 +18,12 @@ pub const EXIT_FAILURE: u8 = 1;
 /// client credentials the provider rejected (as clap's own usage errors).
 pub const EXIT_USAGE: u8 = 2;
 /// Exit code when the seller must authorize again: the account has no tokens in the
-/// token file, or its refresh token (or code) is invalid, expired or revoked.
+/// token file (or store), or its refresh token (or code) is invalid, expired or revoked.
 pub const EXIT_REAUTHORIZE: u8 = 3;
 /// Exit code when the token file (or its directory) does not exist: a wrong `--store`
-/// or `OAUTH_STORE`, not a reason to send the seller through consent again.
+/// or `OAUTH_STORE`, not a reason to send the seller through consent again. Files only:
+/// a PostgreSQL or Redis store that cannot be reached is [`EXIT_FAILURE`] (retryable),
+/// one whose table was never created [`EXIT_USAGE`].
 pub const EXIT_NO_TOKEN_FILE: u8 = 4;
 
 /// Why a command failed: a message, an optional hint, the exit code, and what a script
@@ -101,6 +103,31 @@ impl CliError {
     /// Replaces the kind.
     pub fn with_kind(mut self, kind: impl Into<String>) -> Self {
         self.0.kind = kind.into();
+        self
+    }
+
+    /// Marks the error retryable (`"retryable": true` in `--json`): the same command
+    /// may succeed later (an unreachable token store).
+    pub fn with_retryable(mut self) -> Self {
+        self.0.retryable = true;
+        self
+    }
+
+    /// The error with every occurrence of each of `secrets` in its message and hint
+    /// replaced by `***`: the passwords of `--store`, in case a driver ever echoes one
+    /// (none is known to; the stores promise not to).
+    #[must_use]
+    pub fn scrubbed(mut self, secrets: &[String]) -> Self {
+        for secret in secrets.iter().filter(|s| !s.is_empty()) {
+            if self.0.message.contains(secret.as_str()) {
+                self.0.message = self.0.message.replace(secret.as_str(), "***");
+            }
+            if let Some(hint) = &mut self.0.hint
+                && hint.contains(secret.as_str())
+            {
+                *hint = hint.replace(secret.as_str(), "***");
+            }
+        }
         self
     }
 

@@ -4,21 +4,27 @@
 //!   sandbox, in process: no network, no credentials.
 //! - `oauth <provider> authorize-url | exchange | refresh | token` (and
 //!   `oauth ebay app-token`) work with real credentials from flags or
-//!   `OAUTH_<PROVIDER>_<SETTING>` environment variables, keeping tokens in a JSON token
-//!   file (`--store`).
+//!   `OAUTH_<PROVIDER>_<SETTING>` environment variables, keeping tokens where `--store`
+//!   says: a JSON token file (one machine), or a PostgreSQL database or Redis server
+//!   (`postgres://…`, `redis://…`) that scripts and cron jobs on several machines share,
+//!   refreshing each account once between them (see [`location`]).
 //! - `oauth aliexpress sign` shows what an IOP signature covers.
-//! - `oauth store keygen | rekey` creates a key for the token file and re-encrypts it
-//!   (`--store-key-file` encrypts the token file at rest).
+//! - `oauth store init | keygen | rekey` creates a PostgreSQL store's table (or checks a
+//!   Redis server), creates a key for the store and re-encrypts it (`--store-key-file`
+//!   encrypts the tokens at rest, in every kind of store).
 //!
 //! Nothing secret is ever printed, except the one value asked for: `token` prints the
 //! access token (visible ASCII only). With `--json`, a failure is also one JSON object
-//! on stdout. See the crate's README for every command and exit code.
+//! on stdout. A store URL is only ever shown redacted (scheme, hosts, ports, database,
+//! table or prefix), never with its user or password. See the crate's README for every
+//! command and exit code.
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
 mod commands;
 mod demo;
 mod error;
+mod location;
 mod output;
 mod settings;
 mod store;
@@ -29,12 +35,13 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::commands::Context;
 use crate::commands::aliexpress::AliExpressArgs;
 use crate::commands::ebay::EbayArgs;
 use crate::commands::eshopbox::EshopboxArgs;
 use crate::commands::orangeconnex::OrangeConnexArgs;
+use crate::commands::{Context, OpenedStore};
 use crate::error::{CliError, EXIT_USAGE};
+use crate::location::StoreLocation;
 
 /// OAuth for eBay, AliExpress, OrangeConnex and Eshopbox from a terminal.
 #[derive(Parser)]
@@ -55,20 +62,39 @@ use crate::error::{CliError, EXIT_USAGE};
         With --json, a failure prints one object on stdout: {\"error\": {\"kind\", \
         \"message\", \"hint\", \"provider\", \"provider_code\", \"retryable\", \
         \"reauthorize\", \"exit_code\"}} (null where unknown); stderr gets the same message.\n\n\
+        Token stores (--store, OAUTH_STORE):\n  \
+        FILE                  a JSON token file, for one machine\n  \
+        postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=disable&table=T&schema=S]\n                        \
+        (or postgresql://) a table shared by every machine; create it once with \
+        `oauth store init`; a URL without a password uses PGPASSWORD, one without a user \
+        PGUSER\n  \
+        redis://[[USER]:PASSWORD@]HOST[:PORT][/DB][?prefix=P]\n                        \
+        (or rediss://) keys on a Redis server shared by every machine (configure it with \
+        appendonly yes, appendfsync always); a URL without a password uses REDIS_PASSWORD\n\
+        Processes sharing a PostgreSQL or Redis store refresh an account once: the others \
+        wait for the refresh lease and take the new tokens. This build has no TLS to the \
+        stores (sslmode=require and rediss:// are refused; PostgreSQL on another machine \
+        needs sslmode=disable). Store URLs are shown redacted, never with their user or \
+        password.\n\n\
         Exit codes:\n  \
         0  success\n  \
-        1  failure: provider, network or token-file error; a refresh that did not happen \
-        (token file not writable); a token that is not visible ASCII\n  \
+        1  failure: provider, network or store error; a store that cannot be reached \
+        (retryable); a refresh that did not happen (store not writable); a token that is \
+        not visible ASCII\n  \
         2  usage or configuration error: missing, empty or invalid settings; client \
-        credentials rejected by the provider (invalid_client and alike)\n  \
-        3  the seller must authorize again: no tokens for this account in the token file, \
+        credentials rejected by the provider (invalid_client and alike); a store URL that \
+        cannot be used or whose server refuses its credentials; a PostgreSQL store whose \
+        table was never created (run `oauth store init`)\n  \
+        3  the seller must authorize again: no tokens for this account in the store, \
         refresh token (or code) invalid, expired or revoked\n  \
-        4  no such token file, or its directory does not exist (check --store / OAUTH_STORE)\n\n\
-        Encryption at rest: with --store-key-file (OAUTH_STORE_KEY_FILE) the token file's \
-        tokens are encrypted (XChaCha20-Poly1305) with the key in that file; create one with \
-        `oauth store keygen FILE`. Entries saved in clear before are read and encrypted when \
-        next saved (`oauth store rekey` encrypts all of them now). A token file holding \
-        encrypted tokens is refused without its key (exit 2) and never written."
+        4  no such token file, or its directory does not exist (check --store / \
+        OAUTH_STORE; files only)\n\n\
+        Encryption at rest: with --store-key-file (OAUTH_STORE_KEY_FILE) the store's \
+        tokens are encrypted (XChaCha20-Poly1305) with the key in that file, whatever the \
+        kind of store; create one with `oauth store keygen FILE`. Entries saved in clear \
+        before are read and encrypted when next saved (`oauth store rekey` encrypts all of \
+        them now). A token file holding encrypted tokens is refused without its key (exit \
+        2) and never written; so is an encrypted entry of a PostgreSQL or Redis store."
 )]
 struct Cli {
     #[command(flatten)]
@@ -83,11 +109,19 @@ struct GlobalArgs {
     /// Print machine-readable JSON on stdout.
     #[arg(long, global = true)]
     json: bool,
-    /// The JSON token file. `exchange`, Eshopbox `token`/`refresh` and `ebay app-token`
-    /// create it (mode 0600; its directory must exist); the other commands need it.
-    #[arg(long, global = true, env = "OAUTH_STORE", value_name = "FILE")]
+    /// Where the tokens live: a JSON token file, or a store shared by several machines,
+    /// `postgres://…` (`postgresql://…`) or `redis://…` (`rediss://…`). A token file is
+    /// created by `exchange`, Eshopbox `token`/`refresh` and `ebay app-token` (mode 0600;
+    /// its directory must exist); a PostgreSQL store's table by `oauth store init`.
+    #[arg(
+        long,
+        global = true,
+        env = "OAUTH_STORE",
+        value_name = "FILE|URL",
+        hide_env_values = true
+    )]
     store: Option<OsString>,
-    /// The account the tokens are stored under in the token file.
+    /// The account the tokens are stored under in the store.
     #[arg(
         long,
         global = true,
@@ -96,8 +130,9 @@ struct GlobalArgs {
         value_name = "NAME"
     )]
     account: String,
-    /// Encrypt the token file's tokens with the key in this file (from `oauth store
-    /// keygen`; mode 0600 required). Entries in clear are encrypted when next saved.
+    /// Encrypt the store's tokens with the key in this file (from `oauth store keygen`;
+    /// mode 0600 required), in a token file, PostgreSQL or Redis alike. Entries in clear
+    /// are encrypted when next saved.
     #[arg(
         long,
         global = true,
@@ -105,7 +140,7 @@ struct GlobalArgs {
         value_name = "KEY_FILE"
     )]
     store_key_file: Option<OsString>,
-    /// An earlier key of the token file, to read entries not yet re-encrypted under the
+    /// An earlier key of the store, to read entries not yet re-encrypted under the
     /// current one (repeatable); see `oauth store rekey`.
     #[arg(long, global = true, value_name = "KEY_FILE")]
     old_key_file: Vec<PathBuf>,
@@ -126,7 +161,8 @@ enum Command {
     OrangeConnex(OrangeConnexArgs),
     /// Eshopbox: custom-app tokens from the configured refresh token; partner authorize URL.
     Eshopbox(EshopboxArgs),
-    /// The token file's encryption: create a key (keygen), re-encrypt every entry (rekey).
+    /// The store: create a PostgreSQL store's table (init), create a key (keygen),
+    /// re-encrypt every entry (rekey).
     Store(store::StoreArgs),
 }
 
@@ -150,12 +186,15 @@ fn context(global: GlobalArgs) -> Result<Context, CliError> {
         return Err(CliError::usage("--account must not be empty"));
     }
     let store = match global.store {
-        Some(path) if path.to_string_lossy().trim().is_empty() => {
+        Some(value) if value.to_string_lossy().trim().is_empty() => {
             return Err(CliError::configuration(
-                "OAUTH_STORE (--store) is set but empty: give the token file, or unset it",
+                "OAUTH_STORE (--store) is set but empty: give the token file or store URL, or \
+                 unset it",
             ));
         }
-        Some(path) => Some(PathBuf::from(path)),
+        Some(value) => Some(StoreLocation::parse(&value, &|name| {
+            std::env::var(name).ok()
+        })?),
         None => None,
     };
     let store_key_file = match global.store_key_file {
@@ -180,6 +219,7 @@ fn context(global: GlobalArgs) -> Result<Context, CliError> {
         account,
         store_key_file,
         old_key_files: global.old_key_file,
+        opened: OpenedStore::default(),
     })
 }
 
@@ -239,12 +279,19 @@ fn main() -> ExitCode {
     };
     let json = cli.global.json;
     let provider = cli.command.provider();
+    // The store's passwords: scrubbed from any error, whatever its source.
+    let mut secrets = Vec::new();
     let result = match context(cli.global) {
         Ok(ctx) => match tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
         {
-            Ok(runtime) => runtime.block_on(dispatch(cli.command, ctx)),
+            Ok(runtime) => {
+                if let Some(location) = &ctx.store {
+                    secrets = location.secrets();
+                }
+                runtime.block_on(dispatch(cli.command, ctx))
+            }
             Err(e) => Err(CliError::failure(format!(
                 "cannot start the async runtime: {e}"
             ))),
@@ -257,7 +304,8 @@ fn main() -> ExitCode {
             let error = match provider {
                 Some(provider) => error.or_provider(provider),
                 None => error,
-            };
+            }
+            .scrubbed(&secrets);
             report(&error, json)
         }
     }

@@ -1,21 +1,27 @@
-//! `oauth store`: the token file's encryption at rest.
+//! `oauth store`: setting up a store, and its encryption at rest.
 //!
+//! - `init` creates or upgrades a PostgreSQL store's table (`--store postgres://…`;
+//!   idempotent, under an advisory lock, so several machines may run it at once), checks
+//!   a Redis server (reachable, writable, and whether it persists every write), and
+//!   says that a token file needs nothing.
 //! - `keygen FILE` writes a new random key (32 bytes, base64, with a key id) to a new
 //!   file, mode 0600; it never overwrites a file and never prints the key.
-//! - `rekey` re-encrypts every entry of the token file (`--store`) under the current key
+//! - `rekey` re-encrypts every entry of the store (`--store`: a token file, PostgreSQL or
+//!   Redis; it lists the accounts of every provider) under the current key
 //!   (`--store-key-file`), reading entries under earlier keys (`--old-key-file`) or in
 //!   clear; each entry is a compare-and-swap, so a concurrent refresh is never lost.
 
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
+use oauth_core::Error;
 use oauth_core::lifecycle::{EncryptedStore, KeyId, RekeyReport, StoreKey};
-use oauth_core::{Error, FileStore};
 use serde_json::json;
 
 use crate::commands::Context;
 use crate::error::{CliError, EXIT_FAILURE, EXIT_USAGE, Hints};
-use crate::output::{json_out, out};
+use crate::location::StoreLocation;
+use crate::output::{err, json_out, out};
 
 /// The providers whose entries `rekey` covers: every provider of the CLI.
 const PROVIDERS: [&str; 4] = [
@@ -34,6 +40,10 @@ pub struct StoreArgs {
 
 #[derive(Debug, Subcommand)]
 enum StoreCommand {
+    /// Prepare the store (--store): create or upgrade a PostgreSQL store's token table
+    /// (idempotent; the role needs the right to create tables), check that a Redis server
+    /// is reachable, writable and persists every write. A token file needs nothing.
+    Init,
     /// Write a new random key to a new key file (mode 0600; never overwrites a file).
     /// Prints the key's id, never the key. Keep a copy where you keep secrets: the
     /// tokens it encrypts are lost with it.
@@ -45,7 +55,8 @@ enum StoreCommand {
         #[arg(long, value_name = "ID")]
         key_id: Option<String>,
     },
-    /// Re-encrypt every entry of the token file (--store) under the current key
+    /// Re-encrypt every entry of the store (--store: a token file, PostgreSQL or Redis)
+    /// under the current key
     /// (--store-key-file), reading entries under earlier keys (--old-key-file, repeatable)
     /// or in clear. Safe while other commands refresh.
     Rekey,
@@ -54,6 +65,7 @@ enum StoreCommand {
 /// Runs `oauth store ...`.
 pub async fn run(ctx: &Context, args: StoreArgs) -> Result<(), CliError> {
     match args.command {
+        StoreCommand::Init => init(ctx).await,
         StoreCommand::Keygen { path, key_id } => keygen(ctx, &path, key_id.as_deref()),
         StoreCommand::Rekey => rekey(ctx).await,
     }
@@ -96,26 +108,56 @@ fn keygen(ctx: &Context, path: &std::path::Path, key_id: Option<&str>) -> Result
     Ok(())
 }
 
+/// The store location of `oauth store <command>`.
+fn location<'a>(ctx: &'a Context, command: &str) -> Result<&'a StoreLocation, CliError> {
+    ctx.store.as_ref().ok_or_else(|| {
+        CliError::usage(format!(
+            "`oauth store {command}` needs the store: pass --store FILE or --store \
+             postgres://… / redis://… (or set OAUTH_STORE)"
+        ))
+    })
+}
+
+async fn init(ctx: &Context) -> Result<(), CliError> {
+    let location = location(ctx, "init")?;
+    let done = location.init().await?;
+    if let Some(warning) = &done.warning {
+        err(&format!("oauth: warning: {warning}"));
+    }
+    if ctx.json {
+        let mut value = json!({
+            "action": "init",
+            "store": location.to_string(),
+            "warning": done.warning,
+        });
+        if let (Some(object), Some(details)) = (value.as_object_mut(), done.details.as_object()) {
+            object.extend(details.clone());
+        }
+        json_out(&value);
+    } else {
+        out(&done.message);
+    }
+    Ok(())
+}
+
 async fn rekey(ctx: &Context) -> Result<(), CliError> {
-    let path = ctx.store.as_deref().ok_or_else(|| {
-        CliError::usage(
-            "`oauth store rekey` needs the token file: pass --store FILE (or set OAUTH_STORE)",
-        )
-    })?;
+    let location = location(ctx, "rekey")?;
     let keys = ctx.keyring()?.ok_or_else(|| {
         CliError::usage(
             "`oauth store rekey` needs the current key: pass --store-key-file FILE (or set \
              OAUTH_STORE_KEY_FILE), and --old-key-file FILE for each earlier key",
         )
     })?;
-    if std::fs::symlink_metadata(path).is_err() {
+    if let Some(path) = location.file()
+        && std::fs::symlink_metadata(path).is_err()
+    {
         return Err(
             CliError::no_token_file(format!("there is no token file {}", path.display()))
                 .with_hint("check --store (or OAUTH_STORE)"),
         );
     }
     let current = keys.current_id().clone();
-    let store = EncryptedStore::new(FileStore::new(path), keys);
+    let store = EncryptedStore::from_arc(location.connect().await?, keys);
     let report = store
         .rekey(&PROVIDERS)
         .await
@@ -126,7 +168,7 @@ async fn rekey(ctx: &Context) -> Result<(), CliError> {
     if ctx.json {
         json_out(&json!({
             "action": "rekey",
-            "store": path.display().to_string(),
+            "store": location.to_string(),
             "key_id": current.as_str(),
             "accounts": report.accounts,
             "rekeyed": report.rekeyed,
@@ -136,13 +178,9 @@ async fn rekey(ctx: &Context) -> Result<(), CliError> {
         }));
     } else {
         out(&format!(
-            "{}: {} of {} entries re-encrypted under key {current} ({} of them were in clear); \
-             {} already under it",
-            path.display(),
-            report.rekeyed,
-            report.accounts,
-            report.from_plaintext,
-            report.already_current
+            "{location}: {} of {} entries re-encrypted under key {current} ({} of them were in \
+             clear); {} already under it",
+            report.rekeyed, report.accounts, report.from_plaintext, report.already_current
         ));
     }
     Ok(())

@@ -50,10 +50,10 @@ pub async fn run(ctx: &Context, args: EshopboxArgs) -> Result<(), CliError> {
         }
         EshopboxCommand::Token(token) => {
             let (client, configured) = args.settings.client()?;
-            if let Some(path) = &ctx.store {
+            if let Some(location) = &ctx.store {
                 // A stored set minted from another refresh token (the admin issued a new
                 // one after a revocation) would keep using the old one: drop it.
-                let store = ctx.open_store(path)?;
+                let store = ctx.open_store(location).await?;
                 let key = AccountKey::new(client.provider(), ctx.account.as_str());
                 let stored = super::load(store.as_ref(), &key).await?;
                 if stored.is_some_and(|s| s.tokens.refresh_token.as_ref() != Some(&configured)) {

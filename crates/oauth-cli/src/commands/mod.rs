@@ -1,17 +1,22 @@
 //! The per-provider subcommands, and the flows they share: print an authorize URL,
 //! exchange the URL the user landed on, force a refresh, print a valid access token.
 //!
-//! Token sets live in a [`FileStore`] (`--store FILE`), keyed by provider and account
-//! (`--account`, default `default`); one file can hold every provider's accounts. With
-//! `--store-key-file` the file is wrapped in an [`EncryptedStore`] ([`Context::open_store`]).
+//! Token sets live where `--store` says ([`StoreLocation`]): a [`FileStore`] (a path),
+//! a PostgreSQL table or a Redis server (a URL), keyed by provider and account
+//! (`--account`, default `default`); one store can hold every provider's accounts. With
+//! `--store-key-file` the store is wrapped in an [`EncryptedStore`]
+//! ([`Context::open_store`]). Every command behaves the same on each kind of store; the
+//! shared ones (PostgreSQL, Redis) also take a refresh lease, so that processes on
+//! several machines refresh an account once.
 
 pub mod aliexpress;
 pub mod ebay;
 pub mod eshopbox;
 pub mod orangeconnex;
 
+use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use clap::Args;
@@ -27,6 +32,7 @@ use serde_json::json;
 use tokio::sync::broadcast;
 
 use crate::error::{CliError, Hints};
+use crate::location::StoreLocation;
 use crate::output::{self, err, json_out, out, token_summary_json, token_summary_lines};
 use crate::settings::credentials_hint;
 
@@ -35,14 +41,30 @@ use crate::settings::credentials_hint;
 pub struct Context {
     /// Machine-readable output.
     pub json: bool,
-    /// The token file, if any.
-    pub store: Option<PathBuf>,
+    /// Where the tokens live (`--store`), if given.
+    pub store: Option<StoreLocation>,
     /// The account name the tokens are stored under.
     pub account: String,
     /// The key file that encrypts the token file (`--store-key-file`), if any.
     pub store_key_file: Option<PathBuf>,
     /// Earlier keys, to read entries not yet re-encrypted (`--old-key-file`).
     pub old_key_files: Vec<PathBuf>,
+    /// The store once opened (a command that opens it twice connects once).
+    pub opened: OpenedStore,
+}
+
+/// The store of a [`Context`], once opened.
+#[derive(Clone, Default)]
+pub struct OpenedStore(Arc<OnceLock<Arc<dyn TokenStore>>>);
+
+impl fmt::Debug for OpenedStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "OpenedStore(open)"
+        } else {
+            "OpenedStore(not yet)"
+        })
+    }
 }
 
 impl Context {
@@ -73,28 +95,44 @@ impl Context {
         })
     }
 
-    /// The token file `path` as a store: encrypted with the given keys when
-    /// `--store-key-file` is set (entries in clear are read, and encrypted when next
-    /// saved). Without a key, a token file that holds encrypted tokens is refused (exit
-    /// code 2) before anything reads or writes it.
-    pub fn open_store(&self, path: &Path) -> Result<Arc<dyn TokenStore>, CliError> {
-        let file = FileStore::new(path);
-        match self.keyring()? {
-            Some(keys) => Ok(Arc::new(EncryptedStore::new(file, keys))),
-            None if holds_encrypted_tokens(path) => Err(CliError::configuration(format!(
+    /// The store at `location` (connected, for PostgreSQL and Redis), encrypted with
+    /// the given keys when `--store-key-file` is set (entries in clear are read, and
+    /// encrypted when next saved). Without a key, a token file that holds encrypted
+    /// tokens is refused (exit code 2) before anything reads or writes it; so is an
+    /// encrypted entry of a PostgreSQL or Redis store, when it is read ([`load`]).
+    ///
+    /// Opened once per command: a second call returns the same store.
+    pub async fn open_store(
+        &self,
+        location: &StoreLocation,
+    ) -> Result<Arc<dyn TokenStore>, CliError> {
+        if let Some(store) = self.opened.0.get() {
+            return Ok(Arc::clone(store));
+        }
+        // The key first: a wrong key file is reported before any connection.
+        let keys = self.keyring()?;
+        if let (None, Some(path)) = (&keys, location.file())
+            && holds_encrypted_tokens(path)
+        {
+            return Err(CliError::configuration(format!(
                 "the token file {} holds encrypted tokens and no key was given; nothing was \
                  read or written",
                 path.display()
             ))
             .with_kind("store_key_required")
-            .with_hint("pass its key with --store-key-file FILE (or set OAUTH_STORE_KEY_FILE)")),
-            None => Ok(Arc::new(file)),
+            .with_hint("pass its key with --store-key-file FILE (or set OAUTH_STORE_KEY_FILE)"));
         }
+        let inner = location.connect().await?;
+        let store: Arc<dyn TokenStore> = match keys {
+            Some(keys) => Arc::new(EncryptedStore::from_arc(inner, keys)),
+            None => inner,
+        };
+        Ok(Arc::clone(self.opened.0.get_or_init(|| store)))
     }
 
-    /// The token file, or a usage error saying that `command` needs one.
-    fn require_store(&self, cli_name: &str, command: &str) -> Result<&Path, CliError> {
-        self.store.as_deref().ok_or_else(|| {
+    /// The store's location, or a usage error saying that `command` needs one.
+    fn require_store(&self, cli_name: &str, command: &str) -> Result<&StoreLocation, CliError> {
+        self.store.as_ref().ok_or_else(|| {
             CliError::usage(format!(
                 "`oauth {cli_name} {command}` needs a token file: pass --store FILE (or set OAUTH_STORE)"
             ))
@@ -150,17 +188,27 @@ fn reauthorize_hint(cli_name: &str) -> String {
 }
 
 /// A provider or lifecycle error of `cli_name`, with the hints that fit it.
-fn provider_error(cli_name: &str, context: &str, error: &Error, reauthorize: &str) -> CliError {
+fn provider_error(
+    cli_name: &str,
+    location: Option<&StoreLocation>,
+    context: &str,
+    error: &Error,
+    reauthorize: &str,
+) -> CliError {
     let hints = Hints {
         reauthorize,
         invalid_client: credentials_hint(cli_name),
     };
     let cli = CliError::from_provider(context, error, hints);
-    match error {
-        Error::Store { .. } => cli.with_hint(
+    match (error, location) {
+        (Error::Store { .. }, None | Some(StoreLocation::File(_))) => cli.with_hint(
             "check that the token file and its directory can be read and written (and that \
              no other program holds the file's `.lock`)",
         ),
+        (Error::Store { .. }, Some(location)) => cli.with_hint(format!(
+            "check that the token store {location} is reachable and writable; {}",
+            location.write_hint()
+        )),
         _ => cli,
     }
 }
@@ -217,12 +265,14 @@ pub fn new_state() -> Result<CsrfState, CliError> {
     CsrfState::generate().map_err(|e| CliError::failure(format!("cannot generate a state: {e}")))
 }
 
-/// Reads the account's entry, reporting an unreadable or corrupt file.
+/// Reads the account's entry, reporting an unreadable or corrupt store. An entry still
+/// encrypted after the read (an [`EncryptedStore`] decrypts what it reads) was read
+/// without a key: refused (exit code 2), before anything uses or prints it.
 pub(crate) async fn load(
     store: &dyn TokenStore,
     key: &AccountKey,
 ) -> Result<Option<Versioned>, CliError> {
-    store.load(key).await.map_err(|e| {
+    let stored = store.load(key).await.map_err(|e| {
         CliError::from_provider(
             "cannot read the token store",
             &e,
@@ -231,13 +281,32 @@ pub(crate) async fn load(
                 invalid_client: "",
             },
         )
-    })
+    })?;
+    if stored
+        .as_ref()
+        .is_some_and(|s| s.tokens.access_token.expose_secret().starts_with("enc:"))
+    {
+        return Err(CliError::configuration(format!(
+            "the tokens of {key} are encrypted and no key was given; nothing was written"
+        ))
+        .with_kind("store_key_required")
+        .with_hint("pass its key with --store-key-file FILE (or set OAUTH_STORE_KEY_FILE)"));
+    }
+    Ok(stored)
 }
 
-/// Checks the token file `path` before anything else: its directory must exist, and so
-/// must the file itself when `must_exist` (the commands that only read it). A wrong
-/// `--store` is exit code 4, not "authorize again".
-fn check_token_file(path: &Path, must_exist: bool, cli_name: &str) -> Result<(), CliError> {
+/// Checks a token file before anything else: its directory must exist, and so must the
+/// file itself when `must_exist` (the commands that only read it). A wrong `--store` is
+/// exit code 4, not "authorize again". Nothing to check for a PostgreSQL or Redis store
+/// (connecting checks it).
+fn check_token_file(
+    location: &StoreLocation,
+    must_exist: bool,
+    cli_name: &str,
+) -> Result<(), CliError> {
+    let Some(path) = location.file() else {
+        return Ok(());
+    };
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
@@ -272,7 +341,7 @@ fn check_token_file(path: &Path, must_exist: bool, cli_name: &str) -> Result<(),
 /// was therefore not done ("the code was not exchanged").
 async fn ensure_writable(
     store: &dyn TokenStore,
-    path: &Path,
+    location: &StoreLocation,
     not_done: &str,
 ) -> Result<(), CliError> {
     store.check_writable().await.map_err(|e| {
@@ -281,26 +350,26 @@ async fn ensure_writable(
             invalid_client: "",
         };
         let context = format!(
-            "{not_done}: the token file {} cannot be written",
-            path.display()
+            "{not_done}: the {} {location} cannot be written",
+            location.noun()
         );
         let cli = CliError::from_provider(&context, &e, no_hints);
-        if e.is_retryable() {
-            cli.with_hint("another program holds the token file's lock: try again when it is done")
-        } else {
-            cli.with_kind("store_not_writable").with_hint(
-                "make the token file, its directory and its `.lock` file writable by this user, \
-                 then run the command again",
-            )
+        match (e.is_retryable(), location) {
+            (true, StoreLocation::File(_)) => cli.with_hint(
+                "another program holds the token file's lock: try again when it is done",
+            ),
+            (true, _) => cli.with_hint("the store is busy: try again in a moment"),
+            (false, _) => cli
+                .with_kind("store_not_writable")
+                .with_hint(location.write_hint()),
         }
     })
 }
 
-/// "No tokens for this account in this file": the seller must consent (exit code 3).
-fn no_tokens(cli_name: &str, account: &str, path: &Path) -> CliError {
+/// "No tokens for this account in this store": the seller must consent (exit code 3).
+fn no_tokens(cli_name: &str, account: &str, location: &StoreLocation) -> CliError {
     CliError::no_tokens(format!(
-        "no tokens are stored for account \"{account}\" in {}",
-        path.display()
+        "no tokens are stored for account \"{account}\" in {location}"
     ))
     .with_hint(format!(
         "check --account (or OAUTH_ACCOUNT); if it is right, {}",
@@ -336,7 +405,7 @@ fn got_new_tokens(events: &[TokenEventKind]) -> bool {
 /// "Nothing was refreshed: the store cannot be written" (exit code 1): what the token
 /// manager reports, through its events, when its write check before spending a
 /// single-use refresh token fails (it then keeps serving the old token).
-fn not_writable(path: &Path, previous: &TokenSet, printing_token: bool) -> CliError {
+fn not_writable(location: &StoreLocation, previous: &TokenSet, printing_token: bool) -> CliError {
     let now = SystemTime::now();
     let left = if previous.is_valid_at(now) {
         format!(
@@ -351,9 +420,9 @@ fn not_writable(path: &Path, previous: &TokenSet, printing_token: bool) -> CliEr
         "store_not_writable",
         crate::error::EXIT_FAILURE,
         format!(
-            "nothing was refreshed and nothing saved: the token file {} cannot be written, so \
+            "nothing was refreshed and nothing saved: the {} {location} cannot be written, so \
              the refresh token was not spent; {left}{}",
-            path.display(),
+            location.noun(),
             if printing_token {
                 "; no token printed"
             } else {
@@ -361,10 +430,7 @@ fn not_writable(path: &Path, previous: &TokenSet, printing_token: bool) -> CliEr
             }
         ),
     )
-    .with_hint(
-        "make the token file, its directory and its `.lock` file writable by this user, then \
-         run the command again",
-    )
+    .with_hint(location.write_hint())
 }
 
 /// `exchange`: checks the redirect URL's `state`, exchanges the code and saves the token
@@ -378,9 +444,9 @@ pub async fn exchange<G>(
 where
     G: AuthorizationCodeGrant + RefreshGrant + 'static,
 {
-    let path = ctx.require_store(cli_name, "exchange")?;
-    check_token_file(path, false, cli_name)?;
-    let store = ctx.open_store(path)?;
+    let location = ctx.require_store(cli_name, "exchange")?;
+    check_token_file(location, false, cli_name)?;
+    let store = ctx.open_store(location).await?;
     let key = AccountKey::new(grant.provider(), ctx.account.as_str());
     load(store.as_ref(), &key).await?;
     let callback = parse_callback(
@@ -388,17 +454,18 @@ where
         &CsrfState::from_stored(args.state.trim()),
     )
     .map_err(|e| CliError::failure(format!("the redirect URL was refused: {e}")))?;
-    // The code is single-use: the tokens it buys must not be lost to a file that
+    // The code is single-use: the tokens it buys must not be lost to a store that
     // cannot be written.
     ensure_writable(
         store.as_ref(),
-        path,
+        location,
         "the code was not exchanged (it stays usable until it expires)",
     )
     .await?;
     let tokens = grant.exchange_code(&callback.code).await.map_err(|e| {
         provider_error(
             cli_name,
+            Some(location),
             "the code exchange failed",
             &e,
             &format!(
@@ -413,7 +480,14 @@ where
             "the tokens were issued but could not be saved: {e}"
         ))
     })?;
-    print_saved(ctx, cli_name, "exchange", path, handle.token_set(), None);
+    print_saved(
+        ctx,
+        cli_name,
+        "exchange",
+        location,
+        handle.token_set(),
+        None,
+    );
     Ok(())
 }
 
@@ -422,7 +496,7 @@ fn print_saved(
     ctx: &Context,
     cli_name: &str,
     action: &str,
-    path: &Path,
+    location: &StoreLocation,
     tokens: &TokenSet,
     rotated: Option<bool>,
 ) {
@@ -432,7 +506,7 @@ fn print_saved(
             "provider": cli_name,
             "action": action,
             "account": ctx.account,
-            "store": path.display().to_string(),
+            "store": location.to_string(),
             "tokens": token_summary_json(tokens, now),
         });
         if let (Some(rotated), Some(object)) = (rotated, value.as_object_mut()) {
@@ -442,9 +516,8 @@ fn print_saved(
         return;
     }
     out(&format!(
-        "{cli_name}: tokens of account \"{}\" saved to {}",
+        "{cli_name}: tokens of account \"{}\" saved to {location}",
         ctx.account,
-        path.display()
     ));
     for line in token_summary_lines(tokens, now) {
         out(&line);
@@ -467,20 +540,20 @@ pub async fn refresh(
     grant: Arc<dyn RefreshGrant>,
     origin: Origin,
 ) -> Result<(), CliError> {
-    let path = ctx.require_store(cli_name, "refresh")?;
-    check_token_file(path, origin == Origin::Consent, cli_name)?;
-    let store = ctx.open_store(path)?;
+    let location = ctx.require_store(cli_name, "refresh")?;
+    check_token_file(location, origin == Origin::Consent, cli_name)?;
+    let store = ctx.open_store(location).await?;
     let key = AccountKey::new(grant.provider(), ctx.account.as_str());
     let stored = load(store.as_ref(), &key).await?;
     let hint = reauthorize_hint(cli_name);
     let tokens = match origin {
         Origin::Consent => {
             let Some(previous) = &stored else {
-                return Err(no_tokens(cli_name, &ctx.account, path));
+                return Err(no_tokens(cli_name, &ctx.account, location));
             };
             ensure_writable(
                 store.as_ref(),
-                path,
+                location,
                 "nothing was refreshed and nothing saved",
             )
             .await?;
@@ -491,15 +564,14 @@ pub async fn refresh(
                 TokenManager::builder(Arc::clone(&grant), Arc::clone(&store), ctx.account.as_str())
                     .build();
             let mut events = manager.subscribe();
-            let handle = manager
-                .force_refresh()
-                .await
-                .map_err(|e| provider_error(cli_name, "the refresh failed", &e, &hint))?;
+            let handle = manager.force_refresh().await.map_err(|e| {
+                provider_error(cli_name, Some(location), "the refresh failed", &e, &hint)
+            })?;
             let events = drain(&mut events);
             // The manager serves the old, still-valid token when its write check fails:
             // that is no refresh.
             if events.contains(&TokenEventKind::SaveFailed) {
-                return Err(not_writable(path, &previous.tokens, false));
+                return Err(not_writable(location, &previous.tokens, false));
             }
             if !got_new_tokens(&events) {
                 return Err(CliError::failure(
@@ -512,16 +584,17 @@ pub async fn refresh(
         Origin::Configuration => {
             ensure_writable(
                 store.as_ref(),
-                path,
+                location,
                 "no token was requested and nothing saved",
             )
             .await?;
             let result = match grant.fetch_initial().await {
                 Some(result) => result,
-                None => return Err(no_tokens(cli_name, &ctx.account, path)),
+                None => return Err(no_tokens(cli_name, &ctx.account, location)),
             };
-            let tokens =
-                result.map_err(|e| provider_error(cli_name, "the refresh failed", &e, &hint))?;
+            let tokens = result.map_err(|e| {
+                provider_error(cli_name, Some(location), "the refresh failed", &e, &hint)
+            })?;
             save_newest(
                 store.as_ref(),
                 &key,
@@ -535,7 +608,7 @@ pub async fn refresh(
     let rotated = stored.as_ref().is_some_and(|previous| {
         tokens.refresh_token.is_some() && tokens.refresh_token != previous.tokens.refresh_token
     });
-    print_saved(ctx, cli_name, "refresh", path, &tokens, Some(rotated));
+    print_saved(ctx, cli_name, "refresh", location, &tokens, Some(rotated));
     Ok(())
 }
 
@@ -560,7 +633,7 @@ async fn save_newest(
         }
     }
     Err(CliError::failure(
-        "the tokens were issued but could not be saved: the token file kept changing",
+        "the tokens were issued but could not be saved: the stored entry kept changing",
     ))
 }
 
@@ -583,23 +656,24 @@ pub async fn token(
     origin: Origin,
 ) -> Result<(), CliError> {
     let hint = reauthorize_hint(cli_name);
-    let (store, path): (Arc<dyn TokenStore>, Option<&Path>) = match (&ctx.store, origin) {
-        (Some(path), _) => {
-            check_token_file(path, origin == Origin::Consent, cli_name)?;
-            (ctx.open_store(path)?, Some(path))
-        }
-        (None, Origin::Configuration) => (Arc::new(MemoryStore::new()), None),
-        (None, Origin::Consent) => {
-            return Err(CliError::usage(format!(
-                "`oauth {cli_name} token` needs the token file `exchange` saved the tokens to: \
+    let (store, location): (Arc<dyn TokenStore>, Option<&StoreLocation>) =
+        match (&ctx.store, origin) {
+            (Some(location), _) => {
+                check_token_file(location, origin == Origin::Consent, cli_name)?;
+                (ctx.open_store(location).await?, Some(location))
+            }
+            (None, Origin::Configuration) => (Arc::new(MemoryStore::new()), None),
+            (None, Origin::Consent) => {
+                return Err(CliError::usage(format!(
+                    "`oauth {cli_name} token` needs the token file `exchange` saved the tokens to: \
                  pass --store FILE (or set OAUTH_STORE)"
-            )));
-        }
-    };
+                )));
+            }
+        };
     let key = AccountKey::new(grant.provider(), account);
     let stored = load(store.as_ref(), &key).await?;
-    if let (None, Origin::Consent, Some(path)) = (&stored, origin, path) {
-        return Err(no_tokens(cli_name, account, path));
+    if let (None, Origin::Consent, Some(location)) = (&stored, origin, location) {
+        return Err(no_tokens(cli_name, account, location));
     }
     let explicit = args.min_valid.is_some();
     let skew = args
@@ -608,10 +682,10 @@ pub async fn token(
     let due = stored
         .as_ref()
         .is_none_or(|s| s.tokens.expires_within(SystemTime::now(), skew));
-    if due && let Some(path) = path {
+    if due && let Some(location) = location {
         ensure_writable(
             store.as_ref(),
-            path,
+            location,
             "nothing was refreshed and no token printed",
         )
         .await?;
@@ -627,13 +701,14 @@ pub async fn token(
     } else {
         manager.access_token().await
     };
-    let handle =
-        result.map_err(|e| provider_error(cli_name, "no valid access token", &e, &hint))?;
+    let handle = result
+        .map_err(|e| provider_error(cli_name, location, "no valid access token", &e, &hint))?;
     let events = drain(&mut events);
     if let Some(previous) = &stored {
         if events.contains(&TokenEventKind::SaveFailed) {
+            let memory = StoreLocation::File(PathBuf::from("(memory)"));
             return Err(not_writable(
-                path.unwrap_or(Path::new("(memory)")),
+                location.unwrap_or(&memory),
                 &previous.tokens,
                 true,
             ));
