@@ -1,6 +1,6 @@
 //! `--store`: where the tokens live, parsed once into a [`StoreLocation`].
 //!
-//! - a path: a JSON token file ([`FileStore`](oauth_core::FileStore)), for one machine;
+//! - a path: a JSON token file ([`FileStore`]), for one machine;
 //! - `postgres://…` / `postgresql://…`: a table in a PostgreSQL database
 //!   ([`PostgresStore`]), shared by every machine that can reach it;
 //! - `redis://…` / `rediss://…`: keys on a Redis server ([`RedisStore`]), shared alike.
