@@ -11,7 +11,8 @@
 //!
 //! - `store_access_token_<engine>`: `TokenManager::access_token()` on a
 //!   fresh token for a manager over the engine, against the same over a
-//!   `MemoryStore` and a bare `Arc::clone`; heap allocations per call, and
+//!   `MemoryStore` and a bare `Arc::clone` (medians of interleaved rounds,
+//!   so that a change of load affects every side); heap allocations per call, and
 //!   calls that reached the store (through a counting wrapper): the store
 //!   is not on the hot path, so the ratios are about 1 and both counts 0;
 //! - `lease_acquire_<engine>`: `acquire_lease` + `release_lease` of one
@@ -371,9 +372,9 @@ impl TokenStore for Counted {
     }
 }
 
-/// Per-iteration times (ns) recorded by an `iter_custom` routine. Criterion
-/// calls the routine during warm-up too; the measured samples are the last
-/// `sample_size` entries.
+/// Per-iteration times (ns) recorded by an `iter_custom` routine, for
+/// criterion's report; empty if criterion's filter left the benchmark out,
+/// and then its figure too.
 #[derive(Clone, Default)]
 struct Samples(Rc<RefCell<Vec<f64>>>);
 
@@ -381,18 +382,6 @@ impl Samples {
     fn record(&self, took: Duration, iters: u64) {
         let per_iter = took.as_nanos() as f64 / iters.max(1) as f64;
         self.0.borrow_mut().push(per_iter);
-    }
-
-    /// The median of the last `n` samples, `None` if the benchmark did not
-    /// run (filtered out).
-    fn median_of_last(&self, n: usize) -> Option<f64> {
-        let all = self.0.borrow();
-        if all.is_empty() {
-            return None;
-        }
-        let mut last: Vec<f64> = all[all.len().saturating_sub(n)..].to_vec();
-        last.sort_by(f64::total_cmp);
-        Some(percentile(&last, 50))
     }
 
     fn ran(&self) -> bool {
@@ -522,15 +511,47 @@ fn store_access_token(
     }
     group.finish();
 
-    let (Some(arc_ns), Some(memory_ns)) = (
-        arc_samples.median_of_last(sample_size),
-        samples[0].median_of_last(sample_size),
-    ) else {
-        return;
-    };
-    if !measuring {
+    if !measuring || !arc_samples.ran() || !samples[0].ran() {
         return;
     }
+    // Criterion measures one function after the other, so a change of load
+    // on a shared machine between them moves the ratios. The figures come
+    // from interleaved rounds instead: each round times `ROUND_CALLS` calls
+    // of the `Arc::clone` and of every manager in turn; each one's figure is
+    // the median of its rounds.
+    const ROUNDS: usize = 31;
+    const ROUND_CALLS: u32 = 200_000;
+    let ran: Vec<&(&str, Arc<Counted>, TokenManager)> = managers
+        .iter()
+        .zip(&samples)
+        .filter(|(_, samples)| samples.ran())
+        .map(|(manager, _)| manager)
+        .collect();
+    let mut rounds: Vec<Vec<f64>> = vec![Vec::with_capacity(ROUNDS); ran.len() + 1];
+    let per_call = |took: Duration| took.as_nanos() as f64 / f64::from(ROUND_CALLS);
+    for _ in 0..ROUNDS {
+        let start = Instant::now();
+        for _ in 0..ROUND_CALLS {
+            black_box(Arc::clone(black_box(&baseline_arc)));
+        }
+        rounds[0].push(per_call(start.elapsed()));
+        for (i, (_, _, manager)) in ran.iter().enumerate() {
+            let start = Instant::now();
+            for _ in 0..ROUND_CALLS {
+                black_box(poll_once(black_box(manager).access_token()).unwrap());
+            }
+            rounds[i + 1].push(per_call(start.elapsed()));
+        }
+    }
+    let medians: Vec<f64> = rounds
+        .iter_mut()
+        .map(|r| {
+            r.sort_by(f64::total_cmp);
+            percentile(r, 50)
+        })
+        .collect();
+    let (arc_ns, memory_ns) = (medians[0], medians[1]);
+
     const CALLS: u64 = 1_000_000;
     let control = allocations_per_call(CALLS, |i| {
         black_box(Box::new(black_box(i)));
@@ -539,10 +560,7 @@ fn store_access_token(
         (control - 1.0).abs() < 0.01,
         "the counting allocator saw {control} allocations per Box::new"
     );
-    for ((name, counted, manager), samples) in managers.iter().zip(&samples) {
-        let Some(ns) = samples.median_of_last(sample_size) else {
-            continue;
-        };
+    for ((name, counted, manager), ns) in ran.iter().zip(&medians[1..]) {
         let calls_before = counted.calls();
         let allocs = allocations_per_call(CALLS, |_| {
             black_box(poll_once(black_box(manager).access_token()).unwrap());
@@ -560,7 +578,7 @@ fn store_access_token(
             )
         };
         figures.push(format!(
-            "store_access_token_{name}: median {ns:.1} ns {versus}; {allocs} allocations and {store_calls} store calls per call over {CALLS} calls (control Box::new {control}); {}",
+            "store_access_token_{name}: median {ns:.1} ns {versus} over {ROUNDS} interleaved rounds of {ROUND_CALLS} calls; {allocs} allocations and {store_calls} store calls per call over {CALLS} calls (control Box::new {control}); {}",
             verdict(ratio <= 1.25 && allocs == 0.0 && store_calls == 0),
         ));
     }
