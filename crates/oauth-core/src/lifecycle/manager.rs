@@ -690,9 +690,22 @@ impl Inner {
             state.latch_checked_at = Some(now);
             error
         };
-        let ours = self.current.load().as_ref().and_then(|c| c.version());
+        // New tokens lift the latch, not a new version of the same ones
+        // (another manager's "refresh started" record for the refused
+        // token rewrites the entry without changing its tokens).
+        let ours = self.current.load_full();
+        let installed = |stored: &TokenSet| {
+            ours.as_ref().is_none_or(|ours| {
+                ours.tokens.refresh_token != stored.refresh_token
+                    || ours.tokens.access_token.expose_secret()
+                        != stored.access_token.expose_secret()
+            })
+        };
         match self.store.load(&self.key).await {
-            Ok(Some(stored)) if Some(stored.version) != ours => {
+            Ok(Some(stored))
+                if ours.as_ref().and_then(|c| c.version()) != Some(stored.version)
+                    && installed(&stored.tokens) =>
+            {
                 let expires_at = stored.tokens.expires_at;
                 let mut state = self.lock_state();
                 self.current
@@ -776,8 +789,8 @@ impl Inner {
         };
         let now = self.clock.now();
         let result = self.spend(base, within, force, now, &mut lease).await;
-        if let Some(lease) = lease {
-            self.release(&lease).await;
+        if let Some(held) = lease {
+            self.release(&held.lease).await;
         }
         result
     }
@@ -791,7 +804,7 @@ impl Inner {
         within: Duration,
         force: bool,
         now: SystemTime,
-        lease: &mut Option<Lease>,
+        lease: &mut Option<HeldLease>,
     ) -> Result<TokenHandle, Error> {
         // 4. and 5., repeated (a bounded number of times) while another
         //    manager sharing the store is seen to have moved on.
@@ -815,7 +828,7 @@ impl Inner {
                     fingerprint: fingerprint.clone(),
                 });
                 match self
-                    .save_maybe_fenced(&marked, current.version(), lease.as_ref())
+                    .save_maybe_fenced(&marked, current.version(), lease.as_ref().map(|h| &h.lease))
                     .await
                 {
                     Ok(SaveOutcome::Saved { version }) => {
@@ -879,6 +892,39 @@ impl Inner {
                 spent = Some((fingerprint, interrupted));
             }
 
+            // The store's writes may have been slow: spend the token only
+            // with enough of the lease left for the request and the save,
+            // renewing it if needed (a lease lost meanwhile stops us here,
+            // before anything is spent).
+            if let Some(held) = lease.as_mut()
+                && self.lease_running_short(held)
+            {
+                let asked = std::time::Instant::now();
+                match self
+                    .store
+                    .acquire_lease(&self.key, &self.lease.owner, self.lease.ttl)
+                    .await
+                {
+                    Ok(LeaseOutcome::Acquired(renewed)) => {
+                        *held = HeldLease {
+                            lease: renewed,
+                            since: asked,
+                        };
+                    }
+                    Ok(_) => {
+                        *lease = None;
+                        tracing::warn!(account = %self.key, "the refresh lease lapsed before the refresh and was taken over; leaving it to the new holder");
+                        return self.valid_current(now).ok_or_else(|| Error::StoreBusy {
+                            message: format!(
+                                "the refresh lease of {} was taken over by another process",
+                                self.key
+                            ),
+                        });
+                    }
+                    Err(e) => return self.valid_current(now).ok_or(e),
+                }
+            }
+
             // 5. Ask the provider.
             let result = self
                 .ask_provider(base.as_deref(), now)
@@ -901,6 +947,13 @@ impl Inner {
             // again (bounded) if that one was spent meanwhile too. Only when
             // the store shows nothing newer is re-authorization reported.
             if result.as_ref().is_err_and(Error::requires_reauthorization) {
+                // Nothing to save: let a holder that was overtaken (and
+                // still has the newer set to save) take the lease back
+                // while we look for its set.
+                let released = lease.take();
+                if let Some(held) = &released {
+                    self.release(&held.lease).await;
+                }
                 if adoptions < MAX_ADOPTIONS
                     && let Some(newer) = self.newer_in_store(base.as_deref()).await
                 {
@@ -914,6 +967,12 @@ impl Inner {
                         return Ok(TokenHandle(newer));
                     }
                     base = Some(newer);
+                    if released.is_some() {
+                        match self.retake_lease().await {
+                            Ok(held) => *lease = held,
+                            Err(e) => return self.valid_current(self.clock.now()).ok_or(e),
+                        }
+                    }
                     continue;
                 }
                 if let (Some((_, true)), Err(error)) = (&spent, &result) {
@@ -1042,11 +1101,17 @@ impl Inner {
         }
     }
 
+    /// The stored set, if it holds other tokens than `base` (a new version
+    /// with the same tokens, such as another manager's "refresh started"
+    /// record, is not newer: adopting it would spend a refused token again).
     async fn newer_in_store_now(&self, base: Option<&Published>) -> Option<Arc<Published>> {
         let stored = self.store.load(&self.key).await.ok()??;
-        let newer = base
-            .and_then(|b| b.version())
-            .is_none_or(|v| stored.version != v);
+        let newer = base.is_none_or(|b| {
+            b.version().is_none_or(|v| stored.version != v)
+                && (b.tokens.refresh_token != stored.tokens.refresh_token
+                    || b.tokens.access_token.expose_secret()
+                        != stored.tokens.access_token.expose_secret())
+        });
         newer.then(|| self.published(stored.tokens, Some(stored.version)))
     }
 
@@ -1108,11 +1173,11 @@ impl Inner {
         &self,
         tokens: &TokenSet,
         mut expected: Option<u64>,
-        lease: &mut Option<Lease>,
+        lease: &mut Option<HeldLease>,
     ) -> Result<u64, Error> {
         for _ in 0..8 {
             match self
-                .save_maybe_fenced(tokens, expected, lease.as_ref())
+                .save_maybe_fenced(tokens, expected, lease.as_ref().map(|h| &h.lease))
                 .await?
             {
                 SaveOutcome::Saved { version } => return Ok(version),
@@ -1164,6 +1229,7 @@ impl Inner {
         let limit = self.lease.ttl.saturating_add(LEASE_WAIT_SLACK);
         let mut delay = LEASE_POLL_FIRST;
         loop {
+            let asked = std::time::Instant::now();
             let outcome = self
                 .store
                 .acquire_lease(&self.key, &self.lease.owner, self.lease.ttl)
@@ -1200,10 +1266,13 @@ impl Inner {
                     }
                     return LeaseStep::Refresh {
                         base,
-                        lease: Some(lease),
+                        lease: Some(HeldLease {
+                            lease,
+                            since: asked,
+                        }),
                     };
                 }
-                Ok(LeaseOutcome::Held { .. }) => {
+                Ok(LeaseOutcome::Held { expires_at }) => {
                     if started.elapsed() >= limit {
                         tracing::warn!(account = %self.key, waited_ms = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX), "the refresh lease stayed held by another process");
                         return LeaseStep::Done(self.valid_current(self.clock.now()).ok_or_else(
@@ -1216,18 +1285,34 @@ impl Inner {
                             },
                         ));
                     }
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(LEASE_POLL_MAX);
-                    if let Some(newer) = self.newer_in_store_now(base.as_deref()).await {
-                        self.current.store(Some(Arc::clone(&newer)));
-                        self.emit(TokenEventKind::Adopted {
-                            expires_at: newer.tokens.expires_at,
-                        });
-                        if self.answers(&newer, seen.as_deref(), within, force) {
-                            self.lock_state().clear_failures();
-                            return LeaseStep::Done(Ok(TokenHandle(newer)));
+                    // Until the lease lapses (by our clock, at most a
+                    // lease from now, and again at least every second in
+                    // case it is released without a new set), only read
+                    // the store for the set the holder saves: asking for
+                    // the lease is a write on some stores.
+                    let ask_again = std::time::Instant::now()
+                        + expires_at
+                            .duration_since(SystemTime::now())
+                            .unwrap_or_default()
+                            .min(self.lease.ttl)
+                            .min(LEASE_ASK_AGAIN);
+                    loop {
+                        tokio::time::sleep(delay).await;
+                        delay = (delay * 2).min(LEASE_POLL_MAX);
+                        if let Some(newer) = self.newer_in_store_now(base.as_deref()).await {
+                            self.current.store(Some(Arc::clone(&newer)));
+                            self.emit(TokenEventKind::Adopted {
+                                expires_at: newer.tokens.expires_at,
+                            });
+                            if self.answers(&newer, seen.as_deref(), within, force) {
+                                self.lock_state().clear_failures();
+                                return LeaseStep::Done(Ok(TokenHandle(newer)));
+                            }
+                            base = Some(newer);
                         }
-                        base = Some(newer);
+                        if std::time::Instant::now() >= ask_again || started.elapsed() >= limit {
+                            break;
+                        }
                     }
                 }
                 Ok(_) => return LeaseStep::Refresh { base, lease: None },
@@ -1241,17 +1326,23 @@ impl Inner {
 
     /// Takes the lease again after it was overtaken, waiting (bounded) for
     /// the holder to finish.
-    async fn retake_lease(&self) -> Result<Option<Lease>, Error> {
+    async fn retake_lease(&self) -> Result<Option<HeldLease>, Error> {
         let started = std::time::Instant::now();
         let limit = self.lease.ttl.saturating_add(LEASE_WAIT_SLACK);
         let mut delay = LEASE_POLL_FIRST;
         loop {
+            let asked = std::time::Instant::now();
             match self
                 .store
                 .acquire_lease(&self.key, &self.lease.owner, self.lease.ttl)
                 .await?
             {
-                LeaseOutcome::Acquired(lease) => return Ok(Some(lease)),
+                LeaseOutcome::Acquired(lease) => {
+                    return Ok(Some(HeldLease {
+                        lease,
+                        since: asked,
+                    }));
+                }
                 LeaseOutcome::Held { .. } if started.elapsed() < limit => {
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(LEASE_POLL_MAX);
@@ -1268,6 +1359,16 @@ impl Inner {
                 _ => return Ok(None),
             }
         }
+    }
+
+    /// Whether less of `held` remains than the grant's longest refresh plus
+    /// half the lease's margin beyond it (measured from before the lease
+    /// was asked for, so never optimistic).
+    fn lease_running_short(&self, held: &HeldLease) -> bool {
+        let longest = self.grant.max_refresh_duration().unwrap_or_default();
+        let margin = self.lease.ttl.saturating_sub(longest);
+        let remaining = self.lease.ttl.saturating_sub(held.since.elapsed());
+        remaining < longest.saturating_add(margin / 2)
     }
 
     /// Releases `lease` (a failure only shortens nothing: it lapses).
@@ -1296,13 +1397,19 @@ impl Inner {
     }
 }
 
+/// A lease we hold, and when we asked for it.
+struct HeldLease {
+    lease: Lease,
+    since: std::time::Instant,
+}
+
 /// What [`Inner::take_lease`] decided.
 enum LeaseStep {
     /// Refresh from `base`, under `lease` (`None`: the store does not
     /// lease).
     Refresh {
         base: Option<Arc<Published>>,
-        lease: Option<Lease>,
+        lease: Option<HeldLease>,
     },
     /// The call is answered (a set the holder saved) or cannot go on.
     Done(Result<TokenHandle, Error>),
@@ -1311,7 +1418,10 @@ enum LeaseStep {
 /// How much longer than a lease a manager waits for its holder.
 const LEASE_WAIT_SLACK: Duration = Duration::from_secs(2);
 /// The first pause between reads of the store while a lease is held.
-const LEASE_POLL_FIRST: Duration = Duration::from_millis(20);
+const LEASE_POLL_FIRST: Duration = Duration::from_millis(50);
+/// While a lease is held by another owner, how often to ask for it again
+/// at least (it may have been released without a new set).
+const LEASE_ASK_AGAIN: Duration = Duration::from_secs(1);
 /// The longest pause between reads of the store while a lease is held.
 const LEASE_POLL_MAX: Duration = Duration::from_millis(250);
 

@@ -521,21 +521,51 @@ impl TokenPool {
     pub fn start_background_refresh(&self) -> BackgroundRefresh {
         let pool = self.clone();
         let interval = self.inner.scan_interval;
-        BackgroundRefresh(tokio::spawn(async move {
-            loop {
-                pool.refresh_due().await;
-                tokio::time::sleep(interval).await;
-            }
-        }))
+        BackgroundRefresh {
+            task: tokio::spawn(async move {
+                loop {
+                    pool.refresh_due().await;
+                    tokio::time::sleep(interval).await;
+                }
+            }),
+            limit: Arc::clone(&self.inner.limit),
+            max_concurrent: self.inner.max_concurrent,
+        }
     }
 }
 
 /// The background refresh task of a [`TokenPool`]; aborted on drop.
+///
+/// Dropping it stops the scheduling at once, but refreshes already started
+/// go on as tasks of their own; a process that exits right after may cut
+/// one between the provider's answer and the save, and with a rotating
+/// provider that loses the account's refresh token. On shutdown, call
+/// [`stop`](Self::stop) instead and await it before exiting.
 #[derive(Debug)]
-pub struct BackgroundRefresh(JoinHandle<()>);
+pub struct BackgroundRefresh {
+    task: JoinHandle<()>,
+    /// The pool's refresh slots: every proactive refresh in flight holds
+    /// one until its new set is saved (or it failed).
+    limit: Arc<Semaphore>,
+    max_concurrent: usize,
+}
+
+impl BackgroundRefresh {
+    /// Stops scheduling proactive refreshes and waits until those in
+    /// flight have finished, their new tokens saved: the way to shut a
+    /// service down without losing a rotated refresh token. (Refreshes
+    /// started on demand by [`TokenPool::access_token`] callers are
+    /// awaited by those callers.)
+    pub async fn stop(self) {
+        self.task.abort();
+        let all = u32::try_from(self.max_concurrent).unwrap_or(u32::MAX);
+        // Closed never: the pool owns the semaphore and never closes it.
+        let _ = self.limit.acquire_many(all).await;
+    }
+}
 
 impl Drop for BackgroundRefresh {
     fn drop(&mut self) {
-        self.0.abort();
+        self.task.abort();
     }
 }
