@@ -482,3 +482,230 @@ fn the_http_clients_longest_send_counts_every_attempt_and_wait() {
         .unwrap();
     assert_eq!(once.max_send_duration(), Duration::from_secs(5));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_token_rewritten_by_others_neither_lifts_the_latch_nor_is_spent_again() {
+    let grant = Rotating::new(Duration::ZERO);
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    let key = AccountKey::new("rotating", "seller-1");
+    let mut set = grant.expired_set("seller-1");
+    // The provider no longer knows this refresh token (another process spent
+    // it and died before saving its successor).
+    grant.valid.lock().unwrap().clear();
+    store.save(&key, &set, None).await.unwrap();
+    let manager = manager(&grant, &store, "seller-1");
+    let error = manager.access_token().await.unwrap_err();
+    assert!(error.requires_reauthorization(), "{error:?}");
+    assert_eq!(grant.calls(), 1);
+    // The refusal released the lease at once: another process gets it.
+    let other = LeaseOwner::new("other-process").unwrap();
+    let LeaseOutcome::Acquired(lease) = store
+        .acquire_lease(&key, &other, Duration::from_secs(60))
+        .await
+        .unwrap()
+    else {
+        panic!("the lease is still held after the refusal")
+    };
+    store.release_lease(&key, &lease).await.unwrap();
+    // Other processes try the same dead token and write their "refresh
+    // started" records: new versions of the same tokens.
+    for _ in 0..3 {
+        let stored = store.load(&key).await.unwrap().unwrap();
+        set = stored.tokens.clone();
+        set.refresh_started = Some(oauth_core::RefreshStarted {
+            at: SystemTime::now(),
+            fingerprint: oauth_core::RefreshStarted::fingerprint_of(
+                set.refresh_token.as_ref().unwrap(),
+            ),
+        });
+        store.save(&key, &set, Some(stored.version)).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let again = manager.access_token().await.unwrap_err();
+    assert!(again.requires_reauthorization(), "{again:?}");
+    assert_eq!(grant.calls(), 1, "the refused token was not spent again");
+    // New tokens installed elsewhere do lift it.
+    let fresh = grant.expired_set("reinstalled");
+    let fresh = TokenSet::new(
+        AccessToken::new("at-new"),
+        SystemTime::now() + Duration::from_secs(600),
+    )
+    .with_refresh_token(fresh.refresh_token.unwrap(), None);
+    let stored = store.load(&key).await.unwrap().unwrap();
+    store
+        .save(&key, &fresh, Some(stored.version))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(
+        manager.access_token().await.unwrap().expose_secret(),
+        "at-new"
+    );
+}
+
+/// A store whose "refresh started" save is slow, optionally letting another
+/// owner take the (lapsed) lease meanwhile; it counts lease grants.
+#[derive(Debug)]
+struct SlowMarker {
+    inner: MemoryStore,
+    pause: Duration,
+    thief: bool,
+    grants: AtomicUsize,
+}
+
+#[async_trait]
+impl TokenStore for SlowMarker {
+    async fn load(
+        &self,
+        key: &AccountKey,
+    ) -> Result<Option<oauth_core::lifecycle::Versioned>, Error> {
+        self.inner.load(key).await
+    }
+    async fn save(
+        &self,
+        key: &AccountKey,
+        tokens: &TokenSet,
+        expected: Option<u64>,
+    ) -> Result<oauth_core::lifecycle::SaveOutcome, Error> {
+        self.inner.save(key, tokens, expected).await
+    }
+    async fn save_fenced(
+        &self,
+        key: &AccountKey,
+        tokens: &TokenSet,
+        expected: Option<u64>,
+        fence: u64,
+    ) -> Result<oauth_core::lifecycle::SaveOutcome, Error> {
+        let outcome = self.inner.save_fenced(key, tokens, expected, fence).await?;
+        if tokens.refresh_started.is_some() {
+            tokio::time::sleep(self.pause).await;
+            if self.thief {
+                let thief = LeaseOwner::new("thief").unwrap();
+                let taken = self
+                    .inner
+                    .acquire_lease(key, &thief, Duration::from_secs(60))
+                    .await?;
+                assert!(matches!(taken, LeaseOutcome::Acquired(_)), "{taken:?}");
+            }
+        }
+        Ok(outcome)
+    }
+    async fn acquire_lease(
+        &self,
+        key: &AccountKey,
+        owner: &LeaseOwner,
+        ttl: Duration,
+    ) -> Result<LeaseOutcome, Error> {
+        let outcome = self.inner.acquire_lease(key, owner, ttl).await?;
+        if matches!(outcome, LeaseOutcome::Acquired(_)) {
+            self.grants.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(outcome)
+    }
+    async fn release_lease(&self, key: &AccountKey, lease: &Lease) -> Result<(), Error> {
+        self.inner.release_lease(key, lease).await
+    }
+    async fn delete(&self, key: &AccountKey) -> Result<(), Error> {
+        self.inner.delete(key).await
+    }
+    async fn list_accounts(
+        &self,
+        provider: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>, Error> {
+        self.inner.list_accounts(provider, after, limit).await
+    }
+}
+
+async fn slow_marker_run(thief: bool) -> (Arc<Rotating>, Arc<SlowMarker>, Result<String, Error>) {
+    let grant = Rotating::new(Duration::ZERO);
+    let store = Arc::new(SlowMarker {
+        inner: MemoryStore::new(),
+        // Past half of the 2-second lease; with the thief, past all of it.
+        pause: Duration::from_millis(if thief { 2100 } else { 1200 }),
+        thief,
+        grants: AtomicUsize::new(0),
+    });
+    let key = AccountKey::new("rotating", "seller-1");
+    store
+        .save(&key, &grant.expired_set("seller-1"), None)
+        .await
+        .unwrap();
+    let dyn_store: Arc<dyn TokenStore> = store.clone();
+    let manager = TokenManager::builder(grant.clone(), dyn_store, "seller-1")
+        .lease_duration(Duration::from_secs(2))
+        .unwrap()
+        .build();
+    let result = manager
+        .access_token()
+        .await
+        .map(|t| t.expose_secret().to_owned());
+    (grant, store, result)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lease_worn_down_by_slow_store_writes_is_renewed_before_the_token_is_spent() {
+    let (grant, store, result) = slow_marker_run(false).await;
+    assert_eq!(result.unwrap(), "at-1");
+    assert_eq!(grant.calls(), 1);
+    assert_eq!(
+        store.grants.load(Ordering::SeqCst),
+        2,
+        "taken, then renewed"
+    );
+    let stored = store
+        .load(&AccountKey::new("rotating", "seller-1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.tokens.refresh_token.unwrap().expose_secret(), "rt-1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lease_lost_before_the_token_is_spent_stops_the_refresh() {
+    let (grant, _store, result) = slow_marker_run(true).await;
+    let error = result.unwrap_err();
+    assert!(matches!(error, Error::StoreBusy { .. }), "{error:?}");
+    assert_eq!(grant.calls(), 0, "nothing was spent under a lost lease");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_the_background_refresh_waits_for_the_refreshes_in_flight() {
+    let grant = Rotating::new(Duration::from_millis(400));
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    for i in 0..4 {
+        let account = format!("seller-{i}");
+        let key = AccountKey::new("rotating", &account);
+        store
+            .save(&key, &grant.expired_set(&account), None)
+            .await
+            .unwrap();
+    }
+    let pool = TokenPool::builder(grant.clone(), Arc::clone(&store))
+        .scan_interval(Duration::from_millis(20))
+        .build();
+    pool.load_accounts().await.unwrap();
+    let background = pool.start_background_refresh();
+    while grant.calls() < 4 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Every refresh is now waiting for the provider's answer.
+    background.stop().await;
+    for i in 0..4 {
+        let stored = store
+            .load(&AccountKey::new("rotating", format!("seller-{i}")))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            stored
+                .tokens
+                .access_token
+                .expose_secret()
+                .starts_with("at-")
+                && !stored.tokens.access_token.expose_secret().ends_with("-0"),
+            "seller-{i}'s refresh was saved before stop returned"
+        );
+    }
+}
