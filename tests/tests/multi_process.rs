@@ -492,8 +492,8 @@ fn report(store: &str, mode: &str, p: &Phase) {
     println!(
         "multi_process_{store}_{mode}: {} token requests for {} accounts in {:.1} s over {} workers \
          ({} refreshes, {} refused of which {} reused a spent refresh token; per account {}..{}), \
-         {} calls: {} ok, {} false re-authorizations, {} interrupted, {} busy, {} other; \
-         kills {}; accounts lost {} (reported {}, unreported {}), survived {}",
+         {:.1} refreshes/s; {} calls: {} ok, {} false re-authorizations, {} interrupted, {} busy, \
+         {} other; kills {}; accounts lost {} (reported {}, unreported {}), survived {}",
         p.refreshes + p.rejected,
         ACCOUNTS,
         p.seconds,
@@ -503,6 +503,7 @@ fn report(store: &str, mode: &str, p: &Phase) {
         p.reuse,
         p.fewest_refreshes_of_an_account,
         p.most_refreshes_of_an_account,
+        p.refreshes as f64 / p.seconds,
         p.workers.calls,
         p.workers.ok,
         p.workers.reauthorization,

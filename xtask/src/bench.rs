@@ -123,6 +123,9 @@ pub fn stream(mut command: Command) -> Result<Vec<String>, String> {
 /// Whether `line` is one of the `name: value` figure lines.
 fn is_figure(line: &str) -> bool {
     line.split_once(": ").is_some_and(|(name, _)| {
-        FIGURES.contains(&name) || crate::bench_external::FIGURES.contains(&name)
+        FIGURES.contains(&name)
+            || crate::bench_external::FIGURES.contains(&name)
+            // The multi-process proof's lines (`cargo xtask proof`).
+            || name.starts_with("multi_process_")
     })
 }

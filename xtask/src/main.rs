@@ -2,7 +2,8 @@
 //! `cargo xtask bench` runs the benchmarks and prints their figures;
 //! `cargo xtask release` checks a release and prints the publish order;
 //! `cargo xtask with-servers -- <command>` runs a command next to throwaway
-//! PostgreSQL and Redis servers (see `servers.rs`).
+//! PostgreSQL and Redis servers (see `servers.rs`); `cargo xtask proof`
+//! runs the multi-process proof for longer and prints its figures.
 //!
 //! Plain `std::process`, no dependencies: it must build in seconds.
 
@@ -12,6 +13,7 @@ mod ci;
 mod cmd;
 mod json;
 mod metadata;
+mod proof;
 mod release;
 mod servers;
 mod tidy;
@@ -30,6 +32,9 @@ commands:
           start throwaway PostgreSQL and Redis servers on 127.0.0.1, run the
           command with OAUTH_TEST_POSTGRES_URL and OAUTH_TEST_REDIS_URL set,
           stop the servers; exits with the command's code
+  proof [SECONDS]
+          the multi-process proof, longer (default 60 s per phase): 8 worker
+          processes, 100 rotating accounts, File, PostgreSQL and Redis stores
   release [--execute] [--baseline REV]
           check versions against API changes (cargo-semver-checks), changelogs
           and packaging since the last release (release-baseline), and print
@@ -45,6 +50,7 @@ fn main() -> ExitCode {
             bench_external::run(args.get(1..).unwrap_or_default()).map(|_| ())
         }
         Some("release") => release::run(args.get(1..).unwrap_or_default()),
+        Some("proof") => proof::run(args.get(1..).unwrap_or_default()),
         Some("with-servers") => {
             return match servers::with_servers(args.get(1..).unwrap_or_default()) {
                 Ok(code) => code,
