@@ -5,11 +5,11 @@ use crate::PROVIDER;
 use crate::config::{Client, check_scopes};
 use crate::token::{ApplicationToken, UserToken, decode_application_token, decode_token_response};
 use oauth_core::url::Url;
-use std::time::Duration;
 use oauth_core::{
     AuthorizationCode, AuthorizationCodeGrant, CsrfState, Error, Params, ProviderDetails,
     RawResponse, RefreshGrant, RefreshToken, Scopes, TokenRequest, TokenSet, async_trait,
 };
+use std::time::Duration;
 
 impl Client {
     /// A `POST` to the token endpoint with Basic client authentication and

@@ -13,11 +13,11 @@ use crate::config::Client;
 use crate::token::{TokenResponse, decode_token_response};
 use oauth_core::http_types::HeaderName;
 use oauth_core::url::Url;
-use std::time::Duration;
 use oauth_core::{
     AuthorizationCode, AuthorizationCodeGrant, CsrfState, Error, Params, ProviderDetails,
     RefreshGrant, RefreshToken, TokenRequest, TokenSet, async_trait,
 };
+use std::time::Duration;
 
 /// Path of the token endpoint, relative to the environment's base.
 pub const TOKEN_PATH: &str = "/oauth/token";
