@@ -72,9 +72,10 @@ use crate::location::StoreLocation;
         (or rediss://) keys on a Redis server shared by every machine (configure it with \
         appendonly yes, appendfsync always); a URL without a password uses REDIS_PASSWORD\n\
         Processes sharing a PostgreSQL or Redis store refresh an account once: the others \
-        wait for the refresh lease and take the new tokens. This build has no TLS to the \
-        stores (sslmode=require and rediss:// are refused; PostgreSQL on another machine \
-        needs sslmode=disable). Store URLs are shown redacted, never with their user or \
+        wait for the refresh lease and take the new tokens. TLS: sslmode=require (or the \
+        default, prefer) and rediss:// verify the server's certificate against the \
+        platform's trust store; a certificate that does not verify is an error, never a \
+        fallback to plain text. Store URLs are shown redacted, never with their user or \
         password.\n\n\
         Exit codes:\n  \
         0  success\n  \
