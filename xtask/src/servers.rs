@@ -11,7 +11,8 @@
 //! cluster or the service a Debian package may set up: it starts its own
 //! instances on 127.0.0.1, on free ports, in temporary directories:
 //!
-//! - PostgreSQL: `initdb` (trust authentication, superuser `postgres`),
+//! - PostgreSQL: `initdb` (trust authentication, superuser `postgres`;
+//!   only the role `oauth_pw_test` must give a password, scram-sha-256),
 //!   then `postgres` as our child process with `listen_addresses=127.0.0.1`,
 //!   the socket in the temporary directory and `fsync=off`, ready when its
 //!   `postmaster.pid` says so and the port accepts connections; stopped with
@@ -31,6 +32,10 @@
 //! standard input from us) does the same if xtask dies without dropping it
 //! (Ctrl-C, `kill`): our end of its pipe closes, it stops whatever we told
 //! it we started and removes the directories.
+
+/// The PostgreSQL role that must log in with a password (all others are
+/// trusted): `oauth-store-postgres`'s tests check how a wrong one is reported.
+pub const PASSWORD_ROLE: &str = "oauth_pw_test";
 
 use std::io::{Read as _, Write as _};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -383,6 +388,16 @@ impl Postgres {
             .args(["--no-sync", "-D"])
             .arg(&data);
         crate::cmd::output(initdb).map_err(|e| format!("initdb failed: {e}"))?;
+        // Everyone is trusted, except the role the store's tests use to see
+        // how a refused password is reported: it must give one.
+        let hba = data.join("pg_hba.conf");
+        let trusted = std::fs::read_to_string(&hba)
+            .map_err(|e| format!("cannot read {}: {e}", hba.display()))?;
+        std::fs::write(
+            &hba,
+            format!("host all {PASSWORD_ROLE} 127.0.0.1/32 scram-sha-256\n{trusted}"),
+        )
+        .map_err(|e| format!("cannot write {}: {e}", hba.display()))?;
         if let Some(watchdog) = watchdog {
             watchdog.tell("postgres", &data);
         }
