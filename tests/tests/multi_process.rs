@@ -559,6 +559,12 @@ async fn prove(store: StoreSpec) {
     );
     assert_eq!(calm.workers.interrupted, 0, "no refresh was interrupted");
     assert_eq!(calm.workers.other, 0, "no other error");
+    assert!(
+        calm.workers.busy * 100 <= calm.workers.calls,
+        "at most 1% of the calls waited out a lease ({} of {})",
+        calm.workers.busy,
+        calm.workers.calls
+    );
     assert_eq!(calm.survived, ACCOUNTS, "no refresh token lost");
     assert!(
         calm.fewest_refreshes_of_an_account >= 1,

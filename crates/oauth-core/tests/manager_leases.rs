@@ -549,8 +549,20 @@ async fn a_refused_token_rewritten_by_others_neither_lifts_the_latch_nor_is_spen
 struct SlowMarker {
     inner: MemoryStore,
     pause: Duration,
-    thief: bool,
+    thief: Thief,
     grants: AtomicUsize,
+}
+
+/// What another process does while the "refresh started" save is slow.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Thief {
+    /// Nothing.
+    None,
+    /// Takes the lapsed lease and keeps it.
+    Holds,
+    /// Takes the lapsed lease, refreshes (saves a new set under its fence)
+    /// and releases it.
+    Refreshes,
 }
 
 #[async_trait]
@@ -579,13 +591,32 @@ impl TokenStore for SlowMarker {
         let outcome = self.inner.save_fenced(key, tokens, expected, fence).await?;
         if tokens.refresh_started.is_some() {
             tokio::time::sleep(self.pause).await;
-            if self.thief {
+            if self.thief != Thief::None {
                 let thief = LeaseOwner::new("thief").unwrap();
                 let taken = self
                     .inner
                     .acquire_lease(key, &thief, Duration::from_secs(60))
                     .await?;
-                assert!(matches!(taken, LeaseOutcome::Acquired(_)), "{taken:?}");
+                let LeaseOutcome::Acquired(lease) = taken else {
+                    panic!("the lapsed lease is free: {taken:?}")
+                };
+                if self.thief == Thief::Refreshes {
+                    let stored = self.inner.load(key).await?.unwrap();
+                    let theirs = TokenSet::new(
+                        AccessToken::new("at-thief"),
+                        SystemTime::now() + Duration::from_secs(3600),
+                    )
+                    .with_refresh_token(RefreshToken::new("rt-thief"), None);
+                    let saved = self
+                        .inner
+                        .save_fenced(key, &theirs, Some(stored.version), lease.fence)
+                        .await?;
+                    assert!(matches!(
+                        saved,
+                        oauth_core::lifecycle::SaveOutcome::Saved { .. }
+                    ));
+                    self.inner.release_lease(key, &lease).await?;
+                }
             }
         }
         Ok(outcome)
@@ -618,12 +649,12 @@ impl TokenStore for SlowMarker {
     }
 }
 
-async fn slow_marker_run(thief: bool) -> (Arc<Rotating>, Arc<SlowMarker>, Result<String, Error>) {
+async fn slow_marker_run(thief: Thief) -> (Arc<Rotating>, Arc<SlowMarker>, Result<String, Error>) {
     let grant = Rotating::new(Duration::ZERO);
     let store = Arc::new(SlowMarker {
         inner: MemoryStore::new(),
-        // Past half of the 2-second lease; with the thief, past all of it.
-        pause: Duration::from_millis(if thief { 2100 } else { 1200 }),
+        // Past half of the 2-second lease; with a thief, past all of it.
+        pause: Duration::from_millis(if thief == Thief::None { 1200 } else { 2100 }),
         thief,
         grants: AtomicUsize::new(0),
     });
@@ -646,7 +677,7 @@ async fn slow_marker_run(thief: bool) -> (Arc<Rotating>, Arc<SlowMarker>, Result
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lease_worn_down_by_slow_store_writes_is_renewed_before_the_token_is_spent() {
-    let (grant, store, result) = slow_marker_run(false).await;
+    let (grant, store, result) = slow_marker_run(Thief::None).await;
     assert_eq!(result.unwrap(), "at-1");
     assert_eq!(grant.calls(), 1);
     assert_eq!(
@@ -664,10 +695,54 @@ async fn a_lease_worn_down_by_slow_store_writes_is_renewed_before_the_token_is_s
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lease_lost_before_the_token_is_spent_stops_the_refresh() {
-    let (grant, _store, result) = slow_marker_run(true).await;
+    let (grant, _store, result) = slow_marker_run(Thief::Holds).await;
     let error = result.unwrap_err();
     assert!(matches!(error, Error::StoreBusy { .. }), "{error:?}");
     assert_eq!(grant.calls(), 0, "nothing was spent under a lost lease");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_holder_whose_lapsed_lease_was_used_by_another_adopts_its_set_instead_of_spending() {
+    let (grant, _store, result) = slow_marker_run(Thief::Refreshes).await;
+    assert_eq!(
+        result.unwrap(),
+        "at-thief",
+        "the other process's set is adopted"
+    );
+    assert_eq!(
+        grant.calls(),
+        0,
+        "the token the other process spent is not spent again"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_managers_of_one_account_in_one_pool_exclude_each_other() {
+    // A pool's account removed and added again while its refresh is in
+    // flight: two managers of one account, one lease group.
+    let grant = Rotating::new(Duration::from_millis(300));
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    let key = AccountKey::new("rotating", "seller-1");
+    store
+        .save(&key, &grant.expired_set("seller-1"), None)
+        .await
+        .unwrap();
+    let pool = TokenPool::builder(grant.clone(), Arc::clone(&store)).build();
+    let first = pool.add("seller-1");
+    let first_call = tokio::spawn(async move { first.access_token().await.map(|_| ()) });
+    while grant.calls() == 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    pool.remove("seller-1");
+    let second = pool.add("seller-1");
+    second.access_token().await.unwrap();
+    first_call.await.unwrap().unwrap();
+    assert_eq!(
+        grant.calls(),
+        1,
+        "one refresh: the second manager waited for the first"
+    );
+    assert_eq!(grant.refused.load(Ordering::SeqCst), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

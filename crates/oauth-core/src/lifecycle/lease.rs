@@ -106,6 +106,17 @@ impl LeaseOwner {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The owner of one member of this group: `<group>/<id>` (16 hex
+    /// digits). Every manager takes leases under an owner of its own, so
+    /// that two managers of one account in one group (a pool's account
+    /// removed and added again while a refresh is in flight) exclude each
+    /// other like any two processes.
+    pub(crate) fn member(&self, id: u64) -> LeaseOwner {
+        // Within MAX_LEASE_OWNER_LEN: the group's text (ASCII) shortened.
+        let group = self.0.get(..MAX_LEASE_OWNER_LEN - 17).unwrap_or(&self.0);
+        Self(Arc::from(format!("{group}/{id:016x}")))
+    }
 }
 
 impl fmt::Debug for LeaseOwner {
@@ -170,8 +181,20 @@ pub const DEFAULT_LEASE_DURATION: Duration = Duration::from_secs(120);
 /// What the managers sharing settings use to take leases.
 #[derive(Debug, Clone)]
 pub(crate) struct LeaseSettings {
+    /// The group's owner; each manager takes leases as a member of it.
     pub(crate) owner: LeaseOwner,
     pub(crate) ttl: Duration,
+    /// Mixed into the member ids, which come from the managers' addresses
+    /// (not shown as they are).
+    pub(crate) salt: u64,
+}
+
+impl LeaseSettings {
+    /// The owner under which the manager at `address` takes leases.
+    pub(crate) fn owner_of(&self, address: usize) -> LeaseOwner {
+        let id = (address as u64 ^ self.salt).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.owner.member(id.rotate_left(29) ^ self.salt)
+    }
 }
 
 impl LeaseSettings {
@@ -188,17 +211,29 @@ impl LeaseSettings {
                 .map_or(DEFAULT_LEASE_DURATION, |d| {
                     d.saturating_add(DEFAULT_LEASE_MARGIN)
                 })
+                .min(MAX_LEASE_DURATION)
         });
         Self {
             owner: owner.unwrap_or_else(LeaseOwner::generate),
             ttl,
+            salt: fastrand::u64(..),
         }
     }
 }
 
+/// The longest lease a manager takes (the PostgreSQL store caps leases at
+/// one day too).
+pub const MAX_LEASE_DURATION: Duration = Duration::from_secs(24 * 3600);
+
 /// Checks a lease duration chosen for `grant`: it must outlast the grant's
-/// longest refresh by [`MIN_LEASE_MARGIN`].
+/// longest refresh by [`MIN_LEASE_MARGIN`], and last at most
+/// [`MAX_LEASE_DURATION`].
 pub(crate) fn check_lease_duration(grant: &dyn RefreshGrant, ttl: Duration) -> Result<(), Error> {
+    if ttl > MAX_LEASE_DURATION {
+        return Err(Error::Configuration {
+            message: "a refresh lease must last at most a day".to_owned(),
+        });
+    }
     if ttl < MIN_LEASE_MARGIN {
         return Err(Error::Configuration {
             message: format!(
@@ -235,6 +270,18 @@ mod tests {
         assert!(LeaseOwner::new("tab\t").is_err());
         assert!(LeaseOwner::new("x".repeat(MAX_LEASE_OWNER_LEN)).is_ok());
         assert!(LeaseOwner::new("x".repeat(MAX_LEASE_OWNER_LEN + 1)).is_err());
+    }
+
+    #[test]
+    fn members_are_valid_owners_of_their_own() {
+        let group = LeaseOwner::new("x".repeat(MAX_LEASE_OWNER_LEN)).unwrap();
+        let a = group.member(1);
+        let b = group.member(2);
+        assert_ne!(a, b);
+        assert!(LeaseOwner::new(a.as_str()).is_ok(), "{a}");
+        assert_eq!(a.as_str().len(), MAX_LEASE_OWNER_LEN);
+        let short = LeaseOwner::new("replica-1").unwrap().member(0xab);
+        assert_eq!(short.as_str(), "replica-1/00000000000000ab");
     }
 
     #[test]

@@ -373,7 +373,8 @@ impl TokenManagerBuilder {
     }
 
     /// Who this manager is when it takes leases (default: a fresh
-    /// [`LeaseOwner::generate`]).
+    /// [`LeaseOwner::generate`]); the manager adds an id of its own
+    /// (`<owner>/<16 hex digits>`), so two managers never share an owner.
     pub fn lease_owner(mut self, owner: LeaseOwner) -> Self {
         self.lease_owner = Some(owner);
         self
@@ -902,14 +903,57 @@ impl Inner {
                 let asked = std::time::Instant::now();
                 match self
                     .store
-                    .acquire_lease(&self.key, &self.lease.owner, self.lease.ttl)
+                    .acquire_lease(&self.key, &self.lease_owner(), self.lease.ttl)
                     .await
                 {
                     Ok(LeaseOutcome::Acquired(renewed)) => {
+                        // Every grant is one more than the last: a gap
+                        // means another owner held the lease meanwhile and
+                        // may have refreshed (the lapse was ours).
+                        let overtaken = renewed.fence != held.lease.fence.saturating_add(1);
                         *held = HeldLease {
                             lease: renewed,
                             since: asked,
                         };
+                        if overtaken {
+                            let stored = match self.store.load(&self.key).await {
+                                Ok(stored) => stored,
+                                Err(e) => return self.valid_current(now).ok_or(e),
+                            };
+                            match stored {
+                                Some(stored)
+                                    if Some(stored.version)
+                                        != base.as_ref().and_then(|b| b.version()) =>
+                                {
+                                    if adoptions >= MAX_ADOPTIONS {
+                                        return Err(crate::lifecycle::store::store_error(
+                                            "the stored entry kept changing before the refresh",
+                                        ));
+                                    }
+                                    adoptions += 1;
+                                    let adopted =
+                                        self.published(stored.tokens, Some(stored.version));
+                                    self.current.store(Some(Arc::clone(&adopted)));
+                                    self.emit(TokenEventKind::Adopted {
+                                        expires_at: adopted.tokens.expires_at,
+                                    });
+                                    if !force && !adopted.due(self.clock.now(), within) {
+                                        return Ok(TokenHandle(adopted));
+                                    }
+                                    base = Some(adopted);
+                                    continue;
+                                }
+                                // Deleted: nothing to refresh from.
+                                None => {
+                                    return self.valid_current(now).ok_or_else(|| {
+                                        crate::lifecycle::store::store_error(
+                                            "the stored entry was deleted before the refresh",
+                                        )
+                                    });
+                                }
+                                Some(_) => {}
+                            }
+                        }
                     }
                     Ok(_) => {
                         *lease = None;
@@ -1232,7 +1276,7 @@ impl Inner {
             let asked = std::time::Instant::now();
             let outcome = self
                 .store
-                .acquire_lease(&self.key, &self.lease.owner, self.lease.ttl)
+                .acquire_lease(&self.key, &self.lease_owner(), self.lease.ttl)
                 .await;
             match outcome {
                 Ok(LeaseOutcome::Acquired(lease)) => {
@@ -1334,7 +1378,7 @@ impl Inner {
             let asked = std::time::Instant::now();
             match self
                 .store
-                .acquire_lease(&self.key, &self.lease.owner, self.lease.ttl)
+                .acquire_lease(&self.key, &self.lease_owner(), self.lease.ttl)
                 .await?
             {
                 LeaseOutcome::Acquired(lease) => {
@@ -1359,6 +1403,13 @@ impl Inner {
                 _ => return Ok(None),
             }
         }
+    }
+
+    /// The owner this manager takes leases as: its group's, with an id of
+    /// its own (its address, salted: unique while it lives, and it lives
+    /// while a refresh of it runs).
+    fn lease_owner(&self) -> LeaseOwner {
+        self.lease.owner_of(std::ptr::from_ref(self) as usize)
     }
 
     /// Whether less of `held` remains than the grant's longest refresh plus

@@ -19,7 +19,8 @@ pub use events::{TokenEvent, TokenEventKind};
 pub use file_store::FileStore;
 pub use handle::TokenHandle;
 pub use lease::{
-    DEFAULT_LEASE_DURATION, DEFAULT_LEASE_MARGIN, Lease, LeaseOutcome, LeaseOwner, MIN_LEASE_MARGIN,
+    DEFAULT_LEASE_DURATION, DEFAULT_LEASE_MARGIN, Lease, LeaseOutcome, LeaseOwner,
+    MAX_LEASE_DURATION, MIN_LEASE_MARGIN,
 };
 pub use manager::{
     DEFAULT_REFRESH_BACKOFF, ROTATION_RACE_GRACE, TokenManager, TokenManagerBuilder,
