@@ -209,6 +209,15 @@ enum Fault {
     LeakyDebug,
     /// Forgets fencing numbers on delete.
     FencesResetOnDelete,
+    /// `save_fenced` with fence 0 is a plain save, even after a grant.
+    FenceZeroUnfenced,
+    /// Keeps fencing numbers in 63 bits: the top bit of a fence is lost.
+    FencesIn63Bits,
+    /// A fenced creation (`expected: None`) with the current fence
+    /// overwrites an existing entry.
+    FencedCreateOverwrites,
+    /// A plain save is refused (`Conflict`) on an account ever leased.
+    LeasesBlockPlainSaves,
 }
 
 impl std::fmt::Debug for Faulty {
@@ -236,6 +245,12 @@ impl TokenStore for Faulty {
             .access_token
             .expose_secret()
             .clone_into(&mut self.last.lock().unwrap());
+        if self.fault == Fault::LeasesBlockPlainSaves
+            && self.fences.lock().unwrap().contains_key(key)
+        {
+            let current = self.inner.load(key).await?;
+            return Ok(SaveOutcome::Conflict { current });
+        }
         self.inner.save(key, tokens, expected).await
     }
     async fn save_fenced(
@@ -245,10 +260,22 @@ impl TokenStore for Faulty {
         expected: Option<u64>,
         fence: u64,
     ) -> Result<SaveOutcome, Error> {
-        if self.fault == Fault::UnfencedSaves {
-            return self.inner.save(key, tokens, expected).await;
+        match self.fault {
+            Fault::UnfencedSaves => return self.inner.save(key, tokens, expected).await,
+            Fault::FenceZeroUnfenced if fence == 0 => {
+                return self.inner.save(key, tokens, expected).await;
+            }
+            Fault::FencedCreateOverwrites if expected.is_none() => {
+                let expected = self.inner.load(key).await?.map(|v| v.version);
+                return self.inner.save_fenced(key, tokens, expected, fence).await;
+            }
+            _ => {}
         }
-        let fence = fence + self.base(key);
+        let fence = if self.fault == Fault::FencesIn63Bits {
+            fence & i64::MAX.unsigned_abs()
+        } else {
+            fence + self.base(key)
+        };
         self.inner.save_fenced(key, tokens, expected, fence).await
     }
     async fn acquire_lease(
@@ -333,6 +360,34 @@ async fn the_suite_catches_a_token_in_debug() {
 #[should_panic(expected = "higher fencing number")]
 async fn the_suite_catches_fences_reset_by_a_delete() {
     check_faulty(Fault::FencesResetOnDelete).await;
+}
+
+#[tokio::test]
+#[should_panic(expected = "[fence-zero]: fence 0 after a lease was granted is Fenced")]
+async fn the_suite_catches_fence_zero_accepted_after_a_grant() {
+    check_faulty(Fault::FenceZeroUnfenced).await;
+}
+
+#[tokio::test]
+#[should_panic(expected = "[lease-large-fences]: fence i64::MAX + 1 (never granted)")]
+async fn the_suite_catches_fences_beyond_i64_wrapping() {
+    check_faulty(Fault::FencesIn63Bits).await;
+}
+
+#[tokio::test]
+#[should_panic(
+    expected = "[lease-fenced-create]: creating (expected None) with the current fence when the entry exists is a Conflict"
+)]
+async fn the_suite_catches_a_fenced_creation_overwriting_an_entry() {
+    check_faulty(Fault::FencedCreateOverwrites).await;
+}
+
+#[tokio::test]
+#[should_panic(
+    expected = "[lease-plain-save]: a plain save creating an entry while another owner holds"
+)]
+async fn the_suite_catches_leases_blocking_plain_saves() {
+    check_faulty(Fault::LeasesBlockPlainSaves).await;
 }
 
 // ---------------------------------------------------------------------------

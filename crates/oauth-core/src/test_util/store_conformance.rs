@@ -50,12 +50,17 @@
 //!   times, starting from no entry: every version from 1 to 60 is granted
 //!   exactly once, and the final entry is the last one saved (no lost
 //!   update);
+//! - **fence 0** (`fence-zero`): on an account never leased,
+//!   `save_fenced(.., 0)` is a plain save (creating gives version 1; this
+//!   part runs without leases too); once a lease was granted (and even
+//!   after its release), fence 0 is [`SaveOutcome::Fenced`], for an update
+//!   as for a creation;
 //! - **leases** (see [`lease`](crate::lifecycle::lease) for the contract),
 //!   on accounts without a token entry as well as with one:
 //!   - `lease-exclusion`: a second owner gets [`LeaseOutcome::Held`] with
 //!     the holder's expiry (within 1 s); the holder is granted again with a
-//!     higher fencing number; releasing with a wrong owner or an old fence
-//!     is a no-op (a third party still gets `Held`); after the release
+//!     higher fencing number; releasing with a wrong owner, or with the
+//!     right owner but the fence from before its re-grant, is a no-op (a third party still gets `Held`); after the release
 //!     another owner acquires at once; lease records never create an entry
 //!     nor a listed account;
 //!   - `lease-race`: 16 owners across both handles race for one account's
@@ -69,7 +74,21 @@
 //!     fence; the overtaken fence is [`SaveOutcome::Fenced`] and writes
 //!     nothing; a fence never granted is `Fenced`; **`Fenced` wins over a
 //!     version mismatch** (as `MemoryStore`: the fence is checked first); a
-//!     wrong version with the current fence is `Conflict`.
+//!     wrong version with the current fence is `Conflict`;
+//!   - `lease-large-fences`: fences never granted beyond a signed 64-bit
+//!     integer (`u64::MAX`, `i64::MAX + 1`) and `i64::MAX` are `Fenced` and
+//!     write nothing, on an account never leased and on a leased one with
+//!     an entry, whatever the expected version; releasing with the
+//!     holder's owner and such a fence is a no-op;
+//!   - `lease-fenced-create`: creating (`expected: None`) with the current
+//!     fence when the entry exists is a `Conflict` carrying the entry;
+//!     expecting a version of a missing entry with the current fence is a
+//!     `Conflict` with `current: None`;
+//!   - `lease-plain-save`: **leases do not block plain saves**: a
+//!     [`save`](TokenStore::save) creating or updating an entry while
+//!     another owner holds an unexpired lease is saved, and leaves the
+//!     lease held and its fence current (the holder's fenced save expecting
+//!     the old version is then a `Conflict`, not `Fenced`).
 //!
 //!   Every fencing number granted during the suite is greater than every
 //!   earlier one for the same account, and a granted lease names its owner
@@ -159,11 +178,16 @@ async fn run(a: Arc<dyn TokenStore>, b: Arc<dyn TokenStore>, leases: Leases) {
     missing_and_delete(&handles.check("delete")).await;
     listing(&handles.check("listing")).await;
     concurrent_savers(&handles.check("savers")).await;
-    if lease_support(&handles.check("lease-support"), leases).await {
+    let leasing = lease_support(&handles.check("lease-support"), leases).await;
+    fence_zero(&handles.check("fence-zero"), leasing).await;
+    if leasing {
         lease_exclusion(&handles.check("lease-exclusion")).await;
         lease_race(&handles.check("lease-race")).await;
         lease_across_delete(&handles.check("lease-delete")).await;
         lease_expiry(&handles.check("lease-expiry")).await;
+        lease_large_fences(&handles.check("lease-large-fences")).await;
+        lease_fenced_create(&handles.check("lease-fenced-create")).await;
+        lease_plain_saves(&handles.check("lease-plain-save")).await;
     }
     for (name, store) in [("a", &handles.a), ("b", &handles.b)] {
         assert_clean(
@@ -957,7 +981,8 @@ async fn lease_exclusion(p: &Pair) {
         &key,
         &three,
         &second,
-        "releasing with an old fencing number is a no-op",
+        "releasing with the holder's owner but an old fencing number (from before a re-grant \
+         to the same owner) is a no-op",
     )
     .await;
     let impostor = Lease {
@@ -1247,4 +1272,300 @@ async fn lease_expiry(p: &Pair) {
     .await;
     p.a.held(&key, &three, &taken, "the new lease excludes others")
         .await;
+}
+
+/// Fence 0: a plain save on an account never leased (also for stores
+/// without leases, whose `save_fenced` is a plain save); refused once a
+/// lease was granted.
+async fn fence_zero(p: &Pair, leasing: bool) {
+    let c = p.a.check;
+    let key = p.key("seller-1");
+    let (t1, tx) = (tokens("f0-1"), tokens("f0-x"));
+
+    let outcome = p.a.save_fenced(&key, &t1, None, 0).await;
+    expect_saved(
+        c,
+        &outcome,
+        1,
+        "fence 0 on an account never leased is a plain save: creating gives version 1",
+    );
+    let seen = p.b.load(&key).await;
+    expect_entry(
+        c,
+        seen.as_ref(),
+        1,
+        &t1,
+        "a save with fence 0 on an account never leased is written",
+    );
+    if !leasing {
+        return;
+    }
+
+    let lease =
+        p.b.granted(&key, &owner("one"), LONG_TTL, "a first lease")
+            .await;
+    let outcome = p.a.save_fenced(&key, &tx, Some(1), 0).await;
+    assert_eq!(
+        outcome,
+        SaveOutcome::Fenced,
+        "store conformance [{c}]: fence 0 after a lease was granted is Fenced (right version)"
+    );
+    p.b.release(&key, &lease).await;
+    let outcome = p.b.save_fenced(&key, &tx, Some(1), 0).await;
+    assert_eq!(
+        outcome,
+        SaveOutcome::Fenced,
+        "store conformance [{c}]: fence 0 after a lease was granted and released is Fenced"
+    );
+    let seen = p.a.load(&key).await;
+    expect_entry(c, seen.as_ref(), 1, &t1, "a Fenced save writes nothing");
+
+    // Fence 0 creating the entry of an account leased before.
+    let fresh = p.key("seller-2");
+    let lease =
+        p.a.granted(
+            &fresh,
+            &owner("two"),
+            LONG_TTL,
+            "a lease of an account without an entry",
+        )
+        .await;
+    let outcome = p.b.save_fenced(&fresh, &tx, None, 0).await;
+    assert_eq!(
+        outcome,
+        SaveOutcome::Fenced,
+        "store conformance [{c}]: fence 0 creating the entry of an account leased before is Fenced"
+    );
+    assert!(
+        p.a.load(&fresh).await.is_none(),
+        "store conformance [{c}]: a Fenced creation writes nothing"
+    );
+    p.a.release(&fresh, &lease).await;
+}
+
+/// Fencing numbers beyond any grant, up to `u64::MAX` (beyond a signed
+/// 64-bit integer, which some databases store): always `Fenced`, and a
+/// release with one is a no-op.
+async fn lease_large_fences(p: &Pair) {
+    let c = p.a.check;
+    let large = [
+        (u64::MAX, "u64::MAX"),
+        (i64::MAX.unsigned_abs() + 1, "i64::MAX + 1"),
+        (i64::MAX.unsigned_abs(), "i64::MAX"),
+    ];
+    let tx = tokens("lf-x");
+
+    // An account never leased, without an entry.
+    let fresh = p.key("never-leased");
+    for (fence, name) in large {
+        for expected in [None, Some(1)] {
+            let outcome = p.a.save_fenced(&fresh, &tx, expected, fence).await;
+            assert_eq!(
+                outcome,
+                SaveOutcome::Fenced,
+                "store conformance [{c}]: fence {name} (never granted) on an account never leased, \
+                 expecting {expected:?}, is Fenced"
+            );
+        }
+    }
+    assert!(
+        p.b.load(&fresh).await.is_none(),
+        "store conformance [{c}]: a Fenced save with a very large fence writes nothing"
+    );
+
+    // An account with an entry and a lease.
+    let key = p.key("seller-1");
+    let t1 = tokens("lf-1");
+    expect_saved(c, &p.a.save(&key, &t1, None).await, 1, "creating an entry");
+    let one = owner("one");
+    let lease =
+        p.b.granted(&key, &one, LONG_TTL, "a lease of an account with an entry")
+            .await;
+    for (fence, name) in large {
+        for expected in [None, Some(1), Some(2)] {
+            let outcome = p.b.save_fenced(&key, &tx, expected, fence).await;
+            assert_eq!(
+                outcome,
+                SaveOutcome::Fenced,
+                "store conformance [{c}]: fence {name} (never granted) on a leased account with \
+                 an entry at version 1, expecting {expected:?}, is Fenced"
+            );
+        }
+        let seen = p.a.load(&key).await;
+        expect_entry(
+            c,
+            seen.as_ref(),
+            1,
+            &t1,
+            "a Fenced save with a very large fence writes nothing",
+        );
+        p.a.release(
+            &key,
+            &Lease {
+                fence,
+                ..lease.clone()
+            },
+        )
+        .await;
+        p.b.held(
+            &key,
+            &owner("two"),
+            &lease,
+            &format!(
+                "releasing with the holder's owner and fence {name} (never granted) is a no-op"
+            ),
+        )
+        .await;
+    }
+    let outcome = p.a.save_fenced(&key, &tx, Some(1), lease.fence).await;
+    expect_saved(
+        c,
+        &outcome,
+        2,
+        "after refused very large fences, the current fence is still saved",
+    );
+}
+
+/// Fenced creations and updates that conflict: the current fence does not
+/// excuse a wrong version, and a `Conflict` reports what is stored.
+async fn lease_fenced_create(p: &Pair) {
+    let c = p.a.check;
+    let key = p.key("seller-1");
+    let (t1, t2, tx) = (tokens("fc-1"), tokens("fc-2"), tokens("fc-x"));
+
+    expect_saved(c, &p.a.save(&key, &t1, None).await, 1, "creating an entry");
+    let lease =
+        p.b.granted(
+            &key,
+            &owner("one"),
+            LONG_TTL,
+            "a lease of an account with an entry",
+        )
+        .await;
+    let outcome = p.a.save_fenced(&key, &tx, None, lease.fence).await;
+    expect_conflict(
+        c,
+        &outcome,
+        Some((1, &t1)),
+        "creating (expected None) with the current fence when the entry exists is a Conflict \
+         carrying the entry",
+    );
+    let outcome = p.b.save_fenced(&key, &t2, Some(1), lease.fence).await;
+    expect_saved(
+        c,
+        &outcome,
+        2,
+        "after a conflicting fenced creation, the current fence and version are saved",
+    );
+    let seen = p.a.load(&key).await;
+    expect_entry(
+        c,
+        seen.as_ref(),
+        2,
+        &t2,
+        "a conflicting fenced creation wrote nothing",
+    );
+
+    // Expecting a version of an entry that does not exist, with the current fence.
+    let fresh = p.key("seller-2");
+    let lease =
+        p.a.granted(
+            &fresh,
+            &owner("two"),
+            LONG_TTL,
+            "a lease of an account without an entry",
+        )
+        .await;
+    let outcome = p.b.save_fenced(&fresh, &tx, Some(1), lease.fence).await;
+    expect_conflict(
+        c,
+        &outcome,
+        None,
+        "expecting version 1 of a missing entry with the current fence is a Conflict (current: None)",
+    );
+    assert!(
+        p.a.load(&fresh).await.is_none(),
+        "store conformance [{c}]: a conflicting fenced save writes nothing"
+    );
+}
+
+/// Leases do not block plain saves: a store checks fences only in
+/// `save_fenced`.
+async fn lease_plain_saves(p: &Pair) {
+    let c = p.a.check;
+    let (one, two) = (owner("one"), owner("two"));
+    let (t1, t2, t3, t4, tx) = (
+        tokens("ps-1"),
+        tokens("ps-2"),
+        tokens("ps-3"),
+        tokens("ps-4"),
+        tokens("ps-x"),
+    );
+
+    // Creating the entry of an account leased by another owner.
+    let key = p.key("seller-1");
+    let lease =
+        p.a.granted(
+            &key,
+            &one,
+            LONG_TTL,
+            "a lease of an account without an entry",
+        )
+        .await;
+    let outcome = p.b.save(&key, &t1, None).await;
+    expect_saved(
+        c,
+        &outcome,
+        1,
+        "a plain save creating an entry while another owner holds an unexpired lease is saved \
+         (leases do not block plain saves)",
+    );
+    let outcome = p.b.save(&key, &t2, Some(1)).await;
+    expect_saved(
+        c,
+        &outcome,
+        2,
+        "a plain save while another owner holds an unexpired lease is saved (leases do not \
+         block plain saves)",
+    );
+    p.b.held(&key, &two, &lease, "a plain save leaves the lease held")
+        .await;
+
+    // The holder's fence is still current: its version, not its fence, is stale.
+    let outcome = p.a.save_fenced(&key, &tx, Some(1), lease.fence).await;
+    expect_conflict(
+        c,
+        &outcome,
+        Some((2, &t2)),
+        "after a plain save, the holder's fenced save expecting the old version is a Conflict \
+         (a plain save grants no fence)",
+    );
+    let outcome = p.a.save_fenced(&key, &t3, Some(2), lease.fence).await;
+    expect_saved(
+        c,
+        &outcome,
+        3,
+        "after a plain save, the holder's fenced save expecting the new version is saved",
+    );
+
+    // A plain save is accepted on an entry whose lease was taken over too.
+    let taken =
+        p.b.granted(&key, &one, LONG_TTL, "the holder asking again")
+            .await;
+    let outcome = p.a.save(&key, &t4, Some(3)).await;
+    expect_saved(
+        c,
+        &outcome,
+        4,
+        "a plain save while a lease is held is saved, whatever fences were granted",
+    );
+    let seen = p.b.load(&key).await;
+    expect_entry(
+        c,
+        seen.as_ref(),
+        4,
+        &t4,
+        "the other handle sees the plain save",
+    );
+    p.b.release(&key, &taken).await;
 }
