@@ -1,7 +1,7 @@
 //! [`PostgresStoreBuilder`]: the connection, the pool, the table and TLS,
 //! validated once.
 
-use crate::error::{Target, config_error, pg_error, pool_error};
+use crate::error::{Access, StatementLimit, Target, config_error, pg_error, pool_error};
 use crate::schema::{DEFAULT_TABLE, Names};
 use crate::store::PostgresStore;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
@@ -21,6 +21,14 @@ pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a new connection may take by default (unless the connection
 /// string sets `connect_timeout`): 10 s.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long one statement may run by default before the store gives up on
+/// it: 10 s (see [`PostgresStoreBuilder::statement_timeout`]).
+pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The longest statement timeout accepted: PostgreSQL's `statement_timeout`
+/// is an `int` of milliseconds.
+const MAX_STATEMENT_TIMEOUT_MS: u128 = i32::MAX as u128;
 
 /// How a builder gets its connections.
 enum Source {
@@ -42,6 +50,8 @@ pub struct PostgresStoreBuilder {
     pool_size: Option<usize>,
     wait_timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
+    statement_timeout: Option<Duration>,
+    server_statement_timeout: Option<bool>,
     table: String,
     schema: Option<String>,
     #[cfg(feature = "tls")]
@@ -60,6 +70,8 @@ impl fmt::Debug for PostgresStoreBuilder {
             .field("pool_size", &self.pool_size)
             .field("wait_timeout", &self.wait_timeout)
             .field("connect_timeout", &self.connect_timeout)
+            .field("statement_timeout", &self.statement_timeout)
+            .field("server_statement_timeout", &self.server_statement_timeout)
             .field("table", &self.table)
             .field("schema", &self.schema)
             .field("check_connection", &self.check_connection)
@@ -93,19 +105,30 @@ impl PostgresStore {
     /// A builder for a store on a pool of yours (its size, timeouts and TLS
     /// are the pool's: the builder's [`pool_size`](PostgresStoreBuilder::pool_size),
     /// [`wait_timeout`](PostgresStoreBuilder::wait_timeout),
-    /// [`connect_timeout`](PostgresStoreBuilder::connect_timeout) and `tls`
-    /// are refused with it).
+    /// [`connect_timeout`](PostgresStoreBuilder::connect_timeout),
+    /// [`server_statement_timeout`](PostgresStoreBuilder::server_statement_timeout)
+    /// and `tls` are refused with it; the
+    /// [`statement_timeout`](PostgresStoreBuilder::statement_timeout) is
+    /// then kept by the store alone, so also set PostgreSQL's
+    /// `statement_timeout` on your pool's connections).
     pub fn builder_from_pool(pool: Pool) -> PostgresStoreBuilder {
         PostgresStoreBuilder::new(Source::Pool(pool))
     }
 
-    /// A store on a pool of yours, with the default table, without
-    /// connecting. Give the pool a wait timeout (and
-    /// [`Runtime::Tokio1`]) so that an exhausted pool answers
-    /// [`Error::StoreBusy`] instead of waiting forever.
+    /// A store on a pool of yours, with the default table and
+    /// [`DEFAULT_STATEMENT_TIMEOUT`] (kept by the store; the server's own
+    /// `statement_timeout` is your pool's to set), without connecting. Give
+    /// the pool a wait timeout (and [`Runtime::Tokio1`]) so that an
+    /// exhausted pool answers [`Error::StoreBusy`] instead of waiting
+    /// forever.
     pub fn from_pool(pool: Pool) -> Self {
         let names = Names::default_names();
-        Self::from_parts(pool, names, Target::for_pool())
+        Self::from_parts(
+            pool,
+            names,
+            Target::for_pool(),
+            StatementLimit::client_only(DEFAULT_STATEMENT_TIMEOUT),
+        )
     }
 }
 
@@ -116,6 +139,8 @@ impl PostgresStoreBuilder {
             pool_size: None,
             wait_timeout: None,
             connect_timeout: None,
+            statement_timeout: None,
+            server_statement_timeout: None,
             table: DEFAULT_TABLE.to_owned(),
             schema: None,
             #[cfg(feature = "tls")]
@@ -145,6 +170,56 @@ impl PostgresStoreBuilder {
     #[must_use]
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// How long one statement may run (default
+    /// [`DEFAULT_STATEMENT_TIMEOUT`], 10 s; more than 0 and at most
+    /// `i32::MAX` ms, about 24 days), so that a lock held by another session
+    /// or a silently dropped connection fails the operation instead of
+    /// hanging it (and every caller waiting on that account) for as long as
+    /// TCP retransmission lasts.
+    ///
+    /// Two limits follow from it:
+    /// - **the server's**: the connections the store opens set
+    ///   PostgreSQL's `statement_timeout` to this value (the startup
+    ///   parameter `options=-c statement_timeout=…`, put before the
+    ///   connection string's own `options`, which win), so the server
+    ///   abandons a statement that waits for a lock or runs too long and
+    ///   rolls it back: the operation fails with [`Error::StoreBusy`]
+    ///   (retryable; nothing was written). See
+    ///   [`server_statement_timeout`](Self::server_statement_timeout).
+    /// - **the store's**: when no answer at all arrives 1 s after that (a
+    ///   dead connection, or the server's limit not in force), the store
+    ///   stops waiting and discards the connection: [`Error::StoreBusy`]
+    ///   for reads and lease grants (a grant may have been made; it lapses
+    ///   at the end of its term), [`Error::Store`] saying that the write
+    ///   may or may not have been applied for saves, deletes and lease
+    ///   releases.
+    ///
+    /// The limit is per statement: most operations are one statement, a
+    /// refused save or lease reads once more, and a contended lease grant
+    /// is retried at most twice. Waiting for a pooled connection
+    /// ([`wait_timeout`](Self::wait_timeout)) and connecting
+    /// ([`connect_timeout`](Self::connect_timeout)) have their own limits.
+    /// [`PostgresStore::migrate`] is not limited (it waits for another
+    /// replica's migration, and DDL may take long).
+    #[must_use]
+    pub fn statement_timeout(mut self, timeout: Duration) -> Self {
+        self.statement_timeout = Some(timeout);
+        self
+    }
+
+    /// Whether the connections the store opens set PostgreSQL's own
+    /// `statement_timeout` to the [`statement_timeout`](Self::statement_timeout)
+    /// (default `true`). Turn it off only behind a connection pooler that
+    /// refuses the `options` startup parameter (PgBouncer without
+    /// `ignore_startup_parameters = options`): the store then only stops
+    /// waiting after the limit, and a statement it gave up on may still be
+    /// applied later.
+    #[must_use]
+    pub fn server_statement_timeout(mut self, enabled: bool) -> Self {
+        self.server_statement_timeout = Some(enabled);
         self
     }
 
@@ -189,8 +264,9 @@ impl PostgresStoreBuilder {
     ///
     /// # Errors
     /// - [`Error::Configuration`]: an invalid table or schema name, an
-    ///   unparsable connection string, a pool size of 0, pool settings
-    ///   given with a pool of yours, or TLS asked for (`sslmode=require`,
+    ///   unparsable connection string, a pool size of 0, a statement
+    ///   timeout of 0 or above `i32::MAX` ms, pool settings given with a
+    ///   pool of yours, or TLS asked for (`sslmode=require`,
     ///   or `prefer` towards a host that is not this machine) in a build
     ///   without the `tls` feature;
     /// - [`Error::Store`] / [`Error::StoreBusy`]: the check connection
@@ -200,7 +276,15 @@ impl PostgresStoreBuilder {
     pub async fn build(self) -> Result<PostgresStore, Error> {
         let names = Names::new(self.schema.as_deref(), &self.table)?;
         let check = self.check_connection;
-        let (pool, target) = match self.source {
+        let statement_timeout = self.statement_timeout.unwrap_or(DEFAULT_STATEMENT_TIMEOUT);
+        let timeout_ms = statement_timeout.as_nanos().div_ceil(1_000_000);
+        if timeout_ms == 0 || timeout_ms > MAX_STATEMENT_TIMEOUT_MS {
+            return Err(config_error(
+                "the statement timeout must be more than 0 and at most i32::MAX milliseconds \
+                 (about 24 days)",
+            ));
+        }
+        let (pool, target, limit) = match self.source {
             Source::Pool(pool) => {
                 let tls_given = {
                     #[cfg(feature = "tls")]
@@ -215,14 +299,20 @@ impl PostgresStoreBuilder {
                 if self.pool_size.is_some()
                     || self.wait_timeout.is_some()
                     || self.connect_timeout.is_some()
+                    || self.server_statement_timeout.is_some()
                     || tls_given
                 {
                     return Err(config_error(
-                        "pool size, timeouts and TLS are the pool's settings: configure the \
-                         deadpool_postgres pool you pass instead",
+                        "pool size, wait, connect and server-side statement timeouts and TLS \
+                         are the pool's settings: configure the deadpool_postgres pool you pass \
+                         instead",
                     ));
                 }
-                (pool, Target::for_pool())
+                (
+                    pool,
+                    Target::for_pool(),
+                    StatementLimit::client_only(statement_timeout),
+                )
             }
             Source::Url(url) => {
                 let mut config = tokio_postgres::Config::from_str(&url)
@@ -232,6 +322,18 @@ impl PostgresStoreBuilder {
                 if config.get_connect_timeout().is_none() || self.connect_timeout.is_some() {
                     config.connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT));
                 }
+                let limit = if self.server_statement_timeout.unwrap_or(true) {
+                    // Ours first: the connection string's own options win.
+                    let ours = format!("-c statement_timeout={timeout_ms}");
+                    let options = match config.get_options() {
+                        Some(theirs) if !theirs.trim().is_empty() => format!("{ours} {theirs}"),
+                        _ => ours,
+                    };
+                    config.options(options);
+                    StatementLimit::with_server(statement_timeout)
+                } else {
+                    StatementLimit::client_only(statement_timeout)
+                };
                 let size = self.pool_size.unwrap_or(DEFAULT_POOL_SIZE);
                 if size == 0 {
                     return Err(config_error("the pool size must be at least 1"));
@@ -263,7 +365,7 @@ impl PostgresStoreBuilder {
                     .runtime(Runtime::Tokio1)
                     .build()
                     .map_err(|e| config_error(format!("cannot build the connection pool: {e}")))?;
-                (pool, target)
+                (pool, target, limit)
             }
         };
         if check {
@@ -272,12 +374,22 @@ impl PostgresStoreBuilder {
                 .get()
                 .await
                 .map_err(|e| pool_error(&target, operation, &e))?;
-            client
-                .simple_query("SELECT 1")
-                .await
-                .map_err(|e| pg_error(&target, &names.display(), operation, &e))?;
+            match tokio::time::timeout(limit.wait(), client.simple_query("SELECT 1")).await {
+                Ok(answer) => {
+                    answer.map_err(|e| pg_error(&target, &names.display(), operation, &e))?;
+                }
+                Err(_) => {
+                    drop(deadpool_postgres::Object::take(client));
+                    return Err(limit.timed_out(
+                        &target,
+                        &names.display(),
+                        operation,
+                        Access::Read,
+                    ));
+                }
+            }
         }
-        Ok(PostgresStore::from_parts(pool, names, target))
+        Ok(PostgresStore::from_parts(pool, names, target, limit))
     }
 }
 

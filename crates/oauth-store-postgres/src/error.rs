@@ -4,6 +4,7 @@
 use deadpool_postgres::{PoolError, TimeoutType};
 use oauth_core::Error;
 use std::error::Error as _;
+use std::time::Duration;
 use tokio_postgres::error::{DbError, SqlState};
 
 /// What the store knows about its server, for error messages: the host(s),
@@ -79,6 +80,87 @@ pub(crate) fn describe_pg_error(error: &tokio_postgres::Error) -> String {
     }
 }
 
+/// What a statement does, for what a lost answer means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Reads only: nothing to be unsure about.
+    Read,
+    /// Grants a refresh lease: a grant may have been made; it lapses at
+    /// the end of its term, only delaying the other replicas.
+    Lease,
+    /// Saves, deletes or releases: may or may not have been applied.
+    Write,
+}
+
+/// How long the store waits for a statement's answer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StatementLimit {
+    /// The configured statement timeout.
+    limit: Duration,
+    /// How long the store waits: the limit, plus a grace for the server's
+    /// own answer when the server enforces the limit too.
+    wait: Duration,
+}
+
+/// How long the store waits beyond the server's `statement_timeout` for the
+/// server's own answer (which, unlike the store giving up, says that
+/// nothing was written).
+const SERVER_ANSWER_GRACE: Duration = Duration::from_secs(1);
+
+impl StatementLimit {
+    /// A limit the server enforces too (its `statement_timeout`).
+    pub(crate) fn with_server(limit: Duration) -> Self {
+        Self {
+            limit,
+            wait: limit.saturating_add(SERVER_ANSWER_GRACE),
+        }
+    }
+
+    /// A limit only the store keeps.
+    pub(crate) fn client_only(limit: Duration) -> Self {
+        Self { limit, wait: limit }
+    }
+
+    /// How long the store waits for an answer.
+    pub(crate) fn wait(&self) -> Duration {
+        self.wait
+    }
+
+    /// The error for `operation`, which got no answer within
+    /// [`wait`](Self::wait).
+    pub(crate) fn timed_out(
+        &self,
+        target: &Target,
+        table: &str,
+        operation: &str,
+        access: Access,
+    ) -> Error {
+        let head = format!(
+            "{operation} in {table} on {}: no answer within {} ms (statement timeout {} ms; a \
+             lock held by another session, an overloaded server or a lost connection)",
+            target.describe(),
+            self.wait.as_millis(),
+            self.limit.as_millis()
+        );
+        match access {
+            Access::Read => Error::StoreBusy {
+                message: target.scrub(head),
+            },
+            Access::Lease => Error::StoreBusy {
+                message: target.scrub(format!(
+                    "{head}; the lease may or may not have been granted (if it was, it lapses \
+                     at the end of its term)"
+                )),
+            },
+            Access::Write => Error::Store {
+                message: target.scrub(format!(
+                    "{head}; the write may or may not have been applied"
+                )),
+            },
+        }
+    }
+}
+
 /// A failed `operation` (e.g. `loading ebay/seller-1`) on `table`.
 pub(crate) fn pg_error(
     target: &Target,
@@ -86,6 +168,20 @@ pub(crate) fn pg_error(
     operation: &str,
     error: &tokio_postgres::Error,
 ) -> Error {
+    if let Some(code) = error.code()
+        && (*code == SqlState::QUERY_CANCELED || *code == SqlState::LOCK_NOT_AVAILABLE)
+    {
+        // The server abandoned the statement (its statement_timeout or
+        // lock_timeout, or an administrator's cancel) and rolled it back.
+        return Error::StoreBusy {
+            message: target.scrub(format!(
+                "{operation} in {table} on {}: {}; the server abandoned the statement and \
+                 nothing was written (a lock held by another session, or an overloaded server)",
+                target.describe(),
+                describe_pg_error(error)
+            )),
+        };
+    }
     let hint = match error.code() {
         Some(code) if *code == SqlState::UNDEFINED_TABLE => {
             " (run PostgresStore::migrate, or the SQL of PostgresStore::schema_sql, first)"

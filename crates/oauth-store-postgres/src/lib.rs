@@ -84,9 +84,40 @@
 //!   database), the table and what failed, with the server's SQLSTATE;
 //!   never the connection string's password, a token or a statement's
 //!   parameters (server messages of the classes that may quote values are
-//!   reduced to their SQLSTATE). Pool timeouts are
-//!   [`Error::StoreBusy`](oauth_core::Error::StoreBusy) (retryable),
-//!   everything else [`Error::Store`](oauth_core::Error::Store).
+//!   reduced to their SQLSTATE).
+//! - **No hanging on a lock or a dead connection**: every statement is
+//!   bounded by the
+//!   [`statement_timeout`](PostgresStoreBuilder::statement_timeout)
+//!   (default [`DEFAULT_STATEMENT_TIMEOUT`], 10 s), see [Errors](#errors).
+//!
+//! # Errors
+//! - [`Error::StoreBusy`](oauth_core::Error::StoreBusy) (retryable): no
+//!   pooled connection became free within the
+//!   [`wait_timeout`](PostgresStoreBuilder::wait_timeout), or connecting
+//!   took too long; the server abandoned a statement and rolled it back
+//!   (its `statement_timeout`, which the store sets on its connections, a
+//!   `lock_timeout` or a cancel: SQLSTATE 57014, 55P03), so nothing was
+//!   written; or a read (load, listing, write check) or a lease grant got
+//!   no answer 1 s past the statement timeout (a lost connection, or the
+//!   server's limit not in force). A lease grant without an answer may or
+//!   may not have been made: if it was, it lapses at the end of its term,
+//!   only delaying the other replicas.
+//! - [`Error::Store`](oauth_core::Error::Store): everything else, among
+//!   them a save, delete or lease release without an answer 1 s past the
+//!   statement timeout, whose message says that the write *may or may not
+//!   have been applied*.
+//!
+//! A connection whose statement got no answer is discarded, never handed
+//! to another operation. The limit is per statement; most operations are
+//! one, a refused save or lease reads once more, and a contended lease
+//! grant is tried at most three times. [`PostgresStore::migrate`] is not
+//! bounded. Behind a pooler that refuses the `options` startup parameter,
+//! build with
+//! [`server_statement_timeout(false)`](PostgresStoreBuilder::server_statement_timeout);
+//! with a pool of yours the store keeps only its own limit: set
+//! `statement_timeout` for the role then (`ALTER ROLE app SET
+//! statement_timeout = '10s'`), or a statement the store gave up on may
+//! still be applied later.
 //!
 //! # TLS
 //! The connection string's `sslmode` decides: `disable` (never TLS),
@@ -123,7 +154,8 @@ mod store;
 mod tls;
 
 pub use builder::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_POOL_SIZE, DEFAULT_WAIT_TIMEOUT, PostgresStoreBuilder,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_POOL_SIZE, DEFAULT_STATEMENT_TIMEOUT, DEFAULT_WAIT_TIMEOUT,
+    PostgresStoreBuilder,
 };
 pub use schema::{DEFAULT_TABLE, SCHEMA_SQL, SCHEMA_TABLE, SCHEMA_VERSION};
 pub use store::PostgresStore;

@@ -1,6 +1,6 @@
 //! [`PostgresStore`]: the [`TokenStore`] implementation.
 
-use crate::error::{Target, pg_error, pool_error, store_error};
+use crate::error::{Access, StatementLimit, Target, pg_error, pool_error, store_error};
 use crate::schema::{self, MIGRATION_LOCK_KEY, Names, SCHEMA_VERSION};
 use async_trait::async_trait;
 use deadpool_postgres::{Object, Pool};
@@ -48,6 +48,11 @@ const LEASE_ATTEMPTS: usize = 3;
 ///
 /// Errors name the server (host, port, database), the table and what
 /// failed, never the password, a token or a statement's parameters.
+///
+/// Every statement is bounded by the builder's
+/// [`statement_timeout`](crate::PostgresStoreBuilder::statement_timeout)
+/// (10 s by default): a lock held by another session or a dropped
+/// connection fails the operation instead of hanging it.
 #[derive(Clone)]
 pub struct PostgresStore {
     inner: Arc<Inner>,
@@ -59,6 +64,7 @@ struct Inner {
     target: Target,
     table_display: String,
     sql: Statements,
+    limit: StatementLimit,
 }
 
 /// The statements, with the table's name in them.
@@ -193,7 +199,12 @@ fn storable(text: &str) -> bool {
 }
 
 impl PostgresStore {
-    pub(crate) fn from_parts(pool: Pool, names: Names, target: Target) -> Self {
+    pub(crate) fn from_parts(
+        pool: Pool,
+        names: Names,
+        target: Target,
+        limit: StatementLimit,
+    ) -> Self {
         let sql = Statements::new(&names);
         let table_display = names.display();
         Self {
@@ -203,6 +214,7 @@ impl PostgresStore {
                 target,
                 table_display,
                 sql,
+                limit,
             }),
         }
     }
@@ -242,32 +254,53 @@ impl PostgresStore {
         )
     }
 
-    /// Runs `sql` (prepared once per connection) and returns its rows.
+    /// The error for `operation`, which got no answer in time; `client`,
+    /// which may still be waiting for one, is taken out of the pool (and
+    /// closed once the server answers or the connection breaks) so that
+    /// no other operation queues behind the lost statement.
+    fn timed_out(&self, client: Object, operation: &str, access: Access) -> Error {
+        drop(Object::take(client));
+        self.inner.limit.timed_out(
+            &self.inner.target,
+            &self.inner.table_display,
+            operation,
+            access,
+        )
+    }
+
+    /// Runs `sql` (prepared once per connection) and returns its rows,
+    /// within the statement timeout.
     async fn query(
         &self,
         operation: &str,
+        access: Access,
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<Row>, Error> {
         let client = self.client(operation).await?;
-        let statement = client
-            .prepare_cached(sql)
-            .await
-            .map_err(|e| self.error(operation, &e))?;
-        client
-            .query(&statement, params)
-            .await
-            .map_err(|e| self.error(operation, &e))
+        let run = async {
+            let statement = client.prepare_cached(sql).await?;
+            client.query(&statement, params).await
+        };
+        match tokio::time::timeout(self.inner.limit.wait(), run).await {
+            Ok(rows) => rows.map_err(|e| self.error(operation, &e)),
+            Err(_) => Err(self.timed_out(client, operation, access)),
+        }
     }
 
     /// Runs `sql` and returns its row, if any (at most one is expected).
     async fn query_opt(
         &self,
         operation: &str,
+        access: Access,
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Option<Row>, Error> {
-        Ok(self.query(operation, sql, params).await?.into_iter().next())
+        Ok(self
+            .query(operation, access, sql, params)
+            .await?
+            .into_iter()
+            .next())
     }
 
     fn decode(&self, key: &AccountKey, text: &str) -> Result<TokenSet, Error> {
@@ -302,6 +335,12 @@ impl PostgresStore {
     /// needs the right to create tables in the schema (or the DBA runs
     /// [`schema_sql`](Self::schema_sql) instead).
     ///
+    /// Not bounded by the
+    /// [`statement_timeout`](crate::PostgresStoreBuilder::statement_timeout)
+    /// (the transaction sets PostgreSQL's `statement_timeout` to 0 for
+    /// itself): it may wait for another replica's migration, and DDL on a
+    /// large table may take long.
+    ///
     /// # Errors
     /// [`Error::Store`] if the server refuses (missing privileges, a
     /// missing schema), or if the table was migrated by a newer release of
@@ -312,6 +351,9 @@ impl PostgresStore {
         let mut client = self.client(operation).await?;
         let err = |e: tokio_postgres::Error| self.error(operation, &e);
         let tx = client.transaction().await.map_err(err)?;
+        tx.batch_execute("SET LOCAL statement_timeout = 0")
+            .await
+            .map_err(err)?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK_KEY])
             .await
             .map_err(err)?;
@@ -369,27 +411,25 @@ impl PostgresStore {
         let names = &self.inner.names;
         let operation = "reading the schema version";
         let client = self.client(operation).await?;
-        let row = client
-            .query_one(
-                "SELECT to_regclass($1) IS NOT NULL",
-                &[&names.schema_table_sql()],
-            )
-            .await
-            .map_err(|e| self.error(operation, &e))?;
-        let exists: bool = col(&row, 0)?;
-        if !exists {
-            return Ok(None);
-        }
-        let row = client
-            .query_opt(
-                &format!(
-                    "SELECT version FROM {} WHERE table_name = $1",
-                    names.schema_table_sql()
-                ),
-                &[&names.table()],
-            )
-            .await
-            .map_err(|e| self.error(operation, &e))?;
+        let schema_table = names.schema_table_sql();
+        let run = async {
+            let row = client
+                .query_one("SELECT to_regclass($1) IS NOT NULL", &[&schema_table])
+                .await?;
+            if !row.try_get::<_, bool>(0)? {
+                return Ok(None);
+            }
+            client
+                .query_opt(
+                    &format!("SELECT version FROM {schema_table} WHERE table_name = $1"),
+                    &[&names.table()],
+                )
+                .await
+        };
+        let row = match tokio::time::timeout(self.inner.limit.wait(), run).await {
+            Ok(row) => row.map_err(|e| self.error(operation, &e))?,
+            Err(_) => return Err(self.timed_out(client, operation, Access::Read)),
+        };
         row.map(|row| col(&row, 0)).transpose()
     }
 
@@ -421,13 +461,19 @@ impl PostgresStore {
                     Some(fence) if fence != 0 => &self.inner.sql.create_fenced,
                     _ => &self.inner.sql.create,
                 };
-                self.query_opt(&operation, sql, &[&provider, &account, &text, &fence_param])
-                    .await?
+                self.query_opt(
+                    &operation,
+                    Access::Write,
+                    sql,
+                    &[&provider, &account, &text, &fence_param],
+                )
+                .await?
             }
             Some(expected) => match i64::try_from(expected) {
                 Ok(expected) => {
                     self.query_opt(
                         &operation,
+                        Access::Write,
                         &self.inner.sql.update,
                         &[&provider, &account, &text, &expected, &fence_param],
                     )
@@ -447,6 +493,7 @@ impl PostgresStore {
         let row = self
             .query_opt(
                 &format!("reading {key} after a refused save"),
+                Access::Read,
                 &self.inner.sql.state,
                 &[&provider, &account],
             )
@@ -480,6 +527,7 @@ impl TokenStore for PostgresStore {
         let row = self
             .query_opt(
                 &format!("loading {key}"),
+                Access::Read,
                 &self.inner.sql.load,
                 &[&key.provider(), &key.account()],
             )
@@ -515,6 +563,7 @@ impl TokenStore for PostgresStore {
         }
         self.query(
             &format!("deleting {key}"),
+            Access::Write,
             &self.inner.sql.delete,
             &[&key.provider(), &key.account()],
         )
@@ -535,8 +584,13 @@ impl TokenStore for PostgresStore {
         let operation = format!("listing the accounts of {provider}");
         let rows = match after {
             None => {
-                self.query(&operation, &self.inner.sql.list_first, &[&provider, &limit])
-                    .await?
+                self.query(
+                    &operation,
+                    Access::Read,
+                    &self.inner.sql.list_first,
+                    &[&provider, &limit],
+                )
+                .await?
             }
             Some(after) => {
                 // Stored ids hold no NUL, so "greater than `p\0…`" is
@@ -544,6 +598,7 @@ impl TokenStore for PostgresStore {
                 let after = after.split('\0').next().unwrap_or_default();
                 self.query(
                     &operation,
+                    Access::Read,
                     &self.inner.sql.list_after,
                     &[&provider, &after, &limit],
                 )
@@ -558,6 +613,7 @@ impl TokenStore for PostgresStore {
         let row = self
             .query_opt(
                 operation,
+                Access::Read,
                 &self.inner.sql.check_writable,
                 &[&self.inner.names.table_sql()],
             )
@@ -606,6 +662,7 @@ impl TokenStore for PostgresStore {
             let granted = self
                 .query_opt(
                     &operation,
+                    Access::Lease,
                     &self.inner.sql.acquire,
                     &[&provider, &account, &owner_text, &micros],
                 )
@@ -622,6 +679,7 @@ impl TokenStore for PostgresStore {
             let state = self
                 .query_opt(
                     &operation,
+                    Access::Read,
                     &self.inner.sql.lease_state,
                     &[&provider, &account],
                 )
@@ -653,6 +711,7 @@ impl TokenStore for PostgresStore {
         }
         self.query(
             &format!("releasing the refresh lease of {key}"),
+            Access::Write,
             &self.inner.sql.release,
             &[
                 &key.provider(),

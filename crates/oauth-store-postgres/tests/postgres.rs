@@ -544,3 +544,232 @@ async fn with_the_tls_feature_require_insists_on_tls() {
         .unwrap();
     store.check_writable().await.unwrap();
 }
+
+/// A store on `table` (migrated) with a statement timeout of 1 s.
+async fn store_with_limit(table: &str, server_side: bool, pool_size: usize) -> PostgresStore {
+    let store = PostgresStore::builder(url())
+        .pool_size(pool_size)
+        .table(table)
+        .statement_timeout(Duration::from_secs(1))
+        .server_statement_timeout(server_side)
+        .build()
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    store
+}
+
+/// Another session, which opens a transaction and locks `key`'s row of
+/// `table` (`FOR UPDATE`), plus the whole table when `whole_table`.
+async fn lock_row(table: &str, key: &AccountKey, whole_table: bool) -> deadpool_postgres::Object {
+    let other = PostgresStore::connect(&url()).await.unwrap();
+    let session = other.pool().get().await.unwrap();
+    session
+        .batch_execute(&format!(
+            "BEGIN; SELECT 1 FROM {table} WHERE provider = '{}' AND account = '{}' FOR UPDATE",
+            key.provider(),
+            key.account()
+        ))
+        .await
+        .unwrap();
+    if whole_table {
+        session
+            .batch_execute(&format!("LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
+            .await
+            .unwrap();
+    }
+    session
+}
+
+/// Runs `op`, asserting that it fails after about `from`..`to` seconds,
+/// and returns its error.
+async fn fails_in<T: std::fmt::Debug>(
+    from: f64,
+    to: f64,
+    op: impl Future<Output = Result<T, Error>>,
+) -> Error {
+    let started = std::time::Instant::now();
+    let error = op.await.unwrap_err();
+    let took = started.elapsed().as_secs_f64();
+    assert!(
+        (from..to).contains(&took),
+        "failed after {took:.2} s, not within {from}..{to} s: {error:?}"
+    );
+    error
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_row_fails_saves_and_leases_within_the_statement_timeout() {
+    let table = unique("locked");
+    let store = store_with_limit(&table, true, 2).await;
+    let key = AccountKey::new("locked", "seller-1");
+    let owner = LeaseOwner::new("replica-a").unwrap();
+    assert_eq!(
+        store.save(&key, &tokens("locked-1"), None).await.unwrap(),
+        SaveOutcome::Saved { version: 1 }
+    );
+
+    let holder = lock_row(&table, &key, false).await;
+    // The server abandons the statement at 1 s and rolls it back: busy
+    // (retryable), nothing written.
+    let error = fails_in(0.8, 3.0, store.save(&key, &tokens("locked-2"), Some(1))).await;
+    assert!(matches!(error, Error::StoreBusy { .. }), "{error:?}");
+    assert!(error.to_string().contains("nothing was written"), "{error}");
+    assert_clean(&error, &["locked-2"]);
+    let error = fails_in(
+        0.8,
+        3.0,
+        store.acquire_lease(&key, &owner, Duration::from_secs(30)),
+    )
+    .await;
+    assert!(matches!(error, Error::StoreBusy { .. }), "{error:?}");
+    // A row lock does not stop reads.
+    assert_eq!(store.load(&key).await.unwrap().map(|v| v.version), Some(1));
+    // A table lock does: bounded too.
+    holder
+        .batch_execute(&format!("LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
+        .await
+        .unwrap();
+    let error = fails_in(0.8, 3.0, store.load(&key)).await;
+    assert!(matches!(error, Error::StoreBusy { .. }), "{error:?}");
+    holder.batch_execute("ROLLBACK").await.unwrap();
+
+    // Nothing was written, and everything works again.
+    let stored = store.load(&key).await.unwrap().unwrap();
+    assert_eq!(stored.version, 1);
+    assert_eq!(stored.tokens.access_token.expose_secret(), "locked-1");
+    assert_eq!(
+        store
+            .save(&key, &tokens("locked-3"), Some(1))
+            .await
+            .unwrap(),
+        SaveOutcome::Saved { version: 2 }
+    );
+    assert!(matches!(
+        store
+            .acquire_lease(&key, &owner, Duration::from_secs(30))
+            .await
+            .unwrap(),
+        LeaseOutcome::Acquired(_)
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_servers_limit_the_store_gives_up_and_discards_the_connection() {
+    let table = unique("gaveup");
+    // One connection: a connection left waiting for a lost answer would
+    // block every later operation if it went back to the pool.
+    let store = store_with_limit(&table, false, 1).await;
+    let key = AccountKey::new("gaveup", "seller-1");
+    let owner = LeaseOwner::new("replica-a").unwrap();
+    store.save(&key, &tokens("gaveup-1"), None).await.unwrap();
+
+    let holder = lock_row(&table, &key, false).await;
+    let error = fails_in(0.8, 3.0, store.save(&key, &tokens("gaveup-2"), Some(1))).await;
+    assert!(matches!(error, Error::Store { .. }), "{error:?}");
+    assert!(
+        error
+            .to_string()
+            .contains("the write may or may not have been applied"),
+        "{error}"
+    );
+    assert_clean(&error, &["gaveup-2"]);
+    let error = fails_in(
+        0.8,
+        3.0,
+        store.acquire_lease(&key, &owner, Duration::from_secs(30)),
+    )
+    .await;
+    assert!(matches!(error, Error::StoreBusy { .. }), "{error:?}");
+    assert!(error.is_retryable());
+    assert!(
+        error
+            .to_string()
+            .contains("may or may not have been granted"),
+        "{error}"
+    );
+    let error = fails_in(0.8, 3.0, store.delete(&key)).await;
+    assert!(matches!(error, Error::Store { .. }), "{error:?}");
+    // The statements given up on still wait for the row on the server, and
+    // run once it is free (the save, the grant and the delete may or may
+    // not happen): a table lock now would deadlock with them.
+    holder.batch_execute("ROLLBACK").await.unwrap();
+
+    let holder = lock_row(&table, &key, true).await;
+    let error = fails_in(0.8, 3.0, store.load(&key)).await;
+    assert!(matches!(error, Error::StoreBusy { .. }), "{error:?}");
+    let error = fails_in(0.8, 3.0, store.list_accounts("gaveup", None, 10)).await;
+    assert!(matches!(error, Error::StoreBusy { .. }), "{error:?}");
+    holder.batch_execute("ROLLBACK").await.unwrap();
+
+    // The store works again, on a fresh connection.
+    let current = store.load(&key).await.unwrap();
+    let version = current.as_ref().map(|v| v.version);
+    assert!(matches!(
+        store
+            .save(&key, &tokens("gaveup-3"), version)
+            .await
+            .unwrap(),
+        SaveOutcome::Saved { .. }
+    ));
+    assert!(matches!(
+        store
+            .acquire_lease(&key, &owner, Duration::from_secs(30))
+            .await
+            .unwrap(),
+        LeaseOutcome::Acquired(_)
+    ));
+}
+
+#[tokio::test]
+async fn the_statement_timeout_is_validated_and_set_on_the_server() {
+    for bad in [Duration::ZERO, Duration::from_secs(30 * 24 * 3600)] {
+        let error = PostgresStore::builder(url())
+            .statement_timeout(bad)
+            .build()
+            .await
+            .unwrap_err();
+        assert!(matches!(error, Error::Configuration { .. }), "{error:?}");
+    }
+    let pool = PostgresStore::connect(&url()).await.unwrap().pool().clone();
+    let error = PostgresStore::builder_from_pool(pool.clone())
+        .server_statement_timeout(true)
+        .build()
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Configuration { .. }), "{error:?}");
+    // The store's own limit is kept with a pool of yours.
+    PostgresStore::builder_from_pool(pool)
+        .statement_timeout(Duration::from_secs(2))
+        .build()
+        .await
+        .unwrap();
+
+    async fn server_setting(store: &PostgresStore) -> String {
+        let client = store.pool().get().await.unwrap();
+        let row = client
+            .query_one("SHOW statement_timeout", &[])
+            .await
+            .unwrap();
+        row.get(0)
+    }
+    let store = PostgresStore::builder(url())
+        .statement_timeout(Duration::from_millis(1500))
+        .build()
+        .await
+        .unwrap();
+    assert_eq!(server_setting(&store).await, "1500ms");
+    let store = PostgresStore::connect(&url()).await.unwrap();
+    assert_eq!(server_setting(&store).await, "10s");
+    // The connection string's own options win.
+    let store = PostgresStore::connect(&with_param(&url(), "options=-c%20statement_timeout%3D7s"))
+        .await
+        .unwrap();
+    assert_eq!(server_setting(&store).await, "7s");
+    let store = PostgresStore::builder(url())
+        .server_statement_timeout(false)
+        .build()
+        .await
+        .unwrap();
+    assert_ne!(server_setting(&store).await, "10s");
+}
