@@ -445,6 +445,16 @@ impl PostgresUrl {
                  `@` in a password as %40 (and `/` as %2F, `?` as %3F)",
             ));
         }
+        if !hosts.split(',').all(is_host_and_port) {
+            // Most likely `USER:PASSWORD` without `@HOST`: the host part would be
+            // shown, password and all. Quote nothing of it.
+            return Err(invalid(
+                "the host part of a PostgreSQL URL is HOST[:PORT] (several separated by `,`, \
+                 an IPv6 address in brackets), and a `:` there must be followed by a port \
+                 number; a user and password go before an `@`: \
+                 postgres://USER:PASSWORD@HOST[:PORT]/DATABASE",
+            ));
+        }
         let (mut user, mut url_password) = match creds {
             Some(creds) => match creds.split_once(':') {
                 Some((user, password)) => (user.to_owned(), Some(password.to_owned())),
@@ -566,6 +576,30 @@ fn secrets_of(password: Option<String>, raw: Option<String>) -> Vec<String> {
     secrets
 }
 
+/// Whether `chunk`, one host of a PostgreSQL URL's host list, is `HOST`, `HOST:PORT`,
+/// `[IPV6]` or `[IPV6]:PORT` (split as tokio-postgres splits it: at the first `:`,
+/// or after the `]`), with a port of 1 to 5 digits that fits 16 bits. Anything else
+/// may be `USER:PASSWORD` whose `@HOST` was forgotten.
+fn is_host_and_port(chunk: &str) -> bool {
+    let port = if let Some(bracketed) = chunk.strip_prefix('[') {
+        match bracketed.split_once(']') {
+            Some((_, "")) => return true,
+            Some((_, after)) => after.strip_prefix(':'),
+            None => None,
+        }
+    } else {
+        match chunk.split_once(':') {
+            Some((_, port)) => Some(port),
+            None => return true,
+        }
+    };
+    port.is_some_and(|p| {
+        (1..=5).contains(&p.len())
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && p.parse::<u16>().is_ok()
+    })
+}
+
 /// The `user:password` of a PostgreSQL URL's credentials, split at the first `:`, when
 /// it has a non-empty password there.
 fn creds_password(text: &str) -> Option<(&str, &str)> {
@@ -617,7 +651,15 @@ impl RedisUrl {
         let port = url.port().unwrap_or(6379);
         let database = match url.path().trim_matches('/') {
             "" => "0".to_owned(),
-            db => db.to_owned(),
+            db if db.bytes().all(|b| b.is_ascii_digit()) && db.len() <= 9 => db.to_owned(),
+            // Not shown: whatever it is, it is no database number (a misplaced
+            // password, perhaps).
+            _ => {
+                return Err(invalid(
+                    "the path of a Redis URL is a database number: \
+                     redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]",
+                ));
+            }
         };
         let mut shown = format!("{scheme}://{host}:{port}/{database}");
         if let Some(prefix) = &prefix {
@@ -762,5 +804,158 @@ mod tests {
         let location = parse("rediss://h?protocol=resp3", &[]);
         assert_eq!(connect_url(&location), "rediss://h?protocol=resp3");
         assert!(location.secrets().is_empty());
+    }
+
+    /// The password of every malformed URL below.
+    const PASSWORD: &str = "hunter2";
+
+    /// URLs whose credentials are misplaced or mangled, each with [`PASSWORD`].
+    const MALFORMED: &[&str] = &[
+        "postgres://admin:hunter2",
+        "postgres://admin:hunter2/db",
+        "postgresql://admin:hunter2?sslmode=disable",
+        "postgres://admin:hunter2:5432/db",
+        "postgres://admin:hunter2,h2/db",
+        "postgres://h1,admin:hunter2/db",
+        "postgres://:hunter2",
+        "postgres://[::1]:hunter2/db",
+        "postgres://u:hunter2@",
+        "postgres://u:hunter2@/db",
+        "postgres://u:pa@ss@h/db",
+        "postgres://u:pa@hunter2@h/db",
+        "postgres://u:hunter2@h@/db",
+        "redis://:hunter2",
+        "redis://admin:hunter2",
+        "redis://admin:hunter2/0",
+        "redis://:hunter2@",
+        "rediss://u:hunter2@/0",
+        "redis://h/hunter2",
+        "redis://h:6379/admin:hunter2",
+    ];
+
+    /// Environments the URLs are parsed in.
+    const ENVS: &[&[(&str, &str)]] = &[
+        &[],
+        &[("PGUSER", "ops")],
+        &[("PGUSER", "ops"), ("PGPASSWORD", "envpw")],
+        &[("REDIS_PASSWORD", "envpw")],
+    ];
+
+    /// Every text an error can show: the message with its hint, and the JSON form.
+    fn error_texts(err: &CliError) -> String {
+        format!("{err}\n{}\n{err:?}", err.to_json())
+    }
+
+    #[test]
+    fn a_malformed_url_never_shows_its_password() {
+        for &text in MALFORMED {
+            for &env in ENVS {
+                match StoreLocation::parse(OsStr::new(text), &env_of(env)) {
+                    Err(err) => {
+                        assert_eq!(err.code(), EXIT_USAGE, "{text} {env:?}");
+                        let shown = error_texts(&err);
+                        assert!(!shown.contains(PASSWORD), "{text} {env:?}: {shown}");
+                        assert!(!shown.contains("pa@ss"), "{text} {env:?}: {shown}");
+                    }
+                    Ok(location) => {
+                        for shown in [location.to_string(), format!("{location:?}")] {
+                            assert!(!shown.contains(PASSWORD), "{text} {env:?}: {shown}");
+                        }
+                        // The errors of a location that cannot be used, of every class.
+                        let message = "x".to_owned();
+                        for error in [
+                            Error::Configuration {
+                                message: message.clone(),
+                            },
+                            Error::Store {
+                                message: message.clone(),
+                            },
+                            Error::Store {
+                                message: "password authentication failed".to_owned(),
+                            },
+                        ] {
+                            let shown = error_texts(&location.open_error(&error));
+                            assert!(!shown.contains(PASSWORD), "{text} {env:?}: {shown}");
+                        }
+                        // Whatever reaches the driver with the password is scrubbed
+                        // from what it may echo.
+                        assert!(
+                            !connect_url(&location).contains(PASSWORD)
+                                || location.secrets().iter().any(|s| s.contains(PASSWORD)),
+                            "{text} {env:?}: the password is not among the secrets"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_postgres_password_without_host_is_a_configuration_error() {
+        for text in ["postgres://admin:hunter2", "postgres://admin:hunter2/db"] {
+            // With PGUSER the URL parsed, taking `admin:hunter2` for the host part.
+            let err = StoreLocation::parse(OsStr::new(text), &env_of(&[("PGUSER", "ops")]))
+                .err()
+                .unwrap();
+            assert_eq!(err.kind(), "configuration", "{text}");
+            assert_eq!(err.code(), EXIT_USAGE, "{text}");
+            assert!(err.to_string().contains("port number"), "{err}");
+            assert!(err.to_string().contains("@HOST"), "{err}");
+            assert!(!err.to_string().contains(PASSWORD), "{err}");
+        }
+    }
+
+    #[test]
+    fn postgres_host_lists_and_ports_are_accepted() {
+        for (text, shown) in [
+            ("postgres://u@h/db", "postgres://h/db"),
+            ("postgres://u@h:5432/db", "postgres://h:5432/db"),
+            (
+                "postgres://u@h1:5432,h2:65535/db",
+                "postgres://h1:5432,h2:65535/db",
+            ),
+            ("postgres://u@h1,h2/db", "postgres://h1,h2/db"),
+            ("postgres://u@[::1]/db", "postgres://[::1]/db"),
+            ("postgres://u@[::1]:6543/db", "postgres://[::1]:6543/db"),
+            (
+                "postgres://u@[fe80::1%25eth0]:5432,h/db",
+                "postgres://[fe80::1%25eth0]:5432,h/db",
+            ),
+            (
+                "postgres://u@%2Fvar%2Frun%2Fpostgresql/db",
+                "postgres://%2Fvar%2Frun%2Fpostgresql/db",
+            ),
+            ("postgres://u@/db?host=/tmp", "postgres:///db"),
+        ] {
+            assert_eq!(parse(text, &[]).to_string(), shown, "{text}");
+        }
+        for text in [
+            "postgres://u@h:/db",
+            "postgres://u@h:65536/db",
+            "postgres://u@h:123456/db",
+            "postgres://u@h:54a/db",
+            "postgres://u@h:+543/db",
+            "postgres://u@[::1]x/db",
+            "postgres://u@[::1/db",
+            "postgres://u@h:5432:5433/db",
+        ] {
+            let err = StoreLocation::parse(OsStr::new(text), &env_of(&[]))
+                .err()
+                .unwrap_or_else(|| panic!("{text} must be refused"));
+            assert!(err.to_string().contains("HOST[:PORT]"), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_redis_path_other_than_a_database_number_is_refused_unquoted() {
+        assert_eq!(parse("redis://h/15", &[]).to_string(), "redis://h:6379/15");
+        assert_eq!(parse("redis://h/", &[]).to_string(), "redis://h:6379/0");
+        for text in ["redis://h/hunter2", "redis://h/1/hunter2", "redis://h/-1"] {
+            let err = StoreLocation::parse(OsStr::new(text), &env_of(&[]))
+                .err()
+                .unwrap_or_else(|| panic!("{text} must be refused"));
+            assert!(err.to_string().contains("database number"), "{err}");
+            assert!(!err.to_string().contains(PASSWORD), "{err}");
+        }
     }
 }
