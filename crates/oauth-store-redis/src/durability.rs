@@ -8,8 +8,14 @@ use std::fmt;
 ///
 /// A rotated refresh token may exist nowhere but in the store: losing the
 /// last write loses the account (the provider has already invalidated the
-/// previous token). A token store therefore wants the append-only file with
-/// `appendfsync always` ([`Always`](Self::Always)); `everysec` is a
+/// previous token). Leases and fencing counters are writes too: a lost
+/// lease lets a second process take it and spend the same refresh token,
+/// and a lost fencing counter hands out a fencing number twice, so that
+/// fencing no longer tells the holders apart. A token store therefore
+/// wants the append-only file with `appendfsync always`
+/// ([`Always`](Self::Always)) and no failover to a replica that may lag
+/// (replication is asynchronous: a promoted replica can miss acknowledged
+/// writes, whatever the primary's `appendfsync`); `everysec` is a
 /// deliberate trade of up to about one second of writes for speed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -63,7 +69,7 @@ impl Durability {
         match self {
             Self::Always => {}
             Self::EverySecond => tracing::info!(
-                "Redis token store: appendfsync is everysec, so a crash can lose up to about 1 s of token writes (a rotated refresh token may be the only copy); set appendfsync always to close the window"
+                "Redis token store: appendfsync is everysec, so a crash can lose up to about 1 s of writes: token writes (a rotated refresh token may be the only copy), leases and fencing counters (a refresh token spent twice); set appendfsync always to close the window"
             ),
             Self::OsFlush => tracing::warn!(
                 "Redis token store: appendfsync is no, so a crash of the machine can lose the token writes of the last ~30 s (a rotated refresh token may be the only copy); set appendfsync always"
@@ -93,21 +99,31 @@ impl fmt::Display for Durability {
 /// Whether the server may evict the store's keys under memory pressure, as
 /// read from `CONFIG GET maxmemory-policy` when the store was built.
 ///
-/// Token entries and fencing counters have no expiry, so only the
-/// `allkeys-*` policies can evict them: an evicted entry is a lost refresh
-/// token, an evicted fencing counter could grant a fencing number twice.
+/// Only [`NoEviction`](Self::NoEviction) is safe for a token store:
+/// - token entries and fencing counters have no expiry, so the `allkeys-*`
+///   policies can evict them: an evicted entry is a lost refresh token, an
+///   evicted fencing counter hands out a fencing number twice;
+/// - lease keys carry an expiry (`PX`), so the `volatile-*` policies can
+///   evict a **live** lease: another process then takes the lease while the
+///   holder is still waiting for the provider, and spends the same refresh
+///   token. Fencing only refuses the late holder's *save*; it cannot undo
+///   the second spend at the provider, which may have revoked the token
+///   (the seller must then authorize again).
+///
+/// Lease exclusion and fencing also need the server to lose no
+/// acknowledged write: see [`Durability`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Eviction {
     /// `noeviction`: writes fail (`OOM`) when memory is full; nothing is
-    /// evicted. Recommended.
+    /// evicted. The only safe policy.
     NoEviction,
-    /// A `volatile-*` policy: only keys with an expiry are evicted (here
-    /// only leases, which at worst end early; the holder's save is then
-    /// fenced if someone else took the lease).
+    /// A `volatile-*` policy: keys with an expiry can be evicted, and the
+    /// store's leases have one, so a live lease can vanish and the same
+    /// refresh token be spent twice. Unsafe for a token store.
     VolatileOnly,
-    /// An `allkeys-*` policy: token entries and fencing counters can be
-    /// evicted. Unsafe for a token store.
+    /// An `allkeys-*` policy: token entries, fencing counters and leases
+    /// can be evicted. Unsafe for a token store.
     AnyKey,
     /// The configuration could not be read.
     Unknown,
@@ -124,13 +140,33 @@ impl Eviction {
         }
     }
 
-    /// Logs a warning for [`AnyKey`](Self::AnyKey) (the other findings are
-    /// covered by the durability message or harmless).
+    /// Whether the policy never evicts the store's keys
+    /// ([`NoEviction`](Self::NoEviction) only).
+    pub fn is_safe(self) -> bool {
+        self == Self::NoEviction
+    }
+
+    /// The warning to log for this finding (none for
+    /// [`NoEviction`](Self::NoEviction)).
+    fn warning(self) -> Option<&'static str> {
+        match self {
+            Self::NoEviction => None,
+            Self::VolatileOnly => Some(
+                "Redis token store: maxmemory-policy is volatile-*, so Redis may evict live refresh leases (they carry an expiry) under memory pressure: another process then takes the lease and spends the same refresh token while the holder is still refreshing (fencing only refuses the late save); use maxmemory-policy noeviction",
+            ),
+            Self::AnyKey => Some(
+                "Redis token store: maxmemory-policy is allkeys-*, so Redis may evict token entries (lost refresh tokens), fencing counters (a fencing number handed out twice) and live leases (a refresh token spent twice) under memory pressure; use maxmemory-policy noeviction",
+            ),
+            Self::Unknown => Some(
+                "Redis token store: maxmemory-policy cannot be checked (CONFIG GET is not available, as on managed services); make sure it is noeviction, since any other policy can evict refresh leases, fencing counters or token entries",
+            ),
+        }
+    }
+
+    /// Logs a warning unless [`NoEviction`](Self::NoEviction).
     pub(crate) fn log(self) {
-        if self == Self::AnyKey {
-            tracing::warn!(
-                "Redis token store: maxmemory-policy is allkeys-*, so Redis may evict token entries (lost refresh tokens) and fencing counters under memory pressure; use noeviction (or a volatile-* policy)"
-            );
+        if let Some(warning) = self.warning() {
+            tracing::warn!("{warning}");
         }
     }
 }
@@ -168,24 +204,50 @@ mod tests {
 
     #[test]
     fn eviction_policies_map_to_findings() {
-        assert_eq!(
-            Eviction::from_config(Some("noeviction")),
-            Eviction::NoEviction
+        use Eviction::*;
+        let cases = [
+            (Some("noeviction"), NoEviction),
+            (Some(" NoEviction "), NoEviction),
+            (Some("volatile-lru"), VolatileOnly),
+            (Some("volatile-lfu"), VolatileOnly),
+            (Some("volatile-random"), VolatileOnly),
+            (Some("volatile-ttl"), VolatileOnly),
+            (Some("allkeys-lru"), AnyKey),
+            (Some("allkeys-lfu"), AnyKey),
+            (Some("allkeys-random"), AnyKey),
+            (Some("other"), Unknown),
+            (Some(""), Unknown),
+            (None, Unknown),
+        ];
+        for (policy, expected) in cases {
+            let finding = Eviction::from_config(policy);
+            assert_eq!(finding, expected, "{policy:?}");
+            // Only noeviction is safe and goes without a warning.
+            assert_eq!(finding.is_safe(), expected == NoEviction, "{policy:?}");
+            assert_eq!(
+                finding.warning().is_none(),
+                expected == NoEviction,
+                "{policy:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn eviction_warnings_name_the_risk_and_recommend_noeviction_only() {
+        let volatile = Eviction::VolatileOnly.warning().unwrap();
+        assert!(volatile.contains("lease"), "{volatile}");
+        assert!(
+            volatile.contains("spends the same refresh token"),
+            "{volatile}"
         );
-        assert_eq!(
-            Eviction::from_config(Some("volatile-lru")),
-            Eviction::VolatileOnly
-        );
-        assert_eq!(
-            Eviction::from_config(Some("volatile-ttl")),
-            Eviction::VolatileOnly
-        );
-        assert_eq!(Eviction::from_config(Some("allkeys-lru")), Eviction::AnyKey);
-        assert_eq!(
-            Eviction::from_config(Some("allkeys-random")),
-            Eviction::AnyKey
-        );
-        assert_eq!(Eviction::from_config(None), Eviction::Unknown);
-        assert_eq!(Eviction::from_config(Some("other")), Eviction::Unknown);
+        let allkeys = Eviction::AnyKey.warning().unwrap();
+        assert!(allkeys.contains("fencing"), "{allkeys}");
+        for finding in [Eviction::VolatileOnly, Eviction::AnyKey, Eviction::Unknown] {
+            let warning = finding.warning().unwrap();
+            assert!(warning.contains("noeviction"), "{warning}");
+            // No other policy is ever recommended.
+            assert!(!warning.contains("(or a volatile"), "{warning}");
+            assert!(!warning.contains("use a volatile"), "{warning}");
+        }
     }
 }

@@ -49,8 +49,9 @@
 //!   in one script. The keys of one account do share a hash tag, so they
 //!   would stay together in one slot.
 //! - **Persistence**: `appendonly yes` and `appendfsync always` (see
-//!   [Durability](#durability)); `maxmemory-policy noeviction` (see
-//!   [`Eviction`]).
+//!   [Durability](#durability)); `maxmemory-policy noeviction`, the only
+//!   safe policy (see [`Eviction`]): `volatile-*` policies can evict live
+//!   refresh leases.
 //! - **User** (ACL): the store runs `EVALSHA`/`EVAL` (and `SCRIPT LOAD`),
 //!   `HMGET`, `ZRANGE`, `PING`, and reads `CONFIG GET` when built (optional:
 //!   without it, durability is [`Durability::Unknown`]). The scripts call
@@ -130,7 +131,23 @@
 //! (Redis's default when AOF is on). Replication does not replace it: a
 //! replica is updated asynchronously, so a failover can lose acknowledged
 //! writes too. It also reads `maxmemory-policy` ([`RedisStore::eviction`])
-//! and warns if token entries could be evicted.
+//! and warns unless it is `noeviction`.
+//!
+//! **Lease exclusion and fencing need `maxmemory-policy noeviction` and no
+//! lost writes** (AOF with `appendfsync always`, and no failover to a
+//! replica that may lag):
+//! - lease keys carry an expiry (`PX`), so a `volatile-*` policy can evict
+//!   a *live* lease, and an `allkeys-*` policy can evict leases, fencing
+//!   counters and token entries. With an evicted or lost lease, a second
+//!   process takes the lease while the holder is still waiting for the
+//!   provider and spends the same refresh token: fencing refuses the late
+//!   holder's save, but cannot undo the second spend at the provider, which
+//!   may revoke the token (the seller must then authorize again);
+//! - a fencing counter lost by a crash under `appendfsync everysec` (or
+//!   `no`, or without AOF), a restart from an older snapshot, or a failover
+//!   to a replica that had not received the last writes, hands out a
+//!   fencing number a second time, so a stale holder's save can be
+//!   accepted.
 //!
 //! # Crate feature flags
 //! - `tls` (off by default): `rediss://` URLs, through redis's rustls

@@ -288,8 +288,8 @@ impl RedisStore {
     }
 
     /// Whether the server may evict the store's keys, as read from its
-    /// configuration when the store was built (a warning was logged for
-    /// [`Eviction::AnyKey`]).
+    /// configuration when the store was built (a warning was logged unless
+    /// [`Eviction::NoEviction`], the only safe policy).
     pub fn eviction(&self) -> Eviction {
         self.eviction
     }
