@@ -150,9 +150,28 @@ pub struct RefreshStarted {
     pub at: SystemTime,
     /// [`RefreshStarted::fingerprint_of`] the refresh token being spent.
     pub fingerprint: String,
+    /// When the provider refused this refresh token, if it did: recorded by
+    /// the manager that was refused, so that the others sharing the store
+    /// do not present it again (a provider that detects the reuse of a
+    /// spent refresh token may revoke the whole grant).
+    #[serde(
+        default,
+        with = "opt_unix_millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub refused_at: Option<SystemTime>,
 }
 
 impl RefreshStarted {
+    /// A record that the refresh of `token` started `at`.
+    pub fn new(at: SystemTime, token: &RefreshToken) -> Self {
+        Self {
+            at,
+            fingerprint: Self::fingerprint_of(token),
+            refused_at: None,
+        }
+    }
+
     /// The fingerprint of `token`: 16 hex digits of its SHA-256.
     pub fn fingerprint_of(token: &RefreshToken) -> String {
         use sha2::Digest;

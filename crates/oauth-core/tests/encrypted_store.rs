@@ -55,6 +55,7 @@ fn full_set(access: &str, refresh: &str) -> TokenSet {
     set.refresh_started = Some(RefreshStarted {
         at: at(5),
         fingerprint: RefreshStarted::fingerprint_of(&RefreshToken::new(refresh)),
+        refused_at: None,
     });
     set
 }

@@ -310,6 +310,7 @@ async fn a_refused_token_after_an_interrupted_refresh_says_so() {
     interrupted.refresh_started = Some(RefreshStarted {
         at: at(500),
         fingerprint: RefreshStarted::fingerprint_of(&RefreshToken::new("rt-0")),
+        refused_at: None,
     });
     f.store.save(&f.key(), &interrupted, None).await.unwrap();
     f.clock.advance(Duration::from_secs(2));
@@ -343,6 +344,7 @@ async fn a_record_for_another_refresh_token_is_not_an_interruption() {
     stale.refresh_started = Some(RefreshStarted {
         at: at(500),
         fingerprint: RefreshStarted::fingerprint_of(&RefreshToken::new("rt-older")),
+        refused_at: None,
     });
     f.store.save(&f.key(), &stale, None).await.unwrap();
     f.clock.advance(Duration::from_secs(2));

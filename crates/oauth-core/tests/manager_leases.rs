@@ -517,6 +517,7 @@ async fn a_refused_token_rewritten_by_others_neither_lifts_the_latch_nor_is_spen
             fingerprint: oauth_core::RefreshStarted::fingerprint_of(
                 set.refresh_token.as_ref().unwrap(),
             ),
+            refused_at: None,
         });
         store.save(&key, &set, Some(stored.version)).await.unwrap();
     }
@@ -783,4 +784,49 @@ async fn stopping_the_background_refresh_waits_for_the_refreshes_in_flight() {
             "seller-{i}'s refresh was saved before stop returned"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_refresh_token_is_recorded_and_not_presented_again_by_others() {
+    let grant = Rotating::new(Duration::ZERO);
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    let key = AccountKey::new("rotating", "seller-1");
+    let set = grant.expired_set("seller-1");
+    // Spent by a process that died before saving its successor.
+    grant.valid.lock().unwrap().clear();
+    store.save(&key, &set, None).await.unwrap();
+    let first = manager(&grant, &store, "seller-1");
+    assert!(
+        first
+            .access_token()
+            .await
+            .unwrap_err()
+            .requires_reauthorization()
+    );
+    assert_eq!(grant.calls(), 1);
+    let record = store
+        .load(&key)
+        .await
+        .unwrap()
+        .unwrap()
+        .tokens
+        .refresh_started
+        .expect("the refusal is recorded");
+    assert!(record.refused_at.is_some());
+    // Other processes (managers of their own) do not present it again, and
+    // say the grant is lost to an interrupted refresh.
+    for _ in 0..3 {
+        let other = manager(&grant, &store, "seller-1");
+        let error = other.access_token().await.unwrap_err();
+        assert!(
+            matches!(error, Error::RefreshInterrupted { .. }),
+            "{error:?}"
+        );
+    }
+    assert_eq!(
+        grant.calls(),
+        1,
+        "the refused token was presented once in all"
+    );
+    assert_eq!(grant.refused.load(Ordering::SeqCst), 1);
 }

@@ -818,16 +818,29 @@ impl Inner {
             //    A store that cannot be written fails here, not after the
             //    provider has invalidated the old refresh token.
             let mut spent = None;
+            // A refresh token another manager sharing the store was refused
+            // is not presented again.
+            let mut refused_before = false;
             if self.grant.rotates_refresh_token()
+                && let Some(current) = base.clone()
+                && let Some(refresh_token) = &current.tokens.refresh_token
+                && let Some(record) = &current.tokens.refresh_started
+                && record.refused_at.is_some()
+                && record.fingerprint == RefreshStarted::fingerprint_of(refresh_token)
+            {
+                refused_before = true;
+                // Refused after a start whose outcome nobody knows: an
+                // interruption, as for the manager that was refused.
+                spent = Some((record.fingerprint.clone(), true));
+            }
+            if self.grant.rotates_refresh_token()
+                && !refused_before
                 && let Some(current) = base.clone()
                 && let Some(refresh_token) = &current.tokens.refresh_token
             {
                 let fingerprint = RefreshStarted::fingerprint_of(refresh_token);
                 let mut marked = current.tokens.clone();
-                marked.refresh_started = Some(RefreshStarted {
-                    at: now,
-                    fingerprint: fingerprint.clone(),
-                });
+                marked.refresh_started = Some(RefreshStarted::new(now, refresh_token));
                 match self
                     .save_maybe_fenced(&marked, current.version(), lease.as_ref().map(|h| &h.lease))
                     .await
@@ -898,6 +911,7 @@ impl Inner {
             // renewing it if needed (a lease lost meanwhile stops us here,
             // before anything is spent).
             if let Some(held) = lease.as_mut()
+                && !refused_before
                 && self.lease_running_short(held)
             {
                 let asked = std::time::Instant::now();
@@ -970,14 +984,23 @@ impl Inner {
             }
 
             // 5. Ask the provider.
-            let result = self
-                .ask_provider(base.as_deref(), now)
-                .await
-                .map(|mut tokens| {
-                    tokens.issued_at.get_or_insert_with(|| self.clock.now());
-                    tokens
-                });
-            if let Some((fingerprint, _)) = &spent {
+            let result = if refused_before {
+                Err(Error::ReauthorizationRequired {
+                    details: ProviderDetails::new(self.grant.provider()).with_message(
+                        "the provider refused this refresh token before (recorded in the token store)",
+                    ),
+                })
+            } else {
+                self.ask_provider(base.as_deref(), now)
+                    .await
+                    .map(|mut tokens| {
+                        tokens.issued_at.get_or_insert_with(|| self.clock.now());
+                        tokens
+                    })
+            };
+            if let Some((fingerprint, _)) = &spent
+                && !refused_before
+            {
                 let answered = match &result {
                     Ok(_) => true,
                     Err(e) => provider_kept_the_token(e),
@@ -991,6 +1014,34 @@ impl Inner {
             // again (bounded) if that one was spent meanwhile too. Only when
             // the store shows nothing newer is re-authorization reported.
             if result.as_ref().is_err_and(Error::requires_reauthorization) {
+                // Record the refusal for the others sharing the store, while
+                // we still hold the lease (best effort: a failure only means
+                // they may try the token too).
+                if !refused_before
+                    && let Some((fingerprint, _)) = &spent
+                    && let Some(current) = base.as_deref()
+                {
+                    let mut refused = current.tokens.clone();
+                    refused.refresh_started = Some(RefreshStarted {
+                        at: now,
+                        fingerprint: fingerprint.clone(),
+                        refused_at: Some(self.clock.now()),
+                    });
+                    match self
+                        .save_maybe_fenced(
+                            &refused,
+                            current.version(),
+                            lease.as_ref().map(|h| &h.lease),
+                        )
+                        .await
+                    {
+                        Ok(SaveOutcome::Saved { version }) => current.set_version(version),
+                        Ok(_) => {}
+                        Err(error) => {
+                            tracing::debug!(account = %self.key, %error, "cannot record the refused refresh token");
+                        }
+                    }
+                }
                 // Nothing to save: let a holder that was overtaken (and
                 // still has the newer set to save) take the lease back
                 // while we look for its set.
