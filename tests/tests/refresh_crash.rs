@@ -13,6 +13,10 @@
 //!   `Error::RefreshInterrupted`, not an ordinary revocation;
 //! - **lost, unreported**: a plain "authorize again" — must never happen.
 //!
+//! A killed child also leaves the account's refresh lease behind (the token
+//! file leases across processes): the next process, here the parent,
+//! waits for it to lapse (4 s at most) before it refreshes.
+//!
 //! The child also reports, for each refresh it completed, how long the new
 //! set took to reach the disk after the provider's answer arrived (the
 //! `persist_us` field of the manager's "new tokens saved" debug event): the
@@ -46,6 +50,10 @@ const CHILD_ENV: &str = "OAUTH_REFRESH_CRASH_CHILD";
 const CHILD_TEST: &str = "refresh_crash_child";
 const ACCOUNT: &str = "seller-1";
 const KILLS: usize = 40;
+/// Each token request's time limit.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
+/// The refresh lease: the next process after a kill may wait this long.
+const LEASE: Duration = Duration::from_secs(4);
 /// A child left alone stops by itself after this long.
 const CHILD_LIFETIME: Duration = Duration::from_secs(20);
 
@@ -85,8 +93,8 @@ impl ChildConfig {
 
 fn client(config: &ChildConfig) -> aliexpress::Client {
     let http = HttpClient::builder()
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(10))
+        .connect_timeout(REQUEST_TIMEOUT)
+        .timeout(REQUEST_TIMEOUT)
         .retry_policy(RetryPolicy::none())
         .build()
         .unwrap();
@@ -103,7 +111,13 @@ fn client(config: &ChildConfig) -> aliexpress::Client {
 
 fn manager(config: &ChildConfig) -> TokenManager {
     let store: Arc<dyn TokenStore> = Arc::new(FileStore::new(&config.store));
-    TokenManager::builder(Arc::new(client(config)), store, ACCOUNT).build()
+    // A killed child leaves its refresh lease behind: the next process
+    // waits for it to lapse, so keep it short (the request's limit plus the
+    // least margin).
+    TokenManager::builder(Arc::new(client(config)), store, ACCOUNT)
+        .lease_duration(LEASE)
+        .unwrap()
+        .build()
 }
 
 /// The child: refreshes in a loop, printing `refreshed` after each, and the
