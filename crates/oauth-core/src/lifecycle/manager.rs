@@ -749,42 +749,13 @@ impl Inner {
             }
         }
 
-        // 2. Another manager or process may have refreshed already.
-        let now = self.clock.now();
+        // 2. and 3. Another manager or process may have refreshed already:
+        //    read the store, and on a store that leases, first take the
+        //    account's refresh lease, so that one manager in all the
+        //    processes sharing the store refreshes (or adopt what the
+        //    holder saves meanwhile).
         let ours = self.current.load_full();
-        let stored = match self.store.load(&self.key).await {
-            Ok(stored) => stored,
-            Err(e) => {
-                tracing::warn!(account = %self.key, error = %e, "cannot read the token store");
-                return self.valid_current(now).ok_or(e);
-            }
-        };
-        let base = match stored {
-            Some(stored)
-                if ours
-                    .as_ref()
-                    .is_none_or(|c| c.version().is_none_or(|v| stored.version != v)) =>
-            {
-                let adopted = self.published(stored.tokens, Some(stored.version));
-                self.current.store(Some(Arc::clone(&adopted)));
-                if ours.is_some() {
-                    self.emit(TokenEventKind::Adopted {
-                        expires_at: adopted.tokens.expires_at,
-                    });
-                }
-                if !force && !adopted.due(now, within) {
-                    self.lock_state().clear_failures();
-                    return Ok(TokenHandle(adopted));
-                }
-                Some(adopted)
-            }
-            _ => ours,
-        };
-
-        // 3. On a store that leases: take the account's refresh lease, so
-        //    that one manager in all the processes sharing the store
-        //    refreshes; or adopt what the holder saves meanwhile.
-        let (base, mut lease) = match self.take_lease(base, within, force).await {
+        let (base, mut lease) = match self.take_lease(ours, within, force).await {
             LeaseStep::Refresh { base, lease } => (base, lease),
             LeaseStep::Done(result) => return result,
         };
@@ -1308,9 +1279,50 @@ impl Inner {
         }
     }
 
-    /// Step 3 of [`refresh_flow`](Self::refresh_flow): the refresh lease,
-    /// or the set its holder saved while we waited (when that answers the
-    /// call), or the reason to stop.
+    /// Step 2 on a store without leases: adopt a set another manager saved
+    /// (done if it is not due), else refresh from ours.
+    async fn adopt_stored(
+        &self,
+        ours: Option<Arc<Published>>,
+        within: Duration,
+        force: bool,
+    ) -> LeaseStep {
+        let now = self.clock.now();
+        let stored = match self.store.load(&self.key).await {
+            Ok(stored) => stored,
+            Err(e) => {
+                tracing::warn!(account = %self.key, error = %e, "cannot read the token store");
+                return LeaseStep::Done(self.valid_current(now).ok_or(e));
+            }
+        };
+        let base = match stored {
+            Some(stored)
+                if ours
+                    .as_ref()
+                    .is_none_or(|c| c.version().is_none_or(|v| stored.version != v)) =>
+            {
+                let adopted = self.published(stored.tokens, Some(stored.version));
+                self.current.store(Some(Arc::clone(&adopted)));
+                if ours.is_some() {
+                    self.emit(TokenEventKind::Adopted {
+                        expires_at: adopted.tokens.expires_at,
+                    });
+                }
+                if !force && !adopted.due(now, within) {
+                    self.lock_state().clear_failures();
+                    return LeaseStep::Done(Ok(TokenHandle(adopted)));
+                }
+                Some(adopted)
+            }
+            _ => ours,
+        };
+        LeaseStep::Refresh { base, lease: None }
+    }
+
+    /// Steps 2 and 3 of [`refresh_flow`](Self::refresh_flow): the refresh
+    /// lease and the stored set read under it (or, on a store without
+    /// leases, the stored set), or the set a holder saved while we waited
+    /// (when that answers the call), or the reason to stop.
     async fn take_lease(
         &self,
         mut base: Option<Arc<Published>>,
@@ -1410,7 +1422,7 @@ impl Inner {
                         }
                     }
                 }
-                Ok(_) => return LeaseStep::Refresh { base, lease: None },
+                Ok(_) => return self.adopt_stored(base, within, force).await,
                 Err(e) => {
                     tracing::warn!(account = %self.key, error = %e, "cannot take the refresh lease: not refreshing");
                     return LeaseStep::Done(self.valid_current(self.clock.now()).ok_or(e));
