@@ -74,21 +74,30 @@ impl MemoryStore {
 impl Entries {
     /// A compare-and-swap save.
     fn save(&mut self, key: &AccountKey, tokens: &TokenSet, expected: Option<u64>) -> SaveOutcome {
-        let current = self.tokens.get(key);
-        if current.map(|v| v.version) != expected {
-            return SaveOutcome::Conflict {
+        // One lookup: the entry is replaced in place (its key kept).
+        match (self.tokens.get_mut(key), expected) {
+            (Some(current), Some(expected)) if current.version == expected => {
+                let version = expected + 1;
+                *current = Versioned {
+                    tokens: tokens.clone(),
+                    version,
+                };
+                SaveOutcome::Saved { version }
+            }
+            (None, None) => {
+                self.tokens.insert(
+                    key.clone(),
+                    Versioned {
+                        tokens: tokens.clone(),
+                        version: 1,
+                    },
+                );
+                SaveOutcome::Saved { version: 1 }
+            }
+            (current, _) => SaveOutcome::Conflict {
                 current: current.cloned(),
-            };
-        }
-        let version = expected.unwrap_or(0) + 1;
-        self.tokens.insert(
-            key.clone(),
-            Versioned {
-                tokens: tokens.clone(),
-                version,
             },
-        );
-        SaveOutcome::Saved { version }
+        }
     }
 }
 
@@ -96,6 +105,16 @@ impl Entries {
 impl TokenStore for MemoryStore {
     async fn load(&self, key: &AccountKey) -> Result<Option<Versioned>, Error> {
         Ok(self.lock().tokens.get(key).cloned())
+    }
+
+    async fn load_changed(&self, key: &AccountKey, known: u64) -> Result<Option<Versioned>, Error> {
+        // The set is copied only when the caller does not have it.
+        Ok(self
+            .lock()
+            .tokens
+            .get(key)
+            .filter(|stored| stored.version != known)
+            .cloned())
     }
 
     async fn save(
@@ -129,10 +148,14 @@ impl TokenStore for MemoryStore {
     ) -> Result<LeaseOutcome, Error> {
         let now = SystemTime::now();
         let mut entries = self.lock();
-        let record = entries.leases.entry(key.clone()).or_insert(LeaseRecord {
-            fence: 0,
-            held: None,
-        });
+        // The key is copied only for the account's first lease.
+        let record = match entries.leases.get_mut(key) {
+            Some(record) => record,
+            None => entries.leases.entry(key.clone()).or_insert(LeaseRecord {
+                fence: 0,
+                held: None,
+            }),
+        };
         if let Some((holder, expires_at)) = &record.held
             && holder != owner
             && *expires_at > now
@@ -191,5 +214,65 @@ impl TokenStore for MemoryStore {
         }
         accounts.sort_unstable();
         Ok(accounts.into_iter().map(str::to_owned).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::AccessToken;
+
+    fn set(token: &str) -> TokenSet {
+        TokenSet::new(AccessToken::new(token), SystemTime::UNIX_EPOCH)
+    }
+
+    #[tokio::test]
+    async fn load_changed_skips_only_the_known_version() {
+        let store = MemoryStore::new();
+        let key = AccountKey::new("p", "a");
+        assert_eq!(store.load_changed(&key, 1).await.unwrap(), None);
+        store.save(&key, &set("one"), None).await.unwrap();
+        assert_eq!(store.load_changed(&key, 1).await.unwrap(), None);
+        assert_eq!(
+            store.load_changed(&key, 7).await.unwrap(),
+            store.load(&key).await.unwrap()
+        );
+        store.save(&key, &set("two"), Some(1)).await.unwrap();
+        let changed = store.load_changed(&key, 1).await.unwrap().unwrap();
+        assert_eq!(changed.version, 2);
+        assert_eq!(changed.tokens.access_token.expose_secret(), "two");
+    }
+
+    #[tokio::test]
+    async fn saves_compare_and_swap() {
+        let store = MemoryStore::new();
+        let key = AccountKey::new("p", "a");
+        let conflict = |current: Option<Versioned>| SaveOutcome::Conflict { current };
+        assert_eq!(
+            store.save(&key, &set("x"), Some(1)).await.unwrap(),
+            conflict(None)
+        );
+        assert_eq!(
+            store.save(&key, &set("one"), None).await.unwrap(),
+            SaveOutcome::Saved { version: 1 }
+        );
+        let one = store.load(&key).await.unwrap();
+        assert_eq!(
+            store.save(&key, &set("x"), None).await.unwrap(),
+            conflict(one.clone())
+        );
+        assert_eq!(
+            store.save(&key, &set("x"), Some(2)).await.unwrap(),
+            conflict(one)
+        );
+        assert_eq!(
+            store.save(&key, &set("two"), Some(1)).await.unwrap(),
+            SaveOutcome::Saved { version: 2 }
+        );
+        let two = store.load(&key).await.unwrap().unwrap();
+        assert_eq!(
+            (two.version, two.tokens.access_token.expose_secret()),
+            (2, "two")
+        );
     }
 }

@@ -162,6 +162,20 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
     /// [`Error::Store`] if the storage cannot be read.
     async fn load(&self, key: &AccountKey) -> Result<Option<Versioned>, Error>;
 
+    /// [`load`](Self::load) for a caller that holds version `known` of the
+    /// entry already: `None` when the entry is at that version (as when
+    /// nothing is stored), so that a store can skip copying or decoding a
+    /// set the caller has. The default loads and compares.
+    ///
+    /// # Errors
+    /// As [`load`](Self::load).
+    async fn load_changed(&self, key: &AccountKey, known: u64) -> Result<Option<Versioned>, Error> {
+        Ok(self
+            .load(key)
+            .await?
+            .filter(|stored| stored.version != known))
+    }
+
     /// Saves `tokens` if the entry is at version `expected` (`None`: the
     /// entry must not exist).
     ///
