@@ -115,7 +115,28 @@ impl LeaseOwner {
     pub(crate) fn member(&self, id: u64) -> LeaseOwner {
         // Within MAX_LEASE_OWNER_LEN: the group's text (ASCII) shortened.
         let group = self.0.get(..MAX_LEASE_OWNER_LEN - 17).unwrap_or(&self.0);
-        Self(Arc::from(format!("{group}/{id:016x}")))
+        // Written on the stack and copied once into the shared text (a
+        // manager makes one for every refresh): no formatting machinery.
+        let len = group.len() + 17;
+        let mut text = [0u8; MAX_LEASE_OWNER_LEN];
+        if let Some((head, tail)) = text.get_mut(..len).map(|t| t.split_at_mut(group.len()))
+            && let Some((slash, digits)) = tail.split_first_mut()
+        {
+            head.copy_from_slice(group.as_bytes());
+            *slash = b'/';
+            for (k, digit) in digits.iter_mut().enumerate() {
+                let nibble = u8::try_from((id >> (60 - 4 * k)) & 0xf).unwrap_or(0);
+                *digit = if nibble < 10 {
+                    b'0' + nibble
+                } else {
+                    b'a' + nibble - 10
+                };
+            }
+        }
+        match text.get(..len).map(std::str::from_utf8) {
+            Some(Ok(text)) => Self(Arc::from(text)),
+            _ => Self(Arc::from(format!("{group}/{id:016x}"))),
+        }
     }
 }
 
@@ -282,6 +303,12 @@ mod tests {
         assert_eq!(a.as_str().len(), MAX_LEASE_OWNER_LEN);
         let short = LeaseOwner::new("replica-1").unwrap().member(0xab);
         assert_eq!(short.as_str(), "replica-1/00000000000000ab");
+        for id in [0, 9, 10, 0x0123_4567_89ab_cdef, u64::MAX] {
+            assert_eq!(
+                group.member(id).as_str(),
+                format!("{}/{id:016x}", &group.as_str()[..111])
+            );
+        }
     }
 
     #[test]
