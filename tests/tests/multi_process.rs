@@ -489,8 +489,9 @@ async fn phase(sandbox: &Sandbox, config: &WorkerConfig, kills: bool) -> Phase {
 }
 
 fn report(store: &str, mode: &str, p: &Phase) {
+    // On a line of its own: libtest may have written "test … ... " before it.
     println!(
-        "multi_process_{store}_{mode}: {} token requests for {} accounts in {:.1} s over {} workers \
+        "\nmulti_process_{store}_{mode}: {} token requests for {} accounts in {:.1} s over {} workers \
          ({} refreshes, {} refused of which {} reused a spent refresh token; per account {}..{}), \
          {:.1} refreshes/s; {} calls: {} ok, {} false re-authorizations, {} interrupted, {} busy, \
          {} other; kills {}; accounts lost {} (reported {}, unreported {}), survived {}",
