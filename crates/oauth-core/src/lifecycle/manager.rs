@@ -12,11 +12,9 @@ use crate::transport::RetryPolicy;
 use arc_swap::ArcSwapOption;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, SystemTime};
-use tokio::sync::{broadcast, watch};
-
-type FlightResult = Option<Result<TokenHandle, Error>>;
+use tokio::sync::{Notify, broadcast};
 
 /// Keeps one account's access token valid.
 ///
@@ -229,7 +227,7 @@ impl Drop for StateGuard<'_> {
 
 #[derive(Default)]
 struct State {
-    in_flight: Option<watch::Receiver<FlightResult>>,
+    in_flight: Option<Arc<Flight>>,
     latched: Option<Box<Error>>,
     unsaved: Option<Box<TokenSet>>,
     failures: u32,
@@ -622,7 +620,7 @@ impl Inner {
         if let Some(latched) = self.check_latch().await {
             return latched;
         }
-        let mut receiver = {
+        let flight = {
             let mut state = self.lock_state();
             if let Some(error) = &state.latched {
                 return Err((**error).clone());
@@ -634,7 +632,7 @@ impl Inner {
                 return Ok(handle);
             }
             match &state.in_flight {
-                Some(receiver) => receiver.clone(),
+                Some(flight) => Arc::clone(flight),
                 None => {
                     let now = self.clock.now();
                     if let Some(not_before) = state.retry_not_before
@@ -648,28 +646,26 @@ impl Inner {
                             return Err((**error).clone());
                         }
                     }
-                    let (sender, receiver) = watch::channel(None);
-                    state.in_flight = Some(receiver.clone());
-                    let inner = Arc::clone(self);
+                    let flight = Arc::new(Flight::default());
+                    state.in_flight = Some(Arc::clone(&flight));
                     // Created before the spawn: even a task dropped before its
-                    // first poll clears the in-flight marker.
-                    let guard = FlightGuard(Arc::clone(self));
+                    // first poll clears the in-flight marker and ends the
+                    // flight (with an error).
+                    let mut guard = FlightGuard {
+                        inner: Arc::clone(self),
+                        flight: Arc::clone(&flight),
+                        result: None,
+                    };
                     tokio::spawn(async move {
-                        let result = inner.refresh_flow(within, force).await;
-                        drop(guard);
-                        let _ = sender.send(Some(result));
+                        let result = guard.inner.refresh_flow(within, force).await;
+                        // Published when the guard drops, right after.
+                        guard.keep(result);
                     });
-                    receiver
+                    flight
                 }
             }
         };
-        let outcome = receiver.wait_for(Option::is_some).await.map(|v| v.clone());
-        match outcome {
-            Ok(Some(result)) => result,
-            _ => Err(crate::lifecycle::store::store_error(
-                "the refresh task ended without a result (it panicked or the runtime shut down)",
-            )),
-        }
+        flight.wait().await
     }
 
     /// While re-authorization is latched: the latched error, except that
@@ -888,7 +884,7 @@ impl Inner {
                 let asked = std::time::Instant::now();
                 match self
                     .store
-                    .acquire_lease(&self.key, &self.lease_owner(), self.lease.ttl)
+                    .acquire_lease(&self.key, &held.owner, self.lease.ttl)
                     .await
                 {
                     Ok(LeaseOutcome::Acquired(renewed)) => {
@@ -896,10 +892,8 @@ impl Inner {
                         // means another owner held the lease meanwhile and
                         // may have refreshed (the lapse was ours).
                         let overtaken = renewed.fence != held.lease.fence.saturating_add(1);
-                        *held = HeldLease {
-                            lease: renewed,
-                            since: asked,
-                        };
+                        held.lease = renewed;
+                        held.since = asked;
                         if overtaken {
                             let stored = match self.store.load(&self.key).await {
                                 Ok(stored) => stored,
@@ -1021,7 +1015,8 @@ impl Inner {
                     self.release(&held.lease).await;
                 }
                 if adoptions < MAX_ADOPTIONS
-                    && let Some(newer) = self.newer_in_store(base.as_deref()).await
+                    // Boxed: a rare path, kept out of the refresh task's size.
+                    && let Some(newer) = Box::pin(self.newer_in_store(base.as_deref())).await
                 {
                     adoptions += 1;
                     self.current.store(Some(Arc::clone(&newer)));
@@ -1033,8 +1028,8 @@ impl Inner {
                         return Ok(TokenHandle(newer));
                     }
                     base = Some(newer);
-                    if released.is_some() {
-                        match self.retake_lease().await {
+                    if let Some(released) = released {
+                        match Box::pin(self.retake_lease(released.owner)).await {
                             Ok(held) => *lease = held,
                             Err(e) => return self.valid_current(self.clock.now()).ok_or(e),
                         }
@@ -1057,10 +1052,16 @@ impl Inner {
 
         match result {
             Ok(tokens) => {
+                // The texts compared directly: both are ours (the token
+                // sent and the one answered, often a copy of it), and the
+                // constant-time `==` pays a call per byte on every refresh.
+                fn text(set: &TokenSet) -> Option<&str> {
+                    set.refresh_token.as_ref().map(|t| t.expose_secret())
+                }
                 let rotated = tokens.refresh_token.is_some()
                     && base
                         .as_ref()
-                        .is_some_and(|b| b.tokens.refresh_token != tokens.refresh_token);
+                        .is_some_and(|b| text(&b.tokens) != text(&tokens));
                 let expected = base.as_ref().and_then(|b| b.version());
                 match self.save_newest(&tokens, expected, lease).await {
                     Ok(version) => {
@@ -1242,19 +1243,27 @@ impl Inner {
         lease: &mut Option<HeldLease>,
     ) -> Result<u64, Error> {
         for _ in 0..8 {
-            match self
+            // Decided in one statement: the outcome (a whole set, on a
+            // conflict) is not kept in the refresh task across what follows.
+            let fenced = match self
                 .save_maybe_fenced(tokens, expected, lease.as_ref().map(|h| &h.lease))
                 .await?
             {
                 SaveOutcome::Saved { version } => return Ok(version),
                 SaveOutcome::Conflict { current } => {
                     expected = current.map(|c| c.version);
+                    false
                 }
-                SaveOutcome::Fenced => {
-                    tracing::warn!(account = %self.key, "the refresh lease lapsed and was taken over before the new tokens were saved; taking it again to save them");
-                    *lease = self.retake_lease().await?;
-                    expected = self.store.load(&self.key).await?.map(|s| s.version);
-                }
+                SaveOutcome::Fenced => true,
+            };
+            if fenced {
+                tracing::warn!(account = %self.key, "the refresh lease lapsed and was taken over before the new tokens were saved; taking it again to save them");
+                let owner = lease
+                    .as_ref()
+                    .map_or_else(|| self.lease_owner(), |held| held.owner.clone());
+                // Boxed: a rare path, kept out of the refresh task's size.
+                *lease = Box::pin(self.retake_lease(owner)).await?;
+                expected = self.store.load(&self.key).await?.map(|s| s.version);
             }
         }
         Err(crate::lifecycle::store::store_error(
@@ -1335,17 +1344,26 @@ impl Inner {
         let started = std::time::Instant::now();
         let limit = self.lease.ttl.saturating_add(LEASE_WAIT_SLACK);
         let mut delay = LEASE_POLL_FIRST;
+        // Made once for this refresh, and kept with the lease.
+        let owner = self.lease_owner();
         loop {
             let asked = std::time::Instant::now();
             let outcome = self
                 .store
-                .acquire_lease(&self.key, &self.lease_owner(), self.lease.ttl)
+                .acquire_lease(&self.key, &owner, self.lease.ttl)
                 .await;
             match outcome {
                 Ok(LeaseOutcome::Acquired(lease)) => {
                     // The previous holder may have saved just before it
-                    // released the lease: read again now that it is ours.
-                    let stored = match self.store.load(&self.key).await {
+                    // released the lease: read again now that it is ours
+                    // (without copying the set when it is still the one
+                    // we hold).
+                    let known = base.as_ref().and_then(|b| b.version());
+                    let stored = match known {
+                        Some(known) => self.store.load_changed(&self.key, known).await,
+                        None => self.store.load(&self.key).await,
+                    };
+                    let stored = match stored {
                         Ok(stored) => stored,
                         Err(e) => {
                             self.release(&lease).await;
@@ -1375,6 +1393,7 @@ impl Inner {
                         base,
                         lease: Some(HeldLease {
                             lease,
+                            owner,
                             since: asked,
                         }),
                     };
@@ -1433,7 +1452,7 @@ impl Inner {
 
     /// Takes the lease again after it was overtaken, waiting (bounded) for
     /// the holder to finish.
-    async fn retake_lease(&self) -> Result<Option<HeldLease>, Error> {
+    async fn retake_lease(&self, owner: LeaseOwner) -> Result<Option<HeldLease>, Error> {
         let started = std::time::Instant::now();
         let limit = self.lease.ttl.saturating_add(LEASE_WAIT_SLACK);
         let mut delay = LEASE_POLL_FIRST;
@@ -1441,12 +1460,13 @@ impl Inner {
             let asked = std::time::Instant::now();
             match self
                 .store
-                .acquire_lease(&self.key, &self.lease_owner(), self.lease.ttl)
+                .acquire_lease(&self.key, &owner, self.lease.ttl)
                 .await?
             {
                 LeaseOutcome::Acquired(lease) => {
                     return Ok(Some(HeldLease {
                         lease,
+                        owner,
                         since: asked,
                     }));
                 }
@@ -1511,9 +1531,10 @@ impl Inner {
     }
 }
 
-/// A lease we hold, and when we asked for it.
+/// A lease we hold, the owner we asked for it as, and when we asked.
 struct HeldLease {
     lease: Lease,
+    owner: LeaseOwner,
     since: std::time::Instant,
 }
 
@@ -1539,11 +1560,54 @@ const LEASE_ASK_AGAIN: Duration = Duration::from_secs(1);
 /// The longest pause between reads of the store while a lease is held.
 const LEASE_POLL_MAX: Duration = Duration::from_millis(250);
 
-/// Clears the in-flight marker when the refresh task ends, even by panic.
-struct FlightGuard(Arc<Inner>);
+/// A refresh in flight: its result, once it ends, for every caller that
+/// waits for it (one allocation, shared by all of them).
+#[derive(Default)]
+struct Flight {
+    result: OnceLock<Result<TokenHandle, Error>>,
+    done: Notify,
+}
+
+impl Flight {
+    /// The refresh's result, once it ends.
+    async fn wait(&self) -> Result<TokenHandle, Error> {
+        loop {
+            // Registered before the check: a result published in between
+            // still wakes it.
+            let done = self.done.notified();
+            if let Some(result) = self.result.get() {
+                return result.clone();
+            }
+            done.await;
+        }
+    }
+}
+
+/// Ends the flight when the refresh task ends, even by panic (or when the
+/// task is dropped unpolled): clears the in-flight marker, then publishes
+/// the result (an error if the task left none) and wakes the waiters.
+struct FlightGuard {
+    inner: Arc<Inner>,
+    flight: Arc<Flight>,
+    result: Option<Result<TokenHandle, Error>>,
+}
+
+impl FlightGuard {
+    /// The result to publish.
+    fn keep(&mut self, result: Result<TokenHandle, Error>) {
+        self.result = Some(result);
+    }
+}
 
 impl Drop for FlightGuard {
     fn drop(&mut self) {
-        self.0.lock_state().in_flight = None;
+        self.inner.lock_state().in_flight = None;
+        let result = self.result.take().unwrap_or_else(|| {
+            Err(crate::lifecycle::store::store_error(
+                "the refresh task ended without a result (it panicked or the runtime shut down)",
+            ))
+        });
+        let _ = self.flight.result.set(result);
+        self.flight.done.notify_waiters();
     }
 }
