@@ -79,8 +79,20 @@ fn phase_duration() -> Duration {
 #[derive(Debug, Clone)]
 enum StoreSpec {
     File(PathBuf),
-    Postgres { url: String, table: String },
-    Redis { url: String, prefix: String },
+    Postgres {
+        url: String,
+        table: String,
+    },
+    Redis {
+        url: String,
+        prefix: String,
+    },
+    /// Redis, with the store's leases hidden from the managers: the
+    /// baseline of what leases prevent.
+    RedisWithoutLeases {
+        url: String,
+        prefix: String,
+    },
 }
 
 impl StoreSpec {
@@ -89,6 +101,7 @@ impl StoreSpec {
             StoreSpec::File(_) => "file",
             StoreSpec::Postgres { .. } => "postgres",
             StoreSpec::Redis { .. } => "redis",
+            StoreSpec::RedisWithoutLeases { .. } => "redis_without_leases",
         }
     }
 
@@ -101,6 +114,9 @@ impl StoreSpec {
             StoreSpec::Redis { url, prefix } => {
                 json!({"kind": "redis", "url": url, "prefix": prefix})
             }
+            StoreSpec::RedisWithoutLeases { url, prefix } => {
+                json!({"kind": "redis-without-leases", "url": url, "prefix": prefix})
+            }
         }
     }
 
@@ -112,7 +128,11 @@ impl StoreSpec {
                 url: text("url"),
                 table: text("table"),
             },
-            _ => StoreSpec::Redis {
+            "redis" => StoreSpec::Redis {
+                url: text("url"),
+                prefix: text("prefix"),
+            },
+            _ => StoreSpec::RedisWithoutLeases {
                 url: text("url"),
                 prefix: text("prefix"),
             },
@@ -137,7 +157,48 @@ impl StoreSpec {
                     .await
                     .unwrap(),
             ),
+            StoreSpec::RedisWithoutLeases { url, prefix } => Arc::new(NoLeases(Arc::new(
+                RedisStore::builder(url.clone())
+                    .prefix(prefix.clone())
+                    .build()
+                    .await
+                    .unwrap(),
+            ))),
         }
+    }
+}
+
+/// A store with its leases hidden (only the required methods delegated): what
+/// a user's own store without leases gives.
+#[derive(Debug)]
+struct NoLeases(Arc<dyn TokenStore>);
+
+#[oauth_all::core::async_trait]
+impl TokenStore for NoLeases {
+    async fn load(
+        &self,
+        key: &AccountKey,
+    ) -> Result<Option<oauth_all::core::lifecycle::Versioned>, Error> {
+        self.0.load(key).await
+    }
+    async fn save(
+        &self,
+        key: &AccountKey,
+        tokens: &TokenSet,
+        expected: Option<u64>,
+    ) -> Result<oauth_all::core::lifecycle::SaveOutcome, Error> {
+        self.0.save(key, tokens, expected).await
+    }
+    async fn delete(&self, key: &AccountKey) -> Result<(), Error> {
+        self.0.delete(key).await
+    }
+    async fn list_accounts(
+        &self,
+        provider: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>, Error> {
+        self.0.list_accounts(provider, after, limit).await
     }
 }
 
@@ -520,6 +581,12 @@ fn report(store: &str, mode: &str, p: &Phase) {
 }
 
 async fn prove(store: StoreSpec) {
+    let (sandbox, config) = start(&store).await;
+    prove_on(&sandbox, &config, &store).await;
+}
+
+/// A sandbox, the workers' configuration, and the accounts seeded.
+async fn start(store: &StoreSpec) -> (Sandbox, WorkerConfig) {
     let sandbox = Sandbox::builder()
         .access_token_lifetime(ACCESS_LIFETIME)
         .refresh_token_lifetime(Duration::from_secs(24 * 3600))
@@ -542,13 +609,16 @@ async fn prove(store: StoreSpec) {
     let opened = store.open().await;
     seed(&sandbox, &*opened).await;
     drop(opened);
+    (sandbox, config)
+}
 
+async fn prove_on(sandbox: &Sandbox, config: &WorkerConfig, store: &StoreSpec) {
     let run_for = config.run_for.as_secs_f64();
     // Each account is due once its token is half its lifetime old: at most one
     // refresh per half-life, plus the first and some slack for the lease's waits.
     let bound = (run_for / (ACCESS_LIFETIME.as_secs_f64() / 2.0)).ceil() as u64 + 2;
 
-    let calm = phase(&sandbox, &config, false).await;
+    let calm = phase(sandbox, config, false).await;
     report(store.name(), "calm", &calm);
     assert_eq!(
         calm.rejected, 0,
@@ -577,7 +647,7 @@ async fn prove(store: StoreSpec) {
         calm.most_refreshes_of_an_account
     );
 
-    let killed = phase(&sandbox, &config, true).await;
+    let killed = phase(sandbox, config, true).await;
     report(store.name(), "kills", &killed);
     assert!(killed.kills >= 1, "workers were killed");
     assert_eq!(
@@ -602,6 +672,22 @@ async fn prove(store: StoreSpec) {
             "no spent refresh token was presented again"
         );
     }
+}
+
+/// The same calm phase over a store whose leases are hidden: the baseline of
+/// the figures above, measured by `cargo xtask proof` (it asserts nothing: how
+/// often processes without leases collide depends on timing).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement for cargo xtask proof"]
+async fn eight_processes_share_a_redis_store_without_leases_baseline() {
+    let url = server_url("OAUTH_TEST_REDIS_URL");
+    let store = StoreSpec::RedisWithoutLeases {
+        url,
+        prefix: unique("baseline"),
+    };
+    let (sandbox, config) = start(&store).await;
+    let calm = phase(&sandbox, &config, false).await;
+    report(store.name(), "calm", &calm);
 }
 
 fn server_url(var: &str) -> String {
