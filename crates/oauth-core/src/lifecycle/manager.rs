@@ -634,8 +634,8 @@ impl Inner {
             match &state.in_flight {
                 Some(flight) => Arc::clone(flight),
                 None => {
-                    let now = self.clock.now();
                     if let Some(not_before) = state.retry_not_before
+                        && let now = self.clock.now()
                         && now < not_before
                         && state.unsaved.is_none()
                     {
@@ -673,10 +673,11 @@ impl Inner {
     /// installed there by another manager or process lifts the latch
     /// (`None`: go on as usual).
     async fn check_latch(&self) -> Option<Result<TokenHandle, Error>> {
-        let now = self.clock.now();
         let error = {
             let mut state = self.lock_state();
             let error = state.latched.clone()?;
+            // Read only when latched (the clock is not free).
+            let now = self.clock.now();
             let recently = state.latch_checked_at.is_some_and(|at| {
                 now.duration_since(at)
                     .is_ok_and(|since| since < LATCH_RECHECK)
@@ -735,7 +736,7 @@ impl Inner {
             };
             match self.save_newest(&tokens, expected, &mut None).await {
                 Ok(version) => {
-                    let handle = self.publish(*tokens, version);
+                    let handle = self.publish(*tokens, version, self.clock.now());
                     tracing::info!(account = %self.key, "saved tokens that an earlier save failed to write");
                     if !force && !handle.0.due(self.clock.now(), within) {
                         return Ok(handle);
@@ -1070,9 +1071,10 @@ impl Inner {
                             persist_us = u64::try_from(received.elapsed().as_micros()).unwrap_or(u64::MAX),
                             "new tokens saved"
                         );
-                        self.warn_if_short_lived(&tokens);
+                        let now = self.clock.now();
+                        self.warn_if_short_lived(&tokens, now);
                         let expires_at = tokens.expires_at;
-                        let handle = self.publish(tokens, version);
+                        let handle = self.publish(tokens, version, now);
                         self.emit(TokenEventKind::Refreshed {
                             expires_at,
                             refresh_token_rotated: rotated,
@@ -1188,13 +1190,10 @@ impl Inner {
     }
 
     /// Warns (once per manager) when the provider issues access tokens that
-    /// live no longer than the configured skew: the margin is then bounded by
+    /// live (from `now`) no longer than the configured skew: the margin is then bounded by
     /// half the token's lifetime, so that not every call refreshes.
-    fn warn_if_short_lived(&self, tokens: &TokenSet) {
-        let lifetime = tokens
-            .expires_at
-            .duration_since(self.clock.now())
-            .unwrap_or_default();
+    fn warn_if_short_lived(&self, tokens: &TokenSet, now: SystemTime) {
+        let lifetime = tokens.expires_at.duration_since(now).unwrap_or_default();
         if lifetime <= self.skew && !self.warned_short_lived.swap(true, Ordering::Relaxed) {
             tracing::warn!(
                 account = %self.key,
@@ -1219,9 +1218,9 @@ impl Inner {
         error
     }
 
-    /// Publishes saved tokens and clears the failure state.
-    fn publish(&self, tokens: TokenSet, version: u64) -> TokenHandle {
-        let published = self.published(tokens, Some(version));
+    /// Publishes saved tokens, seen at `now`, and clears the failure state.
+    fn publish(&self, tokens: TokenSet, version: u64, now: SystemTime) -> TokenHandle {
+        let published = Arc::new(Published::new(tokens, Some(version), now));
         let mut state = self.lock_state();
         self.current.store(Some(Arc::clone(&published)));
         state.clear_failures();
@@ -1346,8 +1345,9 @@ impl Inner {
         let mut delay = LEASE_POLL_FIRST;
         // Made once for this refresh, and kept with the lease.
         let owner = self.lease_owner();
+        // When we last asked for the lease (the first time: as we started).
+        let mut asked = started;
         loop {
-            let asked = std::time::Instant::now();
             let outcome = self
                 .store
                 .acquire_lease(&self.key, &owner, self.lease.ttl)
@@ -1440,6 +1440,7 @@ impl Inner {
                             break;
                         }
                     }
+                    asked = std::time::Instant::now();
                 }
                 Ok(_) => return self.adopt_stored(base, within, force).await,
                 Err(e) => {
