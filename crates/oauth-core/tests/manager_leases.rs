@@ -830,3 +830,22 @@ async fn a_refused_refresh_token_is_recorded_and_not_presented_again_by_others()
     );
     assert_eq!(grant.refused.load(Ordering::SeqCst), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forced_refresh_by_a_manager_that_holds_no_token_yet_refreshes() {
+    // The CLI's `refresh`: a new manager, the stored token still valid.
+    let grant = Rotating::new(Duration::ZERO);
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    let key = AccountKey::new("rotating", "seller-1");
+    let mut valid = grant.expired_set("seller-1");
+    valid.expires_at = SystemTime::now() + Duration::from_secs(3600);
+    store.save(&key, &valid, None).await.unwrap();
+    let fresh = manager(&grant, &store, "seller-1");
+    let token = fresh.force_refresh().await.unwrap();
+    assert_eq!(
+        token.expose_secret(),
+        "at-1",
+        "a new token, not the stored one"
+    );
+    assert_eq!(grant.calls(), 1);
+}

@@ -1382,7 +1382,13 @@ impl Inner {
                                 expires_at: adopted.tokens.expires_at,
                             });
                         }
-                        if self.answers(&adopted, seen.as_deref(), within, force) {
+                        // What was stored before this call answers a forced
+                        // refresh only if the caller had seen another token
+                        // (someone refreshed since); a caller that had none
+                        // asked for a refresh.
+                        if (!force || seen.is_some())
+                            && self.answers(&adopted, seen.as_deref(), within, force)
+                        {
                             self.release(&lease).await;
                             self.lock_state().clear_failures();
                             return LeaseStep::Done(Ok(TokenHandle(adopted)));
