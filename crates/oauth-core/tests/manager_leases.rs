@@ -849,3 +849,28 @@ async fn a_forced_refresh_by_a_manager_that_holds_no_token_yet_refreshes() {
     );
     assert_eq!(grant.calls(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forced_refresh_waiting_for_a_lease_is_not_answered_by_the_set_it_replaces() {
+    // The next process after a crash: the dead holder's lease is still
+    // held, and the stored set is the one to replace.
+    let grant = Rotating::new(Duration::ZERO);
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    let key = AccountKey::new("rotating", "seller-1");
+    let mut valid = grant.expired_set("seller-1");
+    valid.expires_at = SystemTime::now() + Duration::from_secs(3600);
+    store.save(&key, &valid, None).await.unwrap();
+    let dead = LeaseOwner::new("dead-process").unwrap();
+    store
+        .acquire_lease(&key, &dead, Duration::from_millis(500))
+        .await
+        .unwrap();
+    let fresh = manager(&grant, &store, "seller-1");
+    let token = fresh.force_refresh().await.unwrap();
+    assert_eq!(
+        token.expose_secret(),
+        "at-1",
+        "a new token after the lease lapsed"
+    );
+    assert_eq!(grant.calls(), 1);
+}

@@ -1347,6 +1347,8 @@ impl Inner {
         let owner = self.lease_owner();
         // When we last asked for the lease (the first time: as we started).
         let mut asked = started;
+        // Whether the store was read for a caller that held no set.
+        let mut base_read = false;
         loop {
             let outcome = self
                 .store
@@ -1416,6 +1418,16 @@ impl Inner {
                                 ),
                             },
                         ));
+                    }
+                    // A caller that holds no set yet: what the store holds
+                    // now is the base, so that only what the holder saves
+                    // from here on answers the call (a forced refresh must
+                    // not be answered by the set it was called to replace).
+                    if base.is_none() && !base_read {
+                        base_read = true;
+                        if let Ok(Some(stored)) = self.store.load(&self.key).await {
+                            base = Some(self.published(stored.tokens, Some(stored.version)));
+                        }
                     }
                     // Until the lease lapses (by our clock, at most a
                     // lease from now, and again at least every second in
