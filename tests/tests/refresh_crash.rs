@@ -281,7 +281,10 @@ async fn a_kill_during_a_rotating_refresh_is_reported_never_silently_lost() {
 
     outcomes.persist_us.sort_unstable();
     let n = outcomes.persist_us.len();
-    assert!(n > 0, "the children refreshed (the window was measured): {outcomes:?}");
+    assert!(
+        n > 0,
+        "the children refreshed (the window was measured): {outcomes:?}"
+    );
     let pct = |p: usize| outcomes.persist_us[(n * p / 100).min(n - 1)];
     println!(
         "refresh crash loop: {KILLS} kills; survived {}, lost and reported as interrupted {}, lost unreported {}; children completed {} refreshes; window (answer received -> new set on disk) p50 {} us, p99 {} us, max {} us over {n} refreshes",
