@@ -45,13 +45,19 @@
 //!
 //! | feature | what it does | what it costs |
 //! |---|---|---|
-//! | `ring` (default) | TLS crypto with ring | the baseline: pure Rust and assembly, no C build script; a cold release build of a minimal eBay refresh program on `oauth-all` takes about 100 s of CPU (52 s on two cores), binary 5.1 MB |
+//! | `ring` (default) | TLS crypto with ring | the baseline: pure Rust and assembly, no C build script; a cold release build of a minimal eBay refresh program on `oauth-all` takes about 90 s of CPU (48 s on two cores), binary 5.1 MB |
 //! | `aws-lc-rs` | TLS crypto with aws-lc-rs (FIPS-capable builds); wins over `ring` when both are on | aws-lc-sys's C build (CMake): about +35 s of CPU (+35 %) on that build, binary +2.2 MB |
 //! | `webpki-roots` | Mozilla's root certificates, bundled, instead of the platform's verifier and trust store | one data-only crate: no measurable build time, binary +73 KB |
 //!
 //! With neither `ring` nor `aws-lc-rs`, the HTTP client uses the process-wide
 //! rustls crypto provider the application installed, and fails to build
 //! without one.
+//!
+//! Token storage (`oauth-core`'s features):
+//!
+//! | feature | what it adds | what it costs |
+//! |---|---|---|
+//! | `encryption` | `core::lifecycle::EncryptedStore`: tokens encrypted at rest (XChaCha20-Poly1305), key rotation, `rekey` | RustCrypto's `chacha20poly1305` and the twelve small crates only it needs: about 2 s of CPU on a cold release build |
 //!
 //! Build costs measured with `cargo xtask bench-external build-cost` (the
 //! repository's `bench/build-cost/`), cold `cargo build --release`, registry

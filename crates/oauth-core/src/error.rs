@@ -176,7 +176,7 @@ pub enum DecryptionFailure {
     /// format, encoding or length).
     Malformed,
     /// The entry is stored in clear and the store refuses plaintext
-    /// entries ([`EncryptedStore::refuse_plaintext`](crate::lifecycle::EncryptedStore::refuse_plaintext)).
+    /// entries (`EncryptedStore::refuse_plaintext`).
     PlaintextRefused,
     /// The ciphertext authenticated but does not hold a token set (written
     /// by an incompatible version).
@@ -337,9 +337,9 @@ pub enum Error {
         /// What the provider answered to the next refresh.
         details: ProviderDetails,
     },
-    /// Stored tokens could not be decrypted by an
-    /// [`EncryptedStore`](crate::lifecycle::EncryptedStore): a missing key, a
-    /// tampered or moved ciphertext. Nothing was changed in the store.
+    /// Stored tokens could not be decrypted by an `EncryptedStore` (feature
+    /// `encryption`): a missing key, a tampered or moved ciphertext. Nothing
+    /// was changed in the store.
     #[error("cannot decrypt the stored tokens of {account}: {reason}")]
     Decryption {
         /// The account key, `provider/account`.

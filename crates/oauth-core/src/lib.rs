@@ -36,6 +36,12 @@
 //!   when both are on;
 //! - `webpki-roots`: Mozilla's root certificates, bundled, instead of the
 //!   platform's verifier and trust store (one data-only crate);
+//! - `encryption` (off): `lifecycle::EncryptedStore`, its keys
+//!   (`StoreKey`, `Keyring`, `KeyProvider`...) and `rekey`: tokens encrypted
+//!   at rest with XChaCha20-Poly1305 (RustCrypto's `chacha20poly1305`). No
+//!   provider crate enables it, so that programs that do not encrypt their
+//!   store do not build the cipher; turn it on where you build an
+//!   `EncryptedStore` (`oauth-all`'s `encryption` feature forwards it);
 //! - `test-util` (off): test helpers, no extra dependencies: the token-store
 //!   conformance suite (`test_util::store_conformance`) that every store
 //!   runs ([`ManualClock`] is always available).
@@ -45,7 +51,7 @@
 //!
 //! Measured build cost (a cold `cargo build --release` of a minimal eBay
 //! refresh program on `oauth-all`, registry already downloaded: `cargo
-//! xtask bench-external build-cost`): with `ring`, about 100 s of CPU (52 s
+//! xtask bench-external build-cost`): with `ring`, about 90 s of CPU (48 s
 //! on two cores) and a 5.1 MB binary; `aws-lc-rs` instead adds about 35 % of
 //! CPU and 2.2 MB; `webpki-roots` adds no measurable time and 73 KB.
 //!
@@ -84,9 +90,12 @@ pub use clock::{
 pub use error::{DecryptionFailure, Error, ProviderDetails, TransientCause};
 pub use grant::{AuthorizationCodeGrant, DEFAULT_REFRESH_SKEW, RefreshGrant};
 pub use id::{ClientId, Scope, Scopes};
+#[cfg(feature = "encryption")]
+#[cfg_attr(docsrs, doc(cfg(feature = "encryption")))]
+pub use lifecycle::EncryptedStore;
 pub use lifecycle::{
-    AccountKey, EncryptedStore, FileStore, MemoryStore, TokenEvent, TokenEventKind, TokenHandle,
-    TokenManager, TokenPool, TokenStore, list_all_accounts,
+    AccountKey, FileStore, MemoryStore, TokenEvent, TokenEventKind, TokenHandle, TokenManager,
+    TokenPool, TokenStore, list_all_accounts,
 };
 pub use secret::{
     AccessToken, AppSecret, AuthorizationCode, ClientKey, ClientSecret, IdToken, RefreshToken,
@@ -102,6 +111,6 @@ pub use ::http as http_types;
 pub use async_trait::async_trait;
 /// Re-exported `url` crate used in public signatures.
 pub use url;
-/// Re-exported `zeroize` crate: [`lifecycle::StoreKey::new`] takes key bytes
-/// in a [`zeroize::Zeroizing`] box.
+/// Re-exported `zeroize` crate: `lifecycle::StoreKey::new` (feature
+/// `encryption`) takes key bytes in a [`zeroize::Zeroizing`] box.
 pub use zeroize;

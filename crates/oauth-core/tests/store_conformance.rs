@@ -4,7 +4,7 @@
 //!
 //! Needs the `test-util` feature (`[[test]] required-features` in
 //! `Cargo.toml`): `cargo test -p oauth-core --features test-util --test
-//! store_conformance`.
+//! store_conformance`; `EncryptedStore`'s runs need `encryption` too.
 //!
 //! The cross-process test re-executes this test binary: [`lease_child`]
 //! acts as a lease contender when `OAUTH_LEASE_CHILD` names a token file,
@@ -17,10 +17,9 @@
     clippy::print_stderr
 )]
 
-use oauth_core::lifecycle::{
-    EncryptedStore, KeyId, Keyring, Lease, LeaseOutcome, LeaseOwner, SaveOutcome, StoreKey,
-    Versioned,
-};
+#[cfg(feature = "encryption")]
+use oauth_core::lifecycle::{EncryptedStore, KeyId, Keyring, StoreKey};
+use oauth_core::lifecycle::{Lease, LeaseOutcome, LeaseOwner, SaveOutcome, Versioned};
 use oauth_core::test_util::store_conformance::{check_store, check_store_with_leases};
 use oauth_core::{
     AccessToken, AccountKey, Error, FileStore, MemoryStore, TokenSet, TokenStore, async_trait,
@@ -83,10 +82,12 @@ async fn file_store_conforms_with_two_instances_on_one_file() {
     }
 }
 
+#[cfg(feature = "encryption")]
 fn keyring() -> Keyring {
     Keyring::new(StoreKey::generate(KeyId::new("conformance").unwrap()).unwrap())
 }
 
+#[cfg(feature = "encryption")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn encrypted_store_over_memory_conforms() {
     let inner = Arc::new(MemoryStore::new());
@@ -96,6 +97,7 @@ async fn encrypted_store_over_memory_conforms() {
     timed("EncryptedStore<MemoryStore>", check_store_with_leases(a, b)).await;
 }
 
+#[cfg(feature = "encryption")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn encrypted_store_over_a_file_conforms() {
     let dir = tempfile::tempdir().unwrap();

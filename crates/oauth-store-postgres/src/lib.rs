@@ -32,8 +32,8 @@
 //! ```
 //!
 //! Hand the store to a `TokenManager` or `TokenPool` (as an
-//! `Arc<dyn TokenStore>`) like any other store; wrap it in an
-//! [`EncryptedStore`](oauth_core::EncryptedStore) to keep the tokens
+//! `Arc<dyn TokenStore>`) like any other store; wrap it in oauth-core's
+//! `EncryptedStore` (feature `encryption`) to keep the tokens
 //! encrypted at rest (the table otherwise holds them in clear, readable by
 //! whoever can read the table or its backups).
 //!

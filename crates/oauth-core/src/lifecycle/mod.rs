@@ -1,6 +1,7 @@
 //! The token lifecycle: [`TokenManager`] for one account, [`TokenPool`] for
 //! many, and the [`TokenStore`]s that persist their tokens.
 
+#[cfg(feature = "encryption")]
 mod encrypted_store;
 mod events;
 mod file_store;
@@ -11,6 +12,8 @@ mod memory_store;
 mod pool;
 pub(crate) mod store;
 
+#[cfg(feature = "encryption")]
+#[cfg_attr(docsrs, doc(cfg(feature = "encryption")))]
 pub use encrypted_store::{
     EncryptedStore, EnvKeys, KEY_LEN, KeyFiles, KeyId, KeyProvider, Keyring, MAX_KEY_ID_LEN,
     RekeyFailure, RekeyOutcome, RekeyReport, StoreKey, StoredForm,
