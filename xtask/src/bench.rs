@@ -53,6 +53,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
         "lifecycle",
         "--bench",
         "encrypted_store",
+        // The encrypted_store benchmark needs EncryptedStore.
+        "--features",
+        "encryption",
     ]);
     if !args.is_empty() {
         c.arg("--").args(args);
