@@ -874,3 +874,93 @@ async fn a_forced_refresh_waiting_for_a_lease_is_not_answered_by_the_set_it_repl
     );
     assert_eq!(grant.calls(), 1);
 }
+
+/// A store whose first lease request finds the lease held by a holder that
+/// saves a fresh set at that very moment, then releases it.
+#[derive(Debug)]
+struct SavedBeforeWeLooked {
+    inner: MemoryStore,
+    first: Mutex<bool>,
+}
+
+#[async_trait]
+impl TokenStore for SavedBeforeWeLooked {
+    async fn load(
+        &self,
+        key: &AccountKey,
+    ) -> Result<Option<oauth_core::lifecycle::Versioned>, Error> {
+        self.inner.load(key).await
+    }
+    async fn save(
+        &self,
+        key: &AccountKey,
+        tokens: &TokenSet,
+        expected: Option<u64>,
+    ) -> Result<oauth_core::lifecycle::SaveOutcome, Error> {
+        self.inner.save(key, tokens, expected).await
+    }
+    async fn save_fenced(
+        &self,
+        key: &AccountKey,
+        tokens: &TokenSet,
+        expected: Option<u64>,
+        fence: u64,
+    ) -> Result<oauth_core::lifecycle::SaveOutcome, Error> {
+        self.inner.save_fenced(key, tokens, expected, fence).await
+    }
+    async fn acquire_lease(
+        &self,
+        key: &AccountKey,
+        owner: &LeaseOwner,
+        ttl: Duration,
+    ) -> Result<LeaseOutcome, Error> {
+        if std::mem::take(&mut *self.first.lock().unwrap()) {
+            let stored = self.inner.load(key).await?.unwrap();
+            let theirs = TokenSet::new(
+                AccessToken::new("at-holder"),
+                SystemTime::now() + Duration::from_secs(3600),
+            )
+            .with_refresh_token(RefreshToken::new("rt-holder"), None);
+            self.inner.save(key, &theirs, Some(stored.version)).await?;
+            return Ok(LeaseOutcome::Held {
+                expires_at: SystemTime::now(),
+            });
+        }
+        self.inner.acquire_lease(key, owner, ttl).await
+    }
+    async fn release_lease(&self, key: &AccountKey, lease: &Lease) -> Result<(), Error> {
+        self.inner.release_lease(key, lease).await
+    }
+    async fn delete(&self, key: &AccountKey) -> Result<(), Error> {
+        self.inner.delete(key).await
+    }
+    async fn list_accounts(
+        &self,
+        provider: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>, Error> {
+        self.inner.list_accounts(provider, after, limit).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_set_the_holder_saved_before_we_first_looked_is_used_not_refreshed_again() {
+    // A new process (the CLI's `token`) on an expired token, while another
+    // one finishes its refresh.
+    let grant = Rotating::new(Duration::ZERO);
+    let store = Arc::new(SavedBeforeWeLooked {
+        inner: MemoryStore::new(),
+        first: Mutex::new(true),
+    });
+    let key = AccountKey::new("rotating", "seller-1");
+    store
+        .save(&key, &grant.expired_set("seller-1"), None)
+        .await
+        .unwrap();
+    let dyn_store: Arc<dyn TokenStore> = store.clone();
+    let fresh = manager(&grant, &dyn_store, "seller-1");
+    let token = fresh.access_token().await.unwrap();
+    assert_eq!(token.expose_secret(), "at-holder");
+    assert_eq!(grant.calls(), 0, "the holder's fresh set needs no refresh");
+}

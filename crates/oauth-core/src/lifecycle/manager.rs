@@ -1396,6 +1396,18 @@ impl Inner {
                             return LeaseStep::Done(Ok(TokenHandle(adopted)));
                         }
                         base = Some(adopted);
+                    } else if !force
+                        && let Some(read) =
+                            base.as_ref().filter(|b| !b.due(self.clock.now(), within))
+                    {
+                        // The set read while the lease was held (by a
+                        // holder that saved it before we first looked) is
+                        // fresh: nothing to refresh.
+                        let read = Arc::clone(read);
+                        self.current.store(Some(Arc::clone(&read)));
+                        self.release(&lease).await;
+                        self.lock_state().clear_failures();
+                        return LeaseStep::Done(Ok(TokenHandle(read)));
                     }
                     return LeaseStep::Refresh {
                         base,
