@@ -131,6 +131,87 @@ impl TokenStore for NoLeases {
     }
 }
 
+/// How a test store departs from a plain `MemoryStore`, playing another
+/// process: each hook defaults to the memory store's own answer.
+#[async_trait]
+trait Script: Send + Sync + std::fmt::Debug {
+    fn memory(&self) -> &MemoryStore;
+
+    async fn save_fenced(
+        &self,
+        key: &AccountKey,
+        tokens: &TokenSet,
+        expected: Option<u64>,
+        fence: u64,
+    ) -> Result<oauth_core::lifecycle::SaveOutcome, Error> {
+        self.memory()
+            .save_fenced(key, tokens, expected, fence)
+            .await
+    }
+
+    async fn acquire_lease(
+        &self,
+        key: &AccountKey,
+        owner: &LeaseOwner,
+        ttl: Duration,
+    ) -> Result<LeaseOutcome, Error> {
+        self.memory().acquire_lease(key, owner, ttl).await
+    }
+}
+
+/// A `MemoryStore` driven by a [`Script`].
+#[derive(Debug)]
+struct Scripted<S>(S);
+
+#[async_trait]
+impl<S: Script> TokenStore for Scripted<S> {
+    async fn load(
+        &self,
+        key: &AccountKey,
+    ) -> Result<Option<oauth_core::lifecycle::Versioned>, Error> {
+        self.0.memory().load(key).await
+    }
+    async fn save(
+        &self,
+        key: &AccountKey,
+        tokens: &TokenSet,
+        expected: Option<u64>,
+    ) -> Result<oauth_core::lifecycle::SaveOutcome, Error> {
+        self.0.memory().save(key, tokens, expected).await
+    }
+    async fn save_fenced(
+        &self,
+        key: &AccountKey,
+        tokens: &TokenSet,
+        expected: Option<u64>,
+        fence: u64,
+    ) -> Result<oauth_core::lifecycle::SaveOutcome, Error> {
+        self.0.save_fenced(key, tokens, expected, fence).await
+    }
+    async fn acquire_lease(
+        &self,
+        key: &AccountKey,
+        owner: &LeaseOwner,
+        ttl: Duration,
+    ) -> Result<LeaseOutcome, Error> {
+        self.0.acquire_lease(key, owner, ttl).await
+    }
+    async fn release_lease(&self, key: &AccountKey, lease: &Lease) -> Result<(), Error> {
+        self.0.memory().release_lease(key, lease).await
+    }
+    async fn delete(&self, key: &AccountKey) -> Result<(), Error> {
+        self.0.memory().delete(key).await
+    }
+    async fn list_accounts(
+        &self,
+        provider: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>, Error> {
+        self.0.memory().list_accounts(provider, after, limit).await
+    }
+}
+
 fn manager(grant: &Arc<Rotating>, store: &Arc<dyn TokenStore>, account: &str) -> TokenManager {
     // One builder each: separate lease owners, as separate processes.
     TokenManager::builder(grant.clone(), Arc::clone(store), account).build()
@@ -328,20 +409,9 @@ struct Overtaken {
 }
 
 #[async_trait]
-impl TokenStore for Overtaken {
-    async fn load(
-        &self,
-        key: &AccountKey,
-    ) -> Result<Option<oauth_core::lifecycle::Versioned>, Error> {
-        self.inner.load(key).await
-    }
-    async fn save(
-        &self,
-        key: &AccountKey,
-        tokens: &TokenSet,
-        expected: Option<u64>,
-    ) -> Result<oauth_core::lifecycle::SaveOutcome, Error> {
-        self.inner.save(key, tokens, expected).await
+impl Script for Overtaken {
+    fn memory(&self) -> &MemoryStore {
+        &self.inner
     }
     async fn save_fenced(
         &self,
@@ -379,35 +449,21 @@ impl TokenStore for Overtaken {
         };
         self.inner.acquire_lease(key, owner, ttl).await
     }
-    async fn release_lease(&self, key: &AccountKey, lease: &Lease) -> Result<(), Error> {
-        self.inner.release_lease(key, lease).await
-    }
-    async fn delete(&self, key: &AccountKey) -> Result<(), Error> {
-        self.inner.delete(key).await
-    }
-    async fn list_accounts(
-        &self,
-        provider: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<String>, Error> {
-        self.inner.list_accounts(provider, after, limit).await
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_overtaken_holder_takes_the_lease_again_to_save_the_only_valid_refresh_token() {
     let grant = Rotating::new(Duration::ZERO);
-    let store = Arc::new(Overtaken {
+    let store = Arc::new(Scripted(Overtaken {
         inner: MemoryStore::new(),
         overtake: Mutex::new(false),
-    });
+    }));
     let key = AccountKey::new("rotating", "seller-1");
     store
         .save(&key, &grant.expired_set("seller-1"), None)
         .await
         .unwrap();
-    *store.overtake.lock().unwrap() = true;
+    *store.0.overtake.lock().unwrap() = true;
     let dyn_store: Arc<dyn TokenStore> = store.clone();
     let manager = manager(&grant, &dyn_store, "seller-1");
     let token = manager.access_token().await.unwrap();
@@ -420,7 +476,7 @@ async fn an_overtaken_holder_takes_the_lease_again_to_save_the_only_valid_refres
         "the rotated refresh token was saved despite the overtaken lease"
     );
     assert!(
-        !*store.overtake.lock().unwrap(),
+        !*store.0.overtake.lock().unwrap(),
         "the lease really was overtaken"
     );
 }
@@ -567,20 +623,9 @@ enum Thief {
 }
 
 #[async_trait]
-impl TokenStore for SlowMarker {
-    async fn load(
-        &self,
-        key: &AccountKey,
-    ) -> Result<Option<oauth_core::lifecycle::Versioned>, Error> {
-        self.inner.load(key).await
-    }
-    async fn save(
-        &self,
-        key: &AccountKey,
-        tokens: &TokenSet,
-        expected: Option<u64>,
-    ) -> Result<oauth_core::lifecycle::SaveOutcome, Error> {
-        self.inner.save(key, tokens, expected).await
+impl Script for SlowMarker {
+    fn memory(&self) -> &MemoryStore {
+        &self.inner
     }
     async fn save_fenced(
         &self,
@@ -634,31 +679,23 @@ impl TokenStore for SlowMarker {
         }
         Ok(outcome)
     }
-    async fn release_lease(&self, key: &AccountKey, lease: &Lease) -> Result<(), Error> {
-        self.inner.release_lease(key, lease).await
-    }
-    async fn delete(&self, key: &AccountKey) -> Result<(), Error> {
-        self.inner.delete(key).await
-    }
-    async fn list_accounts(
-        &self,
-        provider: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<String>, Error> {
-        self.inner.list_accounts(provider, after, limit).await
-    }
 }
 
-async fn slow_marker_run(thief: Thief) -> (Arc<Rotating>, Arc<SlowMarker>, Result<String, Error>) {
+async fn slow_marker_run(
+    thief: Thief,
+) -> (
+    Arc<Rotating>,
+    Arc<Scripted<SlowMarker>>,
+    Result<String, Error>,
+) {
     let grant = Rotating::new(Duration::ZERO);
-    let store = Arc::new(SlowMarker {
+    let store = Arc::new(Scripted(SlowMarker {
         inner: MemoryStore::new(),
         // Past half of the 2-second lease; with a thief, past all of it.
         pause: Duration::from_millis(if thief == Thief::None { 1200 } else { 2100 }),
         thief,
         grants: AtomicUsize::new(0),
-    });
+    }));
     let key = AccountKey::new("rotating", "seller-1");
     store
         .save(&key, &grant.expired_set("seller-1"), None)
@@ -682,7 +719,7 @@ async fn a_lease_worn_down_by_slow_store_writes_is_renewed_before_the_token_is_s
     assert_eq!(result.unwrap(), "at-1");
     assert_eq!(grant.calls(), 1);
     assert_eq!(
-        store.grants.load(Ordering::SeqCst),
+        store.0.grants.load(Ordering::SeqCst),
         2,
         "taken, then renewed"
     );
@@ -884,20 +921,9 @@ struct SavedBeforeWeLooked {
 }
 
 #[async_trait]
-impl TokenStore for SavedBeforeWeLooked {
-    async fn load(
-        &self,
-        key: &AccountKey,
-    ) -> Result<Option<oauth_core::lifecycle::Versioned>, Error> {
-        self.inner.load(key).await
-    }
-    async fn save(
-        &self,
-        key: &AccountKey,
-        tokens: &TokenSet,
-        expected: Option<u64>,
-    ) -> Result<oauth_core::lifecycle::SaveOutcome, Error> {
-        self.inner.save(key, tokens, expected).await
+impl Script for SavedBeforeWeLooked {
+    fn memory(&self) -> &MemoryStore {
+        &self.inner
     }
     async fn save_fenced(
         &self,
@@ -928,20 +954,6 @@ impl TokenStore for SavedBeforeWeLooked {
         }
         self.inner.acquire_lease(key, owner, ttl).await
     }
-    async fn release_lease(&self, key: &AccountKey, lease: &Lease) -> Result<(), Error> {
-        self.inner.release_lease(key, lease).await
-    }
-    async fn delete(&self, key: &AccountKey) -> Result<(), Error> {
-        self.inner.delete(key).await
-    }
-    async fn list_accounts(
-        &self,
-        provider: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<String>, Error> {
-        self.inner.list_accounts(provider, after, limit).await
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -949,10 +961,10 @@ async fn a_set_the_holder_saved_before_we_first_looked_is_used_not_refreshed_aga
     // A new process (the CLI's `token`) on an expired token, while another
     // one finishes its refresh.
     let grant = Rotating::new(Duration::ZERO);
-    let store = Arc::new(SavedBeforeWeLooked {
+    let store = Arc::new(Scripted(SavedBeforeWeLooked {
         inner: MemoryStore::new(),
         first: Mutex::new(true),
-    });
+    }));
     let key = AccountKey::new("rotating", "seller-1");
     store
         .save(&key, &grant.expired_set("seller-1"), None)
