@@ -14,11 +14,9 @@
     clippy::print_stderr
 )]
 
-use std::io::Read;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use oauth_core::{AccountKey, TokenStore};
 use oauth_sandbox::{Provider, Sandbox};
@@ -26,87 +24,12 @@ use oauth_store_postgres::PostgresStore;
 use oauth_store_redis::RedisStore;
 use serde_json::Value;
 
-/// One run of the binary.
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
+mod support;
+use support::{Run, aliexpress_env, consent, ebay_env};
 
-impl Run {
-    fn all(&self) -> String {
-        format!("{}\n{}", self.stdout, self.stderr)
-    }
-
-    fn ok(self) -> Self {
-        assert_eq!(self.code, Some(0), "{self:#?}");
-        self
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {self:#?}"))
-    }
-}
-
-/// Runs `oauth args` with exactly `env` (nothing inherited), killing it after 60 s.
-fn run_blocking(args: &[String], env: &[(String, String)]) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_oauth"))
-        .args(args)
-        .env_clear()
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break Some(status);
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let mut stdout = String::new();
-    let mut stderr = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    let run = Run {
-        code: status.and_then(|s| s.code()),
-        stdout,
-        stderr,
-    };
-    assert!(status.is_some(), "oauth did not finish in time: {run:#?}");
-    run
-}
-
-/// [`run_blocking`] off the async runtime, so the in-process sandbox keeps serving.
+/// `oauth args` with exactly `env`, killed after 60 s (see [`support::oauth`]).
 fn oauth(args: &[&str], env: &[(&str, String)]) -> impl Future<Output = Run> + Send + use<> {
-    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    let env: Vec<(String, String)> = env
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), v.clone()))
-        .collect();
-    async move {
-        tokio::task::spawn_blocking(move || run_blocking(&args, &env))
-            .await
-            .unwrap()
-    }
+    support::oauth(args, env, Duration::from_secs(60))
 }
 
 /// The server URL in `var`: a test that needs a server fails without one.
@@ -224,39 +147,6 @@ impl Shared {
             }
         }
     }
-}
-
-fn ebay_env(sandbox: &Sandbox) -> Vec<(&'static str, String)> {
-    let creds = &sandbox.credentials().ebay;
-    vec![
-        ("OAUTH_EBAY_CLIENT_ID", creds.client_id.clone()),
-        ("OAUTH_EBAY_CLIENT_SECRET", creds.client_secret.clone()),
-        ("OAUTH_EBAY_RU_NAME", creds.ru_name.clone()),
-        ("OAUTH_EBAY_BASE_URL", sandbox.ebay_base_url()),
-    ]
-}
-
-fn aliexpress_env(sandbox: &Sandbox) -> Vec<(&'static str, String)> {
-    let creds = &sandbox.credentials().aliexpress;
-    vec![
-        ("OAUTH_ALIEXPRESS_APP_KEY", creds.app_key.clone()),
-        ("OAUTH_ALIEXPRESS_APP_SECRET", creds.app_secret.clone()),
-        ("OAUTH_ALIEXPRESS_REDIRECT_URI", creds.redirect_uri.clone()),
-        ("OAUTH_ALIEXPRESS_BASE_URL", sandbox.aliexpress_base_url()),
-    ]
-}
-
-/// Follows the simulated consent: GET the authorize URL, return the 302's Location.
-async fn consent(url: &str) -> String {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
-    let response = client.get(url).send().await.unwrap();
-    assert_eq!(response.status(), 302);
-    response.headers()["location"].to_str().unwrap().to_owned()
 }
 
 /// `authorize-url --json`, consent, `exchange --store STORE --json`: the exchange's JSON.
