@@ -1,4 +1,6 @@
 //! Test helpers for provider crates, store implementations and downstream
 //! users (feature `test-util`).
 
+pub mod recording;
 pub mod store_conformance;
+pub mod transport;

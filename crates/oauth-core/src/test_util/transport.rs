@@ -1,0 +1,2 @@
+//! A fake [`Transport`](crate::transport::Transport): scripted answers and
+//! recorded requests, no sockets (feature `test-util`).
