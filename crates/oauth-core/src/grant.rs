@@ -53,6 +53,14 @@ pub trait RefreshGrant: Send + Sync + fmt::Debug {
         None
     }
 
+    /// The clock that stamped the sets this grant returns (when their
+    /// `expires_in` counted from). A token manager compares expiries with
+    /// the same clock, so that there is one clock per grant. The default is
+    /// the system clock.
+    fn clock(&self) -> crate::clock::SharedClock {
+        crate::clock::system_clock()
+    }
+
     /// Obtains a first token set when no tokens are stored yet, for grants
     /// that can do so without user consent (eBay application tokens,
     /// Eshopbox custom apps with a configured refresh token). The default,

@@ -72,6 +72,7 @@ mod error;
 mod grant;
 mod id;
 pub mod lifecycle;
+pub mod provider;
 pub mod redact;
 mod secret;
 mod state;
@@ -96,6 +97,9 @@ pub use lifecycle::EncryptedStore;
 pub use lifecycle::{
     AccountKey, FileStore, MemoryStore, TokenEvent, TokenEventKind, TokenHandle, TokenManager,
     TokenPool, TokenStore, list_all_accounts,
+};
+pub use provider::{
+    Client, ClientBuilder, Endpoints, Environment, Grant, IntoTokenSet, Provider, RequestContext,
 };
 pub use secret::{
     AccessToken, AppSecret, AuthorizationCode, ClientKey, ClientSecret, IdToken, RefreshToken,

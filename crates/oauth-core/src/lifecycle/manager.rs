@@ -4,7 +4,7 @@ use super::events::{TokenEvent, TokenEventKind};
 use super::handle::{Published, TokenHandle};
 use super::lease::{Lease, LeaseOutcome, LeaseOwner, LeaseSettings};
 use super::store::{AccountKey, SaveOutcome, TokenStore};
-use crate::clock::{SharedClock, system_clock};
+use crate::clock::SharedClock;
 use crate::error::{Error, ProviderDetails, TransientCause};
 use crate::grant::RefreshGrant;
 use crate::token_set::{RefreshStarted, TokenSet};
@@ -284,7 +284,7 @@ pub struct TokenManagerBuilder {
     key: AccountKey,
     grant: Arc<dyn RefreshGrant>,
     store: Arc<dyn TokenStore>,
-    clock: SharedClock,
+    clock: Option<SharedClock>,
     skew: Option<Duration>,
     backoff: RetryPolicy,
     events: Option<broadcast::Sender<TokenEvent>>,
@@ -329,9 +329,13 @@ impl TokenManagerBuilder {
         self
     }
 
-    /// The clock (default: the system clock).
+    /// The clock expiries are compared with. The default, and the right
+    /// choice almost always, is the grant's own
+    /// ([`RefreshGrant::clock`]): the clock that stamped the sets it
+    /// returns, so that one clock makes and reads every expiry. Set it only
+    /// for a grant without a clock of its own (a test double).
     pub fn clock(mut self, clock: SharedClock) -> Self {
-        self.clock = clock;
+        self.clock = Some(clock);
         self
     }
 
@@ -386,10 +390,11 @@ impl TokenManagerBuilder {
             .unwrap_or_else(|| self.grant.default_refresh_skew());
         let events = self.events.unwrap_or_else(|| broadcast::channel(64).0);
         let lease = LeaseSettings::new(&*self.grant, self.lease_duration, self.lease_owner);
+        let clock = self.clock.unwrap_or_else(|| self.grant.clock());
         let shared = Shared::new(
             self.grant,
             self.store,
-            self.clock,
+            clock,
             skew,
             self.backoff,
             events,
@@ -422,7 +427,7 @@ impl TokenManager {
             key,
             grant,
             store,
-            clock: system_clock(),
+            clock: None,
             skew: None,
             backoff: DEFAULT_REFRESH_BACKOFF,
             events: None,

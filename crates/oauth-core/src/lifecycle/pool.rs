@@ -5,7 +5,7 @@ use super::events::TokenEvent;
 use super::handle::TokenHandle;
 use super::manager::{DEFAULT_REFRESH_BACKOFF, Shared, TokenManager};
 use super::store::{AccountKey, TokenStore};
-use crate::clock::{SharedClock, system_clock, to_unix_millis};
+use crate::clock::{SharedClock, to_unix_millis};
 use crate::error::Error;
 use crate::grant::RefreshGrant;
 use crate::token_set::TokenSet;
@@ -127,7 +127,7 @@ struct Slot {
 pub struct TokenPoolBuilder {
     grant: Arc<dyn RefreshGrant>,
     store: Arc<dyn TokenStore>,
-    clock: SharedClock,
+    clock: Option<SharedClock>,
     skew: Option<Duration>,
     proactive_window: Duration,
     scan_interval: Duration,
@@ -152,9 +152,11 @@ impl TokenPoolBuilder {
         self
     }
 
-    /// The clock (default: the system clock).
+    /// The clock expiries are compared with (default: the grant's,
+    /// [`RefreshGrant::clock`]; set it only for a grant without a clock of
+    /// its own).
     pub fn clock(mut self, clock: SharedClock) -> Self {
-        self.clock = clock;
+        self.clock = Some(clock);
         self
     }
 
@@ -204,10 +206,11 @@ impl TokenPoolBuilder {
             .unwrap_or_else(|| self.grant.default_refresh_skew());
         let lease =
             super::lease::LeaseSettings::new(&*self.grant, self.lease_duration, self.lease_owner);
+        let clock = self.clock.unwrap_or_else(|| self.grant.clock());
         let shared = Shared::new(
             self.grant,
             self.store,
-            self.clock,
+            clock,
             skew,
             DEFAULT_REFRESH_BACKOFF,
             broadcast::channel(1024).0,
@@ -243,7 +246,7 @@ impl TokenPool {
         TokenPoolBuilder {
             grant,
             store,
-            clock: system_clock(),
+            clock: None,
             skew: None,
             proactive_window: Duration::from_secs(600),
             scan_interval: Duration::from_secs(1),
