@@ -4,29 +4,69 @@
 use crate::error::Error;
 use crate::secret::AccessToken;
 use http::{HeaderName, HeaderValue};
+use std::fmt;
 
-/// Puts an access token on an API request.
+/// Puts an access token on an API request: a header (`Authorization:
+/// Bearer`, eBay's `X-EBAY-API-IAF-TOKEN`, OrangeConnex's `Access-Token`)
+/// or a signature over the query (AliExpress).
 ///
-/// Header-based providers use [`HeaderToken`]; AliExpress signs the token
-/// into the query string with its own implementation.
-pub trait AttachToken {
+/// Object-safe: an `Arc<dyn AttachToken>` can be held for any provider.
+/// Implementations work on the request's head
+/// ([`http::request::Parts`]); [`AttachTokenExt::attach_to`] applies one
+/// to a whole `http::Request<B>` whatever its body type.
+pub trait AttachToken: Send + Sync + fmt::Debug {
     /// Adds the token (and whatever else the provider needs with it) to
-    /// `request`. Header values carrying secrets are marked sensitive.
+    /// the head of a request. Header values carrying secrets are marked
+    /// sensitive.
     ///
     /// # Errors
     /// [`Error::Configuration`] if the token cannot be carried (e.g. it
-    /// contains characters not allowed in a header).
+    /// contains characters not allowed in a header) or the request is not
+    /// one the provider can sign; neither the token nor the URL is
+    /// repeated.
+    fn attach(&self, token: &AccessToken, head: &mut http::request::Parts) -> Result<(), Error>;
+}
+
+/// [`AttachToken`] on a whole `http::Request<B>`, for any attachment
+/// (trait objects included).
+pub trait AttachTokenExt: AttachToken {
+    /// Adds the token to `request` (see [`AttachToken::attach`]). The body
+    /// is not touched.
+    ///
+    /// # Errors
+    /// As [`AttachToken::attach`]; `request` is left as it was.
     fn attach_to<B>(
         &self,
         token: &AccessToken,
         request: &mut http::Request<B>,
-    ) -> Result<(), Error>;
+    ) -> Result<(), Error> {
+        // Move the head out (swaps, no copy), attach, move it back.
+        let (mut head, ()) = http::Request::new(()).into_parts();
+        swap_head(&mut head, request);
+        let before = (head.uri.clone(), head.headers.clone());
+        let outcome = self.attach(token, &mut head);
+        if outcome.is_err() {
+            (head.uri, head.headers) = before;
+        }
+        swap_head(&mut head, request);
+        outcome
+    }
+}
+
+impl<T: AttachToken + ?Sized> AttachTokenExt for T {}
+
+fn swap_head<B>(head: &mut http::request::Parts, request: &mut http::Request<B>) {
+    std::mem::swap(&mut head.method, request.method_mut());
+    std::mem::swap(&mut head.uri, request.uri_mut());
+    std::mem::swap(&mut head.version, request.version_mut());
+    std::mem::swap(&mut head.headers, request.headers_mut());
+    std::mem::swap(&mut head.extensions, request.extensions_mut());
 }
 
 /// A token carried in a header, with an optional prefix:
 /// `Authorization: Bearer <token>`, `Access-Token: Bearer <token>`,
 /// `X-EBAY-API-IAF-TOKEN: <token>`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeaderToken {
     name: HeaderName,
     prefix: &'static str,
@@ -61,13 +101,9 @@ impl HeaderToken {
 }
 
 impl AttachToken for HeaderToken {
-    fn attach_to<B>(
-        &self,
-        token: &AccessToken,
-        request: &mut http::Request<B>,
-    ) -> Result<(), Error> {
+    fn attach(&self, token: &AccessToken, head: &mut http::request::Parts) -> Result<(), Error> {
         let value = self.value(token)?;
-        request.headers_mut().insert(self.name.clone(), value);
+        head.headers.insert(self.name.clone(), value);
         Ok(())
     }
 }
@@ -89,6 +125,7 @@ pub fn sensitive_header_value(text: &str) -> Result<HeaderValue, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     #[test]
     fn bearer_header_is_attached_and_sensitive() {
@@ -107,5 +144,32 @@ mod tests {
             .attach_to(&AccessToken::new("bad\nSENTINEL"), &mut request)
             .unwrap_err();
         assert!(!err.to_string().contains("SENTINEL"));
+    }
+
+    #[test]
+    fn works_as_a_trait_object_and_keeps_the_request_whole() {
+        let attach: Arc<dyn AttachToken> = Arc::new(HeaderToken::new(
+            HeaderName::from_static("access-token"),
+            "Bearer ",
+        ));
+        let mut request = http::Request::post("https://api.example/x?a=1")
+            .header("x-other", "1")
+            .body(vec![1u8, 2, 3])
+            .unwrap();
+        attach
+            .attach_to(&AccessToken::new("AT"), &mut request)
+            .unwrap();
+        assert_eq!(request.method(), http::Method::POST);
+        assert_eq!(request.uri().query(), Some("a=1"));
+        assert_eq!(request.headers()["x-other"], "1");
+        assert_eq!(request.headers()["access-token"], "Bearer AT");
+        assert_eq!(request.body(), &vec![1u8, 2, 3]);
+        let before = request.headers().clone();
+        assert!(
+            attach
+                .attach_to(&AccessToken::new("a\nb"), &mut request)
+                .is_err()
+        );
+        assert_eq!(request.headers(), &before);
     }
 }

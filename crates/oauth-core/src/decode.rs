@@ -246,8 +246,89 @@ pub fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Er
     d.deserialize_option(TextVisitor)
 }
 
+// How providers word "this grant is dead" outside the RFC 6749 codes: one
+// reading for every provider crate (OrangeConnex and Eshopbox need it).
+
+/// Whether an error (lowercase `code`, and its description) says that the
+/// refresh token (or the authorization code) is invalid, expired or revoked:
+/// `invalid_token`, `expired_token`, a code naming the refresh token and
+/// saying so (`refresh_token_expired`), or a description naming the refresh
+/// token or the code and saying so ("Invalid refresh token (expired): ...").
+/// A description that says the token is missing or required ("Missing
+/// required parameter: refresh_token") is not a complaint about the grant.
+pub fn is_refresh_token_complaint(code: &str, description: Option<&str>) -> bool {
+    if matches!(code, "invalid_token" | "expired_token") {
+        return true;
+    }
+    if code.contains("refresh") && says_gone(code) && !says_missing(code) {
+        return true;
+    }
+    description.is_some_and(|d| {
+        // Bounded: descriptions that matter are short.
+        let head: String = d.chars().take(512).collect::<String>().to_ascii_lowercase();
+        names_the_grant(&head) && says_gone(&head) && !says_missing(&head)
+    })
+}
+
+/// Whether `text` names a refresh token or an authorization code.
+pub fn names_the_grant(text: &str) -> bool {
+    [
+        "refresh token",
+        "refresh_token",
+        "refreshtoken",
+        "refresh-token",
+        "authorization code",
+        "authorization_code",
+        "auth code",
+    ]
+    .iter()
+    .any(|name| text.contains(name))
+}
+
+/// Whether `text` says something is invalid, expired, revoked or unknown.
+pub fn says_gone(text: &str) -> bool {
+    [
+        "invalid",
+        "expired",
+        "revoked",
+        "unknown",
+        "not found",
+        "not valid",
+        "no longer",
+    ]
+    .iter()
+    .any(|word| text.contains(word))
+}
+
+/// Whether `text` says something is missing or required (a malformed request).
+pub fn says_missing(text: &str) -> bool {
+    [
+        "missing",
+        "required",
+        "must be supplied",
+        "must be provided",
+    ]
+    .iter()
+    .any(|word| text.contains(word))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn refresh_token_complaints_are_told_from_malformed_requests() {
+        use super::is_refresh_token_complaint as c;
+        assert!(c("invalid_token", None));
+        assert!(c("refresh_token_expired", None));
+        assert!(c("x", Some("Invalid refresh token (expired): abc")));
+        assert!(c("x", Some("Authorization code not found")));
+        assert!(!c(
+            "invalid_request",
+            Some("Missing required parameter: refresh_token")
+        ));
+        assert!(!c("x", Some("refresh token grant not allowed")));
+        assert!(!c("refresh_token_missing", None));
+    }
+
     use super::*;
     use serde::Deserialize;
 

@@ -75,7 +75,11 @@ pub trait RefreshGrant: Send + Sync + fmt::Debug {
 #[async_trait]
 pub trait AuthorizationCodeGrant: Send + Sync + fmt::Debug {
     /// The URL to send the user to, carrying `state`.
-    fn authorize_url(&self, state: &CsrfState) -> Url;
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] when the settings do not allow a consent
+    /// step.
+    fn authorize_url(&self, state: &CsrfState) -> Result<Url, Error>;
 
     /// Exchanges the code from the callback for a token set.
     ///

@@ -82,7 +82,7 @@ pub mod test_util;
 mod token_set;
 pub mod transport;
 
-pub use attach::{AttachToken, HeaderToken, sensitive_header_value};
+pub use attach::{AttachToken, AttachTokenExt, HeaderToken, sensitive_header_value};
 pub use authorize::{authorize_url, encode_component};
 pub use callback::{Callback, CallbackError, parse_callback};
 pub use clock::{
@@ -99,7 +99,8 @@ pub use lifecycle::{
     TokenPool, TokenStore, list_all_accounts,
 };
 pub use provider::{
-    Client, ClientBuilder, Endpoints, Environment, Grant, IntoTokenSet, Provider, RequestContext,
+    AttachContext, Client, ClientBuilder, Endpoints, Environment, Grant, IntoTokenSet, Provider,
+    RequestContext,
 };
 pub use secret::{
     AccessToken, AppSecret, AuthorizationCode, ClientKey, ClientSecret, IdToken, RefreshToken,

@@ -1,10 +1,10 @@
 //! `Client<P>`: the one client every provider crate re-exports.
 
-use super::{AttachContext, Endpoints, Environment, Grant, Provider, RequestContext};
+use super::{AttachContext, Endpoints, Environment, Grant, IntoTokenSet, Provider, RequestContext};
 use crate::authorize::authorize_url;
 use crate::clock::{SharedClock, system_clock};
 use crate::error::Error;
-use crate::grant::RefreshGrant;
+use crate::grant::{AuthorizationCodeGrant, RefreshGrant};
 use crate::secret::AuthorizationCode;
 use crate::state::CsrfState;
 use crate::token_set::TokenSet;
@@ -347,5 +347,17 @@ impl<P: Provider> RefreshGrant for Client<P> {
 
     async fn fetch_initial(&self) -> Option<Result<TokenSet, Error>> {
         Client::fetch_initial(self).await
+    }
+}
+
+#[async_trait]
+impl<P: Provider> AuthorizationCodeGrant for Client<P> {
+    fn authorize_url(&self, state: &CsrfState) -> Result<Url, Error> {
+        Client::authorize_url(self, state)
+    }
+
+    /// The code exchange as a [`TokenSet`] ([`IntoTokenSet`]).
+    async fn exchange_code(&self, code: &AuthorizationCode) -> Result<TokenSet, Error> {
+        Ok(Client::exchange_code(self, code).await?.into_token_set())
     }
 }
