@@ -257,7 +257,7 @@ fn is_token_text(value: &str) -> bool {
 }
 
 /// `text` with each secret (and its encoded forms) replaced by the mask.
-fn scrub(text: &str, secrets: &[&SecretString]) -> String {
+pub(crate) fn scrub(text: &str, secrets: &[&SecretString]) -> String {
     let mut out = text.to_owned();
     for secret in secrets {
         for variant in scrub_variants(secret.expose_secret()) {
