@@ -255,3 +255,53 @@ async fn non_loopback_plain_http_is_refused_before_sending() {
         .unwrap_err();
     assert!(matches!(err, Error::Configuration { .. }), "{err:?}");
 }
+
+#[cfg(feature = "reqwest")]
+#[tokio::test]
+async fn a_user_client_that_follows_redirects_is_refused() {
+    use oauth_core::transport::ReqwestTransport;
+    use std::sync::Arc;
+
+    let server = MockServer::start_async().await;
+    let target = server
+        .mock_async(|when, then| {
+            when.path("/elsewhere");
+            then.status(200).body(r#"{"access_token":"x"}"#);
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.path("/token");
+            then.status(307).header("location", "/elsewhere");
+        })
+        .await;
+    // reqwest's default policy follows up to 10 redirects.
+    let own = reqwest::Client::builder().no_proxy().build().unwrap();
+    let client = HttpClient::builder()
+        .transport(Arc::new(ReqwestTransport::from_client(own)))
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let err = client.send(&request(&server, "/token")).await.unwrap_err();
+    match &err {
+        Error::UnexpectedResponse { reason, .. } => {
+            assert!(reason.contains("followed a redirect"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(target.calls_async().await, 1);
+
+    // Without redirects, the 3xx itself comes back, as with our own client.
+    let own = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let client = HttpClient::builder()
+        .transport(Arc::new(ReqwestTransport::from_client(own)))
+        .build()
+        .unwrap();
+    let response = client.send(&request(&server, "/token")).await.unwrap();
+    assert_eq!(response.status(), 307);
+    assert_eq!(target.calls_async().await, 1);
+}
