@@ -26,7 +26,7 @@ fn shopx() -> Rfc6749 {
     .authorize_path("/oauth2/authorize")
     .redirect_uri("https://app.example/cb")
     .scopes(Scopes::from(["orders.read", "orders.write"]))
-    .rotates_refresh_tokens(true)
+    .refresh_tokens_rotate(true)
 }
 
 fn clock() -> (Arc<ManualClock>, SharedClock) {

@@ -28,6 +28,7 @@
 
 mod client;
 mod environment;
+pub mod registry;
 pub mod rfc6749;
 
 pub use client::{Client, ClientBuilder};

@@ -14,7 +14,7 @@
 //!     .redirect_uri("https://app.example/callback")
 //!     .scopes(Scopes::from(["orders.read", "orders.write"]))
 //!     .client_auth(ClientAuth::RequestBody)
-//!     .rotates_refresh_tokens(true);
+//!     .refresh_tokens_rotate(true);
 //! let client = Client::builder(shop).build()?;
 //! let url = client.authorize_url(&CsrfState::generate()?)?;
 //! assert!(url.as_str().starts_with(
@@ -190,7 +190,7 @@ impl Rfc6749 {
     }
 
     /// Whether a refresh invalidates the refresh token it used.
-    pub fn rotates_refresh_tokens(mut self, rotates: bool) -> Self {
+    pub fn refresh_tokens_rotate(mut self, rotates: bool) -> Self {
         self.rotates = rotates;
         self
     }

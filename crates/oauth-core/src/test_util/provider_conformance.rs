@@ -448,7 +448,7 @@ mod tests {
         .unwrap()
         .authorize_path("/authorize")
         .redirect_uri("https://app.example/callback")
-        .rotates_refresh_tokens(rotates)
+        .refresh_tokens_rotate(rotates)
     }
 
     fn case(rotates: bool) -> ProviderCase<Rfc6749> {
