@@ -15,9 +15,9 @@
 //!   documented in any source we have; it is out of scope until OrangeConnex
 //!   documents it, and [`ApiAuth`] does not set it.
 
-use crate::config::Client;
 use crate::grant::CLIENT_KEY_HEADER;
-use oauth_core::http_types::{HeaderName, HeaderValue, Request};
+use oauth_core::http_types::request::Parts;
+use oauth_core::http_types::{HeaderName, HeaderValue};
 use oauth_core::{AccessToken, AttachToken, ClientKey, Error, HeaderToken, sensitive_header_value};
 use std::fmt;
 
@@ -29,7 +29,7 @@ pub const ACCESS_TOKEN_HEADER: HeaderName = HeaderName::from_static("access-toke
 /// sensitive (redacted in `Debug`).
 ///
 /// ```
-/// use oauth_core::{AccessToken, AttachToken, ClientKey};
+/// use oauth_core::{AccessToken, AttachTokenExt, ClientKey};
 /// use oauth_core::http_types::Request;
 /// use oauth_orangeconnex::ApiAuth;
 ///
@@ -71,10 +71,15 @@ impl ApiAuth {
             Some(key) => Some(sensitive_header_value(key.expose_secret())?),
             None => None,
         };
-        Ok(Self {
+        Ok(Self::from_header(client_key))
+    }
+
+    /// With a client key already checked as a header value.
+    pub(crate) fn from_header(client_key: Option<HeaderValue>) -> Self {
+        Self {
             token: HeaderToken::new(ACCESS_TOKEN_HEADER, "Bearer "),
             client_key,
-        })
+        }
     }
 
     /// Whether a `clientKey` header is attached.
@@ -84,28 +89,20 @@ impl ApiAuth {
 }
 
 impl AttachToken for ApiAuth {
-    fn attach_to<B>(&self, token: &AccessToken, request: &mut Request<B>) -> Result<(), Error> {
-        self.token.attach_to(token, request)?;
+    fn attach(&self, token: &AccessToken, head: &mut Parts) -> Result<(), Error> {
+        self.token.attach(token, head)?;
         if let Some(key) = &self.client_key {
-            request.headers_mut().insert(CLIENT_KEY_HEADER, key.clone());
+            head.headers.insert(CLIENT_KEY_HEADER, key.clone());
         }
         Ok(())
-    }
-}
-
-impl Client {
-    /// An [`ApiAuth`] with this client's client key (if any).
-    pub fn api_auth(&self) -> ApiAuth {
-        ApiAuth {
-            token: HeaderToken::new(ACCESS_TOKEN_HEADER, "Bearer "),
-            client_key: self.client_key_header.clone(),
-        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use oauth_core::AttachTokenExt;
+    use oauth_core::http_types::Request;
 
     #[test]
     fn headers_are_attached_and_sensitive() {

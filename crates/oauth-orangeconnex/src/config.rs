@@ -1,13 +1,19 @@
-//! Environments, the client builder and the client.
+//! The settings of an OrangeConnex 3PP application ([`OrangeConnex`]), its
+//! environments, and the [`Provider`] implementation that `oauth-core`'s
+//! client runs.
 
-use crate::PROVIDER;
+use crate::api::ApiAuth;
+use crate::grant::CLIENT_KEY_HEADER;
+use crate::token::TokenResponse;
+use crate::{AUTHORIZE_PATH, PROVIDER, TOKEN_PATH};
 use oauth_core::http_types::HeaderValue;
 use oauth_core::url::Url;
 use oauth_core::{
-    ClientId, ClientKey, EndpointUrl, Error, HttpClient, SharedClock, sensitive_header_value,
-    system_clock,
+    AttachContext, AuthorizationCode, ClientId, ClientKey, CsrfState, Endpoints, Environment,
+    Error, Grant, Params, Provider, RawResponse, RequestContext, TokenRequest, TokenSet,
+    sensitive_header_value,
 };
-use std::fmt;
+use std::time::SystemTime;
 
 /// Base URL of the production environment.
 ///
@@ -19,85 +25,41 @@ pub const PRODUCTION_BASE_URL: &str = "https://openapi-hk.orangeconnex.com";
 /// Base URL of the sandbox ("stage") environment.
 pub const SANDBOX_BASE_URL: &str = "https://openapi-stage-hk.orangeconnex.com";
 
-/// Where the OAuth endpoints live.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Environment {
-    /// [`PRODUCTION_BASE_URL`] (token host *unconfirmed*, see there).
-    Production,
-    /// [`SANDBOX_BASE_URL`], the "stage" environment.
-    #[default]
-    Sandbox,
-    /// Any other base URL: a local sandbox, a mock server, a proxy. The
-    /// paths `/oauth/authorize` and `/oauth/token` are appended to it (its
-    /// own path is kept).
-    Custom(EndpointUrl),
-}
-
-impl Environment {
-    /// The base URL of this environment.
-    ///
-    /// # Errors
-    /// Never for the built-in environments (their URLs are constants that
-    /// pass validation); kept fallible so no `unwrap` is needed.
-    pub fn base_url(&self) -> Result<EndpointUrl, Error> {
-        match self {
-            Self::Production => EndpointUrl::parse(PRODUCTION_BASE_URL),
-            Self::Sandbox => EndpointUrl::parse(SANDBOX_BASE_URL),
-            Self::Custom(url) => Ok(url.clone()),
-        }
-    }
-}
-
-/// Builds a [`Client`], validating every setting once.
+/// The settings of one OrangeConnex 3PP application: the client id, the
+/// redirect URI and the optional client key. Give it to
+/// [`Client::builder`](crate::Client): the client checks it once
+/// ([`Provider::validate`]) and does the rest.
 ///
 /// ```
-/// use oauth_orangeconnex::{Client, Environment};
-/// use oauth_core::ClientKey;
+/// use oauth_orangeconnex::{Client, ClientKey, Environment, OrangeConnex};
 ///
-/// let client = Client::builder("my-3pp-client-id", "https://app.example/oc/callback")
-///     .client_key(ClientKey::new("my-client-key"))
-///     .environment(Environment::Sandbox)
-///     .build()?;
-/// assert_eq!(client.client_id().as_str(), "my-3pp-client-id");
+/// let client = Client::builder(
+///     OrangeConnex::new("my-3pp-client-id", "https://app.example/oc/callback")
+///         .client_key(ClientKey::new("my-client-key")),
+/// )
+/// .environment(Environment::Sandbox)
+/// .build()?;
+/// assert_eq!(client.provider().client_id().as_str(), "my-3pp-client-id");
 /// # Ok::<(), oauth_core::Error>(())
 /// ```
-#[derive(Clone)]
-pub struct ClientBuilder {
+///
+/// `Debug` never shows the client key.
+#[derive(Debug, Clone)]
+pub struct OrangeConnex {
     client_id: ClientId,
     redirect_uri: String,
     client_key: Option<ClientKey>,
-    environment: Environment,
-    http: Option<HttpClient>,
-    clock: Option<SharedClock>,
 }
 
-impl fmt::Debug for ClientBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientBuilder")
-            .field("client_id", &self.client_id)
-            .field("redirect_uri", &self.redirect_uri)
-            .field("client_key", &self.client_key)
-            .field("environment", &self.environment)
-            .field("http", &self.http)
-            .field("clock", &self.clock)
-            .finish()
-    }
-}
-
-impl ClientBuilder {
-    /// A builder for the 3PP `client_id` issued by OrangeConnex and the
+impl OrangeConnex {
+    /// Settings for the 3PP `client_id` issued by OrangeConnex and the
     /// `redirect_uri` registered with it (sent verbatim, byte for byte, in
-    /// the authorize URL and the code exchange). The environment defaults to
-    /// [`Environment::Sandbox`].
+    /// the authorize URL and the code exchange).
     pub fn new(client_id: impl Into<ClientId>, redirect_uri: impl Into<String>) -> Self {
         Self {
             client_id: client_id.into(),
             redirect_uri: redirect_uri.into(),
             client_key: None,
-            environment: Environment::default(),
-            http: None,
-            clock: None,
         }
     }
 
@@ -108,34 +70,78 @@ impl ClientBuilder {
         self
     }
 
-    /// The environment (default: [`Environment::Sandbox`]).
-    pub fn environment(mut self, environment: Environment) -> Self {
-        self.environment = environment;
-        self
+    /// The 3PP client id.
+    pub fn client_id(&self) -> &ClientId {
+        &self.client_id
     }
 
-    /// The HTTP client to send token requests with. Share one between all
-    /// the accounts of a service (clones share a connection pool). Default:
-    /// [`HttpClient::new`].
-    pub fn http_client(mut self, http: HttpClient) -> Self {
-        self.http = Some(http);
-        self
+    /// The redirect URI, as configured.
+    pub fn redirect_uri(&self) -> &str {
+        &self.redirect_uri
     }
 
-    /// The clock that turns `expires_in` into absolute expiries (default:
-    /// the system clock).
-    pub fn clock(mut self, clock: SharedClock) -> Self {
-        self.clock = Some(clock);
-        self
+    /// The client key, if configured.
+    pub fn configured_client_key(&self) -> Option<&ClientKey> {
+        self.client_key.as_ref()
     }
 
-    /// Validates the settings and builds the client.
-    ///
-    /// # Errors
-    /// [`Error::Configuration`] for an empty client id, an empty or relative
-    /// redirect URI, an empty client key, or when the default HTTP client
-    /// cannot be built. The values themselves are never repeated.
-    pub fn build(self) -> Result<Client, Error> {
+    /// The client key as a header value, marked sensitive.
+    pub(crate) fn client_key_header(&self) -> Result<Option<HeaderValue>, Error> {
+        match &self.client_key {
+            Some(key) if key.is_empty() => Err(Error::configuration(
+                "OrangeConnex client key is empty (leave it unset instead)",
+            )),
+            Some(key) => sensitive_header_value(key.expose_secret())
+                .map(Some)
+                .map_err(|_| {
+                    Error::configuration(
+                        "OrangeConnex client key contains characters not allowed in an HTTP header",
+                    )
+                }),
+            None => Ok(None),
+        }
+    }
+
+    /// A `POST <token endpoint>?<query>` with an empty body and the
+    /// `clientKey` header when configured.
+    pub(crate) fn token_request(
+        &self,
+        context: &RequestContext<'_>,
+        grant: &'static str,
+        query: Params,
+    ) -> Result<TokenRequest, Error> {
+        let mut request = TokenRequest::post(PROVIDER, grant, context.endpoints.token().clone())
+            .query(query)
+            // A code is single-use and a refresh may rotate the refresh
+            // token: never repeat either after a 5xx or a timeout.
+            .retry_safe(false);
+        if let Some(value) = self.client_key_header()? {
+            request = request.header(CLIENT_KEY_HEADER, value, true);
+        }
+        Ok(request)
+    }
+}
+
+impl Provider for OrangeConnex {
+    type TokenResponse = TokenResponse;
+    type Attachment = ApiAuth;
+
+    fn name(&self) -> &'static str {
+        PROVIDER
+    }
+
+    /// `true`, conservatively: whether OrangeConnex rotates refresh tokens
+    /// is *unconfirmed*. The lifecycle therefore persists every refreshed
+    /// set before using it and never repeats a refresh request blindly,
+    /// which is correct whichever way OrangeConnex behaves.
+    fn rotates_refresh_tokens(&self) -> bool {
+        true
+    }
+
+    /// Refuses an empty client id, an empty, padded or relative redirect
+    /// URI, and an empty client key or one that cannot be a header value;
+    /// the values themselves are never repeated.
+    fn validate(&self) -> Result<(), Error> {
         if self.client_id.as_str().trim().is_empty() {
             return Err(Error::configuration("OrangeConnex client id is empty"));
         }
@@ -150,164 +156,102 @@ impl ClientBuilder {
         Url::parse(&self.redirect_uri).map_err(|_| {
             Error::configuration("OrangeConnex redirect URI is not an absolute URL")
         })?;
-        let client_key_header = match &self.client_key {
-            Some(key) if key.is_empty() => {
-                return Err(Error::configuration(
-                    "OrangeConnex client key is empty (leave it unset instead)",
-                ));
-            }
-            Some(key) => Some(sensitive_header_value(key.expose_secret()).map_err(|_| {
-                Error::configuration(
-                    "OrangeConnex client key contains characters not allowed in an HTTP header",
-                )
-            })?),
-            None => None,
-        };
-        let base = self.environment.base_url()?;
-        let authorize_endpoint = base.join_path(crate::authorize::AUTHORIZE_PATH);
-        let token_endpoint = base.join_path(crate::grant::TOKEN_PATH);
-        let http = match self.http {
-            Some(http) => http,
-            None => HttpClient::new()?,
-        };
-        Ok(Client {
-            client_id: self.client_id,
-            redirect_uri: self.redirect_uri,
-            client_key: self.client_key,
-            client_key_header,
-            environment: self.environment,
-            authorize_endpoint,
-            token_endpoint,
-            http,
-            clock: self.clock.unwrap_or_else(system_clock),
-        })
-    }
-}
-
-/// An OrangeConnex OAuth client for one 3PP application: builds authorize
-/// URLs, exchanges codes, refreshes tokens, and tells how to attach a token
-/// to API calls.
-///
-/// Cheap to clone; `Debug` never shows the client key. Build it with
-/// [`Client::builder`].
-#[derive(Clone)]
-pub struct Client {
-    pub(crate) client_id: ClientId,
-    pub(crate) redirect_uri: String,
-    pub(crate) client_key: Option<ClientKey>,
-    /// The client key as a header value, marked sensitive (validated once).
-    pub(crate) client_key_header: Option<HeaderValue>,
-    pub(crate) environment: Environment,
-    pub(crate) authorize_endpoint: Url,
-    pub(crate) token_endpoint: Url,
-    pub(crate) http: HttpClient,
-    pub(crate) clock: SharedClock,
-}
-
-impl fmt::Debug for Client {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client")
-            .field("provider", &PROVIDER)
-            .field("client_id", &self.client_id)
-            .field("redirect_uri", &self.redirect_uri)
-            .field("client_key", &self.client_key)
-            .field("environment", &self.environment)
-            .field("http", &self.http)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Client {
-    /// A [`ClientBuilder`]; see [`ClientBuilder::new`].
-    pub fn builder(
-        client_id: impl Into<ClientId>,
-        redirect_uri: impl Into<String>,
-    ) -> ClientBuilder {
-        ClientBuilder::new(client_id, redirect_uri)
+        self.client_key_header().map(drop)
     }
 
-    /// The 3PP client id.
-    pub fn client_id(&self) -> &ClientId {
-        &self.client_id
+    /// `<base>/oauth/authorize`, `<base>/oauth/token`, and the base itself
+    /// for the APIs (`<base>/openapi/...`), where the base is
+    /// [`PRODUCTION_BASE_URL`], [`SANDBOX_BASE_URL`] or the custom one.
+    fn endpoints(&self, environment: &Environment) -> Result<Endpoints, Error> {
+        let base = environment.base(PROVIDER, PRODUCTION_BASE_URL, Some(SANDBOX_BASE_URL))?;
+        Ok(Endpoints::new(base.join_path(TOKEN_PATH))
+            .with_authorize(base.join_path(AUTHORIZE_PATH))
+            .with_api(base.as_url().clone()))
     }
 
-    /// The redirect URI, as configured.
-    pub fn redirect_uri(&self) -> &str {
-        &self.redirect_uri
+    fn authorize_params(&self, state: &CsrfState) -> Result<Vec<(&'static str, String)>, Error> {
+        Ok(self.authorize_query(state))
     }
 
-    /// The client key, if configured.
-    pub fn client_key(&self) -> Option<&ClientKey> {
-        self.client_key.as_ref()
+    fn exchange_request(
+        &self,
+        context: &RequestContext<'_>,
+        code: &AuthorizationCode,
+    ) -> Result<TokenRequest, Error> {
+        self.code_exchange_request(context, code)
     }
 
-    /// The environment.
-    pub fn environment(&self) -> &Environment {
-        &self.environment
+    fn refresh_request(
+        &self,
+        context: &RequestContext<'_>,
+        current: &TokenSet,
+    ) -> Result<TokenRequest, Error> {
+        self.refresh_token_request(context, current)
     }
 
-    /// `<base>/oauth/authorize`.
-    pub fn authorize_endpoint(&self) -> &Url {
-        &self.authorize_endpoint
+    fn decode_token_response(
+        &self,
+        response: &RawResponse,
+        _grant: &Grant<'_>,
+        received_at: SystemTime,
+    ) -> Result<TokenResponse, Error> {
+        TokenResponse::decode(response, received_at)
     }
 
-    /// `<base>/oauth/token`.
-    pub fn token_endpoint(&self) -> &Url {
-        &self.token_endpoint
+    fn refreshed(&self, response: TokenResponse, current: &TokenSet) -> TokenSet {
+        crate::grant::refreshed(response, current)
     }
 
-    /// The HTTP client token requests are sent with.
-    pub fn http_client(&self) -> &HttpClient {
-        &self.http
-    }
-
-    /// The clock expiries are computed with.
-    pub fn clock(&self) -> &SharedClock {
-        &self.clock
+    fn attachment(&self, _context: &AttachContext<'_>) -> ApiAuth {
+        // `validate` refused a client key that is not a header value before
+        // the client asks for its attachment.
+        ApiAuth::from_header(self.client_key_header().ok().flatten())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Client;
+    use oauth_core::EndpointUrl;
 
     #[test]
     fn built_in_environments_have_valid_urls() {
-        assert_eq!(
-            Environment::Production
-                .base_url()
-                .unwrap()
-                .as_url()
-                .as_str(),
-            "https://openapi-hk.orangeconnex.com/"
-        );
-        assert_eq!(
-            Environment::Sandbox.base_url().unwrap().as_url().as_str(),
-            "https://openapi-stage-hk.orangeconnex.com/"
-        );
-        let client = Client::builder("id", "https://app.example/cb")
+        let client = Client::builder(OrangeConnex::new("id", "https://app.example/cb"))
             .environment(Environment::Production)
             .build()
             .unwrap();
         assert_eq!(
-            client.token_endpoint().as_str(),
+            client.endpoints().token().as_str(),
             "https://openapi-hk.orangeconnex.com/oauth/token"
         );
         assert_eq!(
-            client.authorize_endpoint().as_str(),
+            client.endpoints().authorize().unwrap().as_str(),
             "https://openapi-hk.orangeconnex.com/oauth/authorize"
+        );
+        let client = Client::builder(OrangeConnex::new("id", "https://app.example/cb"))
+            .environment(Environment::Sandbox)
+            .build()
+            .unwrap();
+        assert_eq!(
+            client.endpoints().token().as_str(),
+            "https://openapi-stage-hk.orangeconnex.com/oauth/token"
+        );
+        assert_eq!(
+            client.endpoints().api().unwrap().as_str(),
+            "https://openapi-stage-hk.orangeconnex.com/"
         );
     }
 
     #[test]
     fn custom_base_path_is_kept() {
         let base = EndpointUrl::parse("http://127.0.0.1:9000/orangeconnex/").unwrap();
-        let client = Client::builder("id", "https://app.example/cb")
+        let client = Client::builder(OrangeConnex::new("id", "https://app.example/cb"))
             .environment(Environment::Custom(base))
             .build()
             .unwrap();
         assert_eq!(
-            client.token_endpoint().as_str(),
+            client.endpoints().token().as_str(),
             "http://127.0.0.1:9000/orangeconnex/oauth/token"
         );
     }
@@ -315,16 +259,16 @@ mod tests {
     #[test]
     fn invalid_settings_are_refused() {
         let cases = [
-            Client::builder("", "https://app.example/cb"),
-            Client::builder("  ", "https://app.example/cb"),
-            Client::builder("id", ""),
-            Client::builder("id", "/relative/cb"),
-            Client::builder("id", " https://app.example/cb"),
-            Client::builder("id", "https://app.example/cb").client_key(ClientKey::new("")),
-            Client::builder("id", "https://app.example/cb").client_key(ClientKey::new("k\nx")),
+            OrangeConnex::new("", "https://app.example/cb"),
+            OrangeConnex::new("  ", "https://app.example/cb"),
+            OrangeConnex::new("id", ""),
+            OrangeConnex::new("id", "/relative/cb"),
+            OrangeConnex::new("id", " https://app.example/cb"),
+            OrangeConnex::new("id", "https://app.example/cb").client_key(ClientKey::new("")),
+            OrangeConnex::new("id", "https://app.example/cb").client_key(ClientKey::new("k\nx")),
         ];
-        for builder in cases {
-            let err = builder.build().unwrap_err();
+        for settings in cases {
+            let err = Client::builder(settings).build().unwrap_err();
             assert!(matches!(err, Error::Configuration { .. }), "{err:?}");
         }
     }

@@ -2,13 +2,14 @@
 //! partners ("3PP"): authorization URL, code exchange, refresh, and the
 //! `Access-Token` header on API calls.
 //!
+//! The crate supplies [`OrangeConnex`], the provider's settings and rules;
+//! `oauth-core` runs them: [`Client`] is `oauth_core::Client<OrangeConnex>`,
+//! with the same methods for every provider.
+//!
 //! ```
 //! use httpmock::prelude::*;
-//! use oauth_core::{
-//!     AttachToken, AuthorizationCodeGrant, ClientKey, CsrfState, EndpointUrl, RefreshGrant,
-//!     parse_callback,
-//! };
-//! use oauth_orangeconnex::{Client, Environment};
+//! use oauth_core::{AttachTokenExt, IntoTokenSet, parse_callback};
+//! use oauth_orangeconnex::{Client, ClientKey, CsrfState, Environment, OrangeConnex};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -33,14 +34,16 @@
 //! }).await;
 //!
 //! // 1. One client per 3PP application (share it between seller accounts).
-//! let client = Client::builder("my-3pp-client-id", "https://app.example/oc/callback")
-//!     .client_key(ClientKey::new("my-client-key"))
-//!     .environment(Environment::Custom(EndpointUrl::parse(&server.base_url())?))
-//!     .build()?;
+//! let client = Client::builder(
+//!     OrangeConnex::new("my-3pp-client-id", "https://app.example/oc/callback")
+//!         .client_key(ClientKey::new("my-client-key")),
+//! )
+//! .environment(Environment::custom(&server.base_url())?)
+//! .build()?;
 //!
 //! // 2. Send the seller to the authorization URL, keeping `state` in their session.
 //! let state = CsrfState::generate()?;
-//! let url = client.authorize_url(&state);
+//! let url = client.authorize_url(&state)?;
 //! assert!(url.as_str().contains("/oauth/authorize?response_type=code&client_id=my-3pp-client-id"));
 //!
 //! // 3. They come back to the redirect URI; the code is itself URL-encoded
@@ -50,7 +53,9 @@
 //!     state.as_str()
 //! );
 //! let callback = parse_callback(&landed, &state)?;
-//! let tokens = client.exchange_code(&callback.code).await?;
+//! let response = client.exchange_code(&callback.code).await?;
+//! assert_eq!(response.expires_in, Some(3600));
+//! let tokens = response.into_token_set();
 //! assert_eq!(tokens.access_token.expose_secret(), "at-1");
 //!
 //! // 4. Refresh before expiry: no refresh token in the answer keeps the old one.
@@ -62,43 +67,44 @@
 //! let mut request = oauth_core::http_types::Request::post(
 //!     format!("{}/openapi/3pp/sku/v3/creation", server.base_url()),
 //! ).body(())?;
-//! client.api_auth().attach_to(&tokens.access_token, &mut request)?;
+//! client.attachment().attach_to(&tokens.access_token, &mut request)?;
 //! assert_eq!(request.headers()["access-token"], "Bearer at-2");
 //! # Ok(())
 //! # }
 //! ```
 //!
 //! # Environments
-//! [`Environment::Sandbox`] (the "stage" host, the default),
-//! [`Environment::Production`] and [`Environment::Custom`] for any other
-//! base URL (a local sandbox, a mock server). The production host is
-//! documented for the authorization page only; that the token endpoint
-//! lives on the same host is *unconfirmed*: if it differs, use a custom
-//! base URL.
+//! [`Environment::Production`] (the default), [`Environment::Sandbox`] (the
+//! "stage" host) and [`Environment::Custom`] for any other base URL (a
+//! local sandbox, a mock server), under which `/oauth/authorize` and
+//! `/oauth/token` are appended. The production host is documented for the
+//! authorization page only; that the token endpoint lives on the same host
+//! is *unconfirmed*: if it differs, use a custom base URL.
 //!
 //! # Authorization URL
-//! [`Client::authorize_url`]:
+//! [`Client::authorize_url`](oauth_core::Client::authorize_url):
 //! `<base>/oauth/authorize?response_type=code&client_id=..&redirect_uri=..&state=..`,
 //! all four required, no scope.
 //!
 //! # Code exchange and refresh
-//! [`Client::exchange_authorization_code`] and [`Client::refresh_access_token`]
-//! (typed [`TokenResponse`]), or the [`AuthorizationCodeGrant`](oauth_core::AuthorizationCodeGrant)
-//! and [`RefreshGrant`](oauth_core::RefreshGrant) implementations (a
-//! [`TokenSet`] for the token lifecycle). Both are a
-//! `POST <base>/oauth/token` with every parameter in the query string, an
-//! empty body, no client secret, and the optional `clientKey` header. The
-//! code is decoded once from the callback and percent-encoded once in the
-//! query: the documentation's `%252F` survives intact.
+//! [`Client::exchange_code`](oauth_core::Client::exchange_code) (a typed
+//! [`TokenResponse`]; `into_token_set()` makes the set to store) and
+//! [`Client::refresh`](oauth_core::Client::refresh) (a [`TokenSet`]), which
+//! also implement the [`AuthorizationCodeGrant`](oauth_core::AuthorizationCodeGrant)
+//! and [`RefreshGrant`](oauth_core::RefreshGrant) traits the token
+//! lifecycle drives. Both are a `POST <base>/oauth/token` with every
+//! parameter in the query string, an empty body, no client secret, and the
+//! optional `clientKey` header. The code is decoded once from the callback
+//! and percent-encoded once in the query: the documentation's `%252F`
+//! survives intact. OrangeConnex has no other token operation.
 //!
 //! # Responses and errors
 //! Every field of the response is optional. A non-empty `error`, or a
 //! missing or blank `access_token`, is a failure **whatever the HTTP
-//! status**; see [`decode_token_response`] for the rules and the
-//! [`error`] module for how codes map to [`oauth_core::Error`]
-//! (`invalid_grant`, or a description saying the refresh token or code is
-//! invalid, expired or revoked: re-authorization required; a malformed
-//! request such as `invalid_request` never is;
+//! status**; see [`TokenResponse::decode`] for the rules and how codes map
+//! to [`oauth_core::Error`] (`invalid_grant`, or a description saying the
+//! refresh token or code is invalid, expired or revoked: re-authorization
+//! required; a malformed request such as `invalid_request` never is;
 //! `invalid_client`/`unauthorized_client`: invalid client).
 //!
 //! # Refresh-token rotation (*unconfirmed*)
@@ -110,23 +116,25 @@
 //! refreshed set before use and never repeats a refresh blindly. Refresh
 //! tokens are given the documented one-year lifetime
 //! ([`REFRESH_TOKEN_LIFETIME`]) when issued; the same token sent back keeps
-//! its expiry. Each choice lives in one place (the `RefreshGrant`
-//! implementation and [`TokenResponse::into_token_set`]) and is easy to
-//! change once OrangeConnex's behaviour is known.
+//! its expiry. Each choice lives in one place
+//! ([`OrangeConnex`]'s `Provider` implementation and
+//! [`TokenResponse::into_token_set`](oauth_core::IntoTokenSet::into_token_set))
+//! and is easy to change once OrangeConnex's behaviour is known.
 //!
 //! # Using the token
-//! [`ApiAuth`] (from [`Client::api_auth`]) adds `Access-Token: Bearer <token>`
-//! and `clientKey: <key>` to API requests. `getServiceList` needs neither.
-//! The `vAuthorization` header listed on the SKU pages is not documented in
-//! any source we have: it is out of scope until documented.
+//! [`ApiAuth`] (from [`Client::attachment`](oauth_core::Client::attachment))
+//! adds `Access-Token: Bearer <token>` and `clientKey: <key>` to API
+//! requests. `getServiceList` needs neither. The `vAuthorization` header
+//! listed on the SKU pages is not documented in any source we have: it is
+//! out of scope until documented.
 //!
 //! # Secrets
 //! The code and the refresh token travel in the URL's query string. No
 //! error, `Debug` output, `Display` output or tracing event of this crate or
-//! of `oauth-core`'s HTTP plumbing contains that URL or a token: transport
-//! errors drop the URL, provider messages and body excerpts are masked, and
-//! a code or refresh token echoed back by the provider is scrubbed. The
-//! crate's tests check this with sentinel tokens against a closed port and a
+//! of `oauth-core`'s client contains that URL or a token: transport errors
+//! drop the URL, provider messages and body excerpts are masked, and a code
+//! or refresh token echoed back by the provider is scrubbed. The crate's
+//! tests check this with sentinel tokens against a closed port and a
 //! timeout, with tracing captured at `TRACE` level.
 //!
 //! # Crate feature flags
@@ -151,30 +159,31 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
-// `oauth_core::Error` is over clippy's 128-byte threshold; boxing it is
-// oauth-core's decision, not this crate's.
 
 mod api;
 mod authorize;
 mod config;
-pub mod error;
+mod error;
 mod grant;
 mod token;
 
-/// The provider's name, as used in errors and tracing.
+/// The provider's name, as used in errors, tracing and stores.
 pub const PROVIDER: &str = "orangeconnex";
+
+/// An OrangeConnex client: `oauth-core`'s client running [`OrangeConnex`].
+pub type Client = oauth_core::Client<OrangeConnex>;
+
+/// Builds a [`Client`] from [`OrangeConnex`] settings.
+pub type ClientBuilder = oauth_core::ClientBuilder<OrangeConnex>;
 
 pub use api::{ACCESS_TOKEN_HEADER, ApiAuth};
 pub use authorize::AUTHORIZE_PATH;
-pub use config::{Client, ClientBuilder, Environment, PRODUCTION_BASE_URL, SANDBOX_BASE_URL};
-pub use error::{classify_error_code, is_refresh_token_complaint};
+pub use config::{OrangeConnex, PRODUCTION_BASE_URL, SANDBOX_BASE_URL};
 pub use grant::{CLIENT_KEY_HEADER, TOKEN_PATH};
-pub use token::{
-    DEFAULT_ACCESS_TOKEN_LIFETIME, REFRESH_TOKEN_LIFETIME, TokenResponse, decode_token_response,
-};
+pub use token::{DEFAULT_ACCESS_TOKEN_LIFETIME, REFRESH_TOKEN_LIFETIME, TokenResponse};
 
 /// Re-exported so users need not depend on `oauth-core` for the basics.
 pub use oauth_core::{
-    AccessToken, AuthorizationCode, ClientId, ClientKey, CsrfState, EndpointUrl, Error, HttpClient,
-    RefreshToken, TokenSet,
+    AccessToken, AuthorizationCode, ClientId, ClientKey, CsrfState, EndpointUrl, Environment,
+    Error, HttpClient, RefreshToken, TokenSet,
 };
