@@ -32,7 +32,7 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
 /// without secrets, and a bounded retry policy.
 ///
 /// The policy lives here; the bytes are moved by a [`Transport`]
-/// ([`ReqwestTransport`](super::ReqwestTransport) unless
+/// (`ReqwestTransport`, feature `reqwest`, unless
 /// [`HttpClientBuilder::transport`] gave another).
 ///
 /// Cheap to clone: clones share one transport (one connection pool). Share
@@ -62,19 +62,18 @@ impl fmt::Debug for HttpClient {
 /// Builds an [`HttpClient`].
 ///
 /// # Transport, proxies and roots
-/// By default the client sends through a [`ReqwestTransport`](super::ReqwestTransport)
-/// (feature `reqwest`, on by default) that it builds from the settings
-/// below; [`transport`](Self::transport) replaces it with any
-/// [`Transport`] (then the settings that configure the built-in transport,
-/// [`proxy`](Self::proxy), [`proxy_from_environment`](Self::proxy_from_environment),
-/// [`add_root_certificate`](Self::add_root_certificate), are refused and
+/// By default the client sends through a `ReqwestTransport` (feature
+/// `reqwest`, on by default) that it builds from the settings below;
+/// [`transport`](Self::transport) replaces it with any [`Transport`] (then
+/// the settings that configure the built-in transport, `proxy`,
+/// `proxy_from_environment`, `add_root_certificate`, are refused and
 /// [`connect_timeout`](Self::connect_timeout) is not used).
 ///
 /// Proxies are used only when configured here: the proxy variables of the
 /// environment (`http_proxy`, `HTTPS_PROXY`, `ALL_PROXY`, ...) are ignored
-/// unless [`proxy_from_environment`](Self::proxy_from_environment) asks for
-/// them, because with a loopback `http://` endpoint they would send the
-/// client secret and the refresh token in plain text to the proxy.
+/// unless `proxy_from_environment` asks for them, because with a loopback
+/// `http://` endpoint they would send the client secret and the refresh
+/// token in plain text to the proxy.
 #[derive(Debug, Clone)]
 pub struct HttpClientBuilder {
     connect_timeout: Duration,
@@ -224,8 +223,8 @@ impl HttpClientBuilder {
     /// the `reqwest` feature is off; with a transport and a proxy or root
     /// certificate (those configure the built-in transport only); if a
     /// proxy variable of the environment is invalid
-    /// ([`proxy_from_environment`](Self::proxy_from_environment)), a root
-    /// certificate is refused, or the TLS backend cannot be initialised
+    /// (`proxy_from_environment`), a root certificate is refused, or the
+    /// TLS backend cannot be initialised
     /// (with neither `ring` nor `aws-lc-rs` enabled, when no process-wide
     /// rustls `CryptoProvider` is installed either).
     pub fn build(self) -> Result<HttpClient, Error> {

@@ -4,18 +4,18 @@
 //! Two layers: [`HttpClient`] holds the policy (HTTPS-or-loopback URLs, no
 //! redirects, a size cap, a timeout per attempt, retries, errors without
 //! URLs or secrets, tracing spans); below it a [`Transport`] moves the
-//! bytes: [`ReqwestTransport`] by default (feature `reqwest`), the
+//! bytes: `ReqwestTransport` by default (feature `reqwest`), the
 //! application's own, or a fake in tests (`test_util::transport`, feature
 //! `test-util`).
 
 pub mod classify;
 mod client;
+#[cfg(feature = "reqwest")]
+mod default_transport;
 mod endpoint;
 #[cfg(feature = "reqwest")]
 mod proxy;
 mod request;
-#[cfg(feature = "reqwest")]
-mod reqwest_transport;
 mod response;
 mod retry;
 #[cfg(feature = "reqwest")]
@@ -23,6 +23,9 @@ mod tls;
 mod wire;
 
 pub use client::{DEFAULT_MAX_RESPONSE_BYTES, HttpClient, HttpClientBuilder};
+#[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
+pub use default_transport::ReqwestTransport;
 pub use endpoint::EndpointUrl;
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
@@ -30,9 +33,6 @@ pub use proxy::Proxy;
 pub use request::{
     FORM_CONTENT_TYPE, ParamValue, Params, RequestBody, TokenRequest, basic_auth_value,
 };
-#[cfg(feature = "reqwest")]
-#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
-pub use reqwest_transport::ReqwestTransport;
 pub use response::RawResponse;
 pub use retry::{RetryPolicy, jitter};
 #[cfg(feature = "reqwest")]
