@@ -22,10 +22,10 @@
 #![allow(clippy::print_stderr)]
 
 use oauth_core::{
-    AuthorizationCodeGrant, ClientKey, CsrfState, EndpointUrl, RefreshGrant, RefreshToken,
-    TokenSet, parse_callback, to_unix_millis,
+    ClientKey, CsrfState, EndpointUrl, IntoTokenSet, RefreshToken, TokenSet, parse_callback,
+    to_unix_millis,
 };
-use oauth_orangeconnex::{Client, Environment};
+use oauth_orangeconnex::{Client, Environment, OrangeConnex};
 use std::process::ExitCode;
 
 const PREFIX: &str = "OAUTH_ORANGECONNEX_";
@@ -67,11 +67,14 @@ fn summary(set: &TokenSet) -> String {
 async fn run() -> Result<(), String> {
     let client_id = required("CLIENT_ID")?;
     let redirect_uri = required("REDIRECT_URI")?;
-    let mut builder = Client::builder(client_id, redirect_uri).environment(environment()?);
+    let mut settings = OrangeConnex::new(client_id, redirect_uri);
     if let Some(key) = var("CLIENT_KEY") {
-        builder = builder.client_key(ClientKey::new(key));
+        settings = settings.client_key(ClientKey::new(key));
     }
-    let client = builder.build().map_err(|e| e.to_string())?;
+    let client = Client::builder(settings)
+        .environment(environment()?)
+        .build()
+        .map_err(|e| e.to_string())?;
 
     if let Some(refresh_token) = var("REFRESH_TOKEN") {
         let current = TokenSet::new(
@@ -91,13 +94,15 @@ async fn run() -> Result<(), String> {
             let set = client
                 .exchange_code(&callback.code)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| e.to_string())?
+                .into_token_set();
             println!("exchanged: {}", summary(&set));
         }
         _ => {
             let state = CsrfState::generate().map_err(|e| e.to_string())?;
             println!("1. Open this URL and authorize the application:");
-            println!("   {}", client.authorize_url(&state));
+            let url = client.authorize_url(&state).map_err(|e| e.to_string())?;
+            println!("   {url}");
             println!("2. Then run again with:");
             println!("   {PREFIX}STATE={}", state.as_str());
             println!("   {PREFIX}CALLBACK_URL=<the full URL the browser landed on>");

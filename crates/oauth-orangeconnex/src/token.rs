@@ -139,12 +139,14 @@ impl TokenResponse {
             return Err(error);
         }
         if object.is_none() {
-            return Err(response.unexpected(match (&value, response.looks_like_json()) {
-                (Some(_), _) => "the JSON body is not an object",
-                (None, true) => "the body is not valid JSON",
-                (None, false) if response.is_success() => "the body is not JSON",
-                (None, false) => "error status without a JSON body",
-            }));
+            return Err(
+                response.unexpected(match (&value, response.looks_like_json()) {
+                    (Some(_), _) => "the JSON body is not an object",
+                    (None, true) => "the body is not valid JSON",
+                    (None, false) if response.is_success() => "the body is not JSON",
+                    (None, false) => "error status without a JSON body",
+                }),
+            );
         }
         let wire: Wire = response.json()?;
         let Some(access_token) = wire.access_token else {

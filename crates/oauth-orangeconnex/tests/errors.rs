@@ -9,8 +9,8 @@
 
 use oauth_core::transport::RawResponse;
 use oauth_core::{Error, TransientCause};
-use oauth_orangeconnex::{PROVIDER, decode_token_response};
-use std::time::Duration;
+use oauth_orangeconnex::{PROVIDER, TokenResponse};
+use std::time::{Duration, SystemTime};
 
 const SUCCESS: &str = include_str!("fixtures/token_success.json");
 const SUCCESS_NO_RT: &str = include_str!("fixtures/token_success_without_refresh_token.json");
@@ -29,6 +29,11 @@ const HTML: Option<&str> = Some("text/html");
 
 fn response(status: u16, content_type: Option<&str>, body: &str) -> RawResponse {
     RawResponse::new(PROVIDER, status, content_type, body.to_owned())
+}
+
+/// The decoder (`Provider::decode_token_response` of `OrangeConnex`).
+fn decode_token_response(response: &RawResponse) -> Result<TokenResponse, Error> {
+    TokenResponse::decode(response, SystemTime::UNIX_EPOCH)
 }
 
 fn err(status: u16, content_type: Option<&str>, body: &str) -> Error {

@@ -13,10 +13,10 @@
 
 use httpmock::prelude::*;
 use oauth_core::{
-    AccessToken, AuthorizationCode, AuthorizationCodeGrant, ClientKey, EndpointUrl, Error,
-    HttpClient, RefreshGrant, RefreshToken, RetryPolicy, TokenSet, TransientCause,
+    AccessToken, AuthorizationCode, ClientKey, EndpointUrl, Error, HttpClient, RefreshToken,
+    RetryPolicy, TokenSet, TransientCause,
 };
-use oauth_orangeconnex::{Client, Environment};
+use oauth_orangeconnex::{Client, Environment, OrangeConnex};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -76,12 +76,14 @@ fn assert_no_secret(what: &str, text: &str) {
 }
 
 fn client(base: &str, http: HttpClient) -> Client {
-    Client::builder("3pp-id", "https://app.example/cb")
-        .client_key(ClientKey::new(SENTINEL_KEY))
-        .environment(Environment::Custom(EndpointUrl::parse(base).unwrap()))
-        .http_client(http)
-        .build()
-        .unwrap()
+    Client::builder(
+        OrangeConnex::new("3pp-id", "https://app.example/cb")
+            .client_key(ClientKey::new(SENTINEL_KEY)),
+    )
+    .environment(Environment::Custom(EndpointUrl::parse(base).unwrap()))
+    .http_client(http)
+    .build()
+    .unwrap()
 }
 
 fn current(refresh_token: &str) -> TokenSet {

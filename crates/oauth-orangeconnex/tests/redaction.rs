@@ -10,10 +10,11 @@
 use oauth_core::http_types::Request;
 use oauth_core::transport::RawResponse;
 use oauth_core::{
-    AccessToken, AttachToken, AuthorizationCode, ClientKey, CsrfState, EndpointUrl, RefreshToken,
-    parse_callback,
+    AccessToken, AttachTokenExt, AuthorizationCode, ClientKey, CsrfState, EndpointUrl,
+    IntoTokenSet, Provider, RefreshToken, TokenSet, parse_callback,
 };
-use oauth_orangeconnex::{ApiAuth, Client, Environment, PROVIDER, decode_token_response};
+use oauth_orangeconnex::{ApiAuth, Client, Environment, OrangeConnex, PROVIDER, TokenResponse};
+use std::time::SystemTime;
 
 /// Sentinels shaped like real values (digits, dashes) and like prose
 /// (letters only), so that neither masking heuristic alone can pass.
@@ -26,24 +27,27 @@ fn assert_clean(text: &str) {
 }
 
 fn client(key: &str) -> Client {
-    Client::builder("3pp-id", "https://app.example/cb")
-        .client_key(ClientKey::new(key))
-        .environment(Environment::Custom(
-            EndpointUrl::parse("http://127.0.0.1:1").unwrap(),
-        ))
-        .build()
-        .unwrap()
+    Client::builder(
+        OrangeConnex::new("3pp-id", "https://app.example/cb").client_key(ClientKey::new(key)),
+    )
+    .environment(Environment::Custom(
+        EndpointUrl::parse("http://127.0.0.1:1").unwrap(),
+    ))
+    .build()
+    .unwrap()
 }
 
 #[test]
 fn client_builder_and_api_auth_hide_the_client_key() {
     for sentinel in SENTINELS {
-        let builder = Client::builder("3pp-id", "https://app.example/cb")
-            .client_key(ClientKey::new(sentinel));
+        let builder = Client::builder(
+            OrangeConnex::new("3pp-id", "https://app.example/cb")
+                .client_key(ClientKey::new(sentinel)),
+        );
         assert_clean(&format!("{builder:?} {builder:#?}"));
         let client = client(sentinel);
         assert_clean(&format!("{client:?} {client:#?}"));
-        let auth = client.api_auth();
+        let auth = client.attachment();
         assert_clean(&format!("{auth:?} {auth:#?}"));
         let auth = ApiAuth::new(Some(ClientKey::new(sentinel))).unwrap();
         assert_clean(&format!("{auth:?}"));
@@ -60,9 +64,18 @@ fn client_builder_and_api_auth_hide_the_client_key() {
 fn token_requests_hide_code_refresh_token_and_client_key() {
     for sentinel in SENTINELS {
         let client = client(sentinel);
-        let exchange = client.code_exchange_request(&AuthorizationCode::new(sentinel));
+        let context = client.request_context();
+        let exchange = client
+            .provider()
+            .exchange_request(&context, &AuthorizationCode::new(sentinel))
+            .unwrap();
         assert_clean(&format!("{exchange:?} {exchange:#?}"));
-        let refresh = client.refresh_request(&RefreshToken::new(sentinel));
+        let current = TokenSet::new(AccessToken::new("at"), SystemTime::now())
+            .with_refresh_token(RefreshToken::new(sentinel), None);
+        let refresh = client
+            .provider()
+            .refresh_request(&context, &current)
+            .unwrap();
         assert_clean(&format!("{refresh:?} {refresh:#?}"));
         // The URL itself carries the secret: that is why it must never be shown.
         assert!(refresh.full_url().as_str().contains(sentinel));
@@ -77,9 +90,9 @@ fn token_responses_and_token_sets_hide_tokens() {
         );
         let response = RawResponse::new(PROVIDER, 200, Some("application/json"), body);
         assert_clean(&format!("{response:?}"));
-        let decoded = decode_token_response(&response).unwrap();
+        let decoded = TokenResponse::decode(&response, SystemTime::now()).unwrap();
         assert_clean(&format!("{decoded:?} {decoded:#?}"));
-        let set = decoded.into_token_set(std::time::SystemTime::now());
+        let set = decoded.into_token_set();
         assert_clean(&format!("{set:?} {set:#?}"));
     }
 }
@@ -149,7 +162,7 @@ fn every_error_class_hides_tokens_from_the_body() {
     ];
     for (status, body) in bodies {
         let response = RawResponse::new(PROVIDER, status, Some("application/json"), body.clone());
-        let e = decode_token_response(&response).unwrap_err();
+        let e = TokenResponse::decode(&response, SystemTime::now()).unwrap_err();
         let text = format!("{e} {e:?} {e:#?}");
         assert!(!text.contains(sentinel), "{status} {body}: {text}");
     }

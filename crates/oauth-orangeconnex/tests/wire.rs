@@ -13,7 +13,7 @@ use oauth_core::{
     AuthorizationCode, AuthorizationCodeGrant, ClientKey, CsrfState, EndpointUrl, Error,
     HttpClient, ManualClock, RefreshGrant, RefreshToken, RetryPolicy, TokenSet, parse_callback,
 };
-use oauth_orangeconnex::{Client, Environment, REFRESH_TOKEN_LIFETIME};
+use oauth_orangeconnex::{Client, Environment, OrangeConnex, REFRESH_TOKEN_LIFETIME};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -40,16 +40,18 @@ fn http() -> HttpClient {
 }
 
 fn client(server: &MockServer, client_key: Option<&str>) -> Client {
-    let mut builder = Client::builder(CLIENT_ID, REDIRECT_URI)
+    let mut settings = OrangeConnex::new(CLIENT_ID, REDIRECT_URI);
+    if let Some(key) = client_key {
+        settings = settings.client_key(ClientKey::new(key));
+    }
+    Client::builder(settings)
         .environment(Environment::Custom(
             EndpointUrl::parse(&server.base_url()).unwrap(),
         ))
         .http_client(http())
-        .clock(Arc::new(ManualClock::new(now())));
-    if let Some(key) = client_key {
-        builder = builder.client_key(ClientKey::new(key));
-    }
-    builder.build().unwrap()
+        .clock(Arc::new(ManualClock::new(now())))
+        .build()
+        .unwrap()
 }
 
 fn raw_query_is(expected: &'static str) -> impl Fn(&HttpMockRequest) -> bool + Send + Sync {
@@ -64,7 +66,9 @@ fn empty_body(req: &HttpMockRequest) -> bool {
 fn authorize_url_is_exact() {
     let server = MockServer::start();
     let client = client(&server, Some(CLIENT_KEY));
-    let url = client.authorize_url(&CsrfState::from_stored("st-42"));
+    let url = client
+        .authorize_url(&CsrfState::from_stored("st-42"))
+        .unwrap();
     assert_eq!(
         url.as_str(),
         format!(
@@ -74,7 +78,7 @@ fn authorize_url_is_exact() {
     );
     // The trait method gives the same URL.
     let via_trait =
-        AuthorizationCodeGrant::authorize_url(&client, &CsrfState::from_stored("st-42"));
+        AuthorizationCodeGrant::authorize_url(&client, &CsrfState::from_stored("st-42")).unwrap();
     assert_eq!(via_trait, url);
 }
 
@@ -104,7 +108,7 @@ async fn code_exchange_puts_every_parameter_in_the_query_with_client_key() {
         .await;
     let client = client(&server, Some(CLIENT_KEY));
     let response = client
-        .exchange_authorization_code(&AuthorizationCode::new("c0de-123"))
+        .exchange_code(&AuthorizationCode::new("c0de-123"))
         .await
         .unwrap();
     mock.assert_async().await;
@@ -119,8 +123,7 @@ async fn code_exchange_puts_every_parameter_in_the_query_with_client_key() {
     assert_eq!(response.expires_in, Some(3599));
     assert_eq!(response.token_type.as_deref(), Some("bearer"));
 
-    let set = client
-        .exchange_code(&AuthorizationCode::new("c0de-123"))
+    let set = AuthorizationCodeGrant::exchange_code(&client, &AuthorizationCode::new("c0de-123"))
         .await
         .unwrap();
     assert_eq!(mock.calls_async().await, 2);
@@ -148,7 +151,7 @@ async fn code_exchange_without_client_key_sends_no_client_key_header() {
         })
         .await;
     client(&server, None)
-        .exchange_authorization_code(&AuthorizationCode::new("abc"))
+        .exchange_code(&AuthorizationCode::new("abc"))
         .await
         .unwrap();
     mock.assert_async().await;
@@ -177,7 +180,7 @@ async fn refresh_puts_every_parameter_in_the_query_with_client_key() {
         })
         .await;
     let response = client(&server, Some(CLIENT_KEY))
-        .refresh_access_token(&RefreshToken::new("rt/old+1="))
+        .refresh(&current("rt/old+1="))
         .await
         .unwrap();
     mock.assert_async().await;
@@ -203,7 +206,7 @@ async fn refresh_without_client_key_sends_no_client_key_header() {
         })
         .await;
     client(&server, None)
-        .refresh_access_token(&RefreshToken::new("rt-1"))
+        .refresh(&current("rt-1"))
         .await
         .unwrap();
     mock.assert_async().await;
@@ -370,7 +373,7 @@ async fn server_errors_are_not_retried_because_refresh_may_rotate() {
         })
         .build()
         .unwrap();
-    let client = Client::builder(CLIENT_ID, REDIRECT_URI)
+    let client = Client::builder(OrangeConnex::new(CLIENT_ID, REDIRECT_URI))
         .environment(Environment::Custom(
             EndpointUrl::parse(&server.base_url()).unwrap(),
         ))

@@ -27,11 +27,11 @@ use oauth_core::test_util::recording::{
     RecordingServer, ScriptedResponse, WireFixture, render_http_request, replace_base,
 };
 use oauth_core::{
-    AccessToken, AttachToken, AuthorizationCode, AuthorizationCodeGrant, ClientKey, CsrfState,
+    AccessToken, AttachTokenExt, AuthorizationCode, AuthorizationCodeGrant, ClientKey, CsrfState,
     EndpointUrl, HttpClient, ManualClock, RefreshGrant, RefreshToken, RetryPolicy, TokenSet,
     from_unix_millis,
 };
-use oauth_orangeconnex::{ApiAuth, Client, Environment};
+use oauth_orangeconnex::{ApiAuth, Client, Environment, OrangeConnex};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -59,14 +59,16 @@ fn client(base: &str, client_key: Option<&str>) -> Client {
         .retry_policy(RetryPolicy::none())
         .build()
         .unwrap();
-    let mut builder = Client::builder(CLIENT_ID, REDIRECT_URI)
+    let mut settings = OrangeConnex::new(CLIENT_ID, REDIRECT_URI);
+    if let Some(key) = client_key {
+        settings = settings.client_key(ClientKey::new(key));
+    }
+    Client::builder(settings)
         .environment(Environment::Custom(EndpointUrl::parse(base).unwrap()))
         .http_client(http)
-        .clock(Arc::new(ManualClock::at_unix_millis(NOW_MS)));
-    if let Some(key) = client_key {
-        builder = builder.client_key(ClientKey::new(key));
-    }
-    builder.build().unwrap()
+        .clock(Arc::new(ManualClock::at_unix_millis(NOW_MS)))
+        .build()
+        .unwrap()
 }
 
 fn current() -> TokenSet {
@@ -121,13 +123,14 @@ async fn every_flow_matches_the_wire_fixture() {
         &replace_base(
             with_key
                 .authorize_url(&CsrfState::from_stored("st-42"))
+                .unwrap()
                 .as_str(),
             &base,
         ),
     );
 
     let response = with_key
-        .exchange_authorization_code(&AuthorizationCode::new(CODE))
+        .exchange_code(&AuthorizationCode::new(CODE))
         .await
         .unwrap();
     assert_eq!(response.access_token.expose_secret(), ACCESS);
@@ -137,7 +140,7 @@ async fn every_flow_matches_the_wire_fixture() {
     );
 
     without_key
-        .exchange_authorization_code(&AuthorizationCode::new(CODE))
+        .exchange_code(&AuthorizationCode::new(CODE))
         .await
         .unwrap();
     fixture.section(
@@ -145,8 +148,7 @@ async fn every_flow_matches_the_wire_fixture() {
         &last_request(&server, &mut sent),
     );
 
-    without_key
-        .exchange_code(&AuthorizationCode::new(ENCODED_CODE))
+    AuthorizationCodeGrant::exchange_code(&without_key, &AuthorizationCode::new(ENCODED_CODE))
         .await
         .unwrap();
     fixture.section(
@@ -154,7 +156,7 @@ async fn every_flow_matches_the_wire_fixture() {
         &last_request(&server, &mut sent),
     );
 
-    let refreshed = with_key.refresh(&current()).await.unwrap();
+    let refreshed = RefreshGrant::refresh(&with_key, &current()).await.unwrap();
     assert!(refreshed.refresh_token.is_some());
     fixture.section(
         "refresh with client key (RefreshGrant::refresh)",
@@ -167,10 +169,7 @@ async fn every_flow_matches_the_wire_fixture() {
         &last_request(&server, &mut sent),
     );
 
-    with_key
-        .refresh_access_token(&RefreshToken::new(REFRESH))
-        .await
-        .unwrap();
+    with_key.refresh(&current()).await.unwrap();
     fixture.section(
         "refresh with client key (refresh_access_token)",
         &last_request(&server, &mut sent),
@@ -189,7 +188,7 @@ async fn every_flow_matches_the_wire_fixture() {
     );
     fixture.section(
         "API call with the client's ApiAuth (Client::api_auth)",
-        &attached(&with_key.api_auth(), &base),
+        &attached(with_key.attachment(), &base),
     );
 
     assert_eq!(server.remaining_responses(), 0);
