@@ -4,43 +4,32 @@
 use crate::cmd::{Steps, cargo, exec, has_program, output, workspace_root};
 use crate::tidy;
 
+/// The provider crates, by provider name (`oauth-<name>`): the xtask's
+/// registry of providers. A new provider is one more line here; the lists
+/// below, the `oauth-all` feature matrix and `tidy`'s contract check follow.
+pub const PROVIDERS: &[&str] = &["orangeconnex", "aliexpress", "ebay", "eshopbox"];
+
+/// The crate of a provider.
+pub fn provider_crate(provider: &str) -> String {
+    format!("oauth-{provider}")
+}
+
 /// Crates that are published, in dependency order.
-pub const PUBLISHED: &[&str] = &[
-    "oauth-core",
-    "oauth-store-postgres",
-    "oauth-store-redis",
-    "oauth-orangeconnex",
-    "oauth-aliexpress",
-    "oauth-ebay",
-    "oauth-eshopbox",
-    "oauth-all",
-    "oauth-sandbox",
-    "oauth-cli",
-];
+pub fn published() -> Vec<String> {
+    let mut crates: Vec<String> = ["oauth-core", "oauth-store-postgres", "oauth-store-redis"]
+        .map(str::to_owned)
+        .to_vec();
+    crates.extend(PROVIDERS.iter().map(|p| provider_crate(p)));
+    crates.extend(["oauth-all", "oauth-sandbox", "oauth-cli"].map(str::to_owned));
+    crates
+}
 
 /// Every workspace member (published or not).
-pub const MEMBERS: &[&str] = &[
-    "oauth-core",
-    "oauth-store-postgres",
-    "oauth-store-redis",
-    "oauth-orangeconnex",
-    "oauth-aliexpress",
-    "oauth-ebay",
-    "oauth-eshopbox",
-    "oauth-all",
-    "oauth-sandbox",
-    "oauth-cli",
-    "oauth-e2e-tests",
-    "xtask",
-];
-
-/// The provider features of `oauth-all` and the crate each one pulls in.
-pub const PROVIDER_FEATURES: &[(&str, &str)] = &[
-    ("orangeconnex", "oauth-orangeconnex"),
-    ("aliexpress", "oauth-aliexpress"),
-    ("ebay", "oauth-ebay"),
-    ("eshopbox", "oauth-eshopbox"),
-];
+pub fn members() -> Vec<String> {
+    let mut crates = published();
+    crates.extend(["oauth-e2e-tests", "xtask"].map(str::to_owned));
+    crates
+}
 
 pub fn run() -> Result<(), String> {
     let mut steps = Steps::default();
@@ -50,7 +39,7 @@ pub fn run() -> Result<(), String> {
         exec(c)
     })?;
     steps.step("tidy", || tidy::run(&workspace_root()))?;
-    for krate in MEMBERS {
+    for krate in &members() {
         steps.step(&format!("clippy {krate}"), || {
             let mut c = cargo();
             c.args([
@@ -171,7 +160,7 @@ pub fn package_workspace() -> Result<(), String> {
 /// one provider on, no other provider crate is in the dependency tree.
 fn feature_matrix() -> Result<(), String> {
     let mut sets: Vec<Vec<&str>> = vec![vec![]];
-    sets.extend(PROVIDER_FEATURES.iter().map(|(f, _)| vec![*f]));
+    sets.extend(PROVIDERS.iter().map(|p| vec![*p]));
     sets.push(vec!["full"]);
     for features in sets {
         let joined = features.join(",");
@@ -203,7 +192,8 @@ fn feature_matrix() -> Result<(), String> {
             tree.args(["--features", &joined]);
         }
         let listing = output(tree)?;
-        for (feature, krate) in PROVIDER_FEATURES {
+        for feature in PROVIDERS {
+            let krate = provider_crate(feature);
             let wanted = features.contains(feature) || features.contains(&"full");
             let present = listing.lines().any(|l| l.starts_with(&format!("{krate} ")));
             if wanted != present {
@@ -291,7 +281,7 @@ fn clear_stale_packaged_sources() {
         };
         for extracted in crates.flatten() {
             let name = extracted.file_name().to_string_lossy().into_owned();
-            let ours = PUBLISHED.iter().any(|krate| {
+            let ours = published().iter().any(|krate| {
                 name.strip_prefix(krate)
                     .is_some_and(|rest| rest.starts_with('-'))
             });

@@ -7,7 +7,12 @@
 //! - no `reqwest` type in `oauth-core`'s public signatures;
 //! - every published crate has a README, description, keywords, categories,
 //!   and denies broken intra-doc links;
-//! - `PUBLISHED` is the set of publishable workspace members;
+//! - `published()` is the set of publishable workspace members;
+//! - every provider crate (`ci::PROVIDERS`) keeps the provider contract:
+//!   it exports the common names (`Client`, `ClientBuilder`, `Environment`,
+//!   `TokenResponse`, `ApiAuth`, `PROVIDER`), implements `Provider` and
+//!   `Configure`, and exports none of the names the contract replaced (a
+//!   provider's own `DEFAULT_REFRESH_SKEW` made glob imports clash);
 //! - every published crate's package (`cargo package --list`, about 0.1 s a
 //!   crate) holds `LICENSE-MIT`, `LICENSE-APACHE` (the root's texts),
 //!   `README.md` and `CHANGELOG.md`;
@@ -18,7 +23,7 @@
 //! - `CHANGELOG.md` has an `## [Unreleased]` section and one for the
 //!   crate's version.
 
-use crate::ci::PUBLISHED;
+use crate::ci::{PROVIDERS, provider_crate, published};
 use crate::cmd::{cargo, output};
 use std::fs;
 use std::path::Path;
@@ -28,11 +33,15 @@ const PACKAGED: &[&str] = &["LICENSE-MIT", "LICENSE-APACHE", "README.md", "CHANG
 
 pub fn run(root: &Path) -> Result<(), String> {
     let mut problems = Vec::new();
-    for krate in PUBLISHED {
+    for krate in &published() {
         let dir = root.join("crates").join(krate);
         check_crate(&dir, krate, &mut problems);
         check_package(root, krate, &mut problems);
         check_readme(root, &dir, krate, &mut problems);
+    }
+    for provider in PROVIDERS {
+        let krate = provider_crate(provider);
+        check_provider_contract(&root.join("crates").join(&krate), &krate, &mut problems);
     }
     check_published_list(&mut problems);
     check_no_reqwest_in_core_api(&root.join("crates/oauth-core/src"), &mut problems);
@@ -240,7 +249,7 @@ fn check_readme(root: &Path, dir: &Path, krate: &str, problems: &mut Vec<String>
     }
 }
 
-/// `PUBLISHED` (used by `ci` and `tidy`) is what `cargo metadata` says is
+/// `published()` (used by `ci` and `tidy`) is what `cargo metadata` says is
 /// publishable.
 fn check_published_list(problems: &mut Vec<String>) {
     match crate::metadata::packages() {
@@ -251,16 +260,126 @@ fn check_published_list(problems: &mut Vec<String>) {
                 .map(|p| p.name.as_str())
                 .collect();
             publishable.sort_unstable();
-            let mut listed = PUBLISHED.to_vec();
+            let mut listed = published();
             listed.sort_unstable();
             if publishable != listed {
                 problems.push(format!(
-                    "xtask/src/ci.rs PUBLISHED is {listed:?}, cargo metadata says {publishable:?}"
+                    "xtask/src/ci.rs published() is {listed:?}, cargo metadata says {publishable:?}"
                 ));
             }
         }
         Err(e) => problems.push(format!("cargo metadata failed: {e}")),
     }
+}
+
+/// The names every provider crate exports.
+const CONTRACT_NAMES: &[&str] = &[
+    "Client",
+    "ClientBuilder",
+    "Environment",
+    "TokenResponse",
+    "ApiAuth",
+    "PROVIDER",
+];
+
+/// Names the contract replaced: exporting one again means the crates drift
+/// apart (or, for `DEFAULT_REFRESH_SKEW`, that glob imports of two
+/// providers clash).
+const REPLACED_NAMES: &[&str] = &[
+    "DEFAULT_REFRESH_SKEW",
+    "UserToken",
+    "TokenUse",
+    "token_error",
+    "classify_error_code",
+    "error_for_code",
+    "check_response",
+    "merge_refreshed",
+    "decode_token_response",
+];
+
+/// A provider crate exports the contract's names, implements the contract
+/// and exports none of the names it replaced.
+fn check_provider_contract(dir: &Path, krate: &str, problems: &mut Vec<String>) {
+    let Some(lib) = read(&dir.join("src/lib.rs")) else {
+        problems.push(format!("{krate}: no src/lib.rs"));
+        return;
+    };
+    let exported = exported_names(&lib);
+    for name in CONTRACT_NAMES {
+        if !exported.iter().any(|e| e == name) {
+            problems.push(format!(
+                "{krate}: does not export `{name}` (the provider contract: docs/architecture.md)"
+            ));
+        }
+    }
+    for name in REPLACED_NAMES {
+        if exported.iter().any(|e| e == name) {
+            problems.push(format!(
+                "{krate}: exports `{name}`, which the provider contract replaced"
+            ));
+        }
+    }
+    let sources: String = fs::read_dir(dir.join("src"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "rs"))
+        .filter_map(|e| read(&e.path()))
+        .collect();
+    for (what, pattern) in [
+        ("Provider", "Provider for "),
+        ("Configure", "Configure for "),
+        ("the core client", "type Client = oauth_core::Client<"),
+    ] {
+        if !sources.contains(pattern) {
+            problems.push(format!("{krate}: no `{pattern}...` ({what})"));
+        }
+    }
+}
+
+/// The names a `lib.rs` makes public at its root: `pub use` lists (and
+/// their `as` renames), `pub type`, `const`, `struct`, `enum`, `trait`,
+/// `fn` and `mod` items.
+fn exported_names(lib: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut statement = String::new();
+    for line in lib.lines() {
+        let t = line.trim();
+        if statement.is_empty() && !t.starts_with("pub use ") {
+            for keyword in ["type", "const", "struct", "enum", "trait", "fn", "mod"] {
+                if let Some(rest) = t.strip_prefix(&format!("pub {keyword} ")) {
+                    let name: String = rest
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    names.push(name);
+                }
+            }
+            continue;
+        }
+        statement.push_str(t);
+        statement.push(' ');
+        if t.ends_with(';') {
+            let body = statement
+                .trim()
+                .trim_start_matches("pub use ")
+                .trim_end_matches(';');
+            let list = match body.split_once('{') {
+                Some((_, inner)) => inner.trim_end().trim_end_matches('}').to_owned(),
+                None => body.rsplit("::").next().unwrap_or(body).to_owned(),
+            };
+            for item in list.split(',') {
+                let item = item.trim();
+                let name = item.rsplit(" as ").next().unwrap_or(item).trim();
+                let name = name.rsplit("::").next().unwrap_or(name);
+                if !name.is_empty() && name != "self" {
+                    names.push(name.to_owned());
+                }
+            }
+            statement.clear();
+        }
+    }
+    names
 }
 
 /// `CHANGELOG.md` keeps an `## [Unreleased]` section and has an entry for
@@ -321,7 +440,15 @@ fn check_no_reqwest_in_core_api(src: &Path, problems: &mut Vec<String>) {
                 let Some(text) = read(&path) else { continue };
                 for (n, line) in text.lines().enumerate() {
                     let t = line.trim_start();
-                    if t.starts_with("pub ") && !t.starts_with("pub(") && t.contains("reqwest") {
+                    // The one allowed door: a user's own reqwest client,
+                    // behind the default `reqwest` feature.
+                    let bring_your_own =
+                        t.starts_with("pub fn from_client(client: reqwest::Client)");
+                    if t.starts_with("pub ")
+                        && !t.starts_with("pub(")
+                        && t.contains("reqwest")
+                        && !bring_your_own
+                    {
                         problems.push(format!(
                             "oauth-core: {}:{}: reqwest in a public signature",
                             path.display(),
@@ -343,6 +470,15 @@ fn check_no_reqwest_in_core_api(src: &Path, problems: &mut Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::{code_blocks, is_rust};
+
+    #[test]
+    fn reads_the_names_a_lib_rs_exports() {
+        let lib = "pub use a::{B, C as D,\n    e::F};\npub use oauth_core::Environment;\npub type Client = x;\npub const PROVIDER: &str = \"p\";\nmod hidden;\n";
+        assert_eq!(
+            super::exported_names(lib),
+            ["B", "D", "F", "Environment", "Client", "PROVIDER"]
+        );
+    }
 
     #[test]
     fn finds_the_rust_blocks_of_a_readme() {

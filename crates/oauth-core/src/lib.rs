@@ -29,12 +29,17 @@
 //! secret or a URL: provider messages and body excerpts are masked.
 //!
 //! # Crate feature flags
-//! - `ring` (default): the HTTP client's TLS crypto is ring (pure Rust and
-//!   assembly, no C build script);
-//! - `aws-lc-rs`: TLS crypto with aws-lc-rs instead (FIPS-capable builds;
+//! - `reqwest` (default): the built-in HTTP transport
+//!   (`transport::ReqwestTransport`: reqwest over rustls, no redirects,
+//!   proxies only when configured). Without it, reqwest, rustls and the
+//!   platform verifier are not built and the application gives
+//!   `HttpClientBuilder::transport` its own [`transport::Transport`];
+//! - `ring` (default, implies `reqwest`): the HTTP client's TLS crypto is
+//!   ring (pure Rust and assembly, no C build script);
+//! - `aws-lc-rs` (implies `reqwest`): TLS crypto with aws-lc-rs instead (FIPS-capable builds;
 //!   aws-lc-sys's C build is most of a cold build's time); wins over `ring`
 //!   when both are on;
-//! - `webpki-roots`: Mozilla's root certificates, bundled, instead of the
+//! - `webpki-roots` (implies `reqwest`): Mozilla's root certificates, bundled, instead of the
 //!   platform's verifier and trust store (one data-only crate);
 //! - `encryption` (off): `lifecycle::EncryptedStore`, its keys
 //!   (`StoreKey`, `Keyring`, `KeyProvider`...) and `rekey`: tokens encrypted
@@ -42,12 +47,15 @@
 //!   provider crate enables it, so that programs that do not encrypt their
 //!   store do not build the cipher; turn it on where you build an
 //!   `EncryptedStore` (`oauth-all`'s `encryption` feature forwards it);
-//! - `test-util` (off): test helpers, no extra dependencies: the token-store
-//!   conformance suite (`test_util::store_conformance`) that every store
-//!   runs ([`ManualClock`] is always available).
+//! - `test-util` (off): test helpers (and tokio's `net` and `io-util`): the
+//!   conformance suites every provider (`test_util::provider_conformance`)
+//!   and every token store (`test_util::store_conformance`) run, a loopback
+//!   server that records exact request bytes (`test_util::recording`) and a
+//!   fake transport (`test_util::transport`). [`ManualClock`] is always
+//!   available.
 //!
-//! With neither `ring` nor `aws-lc-rs`, the HTTP client uses the process-wide
-//! rustls crypto provider the application installed.
+//! With `reqwest` but neither `ring` nor `aws-lc-rs`, the HTTP client uses
+//! the process-wide rustls crypto provider the application installed.
 //!
 //! Measured build cost (a cold `cargo build --release` of a minimal eBay
 //! refresh program on `oauth-all`, registry already downloaded: `cargo

@@ -456,7 +456,7 @@ struct Wire {
 impl StandardTokenResponse {
     /// Decodes a standard token answer: a 2xx JSON object with
     /// `access_token`; anything else is classified with
-    /// [`oauth_error`](crate::transport::classify::oauth_error)
+    /// [`oauth_error`]
     /// (`invalid_grant` → re-authorize, `invalid_client` → bad client, 429
     /// and 5xx retryable, ...). Tokens are checked with
     /// [`RawResponse::token`]; lenient numbers (a numeric string
