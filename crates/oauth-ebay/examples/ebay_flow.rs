@@ -18,9 +18,9 @@
 #![allow(clippy::print_stderr)]
 
 use oauth_core::{
-    ClientSecret, CsrfState, Error, RefreshGrant, Scopes, parse_callback, to_unix_millis,
+    ClientSecret, CsrfState, Error, IntoTokenSet, Scopes, parse_callback, to_unix_millis,
 };
-use oauth_ebay::{API_SCOPE, Client, Environment};
+use oauth_ebay::{API_SCOPE, Client, ClientExt, Ebay, Environment};
 use std::process::ExitCode;
 
 fn var(name: &str) -> Option<String> {
@@ -72,14 +72,15 @@ async fn run() -> Result<(), Error> {
     let scopes = var("OAUTH_EBAY_SCOPES")
         .map(|s| Scopes::from_space_separated(&s))
         .unwrap_or_else(|| Scopes::from([API_SCOPE]));
-    let client = Client::builder(
+    let settings = Ebay::new(
         var("OAUTH_EBAY_CLIENT_ID").unwrap_or_default(),
         ClientSecret::new(var("OAUTH_EBAY_CLIENT_SECRET").unwrap_or_default()),
     )
     .ru_name(var("OAUTH_EBAY_RU_NAME").unwrap_or_default())
-    .scopes(scopes)
-    .environment(environment(var("OAUTH_EBAY_ENVIRONMENT").as_deref())?)
-    .build()?;
+    .scopes(scopes);
+    let client = Client::builder(settings)
+        .environment(environment(var("OAUTH_EBAY_ENVIRONMENT").as_deref())?)
+        .build()?;
 
     let app = client.application_token().await?;
     println!(
@@ -93,7 +94,7 @@ async fn run() -> Result<(), Error> {
         let state = CsrfState::generate()?;
         println!(
             "1. open this URL and consent:\n   {}",
-            client.consent_url(&state)
+            client.authorize_url(&state)?
         );
         println!("2. run again with:");
         println!("   OAUTH_EBAY_STATE={}", state.as_str());
@@ -102,8 +103,7 @@ async fn run() -> Result<(), Error> {
     };
 
     let callback = parse_callback(&landed, &CsrfState::from_stored(state))?;
-    let user = client.exchange_code_for_user_token(&callback.code).await?;
-    let tokens = user.into_token_set(client.scopes().clone());
+    let tokens = client.exchange_code(&callback.code).await?.into_token_set();
     println!(
         "user token: {} (expires at unix ms {}, refresh token until unix ms {:?})",
         tokens.token_type,

@@ -1,38 +1,41 @@
 //! Using an access token on eBay API calls.
 
-use oauth_core::http_types::{self, HeaderName, HeaderValue};
+use oauth_core::http_types::{HeaderName, HeaderValue, request};
 use oauth_core::{AccessToken, AttachToken, Error, HeaderToken};
 
 /// The header the Trading (XML) API reads an OAuth token from.
 pub const TRADING_TOKEN_HEADER: &str = "x-ebay-api-iaf-token";
 
-/// Which eBay API a token goes to, and so how it is carried.
+/// Which eBay API a token goes to, and so how it is carried: the
+/// [`Provider::Attachment`](oauth_core::Provider::Attachment) of
+/// [`Ebay`](crate::Ebay). [`Client::attachment`](oauth_core::Client::attachment)
+/// is [`ApiAuth::Rest`].
 ///
 /// ```
-/// use oauth_core::{AccessToken, AttachToken, http_types};
-/// use oauth_ebay::TokenUse;
+/// use oauth_core::{AccessToken, AttachTokenExt, http_types};
+/// use oauth_ebay::ApiAuth;
 ///
 /// let token = AccessToken::new("v^1.1#i^1#p^3#r^1");
 /// let mut request = http_types::Request::get("https://api.ebay.com/sell/inventory/v1/inventory_item")
 ///     .body(())?;
-/// TokenUse::Rest.attach_to(&token, &mut request)?;
+/// ApiAuth::Rest.attach_to(&token, &mut request)?;
 /// assert_eq!(request.headers()["authorization"], "Bearer v^1.1#i^1#p^3#r^1");
 ///
 /// let mut trading = http_types::Request::post("https://api.ebay.com/ws/api.dll").body(())?;
-/// TokenUse::Trading.attach_to(&token, &mut trading)?;
+/// ApiAuth::Trading.attach_to(&token, &mut trading)?;
 /// assert_eq!(trading.headers()["x-ebay-api-iaf-token"], "v^1.1#i^1#p^3#r^1");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum TokenUse {
+pub enum ApiAuth {
     /// REST APIs (Sell, Buy, Commerce, ...): `Authorization: Bearer <token>`.
     Rest,
     /// The Trading (XML) API: `X-EBAY-API-IAF-TOKEN: <token>`.
     Trading,
 }
 
-impl TokenUse {
+impl ApiAuth {
     /// The header that carries the token, with its prefix.
     pub fn header(self) -> HeaderToken {
         match self {
@@ -55,36 +58,33 @@ impl TokenUse {
     }
 }
 
-impl AttachToken for TokenUse {
-    fn attach_to<B>(
-        &self,
-        token: &AccessToken,
-        request: &mut http_types::Request<B>,
-    ) -> Result<(), Error> {
-        self.header().attach_to(token, request)
+impl AttachToken for ApiAuth {
+    fn attach(&self, token: &AccessToken, head: &mut request::Parts) -> Result<(), Error> {
+        self.header().attach(token, head)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use oauth_core::{AttachTokenExt, http_types};
 
     #[test]
     fn headers_are_exact_and_sensitive() {
         let token = AccessToken::new("SENTINEL-at");
-        let rest = TokenUse::Rest.header_value(&token).unwrap();
+        let rest = ApiAuth::Rest.header_value(&token).unwrap();
         assert_eq!(rest.to_str().unwrap(), "Bearer SENTINEL-at");
         assert!(rest.is_sensitive());
-        assert_eq!(TokenUse::Rest.header_name().as_str(), "authorization");
-        let trading = TokenUse::Trading.header_value(&token).unwrap();
+        assert_eq!(ApiAuth::Rest.header_name().as_str(), "authorization");
+        let trading = ApiAuth::Trading.header_value(&token).unwrap();
         assert_eq!(trading.to_str().unwrap(), "SENTINEL-at");
         assert!(trading.is_sensitive());
         assert_eq!(
-            TokenUse::Trading.header_name().as_str(),
+            ApiAuth::Trading.header_name().as_str(),
             "x-ebay-api-iaf-token"
         );
         let mut request = http_types::Request::new(());
-        TokenUse::Trading.attach_to(&token, &mut request).unwrap();
+        ApiAuth::Trading.attach_to(&token, &mut request).unwrap();
         assert_eq!(request.headers().len(), 1);
         assert!(!format!("{request:?}").contains("SENTINEL"));
     }

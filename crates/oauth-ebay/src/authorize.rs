@@ -1,8 +1,7 @@
 //! The user-consent URL.
 
-use crate::config::Client;
-use oauth_core::url::Url;
-use oauth_core::{CsrfState, Scopes, authorize_url};
+use crate::Ebay;
+use oauth_core::{CsrfState, Scopes};
 
 /// Optional parameters of the consent page.
 ///
@@ -46,63 +45,63 @@ impl ConsentOptions {
     }
 }
 
-impl Client {
-    /// The consent URL for the client's scopes:
-    /// `<authorize>?client_id=..&redirect_uri=<RuName>&response_type=code&scope=..&state=..`,
-    /// every value percent-encoded once (scopes joined by `%20`).
-    pub fn consent_url(&self, state: &CsrfState) -> Url {
-        self.consent_url_with(state, &ConsentOptions::new())
-    }
-
-    /// The consent URL with optional `prompt=login`, `locale` or other
-    /// scopes.
-    pub fn consent_url_with(&self, state: &CsrfState, options: &ConsentOptions) -> Url {
-        let scopes = options.scopes.as_ref().unwrap_or(&self.inner.scopes);
-        let scope = scopes.join(" ");
-        let mut params: Vec<(&str, &str)> = vec![
-            ("client_id", self.inner.client_id.as_str()),
-            ("redirect_uri", &self.inner.ru_name),
-            ("response_type", "code"),
-            ("scope", &scope),
-            ("state", state.as_str()),
+impl Ebay {
+    /// The consent URL's parameters, in order:
+    /// `client_id`, `redirect_uri` (the RuName), `response_type=code`,
+    /// `scope` (the options' scopes or the settings', space-joined), `state`,
+    /// then `prompt=login` and `locale` when asked for.
+    pub(crate) fn consent_params(
+        &self,
+        state: &CsrfState,
+        options: &ConsentOptions,
+    ) -> Vec<(&'static str, String)> {
+        let scopes = options.scopes.as_ref().unwrap_or(&self.scopes);
+        let mut params = vec![
+            ("client_id", self.client_id.as_str().to_owned()),
+            ("redirect_uri", self.ru_name.clone()),
+            ("response_type", "code".to_owned()),
+            ("scope", scopes.join(" ")),
+            ("state", state.as_str().to_owned()),
         ];
         if options.prompt_login {
-            params.push(("prompt", "login"));
+            params.push(("prompt", "login".to_owned()));
         }
         if let Some(locale) = &options.locale {
-            params.push(("locale", locale));
+            params.push(("locale", locale.clone()));
         }
-        authorize_url(&self.inner.authorize_endpoint, &params)
+        params
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Client, ClientExt};
     use oauth_core::ClientSecret;
 
     #[test]
     fn consent_url_is_exact() {
-        let client = Client::builder("App-ID", ClientSecret::new("cert"))
+        let settings = Ebay::new("App-ID", ClientSecret::new("cert"))
             .ru_name("Example_Inc-Example-Test-abc")
             .scopes(Scopes::from([
                 "https://api.ebay.com/oauth/api_scope",
                 "https://api.ebay.com/oauth/api_scope/sell.inventory",
-            ]))
-            .build()
-            .unwrap();
+            ]));
+        let client = Client::builder(settings).build().unwrap();
         let state = CsrfState::from_stored("st-1");
         assert_eq!(
-            client.consent_url(&state).as_str(),
+            client.authorize_url(&state).unwrap().as_str(),
             "https://auth.ebay.com/oauth2/authorize?client_id=App-ID&redirect_uri=Example_Inc-Example-Test-abc&response_type=code&scope=https%3A%2F%2Fapi.ebay.com%2Foauth%2Fapi_scope%20https%3A%2F%2Fapi.ebay.com%2Foauth%2Fapi_scope%2Fsell.inventory&state=st-1"
         );
-        let with = client.consent_url_with(
-            &state,
-            &ConsentOptions::new()
-                .prompt_login()
-                .locale("de-DE")
-                .scopes(Scopes::from(["x"])),
-        );
+        let with = client
+            .authorize_url_with(
+                &state,
+                &ConsentOptions::new()
+                    .prompt_login()
+                    .locale("de-DE")
+                    .scopes(Scopes::from(["x"])),
+            )
+            .unwrap();
         assert_eq!(
             with.query().unwrap(),
             "client_id=App-ID&redirect_uri=Example_Inc-Example-Test-abc&response_type=code&scope=x&state=st-1&prompt=login&locale=de-DE"

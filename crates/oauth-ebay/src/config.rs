@@ -1,19 +1,15 @@
-//! Environments, the client builder and the client.
+//! The eBay settings ([`Ebay`]): a keyset, its RuName and scopes, checked
+//! once when the client is built; the endpoints of each environment.
 
-use oauth_core::url::Url;
-use oauth_core::{
-    ClientId, ClientSecret, EndpointUrl, Error, HttpClient, Scope, Scopes, SharedClock,
-    system_clock,
-};
-use std::fmt;
-use std::sync::Arc;
+use crate::PROVIDER;
+use oauth_core::{ClientId, ClientSecret, Endpoints, Environment, Error, Scope, Scopes};
 
 /// Path of the consent page under the authorize host.
 pub const AUTHORIZE_PATH: &str = "/oauth2/authorize";
 /// Path of the token endpoint under the API host.
 pub const TOKEN_PATH: &str = "/identity/v1/oauth2/token";
 /// The scope every keyset may request for an application token, and the
-/// default scope of [`Client::application_token`](crate::Client::application_token).
+/// default scope of [`ClientExt::application_token`](crate::ClientExt::application_token).
 pub const API_SCOPE: &str = "https://api.ebay.com/oauth/api_scope";
 
 const PRODUCTION_AUTHORIZE_HOST: &str = "https://auth.ebay.com";
@@ -21,116 +17,52 @@ const PRODUCTION_API_HOST: &str = "https://api.ebay.com";
 const SANDBOX_AUTHORIZE_HOST: &str = "https://auth.sandbox.ebay.com";
 const SANDBOX_API_HOST: &str = "https://api.sandbox.ebay.com";
 
-/// Where the eBay endpoints live.
+/// An eBay keyset and what is particular to it: the settings of a
+/// [`Client`](crate::Client), which implements [`oauth_core::Provider`].
+///
+/// Required: client id (eBay "App ID"), client secret ("Cert ID") (both
+/// in [`new`](Self::new)), the [RuName](Self::ru_name) and at least one
+/// [scope](Self::scopes). Default application scopes: `[API_SCOPE]`.
+/// Everything is checked once, when the client is built.
+///
+/// Where the endpoints live, per [`Environment`]:
 ///
 /// | | consent page | token endpoint |
 /// |---|---|---|
 /// | `Production` | `https://auth.ebay.com/oauth2/authorize` | `https://api.ebay.com/identity/v1/oauth2/token` |
 /// | `Sandbox` | `https://auth.sandbox.ebay.com/oauth2/authorize` | `https://api.sandbox.ebay.com/identity/v1/oauth2/token` |
-/// | `Custom` | `<authorize>/oauth2/authorize` | `<api>/identity/v1/oauth2/token` |
+/// | `Custom(base)` | `<base>/oauth2/authorize` | `<base>/identity/v1/oauth2/token` |
 ///
 /// Sandbox and production keysets are distinct: a sandbox client id is
 /// refused by production and the other way round.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Environment {
-    /// eBay production.
-    Production,
-    /// eBay's sandbox (separate keysets, test users).
-    Sandbox,
-    /// Custom bases (a proxy, the local `oauth-sandbox`, a mock server):
-    /// the standard paths are appended to each base, keeping any base path.
-    Custom {
-        /// Base of the consent page (`/oauth2/authorize` is appended).
-        authorize: EndpointUrl,
-        /// Base of the token endpoint (`/identity/v1/oauth2/token` is appended).
-        api: EndpointUrl,
-    },
-}
-
-impl Environment {
-    /// One custom base serving both the consent page and the token endpoint
-    /// (`<base>/oauth2/authorize` and `<base>/identity/v1/oauth2/token`).
-    ///
-    /// # Errors
-    /// [`Error::Configuration`] unless `base` is an `https` URL, or an
-    /// `http` URL on a loopback host.
-    pub fn custom(base: &str) -> Result<Self, Error> {
-        let base = EndpointUrl::parse(base)?;
-        Ok(Self::Custom {
-            authorize: base.clone(),
-            api: base,
-        })
-    }
-
-    /// The consent page URL.
-    ///
-    /// # Errors
-    /// [`Error::Configuration`] if the URL cannot be built.
-    pub fn authorize_endpoint(&self) -> Result<Url, Error> {
-        Ok(self.authorize_base()?.join_path(AUTHORIZE_PATH))
-    }
-
-    /// The token endpoint URL.
-    ///
-    /// # Errors
-    /// [`Error::Configuration`] if the URL cannot be built.
-    pub fn token_endpoint(&self) -> Result<Url, Error> {
-        Ok(self.api_base()?.join_path(TOKEN_PATH))
-    }
-
-    fn authorize_base(&self) -> Result<EndpointUrl, Error> {
-        match self {
-            Self::Production => EndpointUrl::parse(PRODUCTION_AUTHORIZE_HOST),
-            Self::Sandbox => EndpointUrl::parse(SANDBOX_AUTHORIZE_HOST),
-            Self::Custom { authorize, .. } => Ok(authorize.clone()),
-        }
-    }
-
-    fn api_base(&self) -> Result<EndpointUrl, Error> {
-        match self {
-            Self::Production => EndpointUrl::parse(PRODUCTION_API_HOST),
-            Self::Sandbox => EndpointUrl::parse(SANDBOX_API_HOST),
-            Self::Custom { api, .. } => Ok(api.clone()),
-        }
-    }
-}
-
-/// Builds a [`Client`]; every setting is checked once, in
-/// [`build`](Self::build).
 ///
-/// Required: client id (eBay "App ID"), client secret ("Cert ID"), RuName
-/// and at least one scope. Defaults: [`Environment::Production`],
-/// application scopes `[API_SCOPE]`, a new [`HttpClient`], the system clock.
-pub struct ClientBuilder {
-    client_id: ClientId,
-    client_secret: ClientSecret,
-    ru_name: Option<String>,
-    scopes: Scopes,
-    application_scopes: Scopes,
-    environment: Environment,
-    http: Option<HttpClient>,
-    clock: Option<SharedClock>,
+/// `Debug` never shows the secret.
+#[derive(Clone, Debug)]
+pub struct Ebay {
+    pub(crate) client_id: ClientId,
+    pub(crate) client_secret: ClientSecret,
+    pub(crate) ru_name: String,
+    pub(crate) scopes: Scopes,
+    pub(crate) application_scopes: Scopes,
 }
 
-impl fmt::Debug for ClientBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientBuilder")
-            .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret)
-            .field("ru_name", &self.ru_name)
-            .field("scopes", &self.scopes)
-            .field("application_scopes", &self.application_scopes)
-            .field("environment", &self.environment)
-            .finish_non_exhaustive()
+impl Ebay {
+    /// The settings of the keyset with this client id ("App ID") and
+    /// client secret ("Cert ID").
+    pub fn new(client_id: impl Into<ClientId>, client_secret: ClientSecret) -> Self {
+        Self {
+            client_id: client_id.into(),
+            client_secret,
+            ru_name: String::new(),
+            scopes: Scopes::new(),
+            application_scopes: Scopes::from([API_SCOPE]),
+        }
     }
-}
 
-impl ClientBuilder {
     /// The RuName (eBay "redirect URL name") registered for the keyset. It is
     /// sent as `redirect_uri`, in place of a URL.
     pub fn ru_name(mut self, ru_name: impl Into<String>) -> Self {
-        self.ru_name = Some(ru_name.into());
+        self.ru_name = ru_name.into();
         self
     }
 
@@ -148,32 +80,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Production (default), sandbox, or custom bases.
-    pub fn environment(mut self, environment: Environment) -> Self {
-        self.environment = environment;
-        self
-    }
-
-    /// The HTTP client to send token requests with. Share one between all
-    /// the accounts and providers of a service (clones share a pool).
-    pub fn http_client(mut self, http: HttpClient) -> Self {
-        self.http = Some(http);
-        self
-    }
-
-    /// The clock that turns `expires_in` into absolute instants.
-    pub fn clock(mut self, clock: SharedClock) -> Self {
-        self.clock = Some(clock);
-        self
-    }
-
-    /// Checks the settings and builds the client.
-    ///
-    /// # Errors
-    /// [`Error::Configuration`] for an empty or malformed client id, secret
-    /// or RuName, no scopes or a scope with whitespace, a base URL that is
-    /// neither HTTPS nor loopback, or an HTTP client that cannot be built.
-    pub fn build(self) -> Result<Client, Error> {
+    /// Checks the settings ([`Provider::validate`](oauth_core::Provider::validate)).
+    pub(crate) fn check(&self) -> Result<(), Error> {
         let id = self.client_id.as_str();
         if id.trim().is_empty() {
             return Err(Error::configuration("eBay client id (App ID) is empty"));
@@ -188,39 +96,35 @@ impl ClientBuilder {
                 "eBay client secret (Cert ID) is empty",
             ));
         }
-        let ru_name = self.ru_name.unwrap_or_default();
-        if ru_name.trim().is_empty() {
+        if self.ru_name.trim().is_empty() {
             return Err(Error::configuration(
-                "eBay RuName is missing: set it with ClientBuilder::ru_name",
+                "eBay RuName is missing: set it with Ebay::ru_name",
             ));
         }
-        if ru_name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if self
+            .ru_name
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+        {
             return Err(Error::configuration(
                 "eBay RuName must not contain whitespace or control characters",
             ));
         }
         check_scopes(&self.scopes, "scopes")?;
-        check_scopes(&self.application_scopes, "application scopes")?;
-        let authorize_endpoint = self.environment.authorize_endpoint()?;
-        let token_endpoint = self.environment.token_endpoint()?;
-        let http = match self.http {
-            Some(http) => http,
-            None => HttpClient::new()?,
-        };
-        Ok(Client {
-            inner: Arc::new(Inner {
-                client_id: self.client_id,
-                client_secret: self.client_secret,
-                ru_name,
-                scopes: self.scopes,
-                application_scopes: self.application_scopes,
-                environment: self.environment,
-                authorize_endpoint,
-                token_endpoint,
-                http,
-                clock: self.clock.unwrap_or_else(system_clock),
-            }),
-        })
+        check_scopes(&self.application_scopes, "application scopes")
+    }
+
+    /// The endpoints in `environment` ([`Provider::endpoints`](oauth_core::Provider::endpoints)).
+    pub(crate) fn endpoints_in(environment: &Environment) -> Result<Endpoints, Error> {
+        let authorize = environment.base(
+            PROVIDER,
+            PRODUCTION_AUTHORIZE_HOST,
+            Some(SANDBOX_AUTHORIZE_HOST),
+        )?;
+        let api = environment.base(PROVIDER, PRODUCTION_API_HOST, Some(SANDBOX_API_HOST))?;
+        Ok(Endpoints::new(api.join_path(TOKEN_PATH))
+            .with_authorize(authorize.join_path(AUTHORIZE_PATH))
+            .with_api(api.as_url().clone()))
     }
 }
 
@@ -245,98 +149,13 @@ pub(crate) fn check_scopes(scopes: &Scopes, what: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// An eBay OAuth client: one keyset (client id, secret, RuName) in one
-/// environment.
-///
-/// Cheap to clone (the settings are shared). `Debug` never shows the secret.
-/// Use it for the consent URL ([`consent_url`](Self::consent_url)), the code
-/// exchange, user-token refresh (it implements
-/// [`RefreshGrant`](oauth_core::RefreshGrant) and
-/// [`AuthorizationCodeGrant`](oauth_core::AuthorizationCodeGrant)) and
-/// application tokens ([`application_token`](Self::application_token),
-/// [`ApplicationTokenGrant`](crate::ApplicationTokenGrant)).
-#[derive(Clone, Debug)]
-pub struct Client {
-    pub(crate) inner: Arc<Inner>,
-}
-
-#[derive(Debug)]
-pub(crate) struct Inner {
-    pub(crate) client_id: ClientId,
-    pub(crate) client_secret: ClientSecret,
-    pub(crate) ru_name: String,
-    pub(crate) scopes: Scopes,
-    pub(crate) application_scopes: Scopes,
-    pub(crate) environment: Environment,
-    pub(crate) authorize_endpoint: Url,
-    pub(crate) token_endpoint: Url,
-    pub(crate) http: HttpClient,
-    pub(crate) clock: SharedClock,
-}
-
-impl Client {
-    /// Starts building a client from the keyset's client id ("App ID") and
-    /// client secret ("Cert ID").
-    pub fn builder(client_id: impl Into<ClientId>, client_secret: ClientSecret) -> ClientBuilder {
-        ClientBuilder {
-            client_id: client_id.into(),
-            client_secret,
-            ru_name: None,
-            scopes: Scopes::new(),
-            application_scopes: Scopes::from([API_SCOPE]),
-            environment: Environment::Production,
-            http: None,
-            clock: None,
-        }
-    }
-
-    /// The client id.
-    pub fn client_id(&self) -> &ClientId {
-        &self.inner.client_id
-    }
-
-    /// The RuName sent as `redirect_uri`.
-    pub fn ru_name(&self) -> &str {
-        &self.inner.ru_name
-    }
-
-    /// The default (consent) scopes.
-    pub fn scopes(&self) -> &Scopes {
-        &self.inner.scopes
-    }
-
-    /// The scopes of application tokens.
-    pub fn application_scopes(&self) -> &Scopes {
-        &self.inner.application_scopes
-    }
-
-    /// The environment.
-    pub fn environment(&self) -> &Environment {
-        &self.inner.environment
-    }
-
-    /// The consent page URL (without query).
-    pub fn authorize_endpoint(&self) -> &Url {
-        &self.inner.authorize_endpoint
-    }
-
-    /// The token endpoint URL.
-    pub fn token_endpoint(&self) -> &Url {
-        &self.inner.token_endpoint
-    }
-
-    /// The clock used to compute expiries.
-    pub fn clock(&self) -> &SharedClock {
-        &self.inner.clock
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Client;
 
-    fn builder() -> ClientBuilder {
-        Client::builder("App-ID-1", ClientSecret::new("cert-1"))
+    fn ebay() -> Ebay {
+        Ebay::new("App-ID-1", ClientSecret::new("cert-1"))
             .ru_name("Example-RuName")
             .scopes(Scopes::from([API_SCOPE]))
     }
@@ -361,8 +180,10 @@ mod tests {
             ),
         ];
         for (env, authorize, token) in cases {
-            assert_eq!(env.authorize_endpoint().unwrap().as_str(), authorize);
-            assert_eq!(env.token_endpoint().unwrap().as_str(), token);
+            let client = Client::builder(ebay()).environment(env).build().unwrap();
+            let endpoints = client.endpoints();
+            assert_eq!(endpoints.authorize().unwrap().as_str(), authorize);
+            assert_eq!(endpoints.token().as_str(), token);
         }
     }
 
@@ -374,40 +195,41 @@ mod tests {
 
     #[test]
     fn builder_validates_once() {
-        assert!(builder().build().is_ok());
+        assert!(Client::builder(ebay()).build().is_ok());
         let bad = [
-            Client::builder("", ClientSecret::new("x"))
+            Ebay::new("", ClientSecret::new("x"))
                 .ru_name("r")
                 .scopes(Scopes::from(["s"])),
-            Client::builder("a:b", ClientSecret::new("x"))
+            Ebay::new("a:b", ClientSecret::new("x"))
                 .ru_name("r")
                 .scopes(Scopes::from(["s"])),
-            Client::builder("a", ClientSecret::new(" "))
+            Ebay::new("a", ClientSecret::new(" "))
                 .ru_name("r")
                 .scopes(Scopes::from(["s"])),
-            Client::builder("a", ClientSecret::new("x")).scopes(Scopes::from(["s"])),
-            Client::builder("a", ClientSecret::new("x"))
+            Ebay::new("a", ClientSecret::new("x")).scopes(Scopes::from(["s"])),
+            Ebay::new("a", ClientSecret::new("x"))
                 .ru_name("r r")
                 .scopes(Scopes::from(["s"])),
-            Client::builder("a", ClientSecret::new("x")).ru_name("r"),
-            Client::builder("a", ClientSecret::new("x"))
+            Ebay::new("a", ClientSecret::new("x")).ru_name("r"),
+            Ebay::new("a", ClientSecret::new("x"))
                 .ru_name("r")
                 .scopes(Scopes::from(["s t"])),
-            builder().application_scopes(Scopes::new()),
+            ebay().application_scopes(Scopes::new()),
         ];
-        for b in bad {
-            let err = b.build().unwrap_err();
+        for settings in bad {
+            let err = Client::builder(settings).build().unwrap_err();
             assert!(matches!(err, Error::Configuration { .. }), "{err:?}");
         }
     }
 
     #[test]
     fn debug_hides_the_secret() {
-        let b = Client::builder("id", ClientSecret::new("SENTINEL-cert"))
+        let settings = Ebay::new("id", ClientSecret::new("SENTINEL-cert"))
             .ru_name("r")
             .scopes(Scopes::from(["s"]));
-        assert!(!format!("{b:?}").contains("SENTINEL"));
-        let client = b.build().unwrap();
+        let builder = Client::builder(settings);
+        assert!(!format!("{builder:?}").contains("SENTINEL"));
+        let client = builder.build().unwrap();
         let text = format!("{client:?} {client:#?}");
         assert!(!text.contains("SENTINEL"), "{text}");
         assert!(text.contains("ClientSecret([REDACTED])"), "{text}");

@@ -1,18 +1,7 @@
-//! How eBay's error answers map to [`oauth_core::Error`].
-//!
-//! | situation | status | `error` | [`Error`] |
-//! |---|---|---|---|
-//! | refresh token invalid, expired or revoked | 400 | `invalid_grant` | [`Error::ReauthorizationRequired`] |
-//! | code invalid, expired or already used | 400 | `invalid_grant` | [`Error::ReauthorizationRequired`] |
-//! | bad client id or secret | 401 | `invalid_client` | [`Error::InvalidClient`] |
-//! | scopes not granted | 400 | `invalid_scope` | [`Error::InvalidScope`] naming the requested scopes |
-//! | too many requests | 429 | any | [`Error::RateLimited`] (with `Retry-After`) |
-//! | server error, maintenance page | 5xx | any, or HTML | [`Error::Transient`] (with a masked excerpt) |
-//! | other RFC 6749 codes | 4xx | e.g. `invalid_request` | [`Error::Provider`] |
-//!
-//! Besides the RFC 6749 body, eBay's gateway sometimes answers with the
-//! shape of its REST APIs, `{"errors":[{"errorId":..,"message":..}]}`: the
-//! first entry's id and message become the error's code and message.
+//! How eBay's error answers map to [`oauth_core::Error`] (the table is
+//! in the [crate documentation](crate#errors)): eBay's REST error shape,
+//! `{"errors":[{"errorId":..,"message":..}]}`, here; the RFC 6749 body by
+//! `oauth-core`'s classifier.
 
 use oauth_core::transport::classify::{oauth_error, status_error};
 use oauth_core::{Error, ProviderDetails, RawResponse, Scopes};
@@ -40,11 +29,12 @@ struct RestErrorEntry {
 }
 
 /// Classifies a failed token-endpoint answer (or a 2xx that carries an
-/// error). `requested` names the scopes the request asked for; it is
-/// reported in [`Error::InvalidScope`].
+/// error): eBay's REST shape here, the RFC 6749 body by `oauth-core`'s
+/// [`oauth_error`]. `requested` names the scopes the request asked for; it
+/// is reported in [`Error::InvalidScope`].
 ///
 /// Pure and total: any status and any bytes give an error, never a panic.
-pub fn token_error(response: &RawResponse, requested: &Scopes) -> Error {
+pub(crate) fn token_error(response: &RawResponse, requested: &Scopes) -> Error {
     if let Some(details) = rest_error_details(response) {
         if let Some(error) = status_error(response, details.clone()) {
             return error;

@@ -6,8 +6,8 @@
 //!
 //! ```
 //! use httpmock::prelude::*;
-//! use oauth_core::{ClientSecret, CsrfState, RefreshGrant, Scopes, parse_callback};
-//! use oauth_ebay::{Client, Environment};
+//! use oauth_core::{ClientSecret, CsrfState, IntoTokenSet, Scopes, parse_callback};
+//! use oauth_ebay::{ApiAuth, Client, ClientExt, Ebay, Environment};
 //!
 //! # #[tokio::main]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -31,29 +31,34 @@
 //! }).await;
 //!
 //! // Once, at start-up: the keyset, its RuName and the scopes to ask for.
-//! let client = Client::builder("ExampleI-Example-SBX-1a2b3c4d5-6e7f8a9b", ClientSecret::new("SBX-cert-id"))
+//! let settings = Ebay::new("ExampleI-Example-SBX-1a2b3c4d5-6e7f8a9b", ClientSecret::new("SBX-cert-id"))
 //!     .ru_name("Example_Inc-Example-Test-abcd")
-//!     .scopes(Scopes::from(["https://api.ebay.com/oauth/api_scope/sell.inventory"]))
+//!     .scopes(Scopes::from(["https://api.ebay.com/oauth/api_scope/sell.inventory"]));
+//! let client = Client::builder(settings)
 //!     .environment(Environment::custom(&ebay.base_url())?)
 //!     .build()?;
 //!
 //! // 1. Send the seller to the consent page; keep `state` in their session.
 //! let state = CsrfState::generate()?;
-//! let consent = client.consent_url(&state);
+//! let consent = client.authorize_url(&state)?;
 //! assert!(consent.as_str().starts_with(&format!("{}/oauth2/authorize?client_id=", ebay.base_url())));
 //!
 //! // 2. eBay sends them back to the RuName's accept URL; parse where they landed.
 //! let landed = format!("https://app.example/ebay/accepted?state={}&code=v%5E1.1%23i%5E1%23f%5E0&expires_in=299", state.as_str());
 //! let callback = parse_callback(&landed, &state)?;
-//! let user_token = client.exchange_code_for_user_token(&callback.code).await?;
-//! assert_eq!(user_token.token_type.as_str(), "User Access Token");
-//! let tokens = user_token.into_token_set(client.scopes().clone());
+//! let answer = client.exchange_code(&callback.code).await?;
+//! assert_eq!(answer.token_type.as_str(), "User Access Token");
+//! assert_eq!(&answer.scopes, client.scopes());
+//! let tokens = answer.into_token_set();
 //!
 //! // 3. Before it expires (2 h), refresh; the refresh token (18 months) is kept.
 //! let refreshed = client.refresh(&tokens).await?;
 //! assert_eq!(refreshed.access_token.expose_secret(), "v^1.1#i^1#p^3#r^1#AT2");
 //! assert_eq!(refreshed.refresh_token, tokens.refresh_token);
 //! assert_eq!(refreshed.refresh_token_expires_at, tokens.refresh_token_expires_at);
+//!
+//! // 4. On REST calls: `Authorization: Bearer <token>`.
+//! assert_eq!(client.attachment(), &ApiAuth::Rest);
 //! # Ok(())
 //! # }
 //! ```
@@ -75,22 +80,26 @@
 //! `api.ebay.com`) need different keysets and RuNames. The older consent
 //! host `signin.ebay.com/authorize` still works; we use `auth.ebay.com/oauth2/authorize`,
 //! like eBay's official clients. [`Environment::custom`] points both
-//! endpoints at one base (a proxy, the local `oauth-sandbox`, a mock server);
-//! [`Environment::Custom`] takes separate bases. Plain `http` is refused
-//! except on loopback.
+//! endpoints at one base (a proxy, the local `oauth-sandbox`, a mock server):
+//! `<base>/oauth2/authorize` and `<base>/identity/v1/oauth2/token`. Plain
+//! `http` is refused except on loopback.
 //!
 //! # Scopes
-//! - Consent asks for the client's [`scopes`](ClientBuilder::scopes) (or
-//!   [`ConsentOptions::scopes`]), joined by `%20`.
-//! - eBay does not echo scopes: the token set records those asked for.
-//! - A refresh ([`RefreshGrant::refresh`](oauth_core::RefreshGrant::refresh))
-//!   asks for the scopes the token set records. [`Client::refresh_narrowed`]
-//!   asks for fewer; asking for a scope the set does not record is refused
-//!   with [`oauth_core::Error::Configuration`] before any request, since eBay
+//! - Consent asks for the settings' [`scopes`](Ebay::scopes) (or
+//!   [`ConsentOptions::scopes`] with [`ClientExt::authorize_url_with`]),
+//!   joined by `%20`.
+//! - eBay does not echo scopes: the [`TokenResponse`] and the token set
+//!   record those asked for.
+//! - A refresh ([`Client::refresh`](oauth_core::Client::refresh), also the
+//!   [`RefreshGrant`](oauth_core::RefreshGrant) a token manager drives)
+//!   asks for the scopes the token set records (the settings' when it
+//!   records none). [`ClientExt::refresh_narrowed`] asks for fewer; asking
+//!   for a scope the set does not record is refused with
+//!   [`oauth_core::Error::Configuration`] before any request, since eBay
 //!   would answer `invalid_scope` (widening needs a new consent).
-//! - Application tokens ([`Client::application_token`], [`ApplicationTokenGrant`])
+//! - Application tokens ([`ClientExt::application_token`], [`ApplicationTokenGrant`])
 //!   default to `https://api.ebay.com/oauth/api_scope`
-//!   ([`ClientBuilder::application_scopes`] changes it).
+//!   ([`Ebay::application_scopes`] changes it).
 //!
 //! # Refresh tokens do not rotate
 //! A refresh answers with an access token only; the refresh token and its
@@ -99,15 +108,32 @@
 //! ever send a refresh token in a refresh answer, it is stored instead.
 //!
 //! # Errors
-//! See [`token_error`]: `invalid_grant` means the seller must consent again
-//! ([`oauth_core::Error::requires_reauthorization`]), `invalid_client` bad
-//! credentials, `invalid_scope` a configuration error naming the scopes, 429
-//! and 5xx (including eBay's HTML maintenance pages) are retryable.
+//! Every answer of the token endpoint is decoded and classified by
+//! [`Ebay`]'s [`decode_token_response`](oauth_core::Provider::decode_token_response):
+//!
+//! | situation | status | `error` | [`oauth_core::Error`] |
+//! |---|---|---|---|
+//! | refresh token invalid, expired or revoked | 400 | `invalid_grant` | `ReauthorizationRequired` |
+//! | code invalid, expired or already used | 400 | `invalid_grant` | `ReauthorizationRequired` |
+//! | bad client id or secret | 401 | `invalid_client` | `InvalidClient` |
+//! | scopes not granted | 400 | `invalid_scope` | `InvalidScope` naming the requested scopes |
+//! | too many requests | 429 | any | `RateLimited` (with `Retry-After`) |
+//! | server error, maintenance page | 5xx | any, or HTML | `Transient` (with a masked excerpt) |
+//! | other RFC 6749 codes | 4xx | e.g. `invalid_request` | `Provider` |
+//! | a 2xx that is not a token | 2xx | | `UnexpectedResponse` (masked excerpt) |
+//!
+//! Besides the RFC 6749 body, eBay's gateway sometimes answers with the
+//! shape of its REST APIs, `{"errors":[{"errorId":..,"message":..}]}`: the
+//! first entry's id and message become the error's code and message.
+//! `requires_reauthorization()` says when the seller must consent again,
+//! `is_retryable()` when to try later. Errors never repeat a secret the
+//! request sent: the client scrubs them.
 //!
 //! # Using the token
-//! [`TokenUse::Rest`] puts `Authorization: Bearer <token>` on REST calls,
-//! [`TokenUse::Trading`] puts `X-EBAY-API-IAF-TOKEN: <token>` on Trading API
-//! calls; both implement [`oauth_core::AttachToken`].
+//! [`ApiAuth::Rest`] (the client's [`attachment`](oauth_core::Client::attachment))
+//! puts `Authorization: Bearer <token>` on REST calls, [`ApiAuth::Trading`]
+//! puts `X-EBAY-API-IAF-TOKEN: <token>` on Trading API calls; both
+//! implement [`oauth_core::AttachToken`].
 //!
 //! # Crate feature flags
 //! The TLS crypto of the HTTP client, forwarded to `oauth-core`:
@@ -136,17 +162,19 @@
 
 mod api;
 mod authorize;
+mod client;
 mod config;
 mod error;
 mod grant;
+mod provider;
 mod token;
 
-pub use api::{TRADING_TOKEN_HEADER, TokenUse};
+pub use api::{ApiAuth, TRADING_TOKEN_HEADER};
 pub use authorize::ConsentOptions;
-pub use config::{API_SCOPE, AUTHORIZE_PATH, Client, ClientBuilder, Environment, TOKEN_PATH};
-pub use error::token_error;
-pub use grant::ApplicationTokenGrant;
-pub use token::{ApplicationToken, UserToken, decode_application_token, decode_token_response};
+pub use client::{ApplicationTokenGrant, Client, ClientBuilder, ClientExt};
+pub use config::{API_SCOPE, AUTHORIZE_PATH, Ebay, TOKEN_PATH};
+pub use oauth_core::Environment;
+pub use token::{ApplicationToken, TokenResponse};
 
-/// The provider's name, as used in errors and tracing.
+/// The provider's name, as used in errors, tracing and stores.
 pub const PROVIDER: &str = "ebay";

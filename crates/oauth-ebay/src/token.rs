@@ -3,21 +3,22 @@
 
 use crate::error::token_error;
 use oauth_core::{
-    AccessToken, Error, RawResponse, RefreshToken, Scopes, TokenSet, TokenType, expiry_after,
+    AccessToken, Error, IntoTokenSet, RawResponse, RefreshToken, Scopes, TokenSet, TokenType,
+    expiry_after,
 };
 use serde::Deserialize;
-use serde::de::{self, Deserializer, IgnoredAny, Visitor};
-use std::borrow::Cow;
+use serde::de::IgnoredAny;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
 /// A user access token, as returned by the code exchange (with a refresh
-/// token) or by a refresh (without one: eBay does not rotate it).
+/// token) or by a refresh (without one: eBay does not rotate it), with the
+/// scopes asked for (eBay does not echo them) and when it arrived.
 ///
 /// `Debug` never shows a token.
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct UserToken {
+pub struct TokenResponse {
     /// The access token (about 2 hours).
     pub access_token: AccessToken,
     /// The access token's lifetime as sent (`expires_in`).
@@ -30,11 +31,13 @@ pub struct UserToken {
     pub refresh_token_expires_in: Option<Duration>,
     /// `token_type`, as sent (`User Access Token`).
     pub token_type: TokenType,
+    /// The scopes the request asked for, which the token set records.
+    pub scopes: Scopes,
     /// When the response arrived: the instant `expires_in` counts from.
     pub received_at: SystemTime,
 }
 
-impl UserToken {
+impl TokenResponse {
     /// When the access token expires.
     pub fn expires_at(&self) -> SystemTime {
         expiry_after(self.received_at, self.expires_in)
@@ -47,18 +50,19 @@ impl UserToken {
             .and(self.refresh_token_expires_in)
             .map(|lifetime| expiry_after(self.received_at, lifetime))
     }
+}
 
-    /// The token set for the lifecycle, recording `scopes` (eBay does not
-    /// echo them: pass the scopes that were consented to or requested).
-    ///
-    /// After a refresh, complete it with
-    /// [`TokenSet::merge_previous`] to keep the refresh token.
-    pub fn into_token_set(self, scopes: Scopes) -> TokenSet {
+impl IntoTokenSet for TokenResponse {
+    /// The token set for the lifecycle, recording the scopes asked for.
+    /// After a refresh, [`Client::refresh`](oauth_core::Client::refresh)
+    /// completes it with [`TokenSet::merge_previous`] to keep the refresh
+    /// token.
+    fn into_token_set(self) -> TokenSet {
         let expires_at = self.expires_at();
         let refresh_expires_at = self.refresh_token_expires_at();
         let mut set = TokenSet::new(self.access_token, expires_at)
             .with_token_type(self.token_type)
-            .with_scopes(scopes);
+            .with_scopes(self.scopes);
         if let Some(refresh_token) = self.refresh_token {
             set = set.with_refresh_token(refresh_token, refresh_expires_at);
         }
@@ -66,14 +70,15 @@ impl UserToken {
     }
 }
 
-impl fmt::Debug for UserToken {
+impl fmt::Debug for TokenResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserToken")
+        f.debug_struct("TokenResponse")
             .field("access_token", &self.access_token)
             .field("expires_in", &self.expires_in)
             .field("refresh_token", &self.refresh_token)
             .field("refresh_token_expires_in", &self.refresh_token_expires_in)
             .field("token_type", &self.token_type)
+            .field("scopes", &self.scopes)
             .field(
                 "received_at_unix_ms",
                 &oauth_core::to_unix_millis(self.received_at),
@@ -95,6 +100,8 @@ pub struct ApplicationToken {
     pub expires_in: Duration,
     /// `token_type`, as sent (`Application Access Token`).
     pub token_type: TokenType,
+    /// The scopes the request asked for, which the token set records.
+    pub scopes: Scopes,
     /// When the response arrived: the instant `expires_in` counts from.
     pub received_at: SystemTime,
 }
@@ -104,25 +111,28 @@ impl ApplicationToken {
     pub fn expires_at(&self) -> SystemTime {
         expiry_after(self.received_at, self.expires_in)
     }
+}
 
+impl IntoTokenSet for ApplicationToken {
     /// The token set for the lifecycle (no refresh token), recording the
-    /// requested `scopes`.
-    pub fn into_token_set(self, scopes: Scopes) -> TokenSet {
+    /// requested scopes.
+    fn into_token_set(self) -> TokenSet {
         let expires_at = self.expires_at();
         TokenSet::new(self.access_token, expires_at)
             .with_token_type(self.token_type)
-            .with_scopes(scopes)
+            .with_scopes(self.scopes)
     }
 }
 
-impl From<UserToken> for ApplicationToken {
+impl From<TokenResponse> for ApplicationToken {
     /// Keeps the access token; a refresh token (eBay's old `"N/A"` is
     /// already dropped by the decoder) is discarded.
-    fn from(token: UserToken) -> Self {
+    fn from(token: TokenResponse) -> Self {
         Self {
             access_token: token.access_token,
             expires_in: token.expires_in,
             token_type: token.token_type,
+            scopes: token.scopes,
             received_at: token.received_at,
         }
     }
@@ -134,6 +144,7 @@ impl fmt::Debug for ApplicationToken {
             .field("access_token", &self.access_token)
             .field("expires_in", &self.expires_in)
             .field("token_type", &self.token_type)
+            .field("scopes", &self.scopes)
             .field(
                 "received_at_unix_ms",
                 &oauth_core::to_unix_millis(self.received_at),
@@ -142,12 +153,10 @@ impl fmt::Debug for ApplicationToken {
     }
 }
 
-/// The fields of every eBay token answer, all optional and lenient:
-/// numbers may be strings, blank text is absent. Only the tokens are copied
-/// out of the body; `token_type` (almost always one of the known types,
-/// which need no copy) and the error markers are read in place.
+/// The fields of every eBay token answer, all optional and lenient
+/// (`oauth_core::decode`): numbers may be strings, blank text is absent.
 #[derive(Deserialize)]
-struct TokenWire<'a> {
+struct TokenWire {
     #[serde(default, deserialize_with = "oauth_core::decode::opt_text")]
     access_token: Option<String>,
     #[serde(default, deserialize_with = "oauth_core::decode::opt_u64")]
@@ -156,65 +165,12 @@ struct TokenWire<'a> {
     refresh_token: Option<String>,
     #[serde(default, deserialize_with = "oauth_core::decode::opt_u64")]
     refresh_token_expires_in: Option<u64>,
-    #[serde(default, borrow, deserialize_with = "opt_text_in_place")]
-    token_type: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "opt_text_in_place")]
-    error: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "oauth_core::decode::opt_text")]
+    token_type: Option<String>,
+    #[serde(default, deserialize_with = "oauth_core::decode::opt_text")]
+    error: Option<String>,
     #[serde(default)]
     errors: Option<IgnoredAny>,
-}
-
-/// [`oauth_core::decode::opt_text`] (blank, `null` or absent is `None`;
-/// numbers and booleans are kept as their text), borrowing the text from
-/// the body when it has no escapes.
-fn opt_text_in_place<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
-    struct Text;
-
-    impl<'de> Visitor<'de> for Text {
-        type Value = Option<Cow<'de, str>>;
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a string")
-        }
-
-        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_any(self)
-        }
-
-        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-            Ok((!v.trim().is_empty()).then_some(Cow::Borrowed(v)))
-        }
-
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-            Ok((!v.trim().is_empty()).then(|| Cow::Owned(v.to_owned())))
-        }
-
-        fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-            Ok((!v.trim().is_empty()).then_some(Cow::Owned(v)))
-        }
-
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-            Ok(Some(Cow::Owned(v.to_string())))
-        }
-
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-            Ok(Some(Cow::Owned(v.to_string())))
-        }
-
-        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-            Ok(Some(Cow::Owned(v.to_string())))
-        }
-    }
-
-    d.deserialize_option(Text)
 }
 
 /// Whether the body is a JSON object (serde would also accept an array
@@ -231,31 +187,27 @@ fn is_placeholder(refresh_token: &str) -> bool {
 }
 
 /// Decides from status and body whether a token-endpoint answer is a token,
-/// and decodes it; `now` is the instant the answer arrived.
+/// and decodes it, recording `requested` (the scopes asked for) and
+/// `received_at` (the instant the answer arrived).
 ///
 /// Success is any 2xx with a JSON object that carries a non-blank
 /// `access_token` and an `expires_in`, and no `error`/`errors`. A
 /// `refresh_token` of `"N/A"` is ignored. Everything else is classified by
-/// [`token_error`](crate::token_error), with `requested` named in
-/// [`Error::InvalidScope`].
+/// [`token_error`], with `requested` named in [`Error::InvalidScope`].
 ///
 /// Pure, total and linear in the body size: meant to be fuzzed.
-///
-/// # Errors
-/// The classified [`Error`]; [`Error::UnexpectedResponse`] (status, content
-/// type, masked excerpt) when a 2xx body is not a token.
-pub fn decode_token_response(
+pub(crate) fn decode(
     response: &RawResponse,
     requested: &Scopes,
-    now: SystemTime,
-) -> Result<UserToken, Error> {
+    received_at: SystemTime,
+) -> Result<TokenResponse, Error> {
     if !response.is_success() || !response.looks_like_json() {
         return Err(token_error(response, requested));
     }
     if !is_json_object(response.body()) {
         return Err(response.unexpected("the body is not a JSON object"));
     }
-    let wire: TokenWire<'_> = response.json()?;
+    let wire: TokenWire = response.json()?;
     if wire.error.is_some() || wire.errors.is_some() {
         return Err(token_error(response, requested));
     }
@@ -275,30 +227,17 @@ pub fn decode_token_response(
         .as_ref()
         .and(wire.refresh_token_expires_in)
         .map(Duration::from_secs);
-    Ok(UserToken {
+    Ok(TokenResponse {
         access_token,
         expires_in: Duration::from_secs(expires_in),
         refresh_token,
         refresh_token_expires_in,
         token_type: wire
             .token_type
-            .map(TokenType::new)
-            .unwrap_or_else(TokenType::bearer),
-        received_at: now,
+            .map_or_else(TokenType::bearer, TokenType::new),
+        scopes: requested.clone(),
+        received_at,
     })
-}
-
-/// [`decode_token_response`] for the client-credentials grant: the answer
-/// as an [`ApplicationToken`] (any refresh token dropped).
-///
-/// # Errors
-/// As [`decode_token_response`].
-pub fn decode_application_token(
-    response: &RawResponse,
-    requested: &Scopes,
-    now: SystemTime,
-) -> Result<ApplicationToken, Error> {
-    decode_token_response(response, requested, now).map(ApplicationToken::from)
 }
 
 #[cfg(test)]
@@ -322,7 +261,7 @@ mod tests {
             "{\"access_token\":\"v^1.1#SENTINEL\\r\\nX-Injected: evil\",\"expires_in\":7200}",
             "{\"access_token\":\"v^1.1#i^1\",\"expires_in\":7200,\"refresh_token\":\"v^1.1#SENTINEL\\u001b]0;x\\u0007\"}",
         ] {
-            let err = decode_token_response(&ok(body), &scopes, at()).unwrap_err();
+            let err = decode(&ok(body), &scopes, at()).unwrap_err();
             assert!(matches!(err, Error::UnexpectedResponse { .. }), "{err:?}");
             let text = format!("{err} {err:?}");
             assert!(text.contains("visible ASCII"), "{text}");
@@ -333,12 +272,12 @@ mod tests {
         }
         // eBay's own token alphabet (`^`, `#`, `+`, `/`, `=`) is accepted.
         let body = r#"{"access_token":"v^1.1#i^1#p^3#r^1#f^0#t^H4sI+/Aa==","expires_in":7200}"#;
-        assert!(decode_token_response(&ok(body), &scopes, at()).is_ok());
+        assert!(decode(&ok(body), &scopes, at()).is_ok());
     }
 
     #[test]
     fn lenient_numbers_and_placeholders() {
-        let token = decode_token_response(
+        let token = decode(
             &ok(r#"{"access_token":"a","expires_in":"7200","refresh_token":"N/A","refresh_token_expires_in":5,"token_type":"Application Access Token"}"#),
             &Scopes::new(),
             at(),
@@ -362,7 +301,7 @@ mod tests {
             "",
             "<html></html>",
         ] {
-            let err = decode_token_response(&ok(body), &Scopes::new(), at()).unwrap_err();
+            let err = decode(&ok(body), &Scopes::new(), at()).unwrap_err();
             assert!(
                 matches!(
                     err,
@@ -378,7 +317,7 @@ mod tests {
 
     #[test]
     fn success_status_with_error_is_an_error() {
-        let err = decode_token_response(
+        let err = decode(
             &ok(r#"{"error":"invalid_grant","error_description":"x"}"#),
             &Scopes::new(),
             at(),
@@ -389,7 +328,7 @@ mod tests {
 
     #[test]
     fn absurd_lifetimes_are_clamped() {
-        let token = decode_token_response(
+        let token = decode(
             &ok(r#"{"access_token":"a","expires_in":99999999999999999999999,"refresh_token":"r","refresh_token_expires_in":18446744073709551615}"#),
             &Scopes::new(),
             at(),

@@ -7,8 +7,8 @@
     clippy::indexing_slicing
 )]
 
-use oauth_core::{Error, RawResponse, Scopes, TransientCause};
-use oauth_ebay::{PROVIDER, decode_application_token, decode_token_response, token_error};
+use oauth_core::{ClientSecret, Error, Grant, Provider, RawResponse, Scopes, TransientCause};
+use oauth_ebay::{ApplicationToken, Ebay, PROVIDER, TokenResponse};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const JSON: Option<&str> = Some("application/json");
@@ -23,10 +23,29 @@ fn response(status: u16, content_type: Option<&str>, body: &str) -> RawResponse 
     RawResponse::new(PROVIDER, status, content_type, body.to_owned())
 }
 
+/// The settings asking for `requested`, on consent and for application
+/// tokens alike.
+fn ebay(requested: &Scopes) -> Ebay {
+    Ebay::new("App-ID", ClientSecret::new("cert"))
+        .scopes(requested.clone())
+        .application_scopes(requested.clone())
+}
+
+/// The provider's decoder, for the answer to a code exchange asking for
+/// `requested`.
+fn decode_token_response(
+    response: &RawResponse,
+    requested: &Scopes,
+) -> Result<TokenResponse, Error> {
+    ebay(requested).decode_token_response(response, &Grant::AuthorizationCode, now())
+}
+
 fn decode_err(response: &RawResponse, requested: &Scopes) -> Error {
-    let err = decode_token_response(response, requested, now()).unwrap_err();
-    // The public classifier agrees with the decoder.
-    let direct = token_error(response, requested);
+    let err = decode_token_response(response, requested).unwrap_err();
+    // The classification does not depend on the kind of request.
+    let direct = ebay(requested)
+        .decode_token_response(response, &Grant::Other("client_credentials"), now())
+        .unwrap_err();
     assert_eq!(format!("{err:?}"), format!("{direct:?}"));
     err
 }
@@ -203,7 +222,6 @@ fn token_fixtures_decode() {
     let user = decode_token_response(
         &response(200, JSON, include_str!("fixtures/user_token.json")),
         &Scopes::new(),
-        now(),
     )
     .unwrap();
     assert_eq!(user.expires_in, Duration::from_secs(7200));
@@ -216,7 +234,6 @@ fn token_fixtures_decode() {
     let refreshed = decode_token_response(
         &response(200, JSON, include_str!("fixtures/refreshed_token.json")),
         &Scopes::new(),
-        now(),
     )
     .unwrap();
     assert_eq!(refreshed.refresh_token, None);
@@ -227,12 +244,12 @@ fn token_fixtures_decode() {
         include_str!("fixtures/application_token.json"),
         include_str!("fixtures/application_token_refresh_na.json"),
     ] {
-        let app =
-            decode_application_token(&response(200, JSON, body), &Scopes::new(), now()).unwrap();
+        let app = ApplicationToken::from(
+            decode_token_response(&response(200, JSON, body), &Scopes::new()).unwrap(),
+        );
         assert_eq!(app.token_type.as_str(), "Application Access Token");
         assert_eq!(app.expires_at(), now() + Duration::from_secs(7200));
-        let as_user =
-            decode_token_response(&response(200, JSON, body), &Scopes::new(), now()).unwrap();
+        let as_user = decode_token_response(&response(200, JSON, body), &Scopes::new()).unwrap();
         assert_eq!(as_user.refresh_token, None, "N/A must not become a token");
     }
 }
@@ -265,7 +282,7 @@ fn garbage_never_panics() {
     for status in [0u16, 100, 200, 204, 302, 400, 401, 429, 500, 599, 999] {
         for body in bodies {
             let r = RawResponse::new(PROVIDER, status, None, body.to_vec());
-            let _ = decode_token_response(&r, &Scopes::new(), now());
+            let _ = decode_token_response(&r, &Scopes::new());
         }
     }
 }

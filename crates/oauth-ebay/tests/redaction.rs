@@ -9,12 +9,11 @@
 
 use httpmock::prelude::*;
 use oauth_core::{
-    AccessToken, AuthorizationCode, ClientSecret, CsrfState, Error, HttpClient, RawResponse,
-    RefreshGrant, RefreshToken, RetryPolicy, Scopes, TokenSet,
+    AccessToken, AttachTokenExt, AuthorizationCode, ClientSecret, CsrfState, Error, Grant,
+    HttpClient, IntoTokenSet, Provider, RawResponse, RefreshToken, RetryPolicy, Scopes, TokenSet,
 };
 use oauth_ebay::{
-    Client, ClientBuilder, Environment, PROVIDER, TokenUse, decode_application_token,
-    decode_token_response,
+    ApiAuth, ApplicationToken, Client, ClientBuilder, ClientExt, Ebay, Environment, PROVIDER,
 };
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -44,11 +43,14 @@ fn error_all<E: std::fmt::Debug + std::fmt::Display>(what: &str, error: &E) {
     debug_both(what, error);
 }
 
-fn builder(base: &str) -> ClientBuilder {
-    Client::builder("App-ID-1", ClientSecret::new(SECRET))
+fn settings() -> Ebay {
+    Ebay::new("App-ID-1", ClientSecret::new(SECRET))
         .ru_name("Example_Inc-Example-Test-abcd")
         .scopes(Scopes::from(["https://api.ebay.com/oauth/api_scope"]))
-        .environment(Environment::custom(base).unwrap())
+}
+
+fn builder(base: &str) -> ClientBuilder {
+    Client::builder(settings()).environment(Environment::custom(base).unwrap())
 }
 
 fn now() -> std::time::SystemTime {
@@ -63,6 +65,7 @@ fn user_token_body() -> String {
 
 #[test]
 fn public_types_holding_secrets_are_redacted() {
+    debug_both("Ebay", &settings());
     let b = builder("http://127.0.0.1:9");
     debug_both("ClientBuilder", &b);
     let client = b.build().unwrap();
@@ -71,19 +74,25 @@ fn public_types_holding_secrets_are_redacted() {
 
     let response = RawResponse::new(PROVIDER, 200, Some("application/json"), user_token_body());
     debug_both("RawResponse", &response);
-    let user = decode_token_response(&response, &Scopes::new(), now()).unwrap();
+    let decode = || {
+        settings()
+            .decode_token_response(&response, &Grant::AuthorizationCode, now())
+            .unwrap()
+    };
+    let user = decode();
     assert_eq!(user.access_token.expose_secret(), ACCESS);
-    debug_both("UserToken", &user);
-    let app = decode_application_token(&response, &Scopes::new(), now()).unwrap();
+    debug_both("TokenResponse", &user);
+    let app = ApplicationToken::from(decode());
     debug_both("ApplicationToken", &app);
-    let set: TokenSet = user.into_token_set(Scopes::new());
+    let set: TokenSet = user.into_token_set();
     debug_both("TokenSet", &set);
 
-    for use_ in [TokenUse::Rest, TokenUse::Trading] {
+    for use_ in [ApiAuth::Rest, ApiAuth::Trading] {
         let value = use_.header_value(&AccessToken::new(ACCESS)).unwrap();
         debug_both("header value", &value);
         let mut request = oauth_core::http_types::Request::new(());
-        oauth_core::AttachToken::attach_to(&use_, &AccessToken::new(ACCESS), &mut request).unwrap();
+        use_.attach_to(&AccessToken::new(ACCESS), &mut request)
+            .unwrap();
         debug_both("request with token", &request);
     }
 }
@@ -128,7 +137,10 @@ fn errors_from_bodies_that_echo_secrets_are_redacted() {
     ];
     for (status, body) in bodies {
         let r = RawResponse::new(PROVIDER, status, Some("application/json"), body);
-        let err = decode_token_response(&r, &Scopes::from(["s"]), now()).unwrap_err();
+        let err = settings()
+            .scopes(Scopes::from(["s"]))
+            .decode_token_response(&r, &Grant::AuthorizationCode, now())
+            .unwrap_err();
         error_all(&format!("error for HTTP {status}"), &err);
     }
 }
@@ -136,15 +148,15 @@ fn errors_from_bodies_that_echo_secrets_are_redacted() {
 #[test]
 fn configuration_errors_do_not_repeat_secrets() {
     let errors: Vec<Error> = vec![
-        Client::builder("", ClientSecret::new(SECRET))
+        Client::builder(Ebay::new("", ClientSecret::new(SECRET)))
             .build()
             .unwrap_err(),
-        Client::builder(format!("id:{SECRET}"), ClientSecret::new(SECRET))
+        Client::builder(Ebay::new(format!("id:{SECRET}"), ClientSecret::new(SECRET)))
             .build()
             .unwrap_err(),
         Environment::custom(&format!("https://user:{SECRET}@api.example")).unwrap_err(),
         Environment::custom(&format!("https://api.example/?t={SECRET}")).unwrap_err(),
-        TokenUse::Trading
+        ApiAuth::Trading
             .header_value(&AccessToken::new(format!("{ACCESS}\n")))
             .unwrap_err(),
     ];
@@ -216,21 +228,18 @@ async fn nothing_secret_is_logged_during_a_whole_flow() {
 
     let landed = format!("https://app.example/cb?state=s1&code={CODE}&expires_in=299");
     let callback = oauth_core::parse_callback(&landed, &CsrfState::from_stored("s1")).unwrap();
-    let user = client
-        .exchange_code_for_user_token(&callback.code)
-        .await
-        .unwrap();
-    let set = user.into_token_set(client.scopes().clone());
+    let user = client.exchange_code(&callback.code).await.unwrap();
+    let set = user.into_token_set();
     let refresh_err = client.refresh(&set).await.unwrap_err();
     error_all("refresh error", &refresh_err);
     let app_err = client.application_token().await.unwrap_err();
     error_all("application token error", &app_err);
-    let _ = client
-        .exchange_code_for_user_token(&AuthorizationCode::new(""))
-        .await;
-    let _ = client
-        .refresh_user_token(&RefreshToken::new(REFRESH), &Scopes::from(["x"]))
-        .await;
+    let _ = client.exchange_code(&AuthorizationCode::new("")).await;
+    let other = TokenSet::new(AccessToken::new(ACCESS), now())
+        .with_refresh_token(RefreshToken::new(REFRESH), None)
+        .with_scopes(Scopes::from(["x"]));
+    let _ = client.refresh(&other).await;
+    let _ = client.refresh_narrowed(&other, &Scopes::from(["x"])).await;
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(

@@ -9,10 +9,10 @@
 use httpmock::prelude::*;
 use oauth_core::{
     AuthorizationCode, AuthorizationCodeGrant, ClientSecret, CsrfState, Error, HttpClient,
-    ManualClock, RefreshGrant, RefreshToken, RetryPolicy, Scopes, SharedClock, TokenSet, TokenType,
-    parse_callback,
+    IntoTokenSet, ManualClock, RefreshGrant, RefreshToken, RetryPolicy, Scopes, SharedClock,
+    TokenSet, TokenType, parse_callback,
 };
-use oauth_ebay::{Client, ConsentOptions, Environment};
+use oauth_ebay::{Client, ClientExt, ConsentOptions, Ebay, Environment};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -51,12 +51,16 @@ fn http() -> HttpClient {
         .unwrap()
 }
 
+fn settings() -> Ebay {
+    Ebay::new(CLIENT_ID, ClientSecret::new(CLIENT_SECRET))
+        .ru_name(RU_NAME)
+        .scopes(Scopes::from([API_SCOPE, INVENTORY]))
+}
+
 fn client(server: &MockServer) -> (Client, ManualClock) {
     let clock = ManualClock::new(start());
     let shared: SharedClock = Arc::new(clock.clone());
-    let client = Client::builder(CLIENT_ID, ClientSecret::new(CLIENT_SECRET))
-        .ru_name(RU_NAME)
-        .scopes(Scopes::from([API_SCOPE, INVENTORY]))
+    let client = Client::builder(settings())
         .environment(Environment::custom(&server.base_url()).unwrap())
         .http_client(http())
         .clock(shared)
@@ -109,10 +113,7 @@ async fn code_from_the_callback_is_decoded_once_and_form_encoded_once() {
     assert_eq!(callback.extra, vec![("expires_in".into(), "299".into())]);
 
     clock.advance(Duration::from_secs(5));
-    let token = client
-        .exchange_code_for_user_token(&callback.code)
-        .await
-        .unwrap();
+    let token = client.exchange_code(&callback.code).await.unwrap();
     mock.assert_async().await;
 
     let received = start() + Duration::from_secs(5);
@@ -133,8 +134,9 @@ async fn code_from_the_callback_is_decoded_once_and_form_encoded_once() {
     );
     assert_eq!(token.token_type.as_str(), "User Access Token");
     assert_eq!(token.received_at, received);
+    assert_eq!(&token.scopes, client.scopes());
 
-    let set = token.into_token_set(client.scopes().clone());
+    let set = token.into_token_set();
     assert_eq!(set.expires_at, received + Duration::from_secs(7200));
     assert_eq!(
         set.refresh_token_expires_at,
@@ -158,16 +160,20 @@ async fn authorization_code_grant_trait_returns_a_token_set() {
         })
         .await;
     let (client, _) = client(&server);
-    let set = client
-        .exchange_code(&AuthorizationCode::new("a+b/c="))
+    let set = AuthorizationCodeGrant::exchange_code(&client, &AuthorizationCode::new("a+b/c="))
         .await
         .unwrap();
     mock.assert_async().await;
     assert_eq!(set.expires_at, start() + Duration::from_secs(7200));
     assert_eq!(set.token_type.as_str(), "User Access Token");
     assert!(set.refresh_token.is_some());
-    let url = AuthorizationCodeGrant::authorize_url(&client, &CsrfState::from_stored("s"));
-    assert_eq!(url, client.consent_url(&CsrfState::from_stored("s")));
+    let url = AuthorizationCodeGrant::authorize_url(&client, &CsrfState::from_stored("s")).unwrap();
+    assert_eq!(
+        url,
+        client
+            .authorize_url_with(&CsrfState::from_stored("s"), &ConsentOptions::new())
+            .unwrap()
+    );
 }
 
 #[tokio::test]
@@ -183,7 +189,7 @@ async fn the_exchange_is_not_retried_after_a_5xx() {
         .await;
     let (client, _) = client(&server);
     let err = client
-        .exchange_code_for_user_token(&AuthorizationCode::new("code-1"))
+        .exchange_code(&AuthorizationCode::new("code-1"))
         .await
         .unwrap_err();
     mock.assert_calls_async(1).await;
@@ -214,7 +220,7 @@ async fn refresh_asks_for_the_recorded_scopes_and_keeps_the_refresh_token() {
 
     assert!(!client.rotates_refresh_token());
     assert_eq!(RefreshGrant::provider(&client), "ebay");
-    let refreshed = client.refresh(&current).await.unwrap();
+    let refreshed = RefreshGrant::refresh(&client, &current).await.unwrap();
     mock.assert_async().await;
 
     assert!(
@@ -413,7 +419,9 @@ async fn application_token_uses_the_default_scope_and_ignores_na() {
     assert_eq!(token.expires_in, Duration::from_secs(7200));
     assert_eq!(token.token_type.as_str(), "Application Access Token");
     assert_eq!(token.expires_at(), start() + Duration::from_secs(7200));
-    let set = token.into_token_set(Scopes::from([API_SCOPE]));
+    assert_eq!(token.scopes, Scopes::from([API_SCOPE]));
+    let set = token.into_token_set();
+    assert_eq!(set.scopes, Scopes::from([API_SCOPE]));
     assert_eq!(set.refresh_token, None);
     assert_eq!(set.refresh_token_expires_at, None);
 }
@@ -484,17 +492,17 @@ fn raw_pairs(query: &str) -> Vec<(&str, &str)> {
 
 #[test]
 fn consent_url_parsed_back_has_every_parameter_once_correctly_encoded() {
-    let client = Client::builder(CLIENT_ID, ClientSecret::new(CLIENT_SECRET))
-        .ru_name(RU_NAME)
-        .scopes(Scopes::from([API_SCOPE, INVENTORY]))
+    let client = Client::builder(settings())
         .environment(Environment::Sandbox)
         .build()
         .unwrap();
     let state = CsrfState::generate().unwrap();
-    let url = client.consent_url_with(
-        &state,
-        &ConsentOptions::new().prompt_login().locale("en-US"),
-    );
+    let url = client
+        .authorize_url_with(
+            &state,
+            &ConsentOptions::new().prompt_login().locale("en-US"),
+        )
+        .unwrap();
     assert_eq!(url.scheme(), "https");
     assert_eq!(url.host_str(), Some("auth.sandbox.ebay.com"));
     assert_eq!(url.path(), "/oauth2/authorize");
@@ -532,7 +540,7 @@ fn consent_url_parsed_back_has_every_parameter_once_correctly_encoded() {
     assert_eq!(decoded[4].1, state.as_str());
 
     // Without options: no prompt, no locale.
-    let plain = client.consent_url(&state);
+    let plain = client.authorize_url(&state).unwrap();
     let names: Vec<&str> = raw_pairs(plain.query().unwrap())
         .iter()
         .map(|(n, _)| *n)

@@ -26,10 +26,13 @@ use oauth_core::test_util::recording::{
     RecordingServer, ScriptedResponse, WireFixture, render_http_request, replace_base,
 };
 use oauth_core::{
-    AccessToken, AttachToken, AuthorizationCode, AuthorizationCodeGrant, ClientSecret, CsrfState,
-    HttpClient, ManualClock, RefreshGrant, RefreshToken, RetryPolicy, Scopes, TokenSet, TokenType,
+    AccessToken, AttachTokenExt, AuthorizationCode, AuthorizationCodeGrant, ClientSecret,
+    CsrfState, HttpClient, ManualClock, RefreshGrant, RefreshToken, RetryPolicy, Scopes, TokenSet,
+    TokenType,
 };
-use oauth_ebay::{ApplicationTokenGrant, Client, ConsentOptions, Environment, TokenUse};
+use oauth_ebay::{
+    ApiAuth, ApplicationTokenGrant, Client, ClientExt, ConsentOptions, Ebay, Environment,
+};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -64,9 +67,10 @@ fn client(base: &str) -> Client {
         .retry_policy(RetryPolicy::none())
         .build()
         .unwrap();
-    Client::builder(CLIENT_ID, ClientSecret::new(CLIENT_SECRET))
+    let settings = Ebay::new(CLIENT_ID, ClientSecret::new(CLIENT_SECRET))
         .ru_name(RU_NAME)
-        .scopes(Scopes::from([API_SCOPE, INVENTORY]))
+        .scopes(Scopes::from([API_SCOPE, INVENTORY]));
+    Client::builder(settings)
         .environment(Environment::custom(base).unwrap())
         .http_client(http)
         .clock(Arc::new(ManualClock::new(start())))
@@ -100,7 +104,7 @@ fn last_request(server: &RecordingServer, sent: &mut usize) -> String {
 }
 
 /// `usage` attached to a request to `<base><path>`, rendered.
-fn attached(usage: TokenUse, method: &str, path: &str, base: &str) -> String {
+fn attached(usage: ApiAuth, method: &str, path: &str, base: &str) -> String {
     let mut request = http_types::Request::builder()
         .method(method)
         .uri(format!("{base}{path}"))
@@ -132,7 +136,7 @@ async fn every_flow_matches_the_wire_fixture() {
 
     fixture.section(
         "consent URL",
-        &replace_base(client.consent_url(&state).as_str(), &base),
+        &replace_base(client.authorize_url(&state).unwrap().as_str(), &base),
     );
     let options = ConsentOptions::new()
         .prompt_login()
@@ -140,11 +144,17 @@ async fn every_flow_matches_the_wire_fixture() {
         .scopes(Scopes::from([INVENTORY]));
     fixture.section(
         "consent URL with ConsentOptions (prompt=login, locale, other scopes)",
-        &replace_base(client.consent_url_with(&state, &options).as_str(), &base),
+        &replace_base(
+            client
+                .authorize_url_with(&state, &options)
+                .unwrap()
+                .as_str(),
+            &base,
+        ),
     );
 
     let token = client
-        .exchange_code_for_user_token(&AuthorizationCode::new(CODE))
+        .exchange_code(&AuthorizationCode::new(CODE))
         .await
         .unwrap();
     assert_eq!(token.token_type.as_str(), "User Access Token");
@@ -153,8 +163,7 @@ async fn every_flow_matches_the_wire_fixture() {
         &last_request(&server, &mut sent),
     );
 
-    let set = client
-        .exchange_code(&AuthorizationCode::new(CODE))
+    let set = AuthorizationCodeGrant::exchange_code(&client, &AuthorizationCode::new(CODE))
         .await
         .unwrap();
     assert!(set.refresh_token.is_some());
@@ -163,7 +172,9 @@ async fn every_flow_matches_the_wire_fixture() {
         &last_request(&server, &mut sent),
     );
 
-    let refreshed = client.refresh(&user_token_set()).await.unwrap();
+    let refreshed = RefreshGrant::refresh(&client, &user_token_set())
+        .await
+        .unwrap();
     assert_eq!(refreshed.refresh_token, user_token_set().refresh_token);
     fixture.section(
         "refresh (RefreshGrant::refresh, the recorded scopes)",
@@ -205,7 +216,7 @@ async fn every_flow_matches_the_wire_fixture() {
     fixture.section(
         "REST API call (TokenUse::Rest attached)",
         &attached(
-            TokenUse::Rest,
+            *client.attachment(),
             "GET",
             "/sell/inventory/v1/inventory_item",
             &base,
@@ -213,7 +224,7 @@ async fn every_flow_matches_the_wire_fixture() {
     );
     fixture.section(
         "Trading API call (TokenUse::Trading attached)",
-        &attached(TokenUse::Trading, "POST", "/ws/api.dll", &base),
+        &attached(ApiAuth::Trading, "POST", "/ws/api.dll", &base),
     );
 
     assert_eq!(server.remaining_responses(), 0);

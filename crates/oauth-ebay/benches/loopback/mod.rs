@@ -11,7 +11,7 @@ use oauth_core::{
     AccessToken, ClientSecret, HttpClient, MemoryStore, RefreshGrant, RefreshToken, RetryPolicy,
     Scopes, TokenManager, TokenSet,
 };
-use oauth_ebay::{Client, Environment};
+use oauth_ebay::{Client, Ebay, Environment};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::hint::black_box;
@@ -272,9 +272,10 @@ impl Ours {
             .retry_policy(RetryPolicy::none())
             .build()
             .unwrap();
-        let client = Client::builder(CLIENT_ID, ClientSecret::new(CLIENT_SECRET))
+        let settings = Ebay::new(CLIENT_ID, ClientSecret::new(CLIENT_SECRET))
             .ru_name("Example_Inc-Example-PRD-abcd")
-            .scopes(Scopes::from([SCOPE]))
+            .scopes(Scopes::from([SCOPE]));
+        let client = Client::builder(settings)
             .environment(Environment::custom(base).unwrap())
             .http_client(http)
             .build()
@@ -324,7 +325,9 @@ impl Ours {
     /// oauth-ebay's `RefreshGrant::refresh`: request built, sent through
     /// `HttpClient`, answer decoded into a `TokenSet`.
     pub async fn ebay_refresh(&self) {
-        let set = self.client.refresh(&self.current).await.unwrap();
+        let set = RefreshGrant::refresh(&self.client, &self.current)
+            .await
+            .unwrap();
         debug_assert_eq!(set.access_token.expose_secret(), self.expected);
         black_box(set);
     }
