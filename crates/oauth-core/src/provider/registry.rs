@@ -135,6 +135,10 @@ pub trait Configure: Provider + Clone + Sized {
     /// Whether a first token needs the user's consent (the code flow);
     /// `false` for grants that fetch their first token alone.
     const NEEDS_CONSENT: bool;
+    /// Valid but fake values for every required setting (no real
+    /// credential), for fuzzers, examples and tests that need a client
+    /// without an account.
+    const EXAMPLE_SETTINGS: &'static [(&'static str, &'static str)];
 
     /// The settings type from `values`.
     ///
@@ -222,6 +226,8 @@ pub struct ProviderEntry {
     pub has_sandbox: bool,
     /// [`Configure::NEEDS_CONSENT`].
     pub needs_consent: bool,
+    /// [`Configure::EXAMPLE_SETTINGS`].
+    pub example_settings: &'static [(&'static str, &'static str)],
     build: fn(&SettingValues, ClientOptions) -> Result<AnyClient, Error>,
 }
 
@@ -245,8 +251,18 @@ impl ProviderEntry {
             settings: P::SETTINGS,
             has_sandbox: P::HAS_SANDBOX,
             needs_consent: P::NEEDS_CONSENT,
+            example_settings: P::EXAMPLE_SETTINGS,
             build: build::<P>,
         }
+    }
+
+    /// The [example settings](Configure::EXAMPLE_SETTINGS) as values.
+    pub fn example_values(&self) -> SettingValues {
+        self.example_settings
+            .iter()
+            .fold(SettingValues::new(), |values, (key, value)| {
+                values.with(key, value)
+            })
     }
 
     /// A client from setting values.
@@ -354,6 +370,8 @@ mod tests {
         const SETTINGS: &'static [Setting] = SETTINGS;
         const HAS_SANDBOX: bool = false;
         const NEEDS_CONSENT: bool = true;
+        const EXAMPLE_SETTINGS: &'static [(&'static str, &'static str)] =
+            &[("client_id", "id-1"), ("client_secret", "secret-1")];
         fn from_settings(values: &SettingValues) -> Result<Self, Error> {
             Ok(Self(
                 Rfc6749::new(
@@ -401,5 +419,10 @@ mod tests {
         assert!(!grant.rotates_refresh_token());
         assert!(!format!("{client:?}").contains("SENTINEL"));
         assert!(find(REGISTRY, "other").is_none());
+        assert!(
+            entry
+                .build(&entry.example_values(), ClientOptions::default())
+                .is_ok()
+        );
     }
 }
