@@ -21,8 +21,11 @@
 //! ```
 #![allow(clippy::print_stderr)]
 
-use oauth_aliexpress::{Client, Environment, TokenResponse};
-use oauth_core::{AppSecret, AuthorizationCode, CsrfState, RefreshToken, TokenSet, to_unix_millis};
+use oauth_aliexpress::{AliExpress, Client, Environment, SellerAccount};
+use oauth_core::{
+    AccessToken, AppSecret, AuthorizationCode, CsrfState, IntoTokenSet, RefreshToken, TokenSet,
+    to_unix_millis,
+};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -48,10 +51,10 @@ fn save(path: &str, set: &TokenSet) -> std::io::Result<()> {
     file.sync_all()
 }
 
-fn describe(what: &str, response: TokenResponse, client: &Client) -> Result<(), String> {
-    let account = response.account.clone();
-    let refreshable = response.is_refreshable();
-    let set = response.into_token_set(client.now());
+/// Prints what an answer says (the seller's account when the answer is a
+/// code exchange's) and saves the token set.
+fn describe(what: &str, set: &TokenSet, account: &SellerAccount) -> Result<(), String> {
+    let refreshable = set.refresh_token.is_some();
     println!("{what}: ok");
     println!(
         "  seller_id:        {}",
@@ -81,7 +84,7 @@ fn describe(what: &str, response: TokenResponse, client: &Client) -> Result<(), 
     }
     match setting("TOKEN_FILE") {
         Some(path) => {
-            save(&path, &set)
+            save(&path, set)
                 .map_err(|e| format!("cannot write OAUTH_ALIEXPRESS_TOKEN_FILE: {e}"))?;
             println!("  token set written to {path}");
         }
@@ -106,8 +109,8 @@ async fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     };
-    let mut builder =
-        Client::builder(app_key, AppSecret::new(app_secret)).redirect_uri(redirect_uri);
+    let app = AliExpress::new(app_key, AppSecret::new(app_secret)).redirect_uri(redirect_uri);
+    let mut builder = Client::builder(app);
     if let Some(base) = setting("BASE_URL") {
         match Environment::custom(&base) {
             Ok(environment) => builder = builder.environment(environment),
@@ -143,16 +146,20 @@ async fn main() -> ExitCode {
             }
         };
         println!("Open this URL, consent, then run again with OAUTH_ALIEXPRESS_CODE=<code>:");
-        println!("{}", client.authorize_url(&state));
+        match client.authorize_url(&state) {
+            Ok(url) => println!("{url}"),
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::FAILURE;
+            }
+        }
         return ExitCode::SUCCESS;
     }
     if let Some(code) = code {
-        match client
-            .create_token(&AuthorizationCode::new(code), None)
-            .await
-        {
+        match client.exchange_code(&AuthorizationCode::new(code)).await {
             Ok(response) => {
-                if let Err(e) = describe("token create", response, &client) {
+                let account = response.account.clone();
+                if let Err(e) = describe("token create", &response.into_token_set(), &account) {
                     eprintln!("{e}");
                     return ExitCode::FAILURE;
                 }
@@ -164,12 +171,13 @@ async fn main() -> ExitCode {
         }
     }
     if let Some(refresh_token) = refresh_token {
-        match client
-            .refresh_token(&RefreshToken::new(refresh_token))
-            .await
-        {
-            Ok(response) => {
-                if let Err(e) = describe("token refresh", response, &client) {
+        // Only the refresh token matters to a refresh; the access token
+        // here is a placeholder (it expired long ago).
+        let current = TokenSet::new(AccessToken::new("-"), std::time::UNIX_EPOCH)
+            .with_refresh_token(RefreshToken::new(refresh_token), None);
+        match client.refresh(&current).await {
+            Ok(set) => {
+                if let Err(e) = describe("token refresh", &set, &SellerAccount::default()) {
                     eprintln!("{e}");
                     return ExitCode::FAILURE;
                 }

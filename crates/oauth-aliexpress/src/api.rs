@@ -6,20 +6,22 @@
 //! - [`ApiRequest`]: describe the call, get a [`SignedApiRequest`] (a POST
 //!   with the common parameters and `sign` in the query, the API's own
 //!   parameters and the token in a form body) to send with any HTTP client;
-//! - [`AttachToken`] for [`Client`]: signs a request you built yourself
-//!   whose parameters are **all in the query** (everything, token included,
-//!   then goes in the query string).
+//! - [`ApiAuth`] (the client's [`attachment`](oauth_core::Client::attachment)),
+//!   an [`AttachToken`]: signs a request you built yourself whose
+//!   parameters are **all in the query** (everything, token included, then
+//!   goes in the query string).
 //!
-//! Check the answer with [`check_response`](crate::check_response):
+//! Check the answer with [`classify_api_response`](crate::classify_api_response):
 //! [`Error::AccessTokenRejected`] means refresh, then retry once.
 
-use crate::call::{FORM_CONTENT_TYPE_UTF8, Layout};
-use crate::config::{Client, SYNC_PATH};
+use crate::call::{FORM_CONTENT_TYPE_UTF8, Layout, gateway_url, with_query};
+use crate::config::{AliExpress, SYNC_PATH};
 use crate::sign::ApiKind;
+use crate::{Client, ClientExt};
 use oauth_core::http_types::{self, HeaderValue, Method};
 use oauth_core::transport::ParamValue;
 use oauth_core::url::Url;
-use oauth_core::{AccessToken, AttachToken, Error};
+use oauth_core::{AccessToken, AttachContext, AttachToken, Endpoints, Error, SharedClock};
 use secrecy::SecretString;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -73,12 +75,12 @@ fn check_param_name(name: &str) -> Result<(), Error> {
 /// empty values are neither sent nor signed.
 ///
 /// ```
-/// use oauth_aliexpress::{ApiRequest, Client};
+/// use oauth_aliexpress::{AliExpress, ApiRequest, Client};
 /// use oauth_core::{AccessToken, AppSecret};
 ///
-/// let client = Client::builder("12345678", AppSecret::new("app-secret"))
-///     .redirect_uri("https://app.example/callback")
-///     .build()?;
+/// let app = AliExpress::new("12345678", AppSecret::new("app-secret"))
+///     .redirect_uri("https://app.example/callback");
+/// let client = Client::builder(app).build()?;
 /// let signed = ApiRequest::new("aliexpress.solution.order.get")
 ///     .param("page_size", "20")
 ///     .sign(&client, &AccessToken::new("access-token"))?;
@@ -132,7 +134,8 @@ impl ApiRequest {
         ApiKind::of(&self.api_name)
     }
 
-    /// Signs the call with `token`, timestamped now on the client's clock.
+    /// Signs the call with `token`, timestamped now on the client's clock
+    /// ([`ClientExt::sign_api_request`], [`ApiAuth::sign`]).
     ///
     /// # Errors
     /// [`Error::Configuration`] for an empty token, an invalid API name (a
@@ -141,25 +144,18 @@ impl ApiRequest {
     /// `sign_method`, `sign`, `partner_id`, `method`, `access_token`,
     /// `session`).
     pub fn sign(&self, client: &Client, token: &AccessToken) -> Result<SignedApiRequest, Error> {
-        let kind = check_api_name(&self.api_name)?;
-        if token.expose_secret().trim().is_empty() {
-            return Err(Error::configuration("the access token is empty"));
-        }
-        let mut own = Vec::with_capacity(self.params.len() + 1);
-        for (name, value) in &self.params {
-            check_param_name(name)?;
-            own.push((name.clone(), value.clone()));
-        }
-        own.push((
-            kind.token_param().to_owned(),
-            ParamValue::Secret(SecretString::from(token.expose_secret().to_owned())),
-        ));
-        let call = client.signed_call(&self.api_name, own, Layout::QueryAndForm);
-        Ok(SignedApiRequest {
-            url: call.full_url(),
-            body: call.body.to_form_urlencoded().into_bytes(),
-        })
+        client.sign_api_request(self, token)
     }
+}
+
+fn token_param(kind: ApiKind, token: &AccessToken) -> Result<(String, ParamValue), Error> {
+    if token.expose_secret().trim().is_empty() {
+        return Err(Error::configuration("the access token is empty"));
+    }
+    Ok((
+        kind.token_param().to_owned(),
+        ParamValue::Secret(SecretString::from(token.expose_secret().to_owned())),
+    ))
 }
 
 /// A signed API call: `POST` to [`url`](Self::url) with the form
@@ -218,23 +214,91 @@ impl SignedApiRequest {
     }
 }
 
-/// Signs a request whose parameters are all in its query string.
+/// How an access token goes on an AliExpress API call: the client's
+/// [`attachment`](oauth_core::Client::attachment) (its
+/// [`Provider::Attachment`](oauth_core::Provider::Attachment)). It holds
+/// what a signature needs: the app key, the signer, the `partner_id`, the
+/// gateways of the client's environment and the client's clock (for the
+/// `timestamp`).
 ///
-/// The API is read from the URI path: `.../rest/<path>` is the system API
-/// `/<path>`; `.../sync?method=<name>` is the business API `<name>`. The
-/// query's parameters are kept, the common ones, the token (`access_token`
-/// or `session`) and `sign` are added, and the query is rewritten (sorted,
-/// `sign` last). The body is not read: a request with a form body must use
-/// [`ApiRequest`] instead, or its signature will not match.
+/// As an [`AttachToken`], it signs a request whose parameters are all in
+/// its query string. The API is read from the URI path: `.../rest/<path>`
+/// is the system API `/<path>`; `.../sync?method=<name>` is the business
+/// API `<name>`. The query's parameters are kept, the common ones, the
+/// token (`access_token` or `session`) and `sign` are added, and the query
+/// is rewritten (sorted, `sign` last). The body is not read: a request with
+/// a form body must use [`ApiAuth::sign`] (or [`ApiRequest::sign`])
+/// instead, or its signature will not match. The rewritten URI carries the
+/// access token: do not log it.
 ///
-/// The rewritten URI carries the access token: do not log it.
-impl AttachToken for Client {
-    fn attach_to<B>(
+/// `Debug` never shows the app secret.
+#[derive(Clone)]
+pub struct ApiAuth {
+    settings: AliExpress,
+    endpoints: Endpoints,
+    clock: SharedClock,
+}
+
+impl fmt::Debug for ApiAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiAuth")
+            .field("app_key", self.settings.app_key())
+            .field("signer", &self.settings.signer())
+            .field("partner_id", &self.settings.partner_id_tag())
+            .field("endpoints", &self.endpoints)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ApiAuth {
+    pub(crate) fn new(settings: AliExpress, context: &AttachContext<'_>) -> Self {
+        Self {
+            settings,
+            endpoints: context.endpoints.clone(),
+            clock: SharedClock::clone(context.clock),
+        }
+    }
+
+    /// Signs `request` with `token`, timestamped now on the client's clock:
+    /// a POST to the API's gateway, the common parameters and `sign` in the
+    /// query, the API's parameters and the token in a form body.
+    ///
+    /// # Errors
+    /// As [`ApiRequest::sign`].
+    pub fn sign(
+        &self,
+        request: &ApiRequest,
+        token: &AccessToken,
+    ) -> Result<SignedApiRequest, Error> {
+        let kind = check_api_name(&request.api_name)?;
+        let token = token_param(kind, token)?;
+        let mut own = Vec::with_capacity(request.params.len() + 1);
+        for (name, value) in &request.params {
+            check_param_name(name)?;
+            own.push((name.clone(), value.clone()));
+        }
+        own.push(token);
+        let call = self.settings.signed_call(
+            &request.api_name,
+            own,
+            Layout::QueryAndForm,
+            self.clock.now(),
+        )?;
+        let url = gateway_url(&self.endpoints, &request.api_name)?;
+        Ok(SignedApiRequest {
+            url: with_query(url, &call.query),
+            body: call.body.to_form_urlencoded().into_bytes(),
+        })
+    }
+}
+
+impl AttachToken for ApiAuth {
+    fn attach(
         &self,
         token: &AccessToken,
-        request: &mut http_types::Request<B>,
+        head: &mut http_types::request::Parts,
     ) -> Result<(), Error> {
-        let mut url = Url::parse(&request.uri().to_string()).map_err(|_| {
+        let mut url = Url::parse(&head.uri.to_string()).map_err(|_| {
             Error::configuration("the request URI must be absolute to be signed for AliExpress")
         })?;
         if token.expose_secret().trim().is_empty() {
@@ -270,19 +334,12 @@ impl AttachToken for Client {
             ));
         };
         let kind = check_api_name(&api_name)?;
-        own.push((
-            kind.token_param().to_owned(),
-            ParamValue::Secret(SecretString::from(token.expose_secret().to_owned())),
-        ));
-        let call = self.signed_call(&api_name, own, Layout::QueryOnly);
+        own.push(token_param(kind, token)?);
+        let call =
+            self.settings
+                .signed_call(&api_name, own, Layout::QueryOnly, self.clock.now())?;
         url.set_query(None);
-        {
-            let mut pairs = url.query_pairs_mut();
-            for (name, value) in call.query.iter() {
-                pairs.append_pair(name, value.expose());
-            }
-        }
-        *request.uri_mut() = url
+        head.uri = with_query(url, &call.query)
             .as_str()
             .parse()
             .map_err(|_| Error::configuration("the signed request URI is not a valid HTTP URI"))?;

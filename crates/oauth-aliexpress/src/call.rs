@@ -10,11 +10,12 @@
 //! post everything to `/rest` with `method=`; the platform accepts both, and
 //! switching means changing [`Layout`] handling here only.)
 
-use crate::config::{Client, REST_PATH, SYNC_PATH};
+use crate::config::AliExpress;
 use crate::sign::{ApiKind, SIGN_METHOD};
 use oauth_core::transport::ParamValue;
 use oauth_core::url::Url;
-use oauth_core::{Params, to_unix_millis};
+use oauth_core::{Endpoints, Error, Params, to_unix_millis};
+use std::time::SystemTime;
 
 /// Where the call's own parameters go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,27 +29,41 @@ pub(crate) enum Layout {
 /// The `Content-Type` of the form body of IOP calls.
 pub const FORM_CONTENT_TYPE_UTF8: &str = "application/x-www-form-urlencoded;charset=UTF-8";
 
-/// A signed call, ready to be sent: the gateway URL (without query), the
-/// query parameters (signature last) and the form body parameters.
+/// A signed call, ready to be laid on a gateway URL: the query parameters
+/// (signature last) and the form body parameters.
 #[derive(Debug, Clone)]
 pub(crate) struct SignedCall {
-    pub(crate) url: Url,
     pub(crate) query: Params,
     pub(crate) body: Params,
 }
 
-impl SignedCall {
-    /// The URL with the query appended (form-encoded, like the token
-    /// requests of `oauth-core`). It carries the signature: never log it.
-    pub(crate) fn full_url(&self) -> Url {
-        let mut url = self.url.clone();
-        if !self.query.is_empty() {
-            let mut pairs = url.query_pairs_mut();
-            for (name, value) in self.query.iter() {
-                pairs.append_pair(name, value.expose());
-            }
+/// `url` with `query` appended (form-encoded, like the token requests of
+/// `oauth-core`). It then carries the signature: never log it.
+pub(crate) fn with_query(mut url: Url, query: &Params) -> Url {
+    if !query.is_empty() {
+        let mut pairs = url.query_pairs_mut();
+        for (name, value) in query.iter() {
+            pairs.append_pair(name, value.expose());
         }
-        url
+    }
+    url
+}
+
+/// The gateway URL of `api_name`: the system gateway (the client's token
+/// endpoint, `<base>/rest`) with the API path appended for system APIs,
+/// the business gateway (`<base>/sync`) for business APIs.
+pub(crate) fn gateway_url(endpoints: &Endpoints, api_name: &str) -> Result<Url, Error> {
+    match ApiKind::of(api_name) {
+        ApiKind::System => {
+            let mut url = endpoints.token().clone();
+            let path = format!("{}{api_name}", url.path().trim_end_matches('/'));
+            url.set_path(&path);
+            Ok(url)
+        }
+        ApiKind::Business => endpoints
+            .api()
+            .cloned()
+            .ok_or_else(|| Error::configuration("the AliExpress business gateway is not known")),
     }
 }
 
@@ -61,20 +76,20 @@ fn sorted_non_empty(params: Vec<(String, ParamValue)>) -> Vec<(String, ParamValu
     params
 }
 
-impl Client {
-    /// The common parameters of every call, sorted by name.
-    fn common_params(&self, api_name: &str) -> Vec<(String, ParamValue)> {
+impl AliExpress {
+    /// The common parameters of every call made at `now`, sorted by name.
+    fn common_params(&self, api_name: &str, now: SystemTime) -> Vec<(String, ParamValue)> {
         let mut common = vec![(
             "app_key".to_owned(),
-            ParamValue::Plain(self.app_key.as_str().to_owned()),
+            ParamValue::Plain(self.app_key().as_str().to_owned()),
         )];
         if ApiKind::of(api_name) == ApiKind::Business {
             common.push(("method".to_owned(), ParamValue::Plain(api_name.to_owned())));
         }
-        if let Some(partner_id) = &self.partner_id {
+        if let Some(partner_id) = self.partner_id_tag() {
             common.push((
                 "partner_id".to_owned(),
-                ParamValue::Plain(partner_id.clone()),
+                ParamValue::Plain(partner_id.to_owned()),
             ));
         }
         common.push((
@@ -83,32 +98,28 @@ impl Client {
         ));
         common.push((
             "timestamp".to_owned(),
-            ParamValue::Plain(to_unix_millis(self.clock.now()).to_string()),
+            ParamValue::Plain(to_unix_millis(now).to_string()),
         ));
         sorted_non_empty(common)
     }
 
-    /// The gateway URL of `api_name`: `<base>/rest<path>` for system APIs,
-    /// `<base>/sync` for business APIs.
-    pub(crate) fn gateway_url(&self, api_name: &str) -> Url {
-        match ApiKind::of(api_name) {
-            ApiKind::System => self.base.join_path(&format!("{REST_PATH}{api_name}")),
-            ApiKind::Business => self.base.join_path(SYNC_PATH),
-        }
-    }
-
-    /// Signs a call of `api_name` with its own parameters `own` (names not
-    /// clashing with the common ones; empty values are dropped, neither sent
-    /// nor signed) and lays it out on the wire.
+    /// Signs a call of `api_name` made at `now` with its own parameters
+    /// `own` (names not clashing with the common ones; empty values are
+    /// dropped, neither sent nor signed) and lays it out.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] only for settings that
+    /// [`validate`](oauth_core::Provider::validate) refuses (no signer).
     pub(crate) fn signed_call(
         &self,
         api_name: &str,
         own: Vec<(String, ParamValue)>,
         layout: Layout,
-    ) -> SignedCall {
-        let common = self.common_params(api_name);
+        now: SystemTime,
+    ) -> Result<SignedCall, Error> {
+        let common = self.common_params(api_name, now);
         let own = sorted_non_empty(own);
-        let sign = self.signer.sign(
+        let sign = self.checked_signer()?.sign(
             api_name,
             common
                 .iter()
@@ -131,28 +142,24 @@ impl Client {
         for (name, value) in in_body {
             body.push(name, value);
         }
-        SignedCall {
-            url: self.gateway_url(api_name),
-            query,
-            body,
-        }
+        Ok(SignedCall { query, body })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use oauth_core::{AppSecret, ManualClock};
-    use std::sync::Arc;
+    use oauth_core::{AppSecret, Environment, from_unix_millis};
 
-    fn client(partner: Option<&str>) -> Client {
-        let mut builder = Client::builder("12345678", AppSecret::new("helloworld"))
+    const NOW_MS: u64 = 1_517_820_392_000;
+
+    fn settings() -> AliExpress {
+        AliExpress::new("12345678", AppSecret::new("helloworld"))
             .redirect_uri("https://app.example/cb")
-            .clock(Arc::new(ManualClock::at_unix_millis(1_517_820_392_000)));
-        if let Some(p) = partner {
-            builder = builder.partner_id(p);
-        }
-        builder.build().unwrap()
+    }
+
+    fn endpoints() -> Endpoints {
+        AliExpress::endpoints_in(&Environment::Production).unwrap()
     }
 
     fn names(params: &Params) -> Vec<String> {
@@ -161,19 +168,23 @@ mod tests {
 
     #[test]
     fn token_create_layout_matches_the_published_vector() {
-        let call = client(None).signed_call(
-            "/auth/token/create",
-            vec![
-                ("uuid".into(), ParamValue::Plain(String::new())),
-                (
-                    "code".into(),
-                    ParamValue::Plain("3_500102_JxZ05Ux3cnnSSUm6dCxYg6Q26".into()),
-                ),
-            ],
-            Layout::QueryAndForm,
-        );
+        let call = settings()
+            .signed_call(
+                "/auth/token/create",
+                vec![
+                    ("uuid".into(), ParamValue::Plain(String::new())),
+                    (
+                        "code".into(),
+                        ParamValue::Plain("3_500102_JxZ05Ux3cnnSSUm6dCxYg6Q26".into()),
+                    ),
+                ],
+                Layout::QueryAndForm,
+                from_unix_millis(NOW_MS),
+            )
+            .unwrap();
+        let url = gateway_url(&endpoints(), "/auth/token/create").unwrap();
         assert_eq!(
-            call.full_url().as_str(),
+            with_query(url, &call.query).as_str(),
             "https://api-sg.aliexpress.com/rest/auth/token/create?app_key=12345678&sign_method=sha256&timestamp=1517820392000&sign=35607762342831B6A417A0DED84B79C05FEFBF116969C48AD6DC00279A9F4D81"
         );
         assert_eq!(
@@ -184,12 +195,21 @@ mod tests {
 
     #[test]
     fn business_calls_carry_method_and_partner_id() {
-        let call = client(Some("sdk-x")).signed_call(
-            "aliexpress.solution.order.get",
-            vec![("session".into(), ParamValue::Plain("t".into()))],
-            Layout::QueryOnly,
+        let call = settings()
+            .partner_id("sdk-x")
+            .signed_call(
+                "aliexpress.solution.order.get",
+                vec![("session".into(), ParamValue::Plain("t".into()))],
+                Layout::QueryOnly,
+                from_unix_millis(NOW_MS),
+            )
+            .unwrap();
+        assert_eq!(
+            gateway_url(&endpoints(), "aliexpress.solution.order.get")
+                .unwrap()
+                .as_str(),
+            "https://api-sg.aliexpress.com/sync"
         );
-        assert_eq!(call.url.as_str(), "https://api-sg.aliexpress.com/sync");
         assert_eq!(
             names(&call.query),
             [

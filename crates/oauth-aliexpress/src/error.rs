@@ -108,7 +108,7 @@ impl IopError {
         details
     }
 
-    /// The classified error (see [`error_for_code`]).
+    /// The classified error (the table in the [module documentation](self)).
     pub fn to_error(&self, status: u16) -> Error {
         error_for_code(self.code.as_deref(), self.details(status))
     }
@@ -116,7 +116,7 @@ impl IopError {
 
 /// Maps an IOP error `code` to our error classes (table in the module
 /// documentation); `details` are kept as given.
-pub fn error_for_code(code: Option<&str>, details: ProviderDetails) -> Error {
+fn error_for_code(code: Option<&str>, details: ProviderDetails) -> Error {
     match code.map(str::trim) {
         Some(ILLEGAL_REFRESH_TOKEN | INVALID_CODE) => Error::ReauthorizationRequired { details },
         Some(AUTH_TYPE_UNSUPPORTED) => Error::RefreshNotSupported { details },
@@ -148,7 +148,7 @@ pub(crate) fn json_object(response: &RawResponse) -> Option<Map<String, Value>> 
 ///
 /// # Errors
 /// The classified failure.
-pub fn check_response(response: &RawResponse) -> Result<(), Error> {
+pub fn classify_api_response(response: &RawResponse) -> Result<(), Error> {
     let object = json_object(response);
     let iop_error = object.as_ref().and_then(IopError::from_object);
     let details = match &iop_error {
@@ -180,28 +180,28 @@ mod tests {
 
     #[test]
     fn success_code_zero_is_not_an_error() {
-        assert!(check_response(&resp(200, r#"{"code":"0","access_token":"x"}"#)).is_ok());
-        assert!(check_response(&resp(200, r#"{"code":0}"#)).is_ok());
-        assert!(check_response(&resp(200, r#"{"access_token":"x"}"#)).is_ok());
+        assert!(classify_api_response(&resp(200, r#"{"code":"0","access_token":"x"}"#)).is_ok());
+        assert!(classify_api_response(&resp(200, r#"{"code":0}"#)).is_ok());
+        assert!(classify_api_response(&resp(200, r#"{"access_token":"x"}"#)).is_ok());
     }
 
     #[test]
     fn odd_field_types_do_not_hide_the_error() {
-        let err = check_response(&resp(
+        let err = classify_api_response(&resp(
             200,
             r#"{"code":"IllegalRefreshToken","message":{"x":1},"request_id":7}"#,
         ))
         .unwrap_err();
         assert!(matches!(err, Error::ReauthorizationRequired { .. }));
         assert_eq!(err.request_id(), Some("7"));
-        let err =
-            check_response(&resp(200, r#"{"error_response":{"msg":"no code"}}"#)).unwrap_err();
+        let err = classify_api_response(&resp(200, r#"{"error_response":{"msg":"no code"}}"#))
+            .unwrap_err();
         assert!(matches!(err, Error::Provider { .. }), "{err:?}");
     }
 
     #[test]
     fn non_json_bodies() {
-        let err = check_response(&RawResponse::new(
+        let err = classify_api_response(&RawResponse::new(
             PROVIDER,
             400,
             Some("text/html"),
@@ -215,9 +215,9 @@ mod tests {
                 ..
             }
         ));
-        let err = check_response(&resp(400, "{}")).unwrap_err();
+        let err = classify_api_response(&resp(400, "{}")).unwrap_err();
         assert!(matches!(err, Error::Provider { .. }));
-        let err = check_response(&resp(503, "{}")).unwrap_err();
+        let err = classify_api_response(&resp(503, "{}")).unwrap_err();
         assert!(err.is_retryable());
     }
 }

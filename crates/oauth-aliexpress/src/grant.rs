@@ -1,21 +1,22 @@
-//! The token calls (`/auth/token/create`, `/auth/token/refresh`) and the
-//! grant traits.
+//! The token calls (`/auth/token/create`, `/auth/token/refresh`), the
+//! rotation rules, and [`AliExpress`] as an [`oauth_core::Provider`].
 //!
-//! Both are signed system calls posted to the path-suffixed gateway
+//! Both calls are signed system calls posted to the path-suffixed gateway
 //! (`<base>/rest/auth/token/create`), common parameters in the query, the
 //! code or refresh token in a form body (see the layout in `call.rs`).
 //! Neither is retried once sent: codes are single-use and a refresh rotates
 //! the refresh token.
 
 use crate::PROVIDER;
-use crate::call::{FORM_CONTENT_TYPE_UTF8, Layout};
-use crate::config::Client;
-use crate::token::{TokenResponse, decode_token_response};
+use crate::api::ApiAuth;
+use crate::call::{FORM_CONTENT_TYPE_UTF8, Layout, gateway_url};
+use crate::config::AliExpress;
+use crate::token::TokenResponse;
 use oauth_core::transport::ParamValue;
-use oauth_core::url::Url;
 use oauth_core::{
-    AuthorizationCode, AuthorizationCodeGrant, CsrfState, Error, ProviderDetails, RefreshGrant,
-    RefreshToken, TokenRequest, TokenSet, async_trait,
+    AttachContext, AuthorizationCode, CsrfState, Endpoints, Environment, Error, Grant,
+    IntoTokenSet, Provider, ProviderDetails, RawResponse, RefreshToken, RequestContext,
+    TokenRequest, TokenSet,
 };
 use secrecy::SecretString;
 use std::time::{Duration, SystemTime};
@@ -24,127 +25,55 @@ use std::time::{Duration, SystemTime};
 pub const TOKEN_CREATE_API: &str = "/auth/token/create";
 /// The API name of the refresh.
 pub const TOKEN_REFRESH_API: &str = "/auth/token/refresh";
-/// AliExpress recommends refreshing about 30 minutes before expiry.
-pub const DEFAULT_REFRESH_SKEW: Duration = Duration::from_secs(30 * 60);
 
 fn secret(value: &str) -> ParamValue {
     ParamValue::Secret(SecretString::from(value.to_owned()))
 }
 
-impl Client {
+impl AliExpress {
     fn token_request(
         &self,
+        cx: &RequestContext<'_>,
         api_name: &str,
         grant: &'static str,
         own: Vec<(String, ParamValue)>,
-    ) -> TokenRequest {
-        let call = self.signed_call(api_name, own, Layout::QueryAndForm);
-        TokenRequest::post(PROVIDER, grant, call.url)
-            .query(call.query)
-            .form_with_content_type(call.body, FORM_CONTENT_TYPE_UTF8)
-            .retry_safe(false)
+    ) -> Result<TokenRequest, Error> {
+        let call = self.signed_call(api_name, own, Layout::QueryAndForm, cx.now)?;
+        Ok(
+            TokenRequest::post(PROVIDER, grant, gateway_url(cx.endpoints, api_name)?)
+                .query(call.query)
+                .form_with_content_type(call.body, FORM_CONTENT_TYPE_UTF8)
+                .retry_safe(false),
+        )
     }
 
-    /// The signed `/auth/token/create` request for `code` (and the `uuid`
-    /// sent on the consent page, if any), timestamped now. Its `Debug` is
-    /// redacted; send it with [`oauth_core::HttpClient::send`].
-    pub fn create_token_request(
+    /// The signed `/auth/token/create` request for `code` and the `uuid`
+    /// sent on the consent page, if any (a blank one is not sent).
+    pub(crate) fn create_request(
         &self,
+        cx: &RequestContext<'_>,
         code: &AuthorizationCode,
         uuid: Option<&str>,
-    ) -> TokenRequest {
+    ) -> Result<TokenRequest, Error> {
         let mut own = vec![("code".to_owned(), secret(code.expose_secret()))];
         if let Some(uuid) = uuid {
             own.push(("uuid".to_owned(), secret(uuid)));
         }
-        self.token_request(TOKEN_CREATE_API, "authorization_code", own)
+        self.token_request(cx, TOKEN_CREATE_API, "authorization_code", own)
     }
 
-    /// The signed `/auth/token/refresh` request for `refresh_token`,
-    /// timestamped now.
-    pub fn refresh_token_request(&self, refresh_token: &RefreshToken) -> TokenRequest {
+    /// The signed `/auth/token/refresh` request for `refresh_token`.
+    fn refresh_token_request(
+        &self,
+        cx: &RequestContext<'_>,
+        refresh_token: &RefreshToken,
+    ) -> Result<TokenRequest, Error> {
         let own = vec![(
             "refresh_token".to_owned(),
             secret(refresh_token.expose_secret()),
         )];
-        self.token_request(TOKEN_REFRESH_API, "refresh_token", own)
+        self.token_request(cx, TOKEN_REFRESH_API, "refresh_token", own)
     }
-
-    /// Exchanges an authorization code (`/auth/token/create`). Pass the
-    /// `uuid` given to [`authorize_url_with_uuid`](Self::authorize_url_with_uuid),
-    /// if any. Not retried once sent (codes are single-use).
-    ///
-    /// # Errors
-    /// [`Error::ReauthorizationRequired`] for a bad or used code, any other
-    /// classified failure (see [`crate::error`]).
-    pub async fn create_token(
-        &self,
-        code: &AuthorizationCode,
-        uuid: Option<&str>,
-    ) -> Result<TokenResponse, Error> {
-        let response = self
-            .http
-            .send(&self.create_token_request(code, uuid))
-            .await?;
-        decode_token_response(&response).map_err(|e| response.scrub_error(e))
-    }
-
-    /// Refreshes (`/auth/token/refresh`). The answer carries a **new**
-    /// refresh token: the old one is dead from now on, save the new one at
-    /// once. Not retried once sent.
-    ///
-    /// # Errors
-    /// [`Error::ReauthorizationRequired`] for an invalid or expired refresh
-    /// token, [`Error::RefreshNotSupported`] for grants that cannot be
-    /// refreshed, any other classified failure.
-    pub async fn refresh_token(
-        &self,
-        refresh_token: &RefreshToken,
-    ) -> Result<TokenResponse, Error> {
-        let response = self
-            .http
-            .send(&self.refresh_token_request(refresh_token))
-            .await?;
-        decode_token_response(&response).map_err(|e| response.scrub_error(e))
-    }
-
-    /// [`create_token`](Self::create_token), converted into a [`TokenSet`]
-    /// at the client clock's time.
-    ///
-    /// # Errors
-    /// As [`create_token`](Self::create_token).
-    pub async fn exchange_code_with_uuid(
-        &self,
-        code: &AuthorizationCode,
-        uuid: Option<&str>,
-    ) -> Result<TokenSet, Error> {
-        let response = self.create_token(code, uuid).await?;
-        Ok(response.into_token_set(self.now()))
-    }
-}
-
-/// The token set after a refresh of `previous` answered with `response`
-/// at `now`. The rotation rules, in one place:
-/// - a new refresh token replaces the old one, and keeps the **original**
-///   refresh expiry (`previous.refresh_token_expires_at`; the platform does
-///   not extend it), or the answer's when the previous one was unknown;
-/// - an answer without refresh token keeps the previous one and its expiry
-///   (not seen on the wire: a safe reading of an unconfirmed case);
-/// - an answer with `refresh_expires_in == 0` gives a set without refresh
-///   token, which cannot be refreshed again.
-pub fn merge_refreshed(response: TokenResponse, previous: &TokenSet, now: SystemTime) -> TokenSet {
-    let not_refreshable = response.refresh_expires_in == Some(0);
-    let rotated = response.refresh_token.is_some();
-    let mut set = response.into_token_set(now);
-    if not_refreshable {
-        return set;
-    }
-    if rotated {
-        set.refresh_token_expires_at = previous
-            .refresh_token_expires_at
-            .or(set.refresh_token_expires_at);
-    }
-    set.merge_previous(previous)
 }
 
 fn refresh_not_supported() -> Error {
@@ -156,60 +85,122 @@ fn refresh_not_supported() -> Error {
     }
 }
 
-#[async_trait]
-impl RefreshGrant for Client {
-    fn provider(&self) -> &'static str {
+/// AliExpress on the provider contract: [`Client`](crate::Client) is
+/// `oauth_core::Client<AliExpress>`.
+///
+/// - refresh tokens **rotate** ([`rotates_refresh_tokens`](Self::rotates_refresh_tokens)
+///   is `true`), and a refresh does not extend the refresh token's expiry
+///   ([`refreshed`](Self::refreshed));
+/// - the suggested refresh skew is 30 minutes, as the platform recommends;
+/// - a set without refresh token (how a `refresh_expires_in == 0` grant is
+///   recorded) fails to refresh at once, without a request, with
+///   [`Error::RefreshNotSupported`].
+impl Provider for AliExpress {
+    type TokenResponse = TokenResponse;
+    type Attachment = ApiAuth;
+
+    fn name(&self) -> &'static str {
         PROVIDER
     }
 
-    /// Refreshes `current`; fails at once, without any request, with
-    /// [`Error::RefreshNotSupported`] when `current` has no refresh token
-    /// (how a `refresh_expires_in == 0` grant is recorded).
-    async fn refresh(&self, current: &TokenSet) -> Result<TokenSet, Error> {
-        let Some(refresh_token) = &current.refresh_token else {
-            tracing::debug!(
-                provider = PROVIDER,
-                grant = "refresh_token",
-                "refresh not supported"
-            );
-            return Err(refresh_not_supported());
-        };
-        let response = self.refresh_token(refresh_token).await?;
-        Ok(merge_refreshed(response, current, self.now()))
-    }
-
-    fn max_refresh_duration(&self) -> Option<Duration> {
-        Some(self.http.max_send_duration())
-    }
-
-    fn rotates_refresh_token(&self) -> bool {
+    fn rotates_refresh_tokens(&self) -> bool {
         true
     }
 
+    /// AliExpress recommends refreshing about 30 minutes before expiry.
     fn default_refresh_skew(&self) -> Duration {
-        DEFAULT_REFRESH_SKEW
-    }
-}
-
-#[async_trait]
-impl AuthorizationCodeGrant for Client {
-    fn authorize_url(&self, state: &CsrfState) -> Url {
-        Client::authorize_url(self, state)
+        Duration::from_secs(30 * 60)
     }
 
-    async fn exchange_code(&self, code: &AuthorizationCode) -> Result<TokenSet, Error> {
-        self.exchange_code_with_uuid(code, None).await
+    /// An empty app key or one with control characters, an empty app
+    /// secret, a missing or invalid redirect URI.
+    fn validate(&self) -> Result<(), Error> {
+        self.check()
+    }
+
+    /// Production or a custom base; there is no sandbox.
+    fn endpoints(&self, environment: &Environment) -> Result<Endpoints, Error> {
+        Self::endpoints_in(environment)
+    }
+
+    fn authorize_params(&self, state: &CsrfState) -> Result<Vec<(&'static str, String)>, Error> {
+        self.consent_params(state)
+    }
+
+    /// `/auth/token/create` without `uuid`.
+    fn exchange_request(
+        &self,
+        cx: &RequestContext<'_>,
+        code: &AuthorizationCode,
+    ) -> Result<TokenRequest, Error> {
+        self.create_request(cx, code, None)
+    }
+
+    /// `/auth/token/refresh`; [`Error::RefreshNotSupported`] for a set
+    /// without refresh token.
+    fn refresh_request(
+        &self,
+        cx: &RequestContext<'_>,
+        current: &TokenSet,
+    ) -> Result<TokenRequest, Error> {
+        let Some(refresh_token) = &current.refresh_token else {
+            return Err(refresh_not_supported());
+        };
+        self.refresh_token_request(cx, refresh_token)
+    }
+
+    fn decode_token_response(
+        &self,
+        response: &RawResponse,
+        _grant: &Grant<'_>,
+        received_at: SystemTime,
+    ) -> Result<TokenResponse, Error> {
+        TokenResponse::decode(response, received_at)
+    }
+
+    /// The rotation rules, in one place:
+    /// - a new refresh token replaces the old one, and keeps the
+    ///   **original** refresh expiry (`current.refresh_token_expires_at`;
+    ///   the platform does not extend it), or the answer's when the previous
+    ///   one was unknown;
+    /// - an answer without refresh token keeps the previous one and its
+    ///   expiry (not seen on the wire: a safe reading of an unconfirmed
+    ///   case);
+    /// - an answer with `refresh_expires_in == 0` gives a set without
+    ///   refresh token, which cannot be refreshed again.
+    fn refreshed(&self, response: TokenResponse, current: &TokenSet) -> TokenSet {
+        let not_refreshable = response.refresh_expires_in == Some(0);
+        let rotated = response.refresh_token.is_some();
+        let mut set = response.into_token_set();
+        if not_refreshable {
+            return set;
+        }
+        if rotated {
+            set.refresh_token_expires_at = current
+                .refresh_token_expires_at
+                .or(set.refresh_token_expires_at);
+        }
+        set.merge_previous(current)
+    }
+
+    fn attachment(&self, context: &AttachContext<'_>) -> ApiAuth {
+        ApiAuth::new(self.clone(), context)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::token::decode_token_response;
-    use oauth_core::{AccessToken, RawResponse, from_unix_millis, to_unix_millis};
+    use oauth_core::{AccessToken, AppSecret, from_unix_millis, to_unix_millis};
 
-    fn response(body: &str) -> TokenResponse {
-        decode_token_response(&RawResponse::new(PROVIDER, 200, None, body.to_owned())).unwrap()
+    fn settings() -> AliExpress {
+        AliExpress::new("1", AppSecret::new("s")).redirect_uri("https://app.example/cb")
+    }
+
+    fn merge(body: &str, previous: &TokenSet) -> TokenSet {
+        let raw = RawResponse::new(PROVIDER, 200, None, body.to_owned());
+        let response = TokenResponse::decode(&raw, from_unix_millis(2_000)).unwrap();
+        settings().refreshed(response, previous)
     }
 
     fn previous() -> TokenSet {
@@ -219,12 +210,9 @@ mod tests {
 
     #[test]
     fn rotation_keeps_the_original_refresh_expiry() {
-        let set = merge_refreshed(
-            response(
-                r#"{"access_token":"a1","refresh_token":"r1","expires_in":10,"refresh_expires_in":90}"#,
-            ),
+        let set = merge(
+            r#"{"access_token":"a1","refresh_token":"r1","expires_in":10,"refresh_expires_in":90}"#,
             &previous(),
-            from_unix_millis(2_000),
         );
         assert_eq!(set.access_token.expose_secret(), "a1");
         assert_eq!(set.refresh_token, Some(RefreshToken::new("r1")));
@@ -239,12 +227,9 @@ mod tests {
     fn unknown_previous_expiry_takes_the_answer() {
         let previous = TokenSet::new(AccessToken::new("a0"), from_unix_millis(1_000))
             .with_refresh_token(RefreshToken::new("r0"), None);
-        let set = merge_refreshed(
-            response(
-                r#"{"access_token":"a1","refresh_token":"r1","expire_time":9000,"refresh_token_valid_time":70000}"#,
-            ),
+        let set = merge(
+            r#"{"access_token":"a1","refresh_token":"r1","expire_time":9000,"refresh_token_valid_time":70000}"#,
             &previous,
-            from_unix_millis(2_000),
         );
         assert_eq!(
             set.refresh_token_expires_at.map(to_unix_millis),
@@ -254,11 +239,7 @@ mod tests {
 
     #[test]
     fn answer_without_refresh_token_keeps_the_old_one() {
-        let set = merge_refreshed(
-            response(r#"{"access_token":"a1","expires_in":10}"#),
-            &previous(),
-            from_unix_millis(2_000),
-        );
+        let set = merge(r#"{"access_token":"a1","expires_in":10}"#, &previous());
         assert_eq!(set.refresh_token, Some(RefreshToken::new("r0")));
         assert_eq!(
             set.refresh_token_expires_at.map(to_unix_millis),
@@ -268,14 +249,19 @@ mod tests {
 
     #[test]
     fn answer_that_cannot_be_refreshed_drops_the_refresh_token() {
-        let set = merge_refreshed(
-            response(
-                r#"{"access_token":"a1","refresh_token":"r1","expires_in":10,"refresh_expires_in":"0"}"#,
-            ),
+        let set = merge(
+            r#"{"access_token":"a1","refresh_token":"r1","expires_in":10,"refresh_expires_in":"0"}"#,
             &previous(),
-            from_unix_millis(2_000),
         );
         assert_eq!(set.refresh_token, None);
         assert_eq!(set.refresh_token_expires_at, None);
+    }
+
+    #[test]
+    fn provider_facts() {
+        let ae = settings();
+        assert_eq!(ae.name(), "aliexpress");
+        assert!(ae.rotates_refresh_tokens());
+        assert_eq!(ae.default_refresh_skew(), Duration::from_secs(1_800));
     }
 }

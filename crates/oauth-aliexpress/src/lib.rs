@@ -3,8 +3,8 @@
 //! the access token.
 //!
 //! ```
-//! use oauth_aliexpress::{ApiRequest, Client, Environment};
-//! use oauth_core::{AppSecret, CsrfState, EndpointUrl, ManualClock, RefreshGrant, parse_callback};
+//! use oauth_aliexpress::{AliExpress, ApiRequest, Client, ClientExt, Environment};
+//! use oauth_core::{AppSecret, CsrfState, IntoTokenSet, ManualClock, parse_callback};
 //! use httpmock::{Method::POST, MockServer};
 //! use std::sync::Arc;
 //!
@@ -32,15 +32,16 @@
 //!     );
 //! }).await;
 //!
-//! let client = Client::builder("12345678", AppSecret::new("helloworld"))
-//!     .redirect_uri("https://app.example/callback")
-//!     .environment(Environment::Custom(EndpointUrl::parse(&server.base_url())?))
+//! let app = AliExpress::new("12345678", AppSecret::new("helloworld"))
+//!     .redirect_uri("https://app.example/callback");
+//! let client = Client::builder(app)
+//!     .environment(Environment::custom(&server.base_url())?)
 //!     .clock(Arc::new(ManualClock::at_unix_millis(1_715_220_392_000)))
 //!     .build()?;
 //!
 //! // 1. Send the seller to the consent page, keeping `state` in their session.
 //! let state = CsrfState::generate()?;
-//! let url = client.authorize_url(&state);
+//! let url = client.authorize_url(&state)?;
 //! assert!(url.path().ends_with("/oauth/authorize"));
 //!
 //! // 2. They come back to the callback with a code.
@@ -51,9 +52,9 @@
 //! let callback = parse_callback(&landed, &state)?;
 //!
 //! // 3. Exchange it: a typed answer with the seller's ids, then a TokenSet.
-//! let created = client.create_token(&callback.code, None).await?;
+//! let created = client.exchange_code(&callback.code).await?;
 //! assert_eq!(created.account.seller_id.as_deref(), Some("2637908814"));
-//! let tokens = created.into_token_set(client.now());
+//! let tokens = created.into_token_set();
 //!
 //! // 4. Refresh: the refresh token rotates, its expiry stays the original.
 //! let refreshed = client.refresh(&tokens).await?;
@@ -61,13 +62,27 @@
 //! assert_eq!(refreshed.refresh_token_expires_at, tokens.refresh_token_expires_at);
 //!
 //! // 5. Use the access token: sign an API call, send it with any client.
-//! let call = ApiRequest::new("/seller/get").sign(&client, &refreshed.access_token)?;
+//! let call = client.sign_api_request(&ApiRequest::new("/seller/get"), &refreshed.access_token)?;
 //! assert_eq!(call.body(), b"access_token=at-2");
 //! create.assert_async().await;
 //! refresh.assert_async().await;
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # The client
+//! [`AliExpress`] holds the app's settings (app key and secret, redirect
+//! URI, `force_auth`, `partner_id`) and implements
+//! [`oauth_core::Provider`]; [`Client`] is `oauth_core::Client<AliExpress>`,
+//! with the operations every provider crate shares
+//! ([`authorize_url`](oauth_core::Client::authorize_url),
+//! [`exchange_code`](oauth_core::Client::exchange_code),
+//! [`refresh`](oauth_core::Client::refresh),
+//! [`attachment`](oauth_core::Client::attachment)) and, through
+//! [`ClientExt`], those only AliExpress has (a `uuid` on the consent URL
+//! and code exchange, signing API calls). `oauth-core` sends every request,
+//! stamps when answers arrive, scrubs echoed secrets from errors and
+//! traces the outcome.
 //!
 //! # Signed requests
 //! Every IOP call carries `app_key`, `timestamp` (Unix **milliseconds**,
@@ -80,8 +95,9 @@
 //! sensitive: it holds the parameter values).
 //!
 //! # Token create and refresh
-//! [`Client::create_token`] (`/auth/token/create`) and
-//! [`Client::refresh_token`] (`/auth/token/refresh`) post to the
+//! [`exchange_code`](oauth_core::Client::exchange_code) and
+//! [`ClientExt::exchange_code_with_uuid`] (`/auth/token/create`) and
+//! [`refresh`](oauth_core::Client::refresh) (`/auth/token/refresh`) post to the
 //! path-suffixed gateway `<base>/rest/auth/token/...`, the common
 //! parameters and `sign` in the query, the code (with `uuid`, if used) or
 //! refresh token in a form body (`application/x-www-form-urlencoded;charset=UTF-8`):
@@ -92,7 +108,8 @@
 //! The answer, [`TokenResponse`], keeps both the relative (`expires_in`,
 //! `refresh_expires_in`) and absolute (`expire_time`,
 //! `refresh_token_valid_time`) expiries and the seller's ids
-//! ([`SellerAccount`]). [`TokenResponse::into_token_set`] prefers the
+//! ([`SellerAccount`]) and the time it arrived; its
+//! [`into_token_set`](oauth_core::IntoTokenSet::into_token_set) prefers the
 //! relative lifetimes, which do not depend on this machine's clock, and
 //! warns (through `tracing`) when the two disagree by more than
 //! [`EXPIRY_DISAGREEMENT`].
@@ -100,9 +117,12 @@
 //! # Rotation and grants that cannot be refreshed
 //! A refresh returns a **new** refresh token (the old one is dead) whose
 //! expiry is *not* extended: the refreshed [`TokenSet`](oauth_core::TokenSet)
-//! keeps the original refresh expiry ([`merge_refreshed`]).
-//! [`RefreshGrant::rotates_refresh_token`](oauth_core::RefreshGrant) is
-//! `true`, so the lifecycle saves the new set before using it.
+//! keeps the original refresh expiry ([`Provider::refreshed`](oauth_core::Provider::refreshed)).
+//! [`Provider::rotates_refresh_tokens`](oauth_core::Provider::rotates_refresh_tokens)
+//! is `true`, so the lifecycle saves the new set before using it. The
+//! suggested refresh skew ([`Provider::default_refresh_skew`](oauth_core::Provider::default_refresh_skew))
+//! is 30 minutes, as the platform recommends; a token manager's `skew`
+//! overrides it.
 //!
 //! A grant issued with `refresh_expires_in == 0` (apps sold on the service
 //! market) can never be refreshed: its token set is recorded **without a
@@ -114,19 +134,22 @@
 //! Error bodies come in two shapes, on HTTP 200 and 400; [`error`] maps
 //! their `code` (`IllegalRefreshToken` → re-authorize, `IllegalAccessToken`
 //! → access token rejected, `IncompleteSignature` → invalid client, ...),
-//! keeping code, message and request id.
+//! keeping code, message and request id. [`classify_api_response`] does
+//! the same for the answers of API calls.
 //!
 //! # Using the token
 //! No header: the token is a signed parameter, `access_token` on `/rest`
 //! (system) calls and `session` on `/sync` (business) calls. [`ApiRequest`]
-//! signs any call; [`Client`] also implements
+//! describes any call and [`ClientExt::sign_api_request`] signs it; the
+//! client's attachment, [`ApiAuth`], implements
 //! [`AttachToken`](oauth_core::AttachToken) for requests whose parameters
 //! are all in the query.
 //!
 //! # Environments
 //! [`Environment::Production`] (`https://api-sg.aliexpress.com`) or
-//! [`Environment::Custom`]. There is no separate sandbox: apps in test status
-//! get short-lived tokens on the production host.
+//! [`Environment::Custom`] (a base URL the paths are appended to). There is
+//! no separate sandbox: apps in test status get short-lived tokens on the
+//! production host, and [`Environment::Sandbox`] is a configuration error.
 //!
 //! # Crate feature flags
 //! The TLS crypto of the HTTP client, forwarded to `oauth-core`:
@@ -156,21 +179,24 @@
 mod api;
 mod authorize;
 mod call;
+mod client;
 mod config;
 pub mod error;
 mod grant;
 mod sign;
 mod token;
 
-pub use api::{ApiRequest, SignedApiRequest};
+pub use api::{ApiAuth, ApiRequest, SignedApiRequest};
 pub use call::FORM_CONTENT_TYPE_UTF8;
-pub use config::{
-    AUTHORIZE_PATH, Client, ClientBuilder, Environment, PRODUCTION_BASE_URL, REST_PATH, SYNC_PATH,
-};
-pub use error::{IopError, check_response, error_for_code};
-pub use grant::{DEFAULT_REFRESH_SKEW, TOKEN_CREATE_API, TOKEN_REFRESH_API, merge_refreshed};
+pub use client::{Client, ClientBuilder, ClientExt};
+pub use config::{AUTHORIZE_PATH, AliExpress, PRODUCTION_BASE_URL, REST_PATH, SYNC_PATH};
+pub use error::{IopError, classify_api_response};
+pub use grant::{TOKEN_CREATE_API, TOKEN_REFRESH_API};
+/// The environments, shared by every provider crate: `Production` (the
+/// default) or `Custom(base)`; AliExpress has no `Sandbox`.
+pub use oauth_core::Environment;
 pub use sign::{ApiKind, SIGN_METHOD, Signer, StringToSign};
-pub use token::{EXPIRY_DISAGREEMENT, SellerAccount, TokenResponse, decode_token_response};
+pub use token::{EXPIRY_DISAGREEMENT, SellerAccount, TokenResponse};
 
 /// The provider's name, as used in errors and tracing.
 pub const PROVIDER: &str = "aliexpress";

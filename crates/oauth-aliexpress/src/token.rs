@@ -1,10 +1,11 @@
 //! The answer of `/auth/token/create` and `/auth/token/refresh` (same
 //! shape), its lenient decoding, and its conversion into a [`TokenSet`].
 
-use crate::error::{check_response, json_object};
+use crate::error::{classify_api_response, json_object};
 use oauth_core::decode::{opt_id, opt_text, opt_u64};
 use oauth_core::{
-    AccessToken, Error, MAX_LIFETIME, RawResponse, RefreshToken, TokenSet, expiry_after,
+    AccessToken, Error, IntoTokenSet, MAX_LIFETIME, RawResponse, RefreshToken, TokenSet,
+    expiry_after,
 };
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -39,7 +40,7 @@ pub struct SellerAccount {
 }
 
 /// A successful token answer, with both relative and absolute expiries as
-/// sent.
+/// sent and the time it arrived (from which the relative ones count).
 ///
 /// `Debug` never shows the tokens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +64,8 @@ pub struct TokenResponse {
     pub account: SellerAccount,
     /// `request_id`, for support tickets.
     pub request_id: Option<String>,
+    /// When the answer arrived (the client's clock).
+    pub received_at: SystemTime,
 }
 
 #[derive(Deserialize)]
@@ -101,57 +104,62 @@ struct Wire {
     request_id: Option<String>,
 }
 
-/// Decides from status and body whether a token answer is a success, and
-/// decodes it.
-///
-/// Pure and bounded: no I/O, no panic, work linear in the body size.
-/// Every numeric field is accepted as a number or a numeric string, ids as
-/// strings or numbers, `null` and `""` as absent; unknown fields are
-/// ignored.
-///
-/// # Errors
-/// - the classified provider error for an error body (shape A or B, on any
-///   status), 429 or 5xx (see [`check_response`]);
-/// - [`Error::UnexpectedResponse`] for a body that is not JSON, a field of
-///   the wrong type, or a success without `access_token` or without any
-///   access-token expiry (`expire_time` or `expires_in`).
-pub fn decode_token_response(response: &RawResponse) -> Result<TokenResponse, Error> {
-    check_response(response)?;
-    if json_object(response).is_none() {
-        return Err(response.unexpected("success status but the body is not a JSON object"));
+impl TokenResponse {
+    /// Decides from status and body whether a token answer, received at
+    /// `received_at`, is a success, and decodes it (what
+    /// [`Provider::decode_token_response`](oauth_core::Provider::decode_token_response)
+    /// does for [`AliExpress`](crate::AliExpress)).
+    ///
+    /// Pure and bounded: no I/O, no panic, work linear in the body size.
+    /// Every numeric field is accepted as a number or a numeric string, ids as
+    /// strings or numbers, `null` and `""` as absent; unknown fields are
+    /// ignored.
+    ///
+    /// # Errors
+    /// - the classified provider error for an error body (shape A or B, on any
+    ///   status), 429 or 5xx (see [`classify_api_response`]);
+    /// - [`Error::UnexpectedResponse`] for a body that is not JSON, a field of
+    ///   the wrong type, or a success without `access_token` or without any
+    ///   access-token expiry (`expire_time` or `expires_in`).
+    pub fn decode(response: &RawResponse, received_at: SystemTime) -> Result<Self, Error> {
+        classify_api_response(response)?;
+        if json_object(response).is_none() {
+            return Err(response.unexpected("success status but the body is not a JSON object"));
+        }
+        let wire: Wire = response.json()?;
+        let Some(access_token) = wire.access_token else {
+            return Err(response.unexpected("success status without `access_token`"));
+        };
+        if wire.expire_time.is_none() && wire.expires_in.is_none() {
+            return Err(response.unexpected(
+                "token answer without `expire_time` or `expires_in`: the lifetime is unknown",
+            ));
+        }
+        Ok(TokenResponse {
+            access_token: response.token("access_token", access_token)?,
+            refresh_token: wire
+                .refresh_token
+                .map(|t| response.token("refresh_token", t))
+                .transpose()?,
+            expires_in: wire.expires_in,
+            refresh_expires_in: wire.refresh_expires_in,
+            expire_time: wire.expire_time,
+            refresh_token_valid_time: wire.refresh_token_valid_time,
+            account: SellerAccount {
+                seller_id: wire.seller_id,
+                user_id: wire.user_id,
+                user_nick: wire.user_nick,
+                account: wire.account,
+                account_platform: wire.account_platform,
+                account_id: wire.account_id,
+                havana_id: wire.havana_id,
+                locale: wire.locale,
+                sp: wire.sp,
+            },
+            request_id: wire.request_id,
+            received_at,
+        })
     }
-    let wire: Wire = response.json()?;
-    let Some(access_token) = wire.access_token else {
-        return Err(response.unexpected("success status without `access_token`"));
-    };
-    if wire.expire_time.is_none() && wire.expires_in.is_none() {
-        return Err(response.unexpected(
-            "token answer without `expire_time` or `expires_in`: the lifetime is unknown",
-        ));
-    }
-    Ok(TokenResponse {
-        access_token: response.token("access_token", access_token)?,
-        refresh_token: wire
-            .refresh_token
-            .map(|t| response.token("refresh_token", t))
-            .transpose()?,
-        expires_in: wire.expires_in,
-        refresh_expires_in: wire.refresh_expires_in,
-        expire_time: wire.expire_time,
-        refresh_token_valid_time: wire.refresh_token_valid_time,
-        account: SellerAccount {
-            seller_id: wire.seller_id,
-            user_id: wire.user_id,
-            user_nick: wire.user_nick,
-            account: wire.account,
-            account_platform: wire.account_platform,
-            account_id: wire.account_id,
-            havana_id: wire.havana_id,
-            locale: wire.locale,
-            sp: wire.sp,
-        },
-        request_id: wire.request_id,
-    })
 }
 
 /// An absolute expiry from Unix milliseconds; `0` counts as absent, and
@@ -204,8 +212,9 @@ impl TokenResponse {
         self.refresh_token.is_some() && self.refresh_expires_in != Some(0)
     }
 
-    /// When the access token expires: `now + expires_in` when sent, else
-    /// the absolute `expire_time`, else `now`.
+    /// When the access token expires: [`received_at`](Self::received_at)
+    /// `+ expires_in` when sent, else the absolute `expire_time`, else
+    /// `received_at`.
     ///
     /// The relative lifetime is preferred: it does not depend on this
     /// machine's clock agreeing with the platform's (with a local clock off
@@ -213,7 +222,8 @@ impl TokenResponse {
     /// "expired" long ago, or one that never expires). When both are sent and
     /// disagree by more than [`EXPIRY_DISAGREEMENT`], a `tracing` warning
     /// says so (a clock to fix, or an inconsistent answer).
-    pub fn access_token_expires_at(&self, now: SystemTime) -> SystemTime {
+    pub fn access_token_expires_at(&self) -> SystemTime {
+        let now = self.received_at;
         prefer_relative(
             "access token",
             relative(self.expires_in, now),
@@ -222,31 +232,34 @@ impl TokenResponse {
         .unwrap_or(now)
     }
 
-    /// When the refresh token expires: `now + refresh_expires_in` when sent,
+    /// When the refresh token expires: `received_at + refresh_expires_in` when sent,
     /// else `refresh_token_valid_time`; `None` when neither was sent or the
     /// grant is not refreshable. Relative first, as for the access token.
-    pub fn refresh_token_expires_at(&self, now: SystemTime) -> Option<SystemTime> {
+    pub fn refresh_token_expires_at(&self) -> Option<SystemTime> {
         if !self.is_refreshable() {
             return None;
         }
+        let now = self.received_at;
         prefer_relative(
             "refresh token",
             relative(self.refresh_expires_in, now),
             absolute(self.refresh_token_valid_time, now),
         )
     }
+}
 
-    /// The provider-neutral token set, with absolute expiries computed at
-    /// `now` (the moment the answer arrived).
+impl IntoTokenSet for TokenResponse {
+    /// The provider-neutral token set, with absolute expiries computed from
+    /// [`received_at`](Self::received_at).
     ///
     /// A grant that cannot be refreshed (`refresh_expires_in == 0`) becomes
     /// a set **without refresh token** (and without refresh expiry): that is
     /// how it is recorded, and [`Client::refresh`](crate::Client) then fails
     /// at once with [`Error::RefreshNotSupported`] instead of calling the
     /// platform.
-    pub fn into_token_set(self, now: SystemTime) -> TokenSet {
-        let expires_at = self.access_token_expires_at(now);
-        let refresh_expires_at = self.refresh_token_expires_at(now);
+    fn into_token_set(self) -> TokenSet {
+        let expires_at = self.access_token_expires_at();
+        let refresh_expires_at = self.refresh_token_expires_at();
         let refreshable = self.is_refreshable();
         let set = TokenSet::new(self.access_token, expires_at);
         match self.refresh_token {
@@ -263,22 +276,30 @@ mod tests {
     use super::*;
     use oauth_core::{from_unix_millis, to_unix_millis};
 
+    fn decode_at(body: &str, now: SystemTime) -> Result<TokenResponse, Error> {
+        TokenResponse::decode(
+            &RawResponse::new(
+                crate::PROVIDER,
+                200,
+                Some("application/json;charset=UTF-8"),
+                body.to_owned(),
+            ),
+            now,
+        )
+    }
+
     fn decode(body: &str) -> Result<TokenResponse, Error> {
-        decode_token_response(&RawResponse::new(
-            crate::PROVIDER,
-            200,
-            Some("application/json;charset=UTF-8"),
-            body.to_owned(),
-        ))
+        decode_at(body, from_unix_millis(0))
     }
 
     #[test]
     fn relative_expiries_when_absolute_ones_are_missing() {
-        let r = decode(
+        let r = decode_at(
             r#"{"access_token":"a","refresh_token":"r","expires_in":"10","refresh_expires_in":20,"code":"0"}"#,
+            from_unix_millis(1_000),
         )
         .unwrap();
-        let set = r.into_token_set(from_unix_millis(1_000));
+        let set = r.into_token_set();
         assert_eq!(to_unix_millis(set.expires_at), 11_000);
         assert_eq!(
             set.refresh_token_expires_at.map(to_unix_millis),
@@ -291,12 +312,13 @@ mod tests {
         // A local clock a year off (or an inconsistent answer): the absolute
         // times would give a token that expired long ago; the relative
         // lifetimes do not depend on the clock.
-        let r = decode(
+        let now = from_unix_millis(1_000);
+        let r = decode_at(
             r#"{"access_token":"a","refresh_token":"r","expires_in":10,"refresh_expires_in":20,"expire_time":5000,"refresh_token_valid_time":"18446744073709551615"}"#,
+            now,
         )
         .unwrap();
-        let now = from_unix_millis(1_000);
-        let set = r.into_token_set(now);
+        let set = r.into_token_set();
         assert_eq!(to_unix_millis(set.expires_at), 11_000);
         assert_eq!(
             set.refresh_token_expires_at.map(to_unix_millis),
@@ -306,12 +328,13 @@ mod tests {
 
     #[test]
     fn absolute_times_are_used_alone_and_clamped() {
-        let r = decode(
+        let now = from_unix_millis(1_000);
+        let r = decode_at(
             r#"{"access_token":"a","refresh_token":"r","expire_time":5000,"refresh_token_valid_time":"18446744073709551615"}"#,
+            now,
         )
         .unwrap();
-        let now = from_unix_millis(1_000);
-        let set = r.into_token_set(now);
+        let set = r.into_token_set();
         assert_eq!(to_unix_millis(set.expires_at), 5_000);
         assert_eq!(
             set.refresh_token_expires_at,
@@ -344,7 +367,7 @@ mod tests {
         )
         .unwrap();
         assert!(!r.is_refreshable());
-        let set = r.into_token_set(from_unix_millis(0));
+        let set = r.into_token_set();
         assert_eq!(set.refresh_token, None);
         assert_eq!(set.refresh_token_expires_at, None);
     }

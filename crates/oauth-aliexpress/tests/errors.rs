@@ -7,9 +7,13 @@
     clippy::indexing_slicing
 )]
 
-use oauth_aliexpress::{IopError, PROVIDER, check_response, decode_token_response};
+use oauth_aliexpress::{IopError, PROVIDER, TokenResponse, classify_api_response};
 use oauth_core::{Error, RawResponse};
-use std::time::Duration;
+use std::time::{Duration, UNIX_EPOCH};
+
+fn decode_token_response(response: &RawResponse) -> Result<TokenResponse, Error> {
+    TokenResponse::decode(response, UNIX_EPOCH)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -124,7 +128,7 @@ fn each_code_in_both_shapes_and_both_statuses() {
                 assert_eq!(details.message(), Some(case.message), "{what}");
                 assert_eq!(details.request_id(), Some(case.request_id), "{what}");
                 // The same answer to an API call is classified the same way.
-                let api = check_response(&response).unwrap_err();
+                let api = classify_api_response(&response).unwrap_err();
                 assert_eq!(kind(&api), case.kind, "{what}");
 
                 let parsed = IopError::from_response(&response).unwrap();

@@ -8,12 +8,18 @@
 )]
 
 use oauth_aliexpress::{
-    ApiRequest, Client, IopError, PROVIDER, Signer, check_response, decode_token_response,
+    AliExpress, ApiRequest, Client, IopError, PROVIDER, Signer, TokenResponse,
+    classify_api_response,
 };
 use oauth_core::{
-    AccessToken, AppSecret, AuthorizationCode, EndpointUrl, RawResponse, RefreshGrant,
-    RefreshToken, TokenSet, from_unix_millis,
+    AccessToken, AppSecret, AuthorizationCode, EndpointUrl, Error, IntoTokenSet, Provider,
+    RawResponse, RefreshToken, TokenSet, from_unix_millis,
 };
+use std::time::UNIX_EPOCH;
+
+fn decode_token_response(response: &RawResponse) -> Result<TokenResponse, Error> {
+    TokenResponse::decode(response, UNIX_EPOCH)
+}
 
 const SENTINEL: &str = "SENTINEL7f3a9c2e1b";
 
@@ -21,11 +27,13 @@ fn secret(label: &str) -> String {
     format!("{SENTINEL}{label}")
 }
 
-fn client() -> Client {
-    Client::builder("12345678", AppSecret::new(secret("app")))
+fn app() -> AliExpress {
+    AliExpress::new("12345678", AppSecret::new(secret("app")))
         .redirect_uri("https://app.example/callback")
-        .build()
-        .unwrap()
+}
+
+fn client() -> Client {
+    Client::builder(app()).build().unwrap()
 }
 
 fn assert_clean(what: &str, text: &str) {
@@ -35,20 +43,34 @@ fn assert_clean(what: &str, text: &str) {
 #[test]
 fn client_signer_and_requests_are_redacted() {
     let client = client();
-    let builder = Client::builder("1", AppSecret::new(secret("app")));
+    let builder = Client::builder(AliExpress::new("1", AppSecret::new(secret("app"))));
     let text = Signer::string_to_sign("/x", [("code", secret("code").as_str())]);
-    let create = client.create_token_request(
-        &AuthorizationCode::new(secret("code")),
-        Some(&secret("uuid")),
-    );
-    let refresh = client.refresh_token_request(&RefreshToken::new(secret("rt")));
+    let create = app()
+        .exchange_request(
+            &client.request_context(),
+            &AuthorizationCode::new(secret("code")),
+        )
+        .unwrap();
+    let set = TokenSet::new(AccessToken::new(secret("at")), from_unix_millis(0))
+        .with_refresh_token(RefreshToken::new(secret("rt")), None);
+    let refresh = app()
+        .refresh_request(&client.request_context(), &set)
+        .unwrap();
     let api = ApiRequest::new("/order/get").secret_param("password", &secret("pw"));
     let signed = api.sign(&client, &AccessToken::new(secret("at"))).unwrap();
     let signer = Signer::new(&AppSecret::new(secret("app"))).unwrap();
     for (what, text) in [
         ("client", format!("{client:?} {client:#?}")),
         ("builder", format!("{builder:?}")),
-        ("signer", format!("{signer:?} {:?}", client.signer())),
+        (
+            "signer",
+            format!("{signer:?} {:?}", client.provider().signer()),
+        ),
+        ("settings", format!("{:?} {:#?}", app(), client.provider())),
+        (
+            "attachment",
+            format!("{:?} {:#?}", client.attachment(), client.attachment()),
+        ),
         ("string to sign", format!("{text:?}")),
         ("create request", format!("{create:?}")),
         ("refresh request", format!("{refresh:?}")),
@@ -68,7 +90,7 @@ fn token_answers_and_sets_are_redacted() {
     );
     let response = RawResponse::new(PROVIDER, 200, Some("application/json"), body);
     let decoded = decode_token_response(&response).unwrap();
-    let set: TokenSet = decoded.clone().into_token_set(from_unix_millis(0));
+    let set: TokenSet = decoded.clone().into_token_set();
     assert_clean("response", &format!("{decoded:?} {decoded:#?}"));
     assert_clean("raw", &format!("{response:?}"));
     assert_clean("set", &format!("{set:?}"));
@@ -110,7 +132,7 @@ fn errors_are_redacted() {
     for (status, body) in bodies {
         let response = RawResponse::new(PROVIDER, status, Some("application/json"), body);
         errors.push(decode_token_response(&response).unwrap_err());
-        if let Err(e) = check_response(&response) {
+        if let Err(e) = classify_api_response(&response) {
             errors.push(e);
         }
         if let Some(iop) = IopError::from_response(&response) {
@@ -118,10 +140,12 @@ fn errors_are_redacted() {
         }
     }
     errors.push(
-        Client::builder("1", AppSecret::new(secret("app")))
-            .redirect_uri(format!("not a url {}", secret("x")))
-            .build()
-            .unwrap_err(),
+        Client::builder(
+            AliExpress::new("1", AppSecret::new(secret("app")))
+                .redirect_uri(format!("not a url {}", secret("x"))),
+        )
+        .build()
+        .unwrap_err(),
     );
     errors.push(
         ApiRequest::new("/order/get")
@@ -139,8 +163,7 @@ fn errors_are_redacted() {
 async fn refresh_failures_are_redacted() {
     // No server listens on this port: a transport error, which must not
     // carry the URL (whose query holds the signature) or the body.
-    let client = Client::builder("12345678", AppSecret::new(secret("app")))
-        .redirect_uri("https://app.example/callback")
+    let client = Client::builder(app())
         .environment(oauth_aliexpress::Environment::Custom(
             EndpointUrl::parse("http://127.0.0.1:9").unwrap(),
         ))

@@ -8,7 +8,7 @@
 )]
 
 use hmac::{Hmac, Mac};
-use oauth_aliexpress::{ApiRequest, Client, Signer};
+use oauth_aliexpress::{AliExpress, ApiRequest, Client, Signer};
 use oauth_core::{AccessToken, AppSecret, ManualClock};
 use sha2::Sha256;
 use std::sync::Arc;
@@ -174,12 +174,14 @@ fn empty_values_are_neither_signed_nor_sent() {
             .contains("uuid")
     );
 
-    let client = Client::builder("123456", AppSecret::new("helloworld"))
-        .redirect_uri("https://app.example/cb")
-        .partner_id("")
-        .clock(Arc::new(ManualClock::at_unix_millis(1_517_820_392_000)))
-        .build()
-        .unwrap();
+    let client = Client::builder(
+        AliExpress::new("123456", AppSecret::new("helloworld"))
+            .redirect_uri("https://app.example/cb")
+            .partner_id(""),
+    )
+    .clock(Arc::new(ManualClock::at_unix_millis(1_517_820_392_000)))
+    .build()
+    .unwrap();
     let signed = ApiRequest::new("/order/get")
         .param("order_id", "1234")
         .param("empty", "")
@@ -211,11 +213,12 @@ fn non_ascii_values_are_signed_raw_and_encoded_only_for_transport() {
         independent_hmac("s3cr3t", &format!("/product/postapp_key1title{title}"))
     );
 
-    let client = Client::builder("1", AppSecret::new("s3cr3t"))
-        .redirect_uri("https://app.example/cb")
-        .clock(Arc::new(ManualClock::at_unix_millis(1_000)))
-        .build()
-        .unwrap();
+    let client = Client::builder(
+        AliExpress::new("1", AppSecret::new("s3cr3t")).redirect_uri("https://app.example/cb"),
+    )
+    .clock(Arc::new(ManualClock::at_unix_millis(1_000)))
+    .build()
+    .unwrap();
     let signed = ApiRequest::new("/product/post")
         .param("title", title)
         .sign(&client, &AccessToken::new("tok"))

@@ -11,12 +11,13 @@
 use hmac::{Hmac, Mac};
 use httpmock::HttpMockRequest;
 use httpmock::prelude::*;
-use oauth_aliexpress::{Client, Environment};
+use oauth_aliexpress::{AliExpress, Client, ClientExt, Environment};
 use oauth_core::http_types;
 use oauth_core::url::form_urlencoded;
 use oauth_core::{
-    AccessToken, AppSecret, AttachToken, AuthorizationCode, AuthorizationCodeGrant, EndpointUrl,
-    Error, ManualClock, RefreshGrant, RefreshToken, TokenSet, from_unix_millis, to_unix_millis,
+    AccessToken, AppSecret, AttachTokenExt, AuthorizationCode, AuthorizationCodeGrant, EndpointUrl,
+    Error, IntoTokenSet, ManualClock, RefreshGrant, RefreshToken, TokenSet, from_unix_millis,
+    to_unix_millis,
 };
 use sha2::Sha256;
 use std::sync::Arc;
@@ -32,16 +33,18 @@ const NOT_REFRESHABLE: &str = include_str!("fixtures/token_not_refreshable.json"
 const ILLEGAL_REFRESH_TOKEN_A: &str = include_str!("fixtures/error_a_IllegalRefreshToken.json");
 
 fn client(server: &MockServer, app_key: &str, partner_id: Option<&str>) -> Client {
-    let mut builder = Client::builder(app_key, AppSecret::new(SECRET))
-        .redirect_uri("https://app.example/callback")
+    let mut app = AliExpress::new(app_key, AppSecret::new(SECRET))
+        .redirect_uri("https://app.example/callback");
+    if let Some(partner_id) = partner_id {
+        app = app.partner_id(partner_id);
+    }
+    Client::builder(app)
         .environment(Environment::Custom(
             EndpointUrl::parse(&server.base_url()).unwrap(),
         ))
-        .clock(Arc::new(ManualClock::at_unix_millis(NOW_MS)));
-    if let Some(partner_id) = partner_id {
-        builder = builder.partner_id(partner_id);
-    }
-    builder.build().unwrap()
+        .clock(Arc::new(ManualClock::at_unix_millis(NOW_MS)))
+        .build()
+        .unwrap()
 }
 
 /// Recomputes the signature of an arrived request from its query and form
@@ -91,7 +94,7 @@ async fn create_token_request_and_documented_response() {
     let client = client(&server, "12345678", None);
 
     let response = client
-        .create_token(&AuthorizationCode::new(CODE), None)
+        .exchange_code(&AuthorizationCode::new(CODE))
         .await
         .unwrap();
     mock.assert_async().await;
@@ -111,7 +114,8 @@ async fn create_token_request_and_documented_response() {
     );
 
     // Relative lifetimes win over the absolute times.
-    let set = response.into_token_set(client.now());
+    assert_eq!(to_unix_millis(response.received_at), NOW_MS);
+    let set = response.into_token_set();
     assert_eq!(to_unix_millis(set.expires_at), NOW_MS + 2_592_000_000);
     assert_eq!(
         set.refresh_token_expires_at.map(to_unix_millis),
@@ -147,7 +151,8 @@ async fn create_token_with_uuid_and_partner_id_is_signed_over_query_and_body() {
     let set = client
         .exchange_code_with_uuid(&AuthorizationCode::new(CODE), Some("u-7+x"))
         .await
-        .unwrap();
+        .unwrap()
+        .into_token_set();
     mock.assert_async().await;
     assert_eq!(to_unix_millis(set.expires_at), NOW_MS + 86_400_000);
 }
@@ -170,7 +175,8 @@ async fn exchange_code_through_the_trait_sends_no_uuid() {
     mock.assert_async().await;
     assert_eq!(to_unix_millis(set.expires_at), NOW_MS + 2_592_000_000);
     let url =
-        AuthorizationCodeGrant::authorize_url(&client, &oauth_core::CsrfState::from_stored("s-1"));
+        AuthorizationCodeGrant::authorize_url(&client, &oauth_core::CsrfState::from_stored("s-1"))
+            .unwrap();
     assert_eq!(
         url.as_str(),
         format!(
@@ -266,12 +272,12 @@ async fn grant_with_refresh_expires_in_zero_fails_fast() {
         .await;
     let client = client(&server, "12345678", None);
     let response = client
-        .create_token(&AuthorizationCode::new(CODE), None)
+        .exchange_code(&AuthorizationCode::new(CODE))
         .await
         .unwrap();
     assert_eq!(response.refresh_expires_in, Some(0));
     assert!(!response.is_refreshable());
-    let set = response.into_token_set(client.now());
+    let set = response.into_token_set();
     assert_eq!(set.refresh_token, None);
     assert_eq!(set.refresh_token_expires_at, None);
     assert_eq!(to_unix_millis(set.expires_at), NOW_MS + 2_592_000_000);
@@ -312,21 +318,23 @@ async fn base_path_of_a_custom_environment_is_kept() {
             json(then, 200, DOCUMENTED);
         })
         .await;
-    let client = Client::builder("12345678", AppSecret::new(SECRET))
-        .redirect_uri("https://app.example/callback")
+    let app = AliExpress::new("12345678", AppSecret::new(SECRET))
+        .redirect_uri("https://app.example/callback");
+    let client = Client::builder(app)
         .environment(Environment::custom(&server.url("/ae")).unwrap())
         .build()
         .unwrap();
     client
-        .create_token(&AuthorizationCode::new(CODE), None)
+        .exchange_code(&AuthorizationCode::new(CODE))
         .await
         .unwrap();
     mock.assert_async().await;
 }
 
 fn offline_client(app_key: &str) -> Client {
-    Client::builder(app_key, AppSecret::new(SECRET))
-        .redirect_uri("https://app.example/callback")
+    let app = AliExpress::new(app_key, AppSecret::new(SECRET))
+        .redirect_uri("https://app.example/callback");
+    Client::builder(app)
         .clock(Arc::new(ManualClock::at_unix_millis(NOW_MS)))
         .build()
         .unwrap()
@@ -340,6 +348,7 @@ fn attach_token_signs_a_system_call_in_the_query() {
             .body(())
             .unwrap();
     client
+        .attachment()
         .attach_to(&AccessToken::new("test"), &mut request)
         .unwrap();
     // The third published vector.
@@ -358,6 +367,7 @@ fn attach_token_signs_a_business_call_with_session() {
     .body(())
     .unwrap();
     client
+        .attachment()
         .attach_to(&AccessToken::new("test"), &mut request)
         .unwrap();
     let text = "aliexpress_category_id200135143app_key123456methodaliexpress.logistics.redefining.getonlinelogisticsinfosessiontestsign_methodsha256timestamp1517820392000";
@@ -384,6 +394,7 @@ fn attach_token_refuses_what_it_cannot_sign() {
     ] {
         let mut request = http_types::Request::get(uri).body(()).unwrap();
         let err = client
+            .attachment()
             .attach_to(&AccessToken::new("SENTINEL-token"), &mut request)
             .unwrap_err();
         assert!(matches!(err, Error::Configuration { .. }), "{uri}: {err:?}");
