@@ -1,28 +1,7 @@
 //! The authorization URL (`getAuthorizationCode`).
 
-use crate::OrangeConnex;
-use oauth_core::CsrfState;
-
 /// Path of the authorization endpoint, relative to the environment's base.
 pub const AUTHORIZE_PATH: &str = "/oauth/authorize";
-
-impl OrangeConnex {
-    /// The query of the URL to send the seller to:
-    /// `<base>/oauth/authorize?response_type=code&client_id=..&redirect_uri=..&state=..`.
-    ///
-    /// All four parameters are required by OrangeConnex and always present;
-    /// there is no scope. `Client::authorize_url` percent-encodes each value
-    /// once (RFC 3986). Keep `state` in the seller's session and check it
-    /// with [`oauth_core::parse_callback`] when they come back.
-    pub(crate) fn authorize_query(&self, state: &CsrfState) -> Vec<(&'static str, String)> {
-        vec![
-            ("response_type", "code".to_owned()),
-            ("client_id", self.client_id().as_str().to_owned()),
-            ("redirect_uri", self.redirect_uri().to_owned()),
-            ("state", state.as_str().to_owned()),
-        ]
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -3,15 +3,15 @@
 //! client runs.
 
 use crate::api::ApiAuth;
-use crate::grant::CLIENT_KEY_HEADER;
+use crate::grant::{AUTHORIZATION_CODE, CLIENT_KEY_HEADER, REFRESH_TOKEN};
 use crate::token::TokenResponse;
 use crate::{AUTHORIZE_PATH, PROVIDER, TOKEN_PATH};
 use oauth_core::http_types::HeaderValue;
 use oauth_core::url::Url;
 use oauth_core::{
     AttachContext, AuthorizationCode, ClientId, ClientKey, CsrfState, Endpoints, Environment,
-    Error, Grant, Params, Provider, RawResponse, RequestContext, TokenRequest, TokenSet,
-    sensitive_header_value,
+    Error, Grant, Params, Provider, ProviderDetails, RawResponse, RequestContext, TokenRequest,
+    TokenSet, sensitive_header_value,
 };
 use std::time::SystemTime;
 
@@ -169,24 +169,60 @@ impl Provider for OrangeConnex {
             .with_api(base.as_url().clone()))
     }
 
+    /// `response_type=code&client_id=..&redirect_uri=..&state=..`: all four
+    /// are required by OrangeConnex and always present; there is no scope.
+    /// Keep `state` in the seller's session and check it with
+    /// [`oauth_core::parse_callback`] when they come back.
     fn authorize_params(&self, state: &CsrfState) -> Result<Vec<(&'static str, String)>, Error> {
-        Ok(self.authorize_query(state))
+        Ok(vec![
+            ("response_type", "code".to_owned()),
+            ("client_id", self.client_id.as_str().to_owned()),
+            ("redirect_uri", self.redirect_uri.clone()),
+            ("state", state.as_str().to_owned()),
+        ])
     }
 
+    /// `POST <base>/oauth/token?client_id=..&grant_type=authorization_code&redirect_uri=..&code=..`,
+    /// empty body, `clientKey` header when a client key is configured.
+    ///
+    /// `code` is the value decoded once from the callback (as
+    /// [`oauth_core::parse_callback`] returns it); it is percent-encoded
+    /// exactly once here, so a code that is itself URL-encoded base64
+    /// (`...%2F...`) goes on the wire as `...%252F...`, as OrangeConnex's
+    /// documentation shows.
     fn exchange_request(
         &self,
         context: &RequestContext<'_>,
         code: &AuthorizationCode,
     ) -> Result<TokenRequest, Error> {
-        self.code_exchange_request(context, code)
+        let query = Params::new()
+            .plain("client_id", self.client_id.as_str())
+            .plain("grant_type", AUTHORIZATION_CODE)
+            .plain("redirect_uri", self.redirect_uri.as_str())
+            .secret("code", code.expose_secret());
+        self.token_request(context, AUTHORIZATION_CODE, query)
     }
 
+    /// `POST <base>/oauth/token?client_id=..&grant_type=refresh_token&refresh_token=..`,
+    /// empty body, `clientKey` header when a client key is configured.
+    /// Without a stored refresh token nothing is sent: the seller must
+    /// authorize again.
     fn refresh_request(
         &self,
         context: &RequestContext<'_>,
         current: &TokenSet,
     ) -> Result<TokenRequest, Error> {
-        self.refresh_token_request(context, current)
+        let Some(refresh_token) = &current.refresh_token else {
+            return Err(Error::ReauthorizationRequired {
+                details: ProviderDetails::new(PROVIDER)
+                    .with_message("no refresh token is stored for this account"),
+            });
+        };
+        let query = Params::new()
+            .plain("client_id", self.client_id.as_str())
+            .plain("grant_type", REFRESH_TOKEN)
+            .secret("refresh_token", refresh_token.expose_secret());
+        self.token_request(context, REFRESH_TOKEN, query)
     }
 
     fn decode_token_response(

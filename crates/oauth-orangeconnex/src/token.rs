@@ -128,7 +128,11 @@ impl TokenResponse {
                         .with_retry_after(response.retry_after()));
                 }
             }
-            Some(Err(_)) => return Err(response.unexpected("the `error` field is not text")),
+            Some(Err(_)) => {
+                return Err(
+                    response.unexpected("the `error` or `error_description` field is not text")
+                );
+            }
             None => {}
         }
         // No `error` code: a 5xx is transient, with the page's excerpt.
