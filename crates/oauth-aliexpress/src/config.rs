@@ -3,6 +3,7 @@
 
 use crate::PROVIDER;
 use crate::sign::Signer;
+use oauth_core::provider::registry::{Configure, Setting, SettingValues};
 use oauth_core::url::{self, Url};
 use oauth_core::{AppSecret, ClientId, Endpoints, Environment, Error};
 use std::fmt;
@@ -179,6 +180,67 @@ impl AliExpress {
     }
 }
 
+/// The settings a tool reads (flags `--app-key`..., variables
+/// `OAUTH_ALIEXPRESS_APP_KEY`...).
+const SETTINGS: &[Setting] = &[
+    Setting {
+        key: "app_key",
+        label: "app key",
+        help: "The app key (AppKey) from the AliExpress developer console.",
+        secret: false,
+        required: true,
+    },
+    Setting {
+        key: "app_secret",
+        label: "app secret",
+        help: "The app secret (AppSecret) that signs every call.",
+        secret: true,
+        required: true,
+    },
+    Setting {
+        key: "redirect_uri",
+        label: "redirect URI",
+        help: "The callback URL registered for the app.",
+        secret: false,
+        required: true,
+    },
+    Setting {
+        key: "partner_id",
+        label: "partner id",
+        help: "An optional free-form `partner_id` tag signed into every call.",
+        secret: false,
+        required: false,
+    },
+];
+
+/// AliExpress for tools: `app_key`, `app_secret`, `redirect_uri` and an
+/// optional `partner_id`; no sandbox; the code flow.
+impl Configure for AliExpress {
+    const NAME: &'static str = PROVIDER;
+    const TITLE: &'static str = "AliExpress";
+    const SETTINGS: &'static [Setting] = SETTINGS;
+    const HAS_SANDBOX: bool = false;
+    const NEEDS_CONSENT: bool = true;
+    const EXAMPLE_SETTINGS: &'static [(&'static str, &'static str)] = &[
+        ("app_key", "12345678"),
+        ("app_secret", "example-app-secret"),
+        ("redirect_uri", "https://app.example/callback"),
+    ];
+
+    fn from_settings(values: &SettingValues) -> Result<Self, Error> {
+        let mut settings = Self::new(
+            values.require("app_key")?,
+            AppSecret::new(values.require("app_secret")?),
+        )
+        .redirect_uri(values.require("redirect_uri")?);
+        if let Some(partner_id) = values.get("partner_id") {
+            settings = settings.partner_id(partner_id);
+        }
+        settings.check()?;
+        Ok(settings)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,6 +286,30 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, Error::Configuration { .. }), "{err:?}");
         assert!(err.to_string().contains("no sandbox"), "{err}");
+    }
+
+    #[test]
+    fn a_registry_entry_builds_a_client() {
+        use oauth_core::provider::registry::{ClientOptions, ProviderEntry};
+        let entry = ProviderEntry::of::<AliExpress>();
+        let client = entry
+            .build(&entry.example_values(), ClientOptions::default())
+            .unwrap();
+        assert_eq!(client.provider(), "aliexpress");
+        let err = entry
+            .build(&SettingValues::new(), ClientOptions::default())
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("app key, app secret, redirect URI"),
+            "{err}"
+        );
+        let values = entry
+            .example_values()
+            .with("partner_id", "sdk-1")
+            .with("app_key", "1\u{7}");
+        let err = entry.build(&values, ClientOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("control characters"), "{err}");
     }
 
     #[test]
