@@ -8,13 +8,14 @@
 //! cargo run -p oauth-eshopbox --example eshopbox_flow
 //! ```
 //!
-//! `OAUTH_ESHOPBOX_TOKEN_URL` (optional) replaces the production token URL
-//! with another full URL, e.g. a local emulator
-//! (`http://127.0.0.1:8080/api/v1/generateToken`).
+//! `OAUTH_ESHOPBOX_BASE_URL` (optional) replaces the production base URL
+//! (`https://auth.myeshopbox.com`) with another, under which the token path
+//! `/api/v1/generateToken` is appended, e.g. a local emulator
+//! (`http://127.0.0.1:8080/eshopbox`).
 #![allow(clippy::print_stderr)]
 
 use oauth_core::{RefreshGrant, to_unix_millis};
-use oauth_eshopbox::{Client, ClientSecret, Environment, RefreshToken};
+use oauth_eshopbox::{Client, ClientSecret, Environment, Eshopbox, RefreshToken};
 use std::process::ExitCode;
 
 fn setting(name: &str, missing: &mut Vec<String>) -> String {
@@ -38,22 +39,22 @@ async fn main() -> ExitCode {
         eprintln!(
             "missing environment variables: {}\n\
              Set the client id, client secret and refresh token of an Eshopbox custom app \
-             (Apps > Create a custom app); OAUTH_ESHOPBOX_TOKEN_URL optionally overrides the token URL.",
+             (Apps > Create a custom app); OAUTH_ESHOPBOX_BASE_URL optionally overrides the base URL.",
             missing.join(", ")
         );
         return ExitCode::from(2);
     }
 
-    let mut builder = Client::builder(
+    let mut builder = Client::builder(Eshopbox::new(
         client_id,
         ClientSecret::new(client_secret),
         RefreshToken::new(refresh_token),
-    );
-    if let Ok(url) = std::env::var("OAUTH_ESHOPBOX_TOKEN_URL") {
+    ));
+    if let Ok(url) = std::env::var("OAUTH_ESHOPBOX_BASE_URL") {
         match Environment::custom(&url) {
             Ok(environment) => builder = builder.environment(environment),
             Err(error) => {
-                eprintln!("OAUTH_ESHOPBOX_TOKEN_URL: {error}");
+                eprintln!("OAUTH_ESHOPBOX_BASE_URL: {error}");
                 return ExitCode::from(2);
             }
         }
@@ -66,9 +67,13 @@ async fn main() -> ExitCode {
         }
     };
 
-    match client.initial_token_set().await {
+    let first = client
+        .fetch_initial()
+        .await
+        .unwrap_or_else(|| Err(oauth_core::Error::configuration("no first token")));
+    match first {
         Ok(tokens) => {
-            println!("token endpoint: {}", client.token_url());
+            println!("token endpoint: {}", client.endpoints().token());
             println!("token type:     {}", tokens.token_type);
             println!("scopes:         {}", tokens.scopes.join(" "));
             println!(

@@ -1,18 +1,20 @@
 //! Using the access token on Eshopbox API calls.
 
-use oauth_core::http_types::{HeaderValue, Request, header};
+use oauth_core::http_types::request::Parts;
+use oauth_core::http_types::{HeaderValue, header};
 use oauth_core::{AccessToken, AttachToken, Error, HeaderToken};
 
 /// Puts an access token on an Eshopbox API request the way Eshopbox wants
 /// it: `Authorization: Bearer <access_token>` (marked sensitive) and
-/// `Content-Type: application/json`.
+/// `Content-Type: application/json`. It is the client's
+/// [`attachment`](oauth_core::Client::attachment).
 ///
 /// The content type is added only when the request has none, so an explicit
 /// choice is never overwritten; the `Authorization` header is replaced.
 ///
 /// ```
 /// use oauth_core::http_types::Request;
-/// use oauth_core::{AccessToken, AttachToken};
+/// use oauth_core::{AccessToken, AttachTokenExt};
 /// use oauth_eshopbox::ApiAuth;
 ///
 /// let mut request = Request::builder()
@@ -28,10 +30,9 @@ use oauth_core::{AccessToken, AttachToken, Error, HeaderToken};
 pub struct ApiAuth;
 
 impl AttachToken for ApiAuth {
-    fn attach_to<B>(&self, token: &AccessToken, request: &mut Request<B>) -> Result<(), Error> {
-        HeaderToken::authorization_bearer().attach_to(token, request)?;
-        request
-            .headers_mut()
+    fn attach(&self, token: &AccessToken, head: &mut Parts) -> Result<(), Error> {
+        HeaderToken::authorization_bearer().attach(token, head)?;
+        head.headers
             .entry(header::CONTENT_TYPE)
             .or_insert(HeaderValue::from_static("application/json"));
         Ok(())
@@ -42,6 +43,8 @@ impl AttachToken for ApiAuth {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
     use super::*;
+    use oauth_core::AttachTokenExt;
+    use oauth_core::http_types::Request;
 
     #[test]
     fn bearer_and_json_content_type() {

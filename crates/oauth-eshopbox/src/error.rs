@@ -1,93 +1,71 @@
-//! Mapping of Eshopbox's error answers to [`oauth_core::Error`].
+//! Eshopbox's error answers, classified into [`oauth_core::Error`].
 //!
 //! Eshopbox does not document its error bodies. The response shape points to
 //! an Auth0-style backend, so we read `error`, `error_description` and
-//! `message` when present, and classify by status and body (see
-//! [`token_error`] for the exact rules). All of it lives in
-//! [`classify`], the one place to change when Eshopbox's answers are known.
+//! `message` when present, and classify by status and body:
+//!
+//! | answer | error |
+//! |---|---|
+//! | 429, whatever the body | [`Error::RateLimited`] (with `Retry-After`) |
+//! | 5xx, whatever the body | [`Error::Transient`] |
+//! | 3xx | refused ([`Error::UnexpectedResponse`]) |
+//! | a body that is not JSON (an HTML page) | [`Error::UnexpectedResponse`], masked excerpt |
+//! | `error` = `invalid_client` / `unauthorized_client` | [`Error::InvalidClient`] |
+//! | `error` = `invalid_grant`, or a complaint about the refresh token \* | [`Error::ReauthorizationRequired`] |
+//! | `error` = `access_denied`, or prose naming the client \* | [`Error::InvalidClient`] |
+//! | any other `error` code | the shared RFC 6749 mapping (`invalid_scope`, `temporarily_unavailable`, ...) |
+//! | no code: 401 / other error status / 2xx | [`Error::InvalidClient`] / [`Error::Provider`] / [`Error::Provider`] |
+//!
+//! \* On 400, 401, 403 (or a 2xx carrying an error), and not when the code
+//! is `invalid_request`, `unsupported_grant_type` or `invalid_scope`: a
+//! malformed request is a bug to report, not a revoked token. A complaint
+//! about the refresh token ("Unknown or invalid refresh token.") is read by
+//! [`oauth_core::decode::is_refresh_token_complaint`], the same for every
+//! provider, on the `error` code, the `error_description` and the
+//! `message`.
+//!
+//! Every error carries the status, the provider's code and its sanitized
+//! message. [`classify`] is the one place to change when Eshopbox's answers
+//! are known.
 
-use oauth_core::redact;
-use oauth_core::transport::classify::{OAuthErrorBody, oauth_code_error, status_error};
-use oauth_core::{Error, ProviderDetails, RawResponse, Scopes};
+use oauth_core::decode::is_refresh_token_complaint;
+use oauth_core::transport::classify::{OAuthErrorBody, oauth_error, status_error};
+use oauth_core::{Error, RawResponse, Scopes};
 
-/// What a failed token request means for the caller. Internal: the public
-/// face is [`Error`].
+/// What a failed token answer with a JSON body means, when Eshopbox's own
+/// reading decides. Internal: the public face is [`Error`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Class {
     /// The refresh token is unknown, invalid, expired or revoked.
     Reauthorize,
     /// The client id or secret is wrong.
     InvalidClient,
-    /// An OAuth code we leave to the shared mapping (`invalid_scope`,
-    /// `temporarily_unavailable`, unknown codes).
-    OAuthCode,
-    /// Anything else the provider reported.
-    Provider,
 }
 
-/// Classifies a failed token answer:
-///
-/// 1. 429 is [`Error::RateLimited`] (with `Retry-After`), 5xx is
-///    [`Error::Transient`], 3xx is refused, whatever the body;
-/// 2. a body that is not JSON is [`Error::UnexpectedResponse`] with a masked
-///    excerpt (an HTML error page, for instance);
-/// 3. `error` = `invalid_client` / `unauthorized_client` is
-///    [`Error::InvalidClient`];
-/// 4. `error` = `invalid_grant`, or an `error` / `error_description` /
-///    `message` that complains about the refresh token ("Unknown or invalid
-///    refresh token."), on 400/401/403 (or a 2xx carrying an error) is
-///    [`Error::ReauthorizationRequired`];
-/// 5. `error` = `access_denied`, or a complaint about the client (same
-///    statuses), is [`Error::InvalidClient`];
-///
-///    the prose of rules 4 and 5 is not read when the code is
-///    `invalid_request`, `unsupported_grant_type` or `invalid_scope`: a
-///    malformed request is a bug to report, not a revoked token;
-/// 6. any other `error` code goes through the shared RFC 6749 mapping
-///    (`invalid_scope`, `temporarily_unavailable`, ...);
-/// 7. otherwise a 401 is [`Error::InvalidClient`], anything else
-///    [`Error::Provider`].
-///
-/// Every error carries the status, the provider's code and its sanitized
-/// message.
-pub fn token_error(response: &RawResponse) -> Error {
-    let body = OAuthErrorBody::from_response(response);
-    let details = match &body {
-        Some(body) => body.details(response),
-        None => ProviderDetails::new(response.provider())
-            .with_status(response.status())
-            .with_message(redact::excerpt(response.body())),
+/// Classifies a failed token answer (see the [module documentation](self)).
+pub(crate) fn token_error(response: &RawResponse) -> Error {
+    let Some(body) = OAuthErrorBody::from_response(response) else {
+        // Status classes, or a masked excerpt of a body that is not JSON.
+        return oauth_error(response, &Scopes::new());
     };
+    let details = body.details(response);
     if let Some(error) = status_error(response, details.clone()) {
         return error;
     }
-    let Some(body) = body else {
-        return response.unexpected(if response.is_success() {
-            "success status without the expected token fields"
-        } else {
-            "error status without a JSON error body"
-        });
-    };
-    let code = body.error.as_deref().map(str::trim).unwrap_or_default();
     match classify(response.status(), &body) {
-        Class::Reauthorize => Error::ReauthorizationRequired { details },
-        Class::InvalidClient => Error::InvalidClient { details },
-        Class::OAuthCode => {
-            oauth_code_error(code, details, &Scopes::new()).with_retry_after(response.retry_after())
-        }
-        Class::Provider => Error::Provider { details },
+        Some(Class::Reauthorize) => Error::ReauthorizationRequired { details },
+        Some(Class::InvalidClient) => Error::InvalidClient { details },
+        // A 2xx carrying a bare `message`: the provider said no.
+        None if body.error.is_none() && response.is_success() => Error::Provider { details },
+        // RFC 6749 codes, then the status alone (a bare 401 is a bad client).
+        None => oauth_error(response, &Scopes::new()),
     }
 }
 
-/// The rules of [`token_error`] for a JSON body (statuses 429, 5xx
-/// and 3xx are handled before).
-fn classify(status: u16, body: &OAuthErrorBody) -> Class {
+/// Eshopbox's reading of a JSON error body (statuses 429, 5xx and 3xx are
+/// handled before); `None` leaves it to the shared RFC 6749 mapping.
+fn classify(status: u16, body: &OAuthErrorBody) -> Option<Class> {
     let code = body.error.as_deref().map(str::trim).unwrap_or_default();
-    let text = normalized([
-        body.error.as_deref(),
-        body.error_description.as_deref(),
-        body.message.as_deref(),
-    ]);
     // Reading the prose is for answers whose code says little: not for a
     // malformed request ("Missing required parameter: refresh_token" is a
     // bug to report, not a revoked token).
@@ -96,51 +74,39 @@ fn classify(status: u16, body: &OAuthErrorBody) -> Class {
             code,
             "invalid_request" | "unsupported_grant_type" | "invalid_scope"
         );
+    let prose = [body.error_description.as_deref(), body.message.as_deref()];
 
     if matches!(code, "invalid_client" | "unauthorized_client") {
-        return Class::InvalidClient;
+        return Some(Class::InvalidClient);
     }
-    if code == "invalid_grant" || (read_prose && mentions_refresh_token(&text)) {
-        return Class::Reauthorize;
+    // Core's reading wants the code in lowercase.
+    let lowercase = code.to_ascii_lowercase();
+    let complains_of_the_refresh_token = is_refresh_token_complaint(&lowercase, None)
+        || prose
+            .iter()
+            .flatten()
+            .any(|text| is_refresh_token_complaint(&lowercase, Some(text)));
+    if code == "invalid_grant" || (read_prose && complains_of_the_refresh_token) {
+        return Some(Class::Reauthorize);
     }
-    if code == "access_denied" || (read_prose && mentions_client(&text)) {
-        return Class::InvalidClient;
+    let names_the_client = [Some(code)]
+        .iter()
+        .chain(&prose)
+        .flatten()
+        .any(|text| mentions_client(text));
+    if code == "access_denied" || (read_prose && names_the_client) {
+        return Some(Class::InvalidClient);
     }
-    if !code.is_empty() {
-        return Class::OAuthCode;
-    }
-    if status == 401 {
-        return Class::InvalidClient;
-    }
-    Class::Provider
-}
-
-/// The texts joined, lowercased, with `_` and `-` read as spaces, cut to a
-/// bounded length (messages are short; the cap keeps the work bounded).
-fn normalized<const N: usize>(parts: [Option<&str>; N]) -> String {
-    const MAX: usize = 1024;
-    let mut out = String::new();
-    for part in parts.into_iter().flatten() {
-        for c in part.chars().take(MAX) {
-            out.push(match c {
-                '_' | '-' => ' ',
-                c => c.to_ascii_lowercase(),
-            });
-        }
-        out.push(' ');
-    }
-    out
-}
-
-/// "refresh token", "refresh_token", "refreshToken", "invalid_refresh_token".
-fn mentions_refresh_token(text: &str) -> bool {
-    text.contains("refresh token") || text.contains("refreshtoken")
+    None
 }
 
 /// "invalid client", "unknown client", "client_id", "client authentication
-/// failed", "invalid client credentials".
+/// failed", "invalid client credentials" (case-insensitive; bounded: the
+/// messages that matter are short).
 fn mentions_client(text: &str) -> bool {
-    text.contains("client")
+    const MAX: usize = 1024;
+    let head: String = text.chars().take(MAX).collect();
+    head.to_ascii_lowercase().contains("client")
 }
 
 #[cfg(test)]
@@ -181,6 +147,19 @@ mod tests {
                 "{status} {body}: {err:?}"
             );
             assert_eq!(err.details().and_then(|d| d.status()), Some(status));
+        }
+    }
+
+    /// `oauth_core::decode::is_refresh_token_complaint` (0.2): naming the
+    /// refresh token is not enough, the message must say it is gone; the
+    /// codes `invalid_token` and `expired_token` say so.
+    #[test]
+    fn the_shared_reading_of_complaints() {
+        let err = json(403, r#"{"message":"refresh token grant not allowed"}"#);
+        assert!(matches!(err, Error::Provider { .. }), "{err:?}");
+        for code in ["invalid_token", "expired_token", "Refresh_Token_Expired"] {
+            let err = json(400, &format!(r#"{{"error":"{code}"}}"#));
+            assert!(err.requires_reauthorization(), "{code}: {err:?}");
         }
     }
 

@@ -4,7 +4,7 @@
 //!
 //! ```
 //! use oauth_eshopbox::{
-//!     ApiAuth, AttachToken, Client, ClientSecret, Environment, RefreshGrant, RefreshToken,
+//!     AttachTokenExt, Client, ClientSecret, Environment, Eshopbox, RefreshGrant, RefreshToken,
 //! };
 //! use httpmock::MockServer;
 //!
@@ -25,17 +25,18 @@
 //!     .await;
 //!
 //! // Once: the three values the custom app shows (Apps > Create a custom app).
-//! let client = Client::builder(
+//! let client = Client::builder(Eshopbox::new(
 //!     "my-client-id",
 //!     ClientSecret::new("my-client-secret"),
 //!     RefreshToken::new("my-refresh-token"),
-//! )
-//! .environment(Environment::custom(&server.url("/api/v1/generateToken"))?)
+//! ))
+//! // A base URL: the token path is appended (default: production).
+//! .environment(Environment::custom(&server.base_url())?)
 //! .build()?;
 //!
 //! // The first token (custom apps have no consent screen). The token
 //! // lifecycle gets the same through `RefreshGrant::fetch_initial`.
-//! let tokens = client.initial_token_set().await?;
+//! let tokens = client.fetch_initial().await.expect("custom apps need no consent")?;
 //! assert_eq!(tokens.scopes.join(" "), "openid profile offline_access");
 //! assert_eq!(tokens.refresh_token, Some(RefreshToken::new("my-refresh-token")));
 //!
@@ -48,7 +49,7 @@
 //! let mut request = oauth_core::http_types::Request::builder()
 //!     .uri("https://wms.myeshopbox.com/api/v1/orders")
 //!     .body(())?;
-//! ApiAuth.attach_to(&tokens.access_token, &mut request)?;
+//! client.attachment().attach_to(&tokens.access_token, &mut request)?;
 //! assert_eq!(request.headers()["authorization"], "Bearer eyJhbGciOiJSUzI1NiJ9.e30.c2ln");
 //! assert_eq!(request.headers()["content-type"], "application/json");
 //! # Ok(())
@@ -57,12 +58,13 @@
 //!
 //! # Custom apps: the refresh grant is the whole flow
 //! A workspace admin creates a custom app and copies its `client_id`,
-//! `client_secret` and a long-lived `refresh_token`. [`Client::builder`]
-//! takes these three once; [`Client::initial_token_set`] (or
-//! [`Client::fetch_token`] for the typed answer) mints the first access
-//! token (the lifecycle calls it through
-//! [`RefreshGrant::fetch_initial`]), and [`RefreshGrant::refresh`] mints the
-//! next ones:
+//! `client_secret` and a long-lived `refresh_token`: [`Eshopbox::new`] takes
+//! these three, [`Client::builder`] the settings every provider shares
+//! (environment, HTTP client, clock). [`Client::fetch_initial`] mints the
+//! first access token (the lifecycle calls it through
+//! [`RefreshGrant::fetch_initial`]), [`Client::refresh`] the next ones, and
+//! [`ClientExt::refresh_with`] gives the typed answer ([`TokenResponse`],
+//! `id_token` included) for a bare refresh token:
 //!
 //! ```text
 //! POST https://auth.myeshopbox.com/api/v1/generateToken
@@ -80,42 +82,47 @@
 //! retried after a 5xx, 429 or timeout). Should a future answer carry a new
 //! refresh token, it replaces the old one in the [`TokenSet`].
 //!
-//! The token URL is configurable ([`Environment::Custom`] takes the full
-//! URL): the documentation's prose also speaks of "the /oauth/token
-//! endpoint", while the URL it gives, and every client, uses
-//! `/api/v1/generateToken`.
+//! Eshopbox has no sandbox host: [`Environment::Sandbox`] is a configuration
+//! error. [`Environment::Custom`] is a base URL that the token path is
+//! appended to; the path itself is configurable ([`Eshopbox::token_path`]):
+//! the documentation's prose also speaks of "the /oauth/token endpoint",
+//! while the URL it gives, and every client, uses `/api/v1/generateToken`.
+//!
+//! Authorization-code calls ([`Client::authorize_url`],
+//! [`Client::exchange_code`]) are a configuration error: custom apps have
+//! no consent step (partner apps: see below).
 //!
 //! # Refresh margin and rate limiting
 //! Eshopbox rate-limits its token endpoint and asks clients to cache the
 //! token and to ask for a new one only when it is about to expire; never
 //! mint a token per API call. The grant's
-//! [`default_refresh_skew`](RefreshGrant::default_refresh_skew) is
-//! [`DEFAULT_REFRESH_SKEW`], 5 minutes: one refresh per ~24 hours per app,
-//! with room for a slow or rate-limited refresh while the old token is still
-//! valid. Change it with [`ClientBuilder::refresh_skew`].
+//! [`default_refresh_skew`](RefreshGrant::default_refresh_skew) is 5
+//! minutes: one refresh per ~24 hours per app, with room for a slow or
+//! rate-limited refresh while the old token is still valid. A token
+//! manager's `skew` setting overrides it.
 //!
 //! # Errors
-//! Eshopbox does not document its error bodies. [`token_error`]
-//! classifies by status and by `error` / `error_description` / `message`:
+//! Eshopbox does not document its error bodies. Its answers are classified
+//! by status and by `error` / `error_description` / `message`:
 //! `invalid_grant` or a complaint about the refresh token (on 400/401/403)
 //! is [`Error::ReauthorizationRequired`] (create a new refresh token in the
 //! app); `invalid_client` / `access_denied` / a bare 401 is
 //! [`Error::InvalidClient`]; 429 is [`Error::RateLimited`] with
 //! `Retry-After`; 5xx is [`Error::Transient`]; an HTML page is
 //! [`Error::UnexpectedResponse`] with a masked excerpt. Errors never contain
-//! a secret or a URL.
+//! a secret or a URL: `oauth-core` scrubs every secret the request sent.
 //!
 //! # Using the token
-//! [`ApiAuth`] adds `Authorization: Bearer <access_token>` and
-//! `Content-Type: application/json` to an [`http::Request`](oauth_core::http_types::Request).
+//! [`ApiAuth`] (the client's [`attachment`](Client::attachment)) adds
+//! `Authorization: Bearer <access_token>` and `Content-Type:
+//! application/json` to an [`http::Request`](oauth_core::http_types::Request).
 //!
 //! # Partner apps
 //! [`PartnerAuthorization`] builds the partner-app authorize URL
 //! (`https://partners.myeshopbox.com/installation/authorize`, comma-separated
 //! scopes, `audience`, `response_type=code`). **The code exchange for partner
-//! apps is not documented** by Eshopbox, so this crate offers no exchange
-//! method and `Client` does not implement
-//! [`AuthorizationCodeGrant`](oauth_core::AuthorizationCodeGrant).
+//! apps is not documented** by Eshopbox, so this crate offers no exchange:
+//! [`Client::exchange_code`] is a configuration error.
 //!
 //! # Crate feature flags
 //! The TLS crypto of the HTTP client, forwarded to `oauth-core`:
@@ -139,8 +146,6 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
-// `oauth_core::Error` is over clippy's 128-byte threshold; boxing it is
-// oauth-core's decision, not this crate's.
 
 mod api;
 mod authorize;
@@ -152,15 +157,22 @@ mod token;
 /// The provider's name, as used in errors and tracing.
 pub const PROVIDER: &str = "eshopbox";
 
+/// An Eshopbox client: `oauth-core`'s client on the [`Eshopbox`] settings.
+pub type Client = oauth_core::Client<Eshopbox>;
+
+/// Builds a [`Client`]: `Client::builder(Eshopbox::new(..))`, then the
+/// environment, HTTP client and clock.
+pub type ClientBuilder = oauth_core::ClientBuilder<Eshopbox>;
+
 pub use api::ApiAuth;
 pub use authorize::{PARTNER_AUTHORIZE_URL, PartnerAuthorization, PartnerAuthorizationBuilder};
-pub use config::{Client, ClientBuilder, Environment, PRODUCTION_TOKEN_URL};
-pub use error::token_error;
-pub use grant::DEFAULT_REFRESH_SKEW;
-pub use token::{DEFAULT_EXPIRES_IN, TokenResponse, decode_token_response, parse_scope};
+pub use config::{Eshopbox, PRODUCTION_BASE_URL, PRODUCTION_TOKEN_URL, TOKEN_PATH};
+pub use grant::ClientExt;
+pub use token::{DEFAULT_EXPIRES_IN, TokenResponse, parse_scope};
 
 /// Re-exported from `oauth-core`: the types needed to use this crate.
 pub use oauth_core::{
-    AccessToken, AttachToken, ClientId, ClientSecret, EndpointUrl, Error, HttpClient, IdToken,
-    RawResponse, RefreshGrant, RefreshToken, Scopes, TokenSet,
+    AccessToken, AttachToken, AttachTokenExt, ClientId, ClientSecret, EndpointUrl, Environment,
+    Error, HttpClient, IdToken, IntoTokenSet, Provider, RawResponse, RefreshGrant, RefreshToken,
+    Scopes, TokenSet,
 };

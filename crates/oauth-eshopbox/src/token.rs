@@ -3,8 +3,8 @@
 
 use crate::error::token_error;
 use oauth_core::{
-    AccessToken, Error, IdToken, RawResponse, RefreshToken, Scope, Scopes, TokenSet, TokenType,
-    expiry_after,
+    AccessToken, Error, IdToken, IntoTokenSet, RawResponse, RefreshToken, Scope, Scopes, TokenSet,
+    TokenType, expiry_after,
 };
 use serde::Deserialize;
 use std::time::{Duration, SystemTime};
@@ -16,7 +16,8 @@ use std::time::{Duration, SystemTime};
 /// request, a late one costs failed API calls).
 pub const DEFAULT_EXPIRES_IN: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// A successful answer of `POST /api/v1/generateToken`.
+/// A successful answer of `POST /api/v1/generateToken`, with the time it
+/// arrived.
 ///
 /// ```json
 /// {"access_token":"eyJhbGci...","id_token":"eyJ...","scope":"openid profile offline_access","expires_in":86400,"token_type":"Bearer"}
@@ -42,23 +43,29 @@ pub struct TokenResponse {
     /// send one today (the app's refresh token is long-lived and is kept);
     /// should it start to, the new one is stored instead of the old.
     pub refresh_token: Option<RefreshToken>,
+    /// When the answer arrived (the client's clock): the expiry counts from
+    /// it.
+    pub received_at: SystemTime,
 }
 
 impl TokenResponse {
     /// The access token's lifetime: `expires_in`, or
     /// [`DEFAULT_EXPIRES_IN`] when it is absent. (A decoded answer never has
-    /// `Some(0)`: [`decode_token_response`] refuses it.)
+    /// `Some(0)`: the decoder refuses it.)
     pub fn lifetime(&self) -> Duration {
         self.expires_in
             .map_or(DEFAULT_EXPIRES_IN, Duration::from_secs)
     }
+}
 
-    /// The provider-neutral token set, with the expiry computed from `now`
-    /// (absurd lifetimes are clamped). The refresh token is the one in the
-    /// response, if any: complete the set with
-    /// [`TokenSet::merge_previous`] to keep the old one.
-    pub fn into_token_set(self, now: SystemTime) -> TokenSet {
-        let expires_at = expiry_after(now, self.lifetime());
+impl IntoTokenSet for TokenResponse {
+    /// The provider-neutral token set, expiring [`lifetime`](Self::lifetime)
+    /// after [`received_at`](Self::received_at) (absurd lifetimes are
+    /// clamped). The refresh token is the one in the response, if any: the
+    /// client completes the set with the refresh token used
+    /// ([`Provider::refreshed`](oauth_core::Provider::refreshed)).
+    fn into_token_set(self) -> TokenSet {
+        let expires_at = expiry_after(self.received_at, self.lifetime());
         let set = TokenSet::new(self.access_token, expires_at)
             .with_token_type(self.token_type)
             .with_scopes(self.scope);
@@ -100,12 +107,13 @@ pub fn parse_scope(text: &str) -> Scopes {
         .collect()
 }
 
-/// Decides from status and body whether a token response is a success, and
-/// decodes it.
+/// Decides from status and body whether a token response, received at
+/// `received_at`, is a success, and decodes it (the decoder of
+/// [`Provider::decode_token_response`](oauth_core::Provider::decode_token_response)).
 ///
 /// Pure and bounded: no I/O, no panics, work linear in the body size.
 ///
-/// - a non-2xx status is classified by [`token_error`];
+/// - a non-2xx status is classified (see the crate documentation, "Errors");
 /// - a 2xx whose body carries an `error`, or a `message` and no
 ///   `access_token`, is classified the same way;
 /// - a 2xx that is not a JSON object with a non-empty `access_token` is
@@ -120,7 +128,10 @@ pub fn parse_scope(text: &str) -> Scopes {
 ///
 /// # Errors
 /// The classified failure, as above.
-pub fn decode_token_response(response: &RawResponse) -> Result<TokenResponse, Error> {
+pub(crate) fn decode(
+    response: &RawResponse,
+    received_at: SystemTime,
+) -> Result<TokenResponse, Error> {
     if !response.is_success() {
         return Err(token_error(response));
     }
@@ -156,6 +167,7 @@ pub fn decode_token_response(response: &RawResponse) -> Result<TokenResponse, Er
         refresh_token: wire
             .refresh_token
             .filter(|token| !token.expose_secret().trim().is_empty()),
+        received_at,
     })
 }
 
@@ -168,6 +180,11 @@ mod tests {
 
     fn ok(body: &str) -> RawResponse {
         RawResponse::new(PROVIDER, 200, Some("application/json"), body.to_owned())
+    }
+
+    /// Decodes an answer received at the Unix epoch.
+    fn decode_token_response(response: &RawResponse) -> Result<TokenResponse, Error> {
+        decode(response, from_unix_millis(0))
     }
 
     #[test]
@@ -185,14 +202,14 @@ mod tests {
 
     #[test]
     fn minimal_body_gets_defaults() {
-        let r = decode_token_response(&ok(r#"{"access_token":"at"}"#)).unwrap();
+        let r = decode(&ok(r#"{"access_token":"at"}"#), from_unix_millis(1_000)).unwrap();
         assert_eq!(r.access_token.expose_secret(), "at");
         assert_eq!(r.id_token, None);
         assert!(r.scope.is_empty());
         assert_eq!(r.expires_in, None);
         assert_eq!(r.lifetime(), DEFAULT_EXPIRES_IN);
         assert_eq!(r.token_type.as_str(), "Bearer");
-        let set = r.into_token_set(from_unix_millis(1_000));
+        let set = r.into_token_set();
         assert_eq!(set.expires_at, from_unix_millis(1_000 + 86_400_000));
         assert_eq!(set.refresh_token, None);
     }
@@ -210,7 +227,7 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(r.expires_in, Some(u64::MAX));
-        let set = r.into_token_set(from_unix_millis(0));
+        let set = r.into_token_set();
         assert_eq!(
             set.expires_at,
             from_unix_millis(0) + oauth_core::MAX_LIFETIME

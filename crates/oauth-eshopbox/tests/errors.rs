@@ -6,19 +6,33 @@
     clippy::indexing_slicing
 )]
 
-use oauth_core::{Error, RawResponse};
-use oauth_eshopbox::{PROVIDER, decode_token_response, token_error};
-use std::time::Duration;
+use oauth_core::{Error, Grant, RawResponse};
+use oauth_eshopbox::{
+    AccessToken, ClientSecret, Eshopbox, PROVIDER, Provider, RefreshToken, TokenResponse, TokenSet,
+};
+use std::time::{Duration, UNIX_EPOCH};
 
 const JSON: Option<&str> = Some("application/json");
+
+fn settings() -> Eshopbox {
+    Eshopbox::new("cid", ClientSecret::new("cs"), RefreshToken::new("rt"))
+}
+
+/// The provider's decoder and classifier, on the answer to the first token
+/// request.
+fn decode_token_response(response: &RawResponse) -> Result<TokenResponse, Error> {
+    settings().decode_token_response(response, &Grant::Initial, UNIX_EPOCH)
+}
 
 fn decode(status: u16, content_type: Option<&str>, body: &str) -> Error {
     let response = RawResponse::new(PROVIDER, status, content_type, body.to_owned());
     let err = decode_token_response(&response).unwrap_err();
-    // The decoder and the public classifier agree on error statuses.
-    if !response.is_success() {
-        assert_eq!(token_error(&response).to_string(), err.to_string());
-    }
+    // The classification is the same for the answer to a refresh.
+    let current = TokenSet::new(AccessToken::new("at"), UNIX_EPOCH);
+    let refresh = settings()
+        .decode_token_response(&response, &Grant::Refresh { current: &current }, UNIX_EPOCH)
+        .unwrap_err();
+    assert_eq!(refresh.to_string(), err.to_string());
     err
 }
 

@@ -9,12 +9,12 @@
 use httpmock::prelude::*;
 use oauth_core::http_types::Request;
 use oauth_core::{
-    AccessToken, AttachToken, CsrfState, Error, ManualClock, RawResponse, RefreshGrant, Scopes,
-    TokenSet, from_unix_millis,
+    AccessToken, AttachTokenExt, CsrfState, Error, Grant, IntoTokenSet, ManualClock, Provider,
+    RawResponse, Scopes, TokenSet, from_unix_millis,
 };
 use oauth_eshopbox::{
-    ApiAuth, Client, ClientSecret, Environment, PROVIDER, PartnerAuthorization, RefreshToken,
-    decode_token_response, token_error,
+    ApiAuth, Client, ClientSecret, Environment, Eshopbox, PROVIDER, PartnerAuthorization,
+    RefreshToken, TokenResponse,
 };
 use std::io;
 use std::sync::{Arc, Mutex};
@@ -40,14 +40,28 @@ fn assert_clean_error(what: &str, error: &Error) {
     assert_clean_debug(what, error);
 }
 
-fn builder(url: &str) -> oauth_eshopbox::ClientBuilder {
-    Client::builder(
+fn settings() -> Eshopbox {
+    Eshopbox::new(
         "client-id-1",
         ClientSecret::new(CLIENT_SECRET),
         RefreshToken::new(REFRESH_TOKEN),
     )
-    .environment(Environment::custom(url).unwrap())
-    .clock(Arc::new(ManualClock::at_unix_millis(1_000)))
+}
+
+/// A client for the token endpoint under the base URL `url`.
+fn builder(url: &str) -> oauth_eshopbox::ClientBuilder {
+    Client::builder(settings())
+        .environment(Environment::custom(url).unwrap())
+        .clock(Arc::new(ManualClock::at_unix_millis(1_000)))
+}
+
+/// The provider's decoder and classifier, on the answer to a first token
+/// request (`grant`: another kind).
+fn decode_token_response(
+    response: &RawResponse,
+    grant: &Grant<'_>,
+) -> Result<TokenResponse, Error> {
+    settings().decode_token_response(response, grant, from_unix_millis(0))
 }
 
 fn success_body() -> String {
@@ -58,22 +72,25 @@ fn success_body() -> String {
 
 #[test]
 fn public_types_holding_secrets_are_redacted() {
-    let builder = builder("http://127.0.0.1:1/api/v1/generateToken");
+    let builder = builder("http://127.0.0.1:1");
     assert_clean_debug("ClientBuilder", &builder);
     let client = builder.build().unwrap();
     assert_clean_debug("Client", &client);
+    assert_clean_debug("Eshopbox", client.provider());
     assert_clean_debug(
         "TokenRequest",
-        &client.refresh_request(&RefreshToken::new(REFRESH_TOKEN)),
+        &client
+            .provider()
+            .grant_request(&client.request_context(), &RefreshToken::new(REFRESH_TOKEN)),
     );
 
     let response = RawResponse::new(PROVIDER, 200, Some("application/json"), success_body());
     assert_clean_debug("RawResponse", &response);
-    let typed = decode_token_response(&response).unwrap();
+    let typed = decode_token_response(&response, &Grant::Initial).unwrap();
     assert_eq!(typed.access_token.expose_secret(), ACCESS_TOKEN);
     assert_clean_debug("TokenResponse", &typed);
     let set = typed
-        .into_token_set(from_unix_millis(0))
+        .into_token_set()
         .with_refresh_token(RefreshToken::new(REFRESH_TOKEN), None);
     assert_clean_debug("TokenSet", &set);
 
@@ -154,16 +171,18 @@ fn errors_never_show_a_secret() {
     ];
     for (status, content_type, body) in bodies {
         let response = RawResponse::new(PROVIDER, status, Some(content_type), body.clone());
-        let err = decode_token_response(&response).unwrap_err();
+        let err = decode_token_response(&response, &Grant::Initial).unwrap_err();
         assert_clean_error(&format!("decode of {status} {body}"), &err);
-        let err = token_error(&response);
-        assert_clean_error(&format!("token_error of {status} {body}"), &err);
+        let current = TokenSet::new(AccessToken::new(ACCESS_TOKEN), from_unix_millis(0));
+        let err =
+            decode_token_response(&response, &Grant::Refresh { current: &current }).unwrap_err();
+        assert_clean_error(&format!("refresh decode of {status} {body}"), &err);
     }
-    let err = Client::builder(
+    let err = Client::builder(Eshopbox::new(
         "",
         ClientSecret::new(CLIENT_SECRET),
         RefreshToken::new(REFRESH_TOKEN),
-    )
+    ))
     .build()
     .unwrap_err();
     assert_clean_error("configuration", &err);
@@ -199,7 +218,7 @@ async fn logs_never_show_a_secret() {
     let server = MockServer::start_async().await;
     let ok = server
         .mock_async(|when, then| {
-            when.method(POST).path("/ok");
+            when.method(POST).path("/ok/api/v1/generateToken");
             then.status(200)
                 .header("content-type", "application/json")
                 .body(success_body());
@@ -207,7 +226,7 @@ async fn logs_never_show_a_secret() {
         .await;
     let refused = server
         .mock_async(|when, then| {
-            when.method(POST).path("/refused");
+            when.method(POST).path("/refused/api/v1/generateToken");
             then.status(403)
                 .header("content-type", "application/json")
                 .body(format!(
@@ -217,7 +236,7 @@ async fn logs_never_show_a_secret() {
         .await;
 
     let client = builder(&server.url("/ok")).build().unwrap();
-    let set = client.initial_token_set().await.unwrap();
+    let set = client.fetch_initial().await.unwrap().unwrap();
     let set = client.refresh(&set).await.unwrap();
     ok.assert_calls_async(2).await;
 
@@ -251,15 +270,15 @@ async fn secrets_echoed_by_the_provider_are_scrubbed() {
             );
         })
         .await;
-    let client = Client::builder(
+    let client = Client::builder(Eshopbox::new(
         "client-id",
         ClientSecret::new("Hunter-Secret_Phrase"),
         RefreshToken::new("rt:AbCdEfGhIjKl!MnOpQrStUv"),
-    )
-    .environment(Environment::custom(&server.url("/api/v1/generateToken")).unwrap())
+    ))
+    .environment(Environment::custom(&server.base_url()).unwrap())
     .build()
     .unwrap();
-    let error = client.fetch_token().await.unwrap_err();
+    let error = client.fetch_initial().await.unwrap().unwrap_err();
     let text = format!("{error} {error:?}");
     assert!(!text.contains("Hunter-Secret_Phrase"), "{text}");
     assert!(!text.contains("AbCdEfGhIjKl"), "{text}");

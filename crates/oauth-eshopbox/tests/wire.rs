@@ -12,7 +12,9 @@ use oauth_core::{
     EndpointUrl, Error, HttpClient, ManualClock, RefreshGrant, RetryPolicy, TokenSet,
     from_unix_millis,
 };
-use oauth_eshopbox::{Client, ClientSecret, Environment, RefreshToken};
+use oauth_eshopbox::{
+    Client, ClientExt, ClientSecret, Environment, Eshopbox, RefreshToken, TokenResponse,
+};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -47,18 +49,32 @@ fn fast_retries() -> HttpClient {
 }
 
 fn make_client(server: &MockServer) -> Client {
-    Client::builder(
+    Client::builder(Eshopbox::new(
         CLIENT_ID,
         ClientSecret::new(CLIENT_SECRET),
         RefreshToken::new(REFRESH_TOKEN),
-    )
+    ))
     .environment(Environment::Custom(
-        EndpointUrl::parse(&server.url(PATH)).unwrap(),
+        EndpointUrl::parse(&server.base_url()).unwrap(),
     ))
     .http_client(fast_retries())
     .clock(Arc::new(ManualClock::at_unix_millis(NOW_MS)))
     .build()
     .unwrap()
+}
+
+/// The typed answer of the first token request (the configured refresh
+/// token).
+async fn typed_answer(client: &Client) -> Result<TokenResponse, Error> {
+    client.refresh_with(client.provider().refresh_token()).await
+}
+
+/// The first token set.
+async fn first_set(client: &Client) -> Result<TokenSet, Error> {
+    client
+        .fetch_initial()
+        .await
+        .expect("custom apps need no consent")
 }
 
 /// What the mock server received, captured by a matcher.
@@ -113,7 +129,7 @@ async fn refresh_request_is_exactly_the_documented_json_post() {
                 .body(DOC_GENERATING);
         })
         .await;
-    let response = make_client(&server).fetch_token().await.unwrap();
+    let response = typed_answer(&make_client(&server)).await.unwrap();
     mock.assert_async().await;
     assert_eq!(
         response.access_token.expose_secret(),
@@ -125,7 +141,7 @@ async fn refresh_request_is_exactly_the_documented_json_post() {
 async fn secrets_travel_in_the_body_only() {
     let server = MockServer::start_async().await;
     let (mock, seen) = token_mock(&server, 200, DOC_REFRESH, "application/json").await;
-    make_client(&server).fetch_token().await.unwrap();
+    typed_answer(&make_client(&server)).await.unwrap();
     mock.assert_async().await;
 
     let seen = seen.lock().unwrap().clone();
@@ -159,7 +175,7 @@ async fn documented_answers_decode_to_exact_values() {
     let (_mock, _) = token_mock(&server, 200, DOC_GENERATING, "application/json").await;
     let client = make_client(&server);
 
-    let typed = client.fetch_token().await.unwrap();
+    let typed = typed_answer(&client).await.unwrap();
     assert_eq!(
         typed.id_token.as_ref().map(|t| t.expose_secret()),
         Some("eyyRwffpgDlOyAxcv...OkguyrSHtteckIyueW")
@@ -169,7 +185,7 @@ async fn documented_answers_decode_to_exact_values() {
     assert_eq!(typed.token_type.as_str(), "Bearer");
     assert_eq!(typed.refresh_token, None);
 
-    let set = client.initial_token_set().await.unwrap();
+    let set = first_set(&client).await.unwrap();
     assert_eq!(set.expires_at, from_unix_millis(NOW_MS + 86_400_000));
     assert_eq!(set.refresh_token, Some(RefreshToken::new(REFRESH_TOKEN)));
     assert_eq!(set.refresh_token_expires_at, None);
@@ -178,7 +194,7 @@ async fn documented_answers_decode_to_exact_values() {
 
     let server = MockServer::start_async().await;
     let (_mock, _) = token_mock(&server, 200, DOC_REFRESH, "application/json").await;
-    let typed = make_client(&server).fetch_token().await.unwrap();
+    let typed = typed_answer(&make_client(&server)).await.unwrap();
     assert_eq!(typed.access_token.expose_secret(), "eyJhbGci...kpXVCIsI");
     assert_eq!(
         typed.id_token.as_ref().map(|t| t.expose_secret()),
@@ -191,7 +207,7 @@ async fn documented_answers_decode_to_exact_values() {
 async fn answer_without_id_token() {
     let server = MockServer::start_async().await;
     let (_mock, _) = token_mock(&server, 200, NO_ID_TOKEN, "application/json").await;
-    let typed = make_client(&server).fetch_token().await.unwrap();
+    let typed = typed_answer(&make_client(&server)).await.unwrap();
     assert_eq!(typed.id_token, None);
     assert_eq!(typed.expires_in, Some(86_400));
     assert_eq!(typed.scope.join(","), "openid,profile,offline_access");
@@ -202,11 +218,11 @@ async fn expires_in_as_a_string() {
     let server = MockServer::start_async().await;
     let (_mock, _) = token_mock(&server, 200, EXPIRES_IN_STRING, "application/json").await;
     let client = make_client(&server);
-    let typed = client.fetch_token().await.unwrap();
+    let typed = typed_answer(&client).await.unwrap();
     assert_eq!(typed.expires_in, Some(2_592_000));
     assert_eq!(typed.token_type.as_str(), "bearer");
     assert!(typed.token_type.is_bearer());
-    let set = client.initial_token_set().await.unwrap();
+    let set = first_set(&client).await.unwrap();
     assert_eq!(set.expires_at, from_unix_millis(NOW_MS + 2_592_000_000));
 }
 
@@ -245,7 +261,7 @@ async fn refresh_uses_the_stored_refresh_token_and_keeps_it() {
         "previous scopes kept"
     );
     assert!(!client.rotates_refresh_token());
-    assert_eq!(client.provider(), "eshopbox");
+    assert_eq!(RefreshGrant::provider(&client), "eshopbox");
     assert_eq!(client.default_refresh_skew(), Duration::from_secs(300));
 }
 
@@ -290,7 +306,7 @@ async fn a_new_refresh_token_in_the_answer_replaces_the_old() {
 async fn server_errors_are_retried_then_reported_as_transient() {
     let server = MockServer::start_async().await;
     let (mock, _) = token_mock(&server, 502, ERROR_502, "text/html").await;
-    let err = make_client(&server).fetch_token().await.unwrap_err();
+    let err = typed_answer(&make_client(&server)).await.unwrap_err();
     mock.assert_calls_async(3).await;
     assert!(
         matches!(err, Error::Transient { ref details, .. } if details.status() == Some(502)),
@@ -312,7 +328,7 @@ async fn rate_limit_with_a_long_retry_after_is_returned_at_once() {
                 .body(ERROR_429);
         })
         .await;
-    let err = make_client(&server).fetch_token().await.unwrap_err();
+    let err = typed_answer(&make_client(&server)).await.unwrap_err();
     mock.assert_calls_async(1).await;
     assert!(matches!(err, Error::RateLimited { .. }), "{err:?}");
     assert_eq!(err.retry_after(), Some(Duration::from_secs(30)));
@@ -330,7 +346,7 @@ async fn client_errors_are_never_retried() {
         "application/json",
     )
     .await;
-    let err = make_client(&server).fetch_token().await.unwrap_err();
+    let err = typed_answer(&make_client(&server)).await.unwrap_err();
     mock.assert_calls_async(1).await;
     assert!(err.requires_reauthorization(), "{err:?}");
 }

@@ -27,8 +27,8 @@ use oauth_core::test_util::recording::{
 };
 use oauth_core::{CsrfState, HttpClient, ManualClock, RetryPolicy, Scopes, from_unix_millis};
 use oauth_eshopbox::{
-    AccessToken, ApiAuth, AttachToken, Client, ClientSecret, EndpointUrl, Environment,
-    PartnerAuthorization, RefreshGrant, RefreshToken, TokenSet,
+    AccessToken, ApiAuth, AttachTokenExt, Client, ClientExt, ClientSecret, EndpointUrl,
+    Environment, Eshopbox, PartnerAuthorization, RefreshGrant, RefreshToken, TokenSet,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,12 +52,13 @@ fn client(base: &str) -> Client {
         .retry_policy(RetryPolicy::none())
         .build()
         .unwrap();
-    Client::builder(
+    Client::builder(Eshopbox::new(
         CLIENT_ID,
         ClientSecret::new(CLIENT_SECRET),
         RefreshToken::new(REFRESH_TOKEN),
-    )
-    .environment(Environment::custom(&format!("{base}{TOKEN_PATH}")).unwrap())
+    ))
+    // A base URL: the token path is appended.
+    .environment(Environment::custom(base).unwrap())
     .http_client(http)
     .clock(Arc::new(ManualClock::at_unix_millis(NOW_MS)))
     .build()
@@ -100,17 +101,20 @@ async fn every_flow_matches_the_wire_fixture() {
     let mut fixture = WireFixture::new();
     let mut sent = 0;
 
-    let initial = client.initial_token_set().await.unwrap();
+    // Labels as recorded before the redesign: `initial_token_set` is now
+    // `Client::fetch_initial`, `Client::refresh_with` `ClientExt::refresh_with`.
+    let initial = client.fetch_initial().await.unwrap().unwrap();
     assert_eq!(
         initial.refresh_token,
         Some(RefreshToken::new(REFRESH_TOKEN))
     );
+    assert_eq!(client.endpoints().token().path(), TOKEN_PATH);
     fixture.section(
         "initial fetch (initial_token_set, the configured refresh token)",
         &last_request(&server, &mut sent),
     );
 
-    client.fetch_initial().await.unwrap().unwrap();
+    RefreshGrant::fetch_initial(&client).await.unwrap().unwrap();
     fixture.section(
         "initial fetch (RefreshGrant::fetch_initial)",
         &last_request(&server, &mut sent),
@@ -118,7 +122,7 @@ async fn every_flow_matches_the_wire_fixture() {
 
     let stored = TokenSet::new(AccessToken::new("at-1"), from_unix_millis(NOW_MS))
         .with_refresh_token(RefreshToken::new(STORED_REFRESH_TOKEN), None);
-    client.refresh(&stored).await.unwrap();
+    RefreshGrant::refresh(&client, &stored).await.unwrap();
     fixture.section(
         "refresh (RefreshGrant::refresh, the stored refresh token)",
         &last_request(&server, &mut sent),
