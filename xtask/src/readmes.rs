@@ -18,11 +18,6 @@
 #[doc = include_str!("../../crates/oauth-core/README.md")]
 pub struct OauthCore;
 
-/// `crates/oauth-orangeconnex/README.md`
-#[cfg(doctest)]
-#[doc = include_str!("../../crates/oauth-orangeconnex/README.md")]
-pub struct OauthOrangeconnex;
-
 /// `crates/oauth-aliexpress/README.md`
 #[cfg(doctest)]
 #[doc = include_str!("../../crates/oauth-aliexpress/README.md")]

@@ -163,6 +163,7 @@
 mod api;
 mod authorize;
 mod config;
+mod configure;
 mod error;
 mod grant;
 mod token;
@@ -187,3 +188,9 @@ pub use oauth_core::{
     AccessToken, AuthorizationCode, ClientId, ClientKey, CsrfState, EndpointUrl, Environment,
     Error, HttpClient, RefreshToken, TokenSet,
 };
+
+/// This crate's README, compiled as a doc test so that the example crates.io
+/// shows cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctest;
