@@ -261,6 +261,14 @@ async fn logs_never_show_a_secret() {
 /// shape would let through: they are scrubbed by value.
 #[tokio::test]
 async fn secrets_echoed_by_the_provider_are_scrubbed() {
+    // A subscriber of its own (output dropped): a thread without one that
+    // registers a tracing callsite first may cache it as disabled while
+    // `logs_never_show_a_secret` runs in parallel, hiding its events.
+    let sink = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(io::sink)
+        .finish();
+    let _guard = tracing::subscriber::set_default(sink);
     let server = MockServer::start_async().await;
     server
         .mock_async(|when, then| {
