@@ -25,9 +25,11 @@ pub struct OAuthErrorBody {
 }
 
 impl OAuthErrorBody {
-    /// Decodes the body if it is a JSON object; `None` otherwise.
+    /// Decodes the body if it is a JSON object; `None` otherwise (an array
+    /// is not an error body, though serde would read `["x"]` as one).
     pub fn from_response(response: &RawResponse) -> Option<Self> {
-        if !response.looks_like_json() {
+        let first = response.body().iter().find(|b| !b.is_ascii_whitespace());
+        if first != Some(&b'{') {
             return None;
         }
         serde_json::from_slice(response.body()).ok()
@@ -128,6 +130,15 @@ pub fn oauth_error(response: &RawResponse, requested: &Scopes) -> Error {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_array_is_not_an_error_body() {
+        let response =
+            super::RawResponse::new("p", 400, Some("application/json"), r#"["invalid_grant"]"#);
+        assert!(super::OAuthErrorBody::from_response(&response).is_none());
+        let response = super::RawResponse::new("p", 400, None, r#" {"error":"invalid_grant"}"#);
+        assert!(super::OAuthErrorBody::from_response(&response).is_some());
+    }
+
     use super::*;
     use std::time::Duration;
 
