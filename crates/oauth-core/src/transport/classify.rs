@@ -130,17 +130,16 @@ pub fn oauth_error(response: &RawResponse, requested: &Scopes) -> Error {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn an_array_is_not_an_error_body() {
-        let response =
-            super::RawResponse::new("p", 400, Some("application/json"), r#"["invalid_grant"]"#);
-        assert!(super::OAuthErrorBody::from_response(&response).is_none());
-        let response = super::RawResponse::new("p", 400, None, r#" {"error":"invalid_grant"}"#);
-        assert!(super::OAuthErrorBody::from_response(&response).is_some());
-    }
-
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn an_array_is_not_an_error_body() {
+        let response = RawResponse::new("p", 400, Some("application/json"), r#"["invalid_grant"]"#);
+        assert!(OAuthErrorBody::from_response(&response).is_none());
+        let response = RawResponse::new("p", 400, None, r#" {"error":"invalid_grant"}"#);
+        assert!(OAuthErrorBody::from_response(&response).is_some());
+    }
 
     fn resp(status: u16, body: &str) -> RawResponse {
         RawResponse::new("p", status, Some("application/json"), body.to_owned())
