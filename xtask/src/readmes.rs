@@ -18,21 +18,6 @@
 #[doc = include_str!("../../crates/oauth-core/README.md")]
 pub struct OauthCore;
 
-/// `crates/oauth-aliexpress/README.md`
-#[cfg(doctest)]
-#[doc = include_str!("../../crates/oauth-aliexpress/README.md")]
-pub struct OauthAliexpress;
-
-/// `crates/oauth-ebay/README.md`
-#[cfg(doctest)]
-#[doc = include_str!("../../crates/oauth-ebay/README.md")]
-pub struct OauthEbay;
-
-/// `crates/oauth-eshopbox/README.md`
-#[cfg(doctest)]
-#[doc = include_str!("../../crates/oauth-eshopbox/README.md")]
-pub struct OauthEshopbox;
-
 /// `crates/oauth-sandbox/README.md`
 #[cfg(doctest)]
 #[doc = include_str!("../../crates/oauth-sandbox/README.md")]

@@ -200,3 +200,9 @@ pub use token::{EXPIRY_DISAGREEMENT, SellerAccount, TokenResponse};
 
 /// The provider's name, as used in errors and tracing.
 pub const PROVIDER: &str = "aliexpress";
+
+/// This crate's README, compiled as a doc test so that the example crates.io
+/// shows cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctest;

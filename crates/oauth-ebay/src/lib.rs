@@ -164,6 +164,7 @@ mod api;
 mod authorize;
 mod client;
 mod config;
+mod configure;
 mod error;
 mod grant;
 mod provider;
@@ -178,3 +179,9 @@ pub use token::{ApplicationToken, TokenResponse};
 
 /// The provider's name, as used in errors, tracing and stores.
 pub const PROVIDER: &str = "ebay";
+
+/// This crate's README, compiled as a doc test so that the example crates.io
+/// shows cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctest;

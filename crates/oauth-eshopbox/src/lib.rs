@@ -150,6 +150,7 @@
 mod api;
 mod authorize;
 mod config;
+mod configure;
 mod error;
 mod grant;
 mod token;
@@ -176,3 +177,9 @@ pub use oauth_core::{
     Error, HttpClient, IdToken, IntoTokenSet, Provider, RawResponse, RefreshGrant, RefreshToken,
     Scopes, TokenSet,
 };
+
+/// This crate's README, compiled as a doc test so that the example crates.io
+/// shows cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctest;
