@@ -3,7 +3,7 @@
 //!
 //! ```toml
 //! [dependencies]
-//! oauth-all = { version = "0.1", features = ["ebay"] }
+//! oauth-all = { version = "0.2", features = ["ebay"] }
 //! ```
 //!
 //! The shared types (secrets, token sets, errors, callback parsing) and the
@@ -49,9 +49,12 @@
 //! | `aws-lc-rs` | TLS crypto with aws-lc-rs (FIPS-capable builds); wins over `ring` when both are on | aws-lc-sys's C build (CMake): about +35 s of CPU (+35 %) on that build, binary +2.2 MB |
 //! | `webpki-roots` | Mozilla's root certificates, bundled, instead of the platform's verifier and trust store | one data-only crate: no measurable build time, binary +73 KB |
 //!
-//! With neither `ring` nor `aws-lc-rs`, the HTTP client uses the process-wide
-//! rustls crypto provider the application installed, and fails to build
-//! without one.
+//! `reqwest` (on with any of the above) is the built-in HTTP transport
+//! (reqwest over rustls). With `reqwest` but neither `ring` nor `aws-lc-rs`,
+//! the HTTP client uses the process-wide rustls crypto provider the
+//! application installed, and fails to build without one; without
+//! `reqwest`, reqwest and rustls are not built and the application passes
+//! its own `core::transport::Transport` to `HttpClient::builder()`.
 //!
 //! Token storage (`oauth-core`'s features):
 //!
@@ -96,6 +99,8 @@
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+use oauth_core::provider::registry::ProviderEntry;
+
 /// `oauth-core`: the shared types, errors and token lifecycle.
 ///
 #[doc(inline)]
@@ -128,6 +133,34 @@ pub use oauth_ebay as ebay;
 #[cfg_attr(docsrs, doc(cfg(feature = "eshopbox")))]
 #[doc(inline)]
 pub use oauth_eshopbox as eshopbox;
+
+/// The enabled providers, one entry each: what tools (the `oauth`
+/// command, fuzzers, test harnesses) iterate over to handle every provider
+/// the same way. An entry names the provider, lists the settings it reads
+/// and builds its client from their values as an
+/// [`AnyClient`](core::provider::registry::AnyClient) (see
+/// [`core::provider::registry`]). A new provider is one more line here.
+///
+/// ```
+/// use oauth_all::PROVIDERS;
+/// use oauth_all::core::provider::registry::ClientOptions;
+///
+/// for entry in PROVIDERS {
+///     let client = entry.build(&entry.example_values(), ClientOptions::default())?;
+///     assert_eq!(client.provider(), entry.name);
+/// }
+/// # Ok::<(), oauth_all::core::Error>(())
+/// ```
+pub const PROVIDERS: &[ProviderEntry] = &[
+    #[cfg(feature = "orangeconnex")]
+    ProviderEntry::of::<oauth_orangeconnex::OrangeConnex>(),
+    #[cfg(feature = "aliexpress")]
+    ProviderEntry::of::<oauth_aliexpress::AliExpress>(),
+    #[cfg(feature = "ebay")]
+    ProviderEntry::of::<oauth_ebay::Ebay>(),
+    #[cfg(feature = "eshopbox")]
+    ProviderEntry::of::<oauth_eshopbox::Eshopbox>(),
+];
 
 /// This crate's README, compiled as a doc test so that the example crates.io
 /// shows cannot drift from the API (it uses the `ebay` feature).

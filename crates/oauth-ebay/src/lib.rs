@@ -145,8 +145,12 @@
 //! - `webpki-roots`: Mozilla's root certificates, bundled, instead of the
 //!   platform's verifier and trust store (one data-only crate).
 //!
-//! With neither `ring` nor `aws-lc-rs`, the HTTP client uses the process-wide
-//! rustls crypto provider the application installed.
+//! - `reqwest` (on with any of the above): the built-in HTTP transport
+//!   (reqwest over rustls). With it but neither `ring` nor `aws-lc-rs`, the
+//!   HTTP client uses the process-wide rustls crypto provider the
+//!   application installed; without it, reqwest and rustls are not built
+//!   and the application passes its own `oauth_core::transport::Transport`
+//!   to `HttpClient::builder()`.
 //!
 //! Measured build cost (a cold `cargo build --release` of a minimal eBay
 //! refresh program on `oauth-all`, registry already downloaded: `cargo
