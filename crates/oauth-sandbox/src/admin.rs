@@ -12,23 +12,14 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::conn::ConnHandle;
-use crate::provider::Provider;
+use crate::provider::{EMULATORS, Provider};
 use crate::state::Shared;
 use crate::wire::header_str;
-use crate::{aliexpress, ebay, eshopbox, orangeconnex};
 
 /// Most accounts one `POST /admin/accounts` may seed.
 pub(crate) const MAX_SEED_ACCOUNTS: usize = 10_000;
 /// Longest account name accepted.
 const MAX_ACCOUNT_LEN: usize = 256;
-
-/// The scopes of a seeded eBay grant (what a typical seller app asks for).
-const EBAY_SEED_SCOPES: &[&str] = &[
-    "https://api.ebay.com/oauth/api_scope",
-    "https://api.ebay.com/oauth/api_scope/sell.account",
-    "https://api.ebay.com/oauth/api_scope/sell.inventory",
-    "https://api.ebay.com/oauth/api_scope/sell.fulfillment",
-];
 
 /// The tokens of one seeded account, as [`Sandbox::seed_account`](crate::Sandbox::seed_account)
 /// and `POST /admin/accounts` return them.
@@ -103,18 +94,26 @@ fn guard(conn: &ConnHandle, headers: &HeaderMap) -> Option<Response> {
 }
 
 /// The JSON object of a request body and its provider, or what is wrong.
-fn parse_body(body: &Bytes) -> Result<(serde_json::Map<String, Value>, Provider), &'static str> {
+fn parse_body(body: &Bytes) -> Result<(serde_json::Map<String, Value>, Provider), String> {
     let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(body) else {
-        return Err("the body must be a JSON object");
+        return Err("the body must be a JSON object".to_owned());
     };
     let provider = object
         .get("provider")
         .and_then(Value::as_str)
         .and_then(Provider::from_path_segment)
-        .ok_or(
-            "`provider` must be one of \"ebay\", \"aliexpress\", \"orangeconnex\", \"eshopbox\"",
-        )?;
+        .ok_or_else(unknown_provider)?;
     Ok((object, provider))
+}
+
+/// `` `provider` must be one of "ebay", "aliexpress", ... `` (every path segment, in
+/// the list's order).
+fn unknown_provider() -> String {
+    let segments: Vec<String> = EMULATORS
+        .iter()
+        .map(|emulator| format!("\"{}\"", emulator.path_segment()))
+        .collect();
+    format!("`provider` must be one of {}", segments.join(", "))
 }
 
 fn valid_account(account: &str) -> bool {
@@ -165,7 +164,7 @@ pub(crate) async fn revoke(
     }
     let (object, provider) = match parse_body(&body) {
         Ok(parsed) => parsed,
-        Err(problem) => return bad_request(problem),
+        Err(problem) => return bad_request(&problem),
     };
     match object.get("account") {
         None | Some(Value::Null) => {
@@ -204,7 +203,7 @@ pub(crate) async fn seed_accounts(
     }
     let (object, provider) = match parse_body(&body) {
         Ok(parsed) => parsed,
-        Err(problem) => return bad_request(problem),
+        Err(problem) => return bad_request(&problem),
     };
     let accounts: Vec<&str> = match (object.get("accounts"), object.get("account")) {
         (Some(Value::Array(list)), None) => {
@@ -244,35 +243,17 @@ pub(crate) async fn seed_accounts(
 pub(crate) fn seed(shared: &Shared, provider: Provider, account: &str) -> SeededTokens {
     let lifetimes = shared.config.lifetimes(provider);
     let mut st = shared.lock();
-    let account_owned = account.to_owned();
-    let mut refresh_ttl = Some(lifetimes.refresh_token.as_secs());
-    let (access_token, refresh_token) = match provider {
-        Provider::Ebay => {
-            let scopes = EBAY_SEED_SCOPES.iter().map(|s| (*s).to_owned()).collect();
-            ebay::issue_user_tokens(&mut st, shared, account_owned, scopes)
-        }
-        Provider::AliExpress => {
-            let (_, access, refresh) = aliexpress::grant(&mut st, &lifetimes, account_owned);
-            (access, refresh)
-        }
-        Provider::OrangeConnex => orangeconnex::issue_user_tokens(&mut st, shared, account_owned),
-        Provider::Eshopbox => {
-            let refresh = eshopbox::new_refresh_token();
-            let expires_at = shared.config.eshopbox_refresh_expiry(st.now());
-            if expires_at.is_none() {
-                refresh_ttl = None;
-            }
-            st.seed_eshopbox(refresh.clone(), account, expires_at);
-            let access = eshopbox::issue_access_token(&mut st, shared, account);
-            (access, refresh)
-        }
-    };
+    let grant = provider.emulator().seed(shared, &mut st, account);
+    drop(st);
     SeededTokens {
         account: account.to_owned(),
-        access_token,
-        refresh_token,
+        access_token: grant.access_token,
+        refresh_token: grant.refresh_token,
         expires_in: lifetimes.access_token.as_secs(),
-        refresh_token_expires_in: refresh_ttl,
+        refresh_token_expires_in: shared
+            .config
+            .refresh_tokens_expire(provider)
+            .then_some(lifetimes.refresh_token.as_secs()),
     }
 }
 

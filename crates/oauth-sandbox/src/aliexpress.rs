@@ -1,18 +1,21 @@
 //! AliExpress (IOP): consent, signed token create/refresh, and two protected APIs.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use axum::routing::{get, post};
 use serde_json::json;
 
 use crate::config::Lifetimes;
 use crate::conn::ConnHandle;
 use crate::consent::{authorize_error_page, consenting_account, redirect_code, redirect_error};
-use crate::counters::{Grant, Tally};
+use crate::counters::{Counters, Grant, ProviderCounters, Tally};
+use crate::emulator::{Emulator, SeededGrant};
 use crate::provider::Provider;
 use crate::signature::{aliexpress_sign, signatures_match};
 use crate::state::{
@@ -21,6 +24,65 @@ use crate::state::{
 use crate::wire::{Params, header_str, is_form, random_alnum, request_id, token_gate, token_json};
 
 const P: Provider = Provider::AliExpress;
+
+/// AliExpress's [`Emulator`]: `<base>/aliexpress`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AliExpress;
+
+impl Emulator for AliExpress {
+    fn path_segment(&self) -> &'static str {
+        "aliexpress"
+    }
+
+    fn title(&self) -> &'static str {
+        "AliExpress"
+    }
+
+    fn default_lifetimes(&self) -> Lifetimes {
+        let secs = Duration::from_secs;
+        Lifetimes::new(secs(2_592_000), secs(5_184_000), secs(300))
+    }
+
+    /// AliExpress rotates: a refresh returns a new refresh token, the old one dies.
+    fn rotates_by_default(&self) -> bool {
+        true
+    }
+
+    fn routes(&self) -> Router<Arc<Shared>> {
+        Router::new()
+            .route("/oauth/authorize", get(authorize))
+            .route("/rest/auth/token/create", post(create).get(create))
+            .route("/rest/auth/token/refresh", post(refresh).get(refresh))
+            .route("/rest/order/get", post(order_get).get(order_get))
+            .route("/sync", post(sync).get(sync))
+    }
+
+    fn seed(&self, shared: &Shared, state: &mut SandboxState, account: &str) -> SeededGrant {
+        let lifetimes = shared.config.lifetimes(P);
+        let (_, access_token, refresh_token) = grant(state, &lifetimes, account.to_owned());
+        SeededGrant {
+            access_token,
+            refresh_token,
+        }
+    }
+
+    fn rate_limit_body(&self) -> serde_json::Value {
+        json!({
+            "type": "ISP",
+            "code": "ApiCallLimit",
+            "message": "The request has exceeded the allowed call frequency",
+            "request_id": request_id(),
+        })
+    }
+
+    fn counters<'c>(&self, counters: &'c Counters) -> &'c ProviderCounters {
+        &counters.aliexpress
+    }
+
+    fn counters_mut<'c>(&self, counters: &'c mut Counters) -> &'c mut ProviderCounters {
+        &mut counters.aliexpress
+    }
+}
 
 /// The one business API the sandbox serves on `/sync`.
 pub(crate) const SELLER_INFO_METHOD: &str = "aliexpress.solution.seller.info.query";
@@ -409,7 +471,7 @@ fn refresh_inner(
     }
 }
 
-fn millis(duration: std::time::Duration) -> u64 {
+fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 

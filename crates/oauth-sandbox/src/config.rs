@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::provider::Provider;
+use crate::provider::{COUNT, Provider};
 
 /// How long the things a provider issues stay valid.
 ///
@@ -40,13 +40,7 @@ impl Lifetimes {
     /// - OrangeConnex: access 3600 s, refresh 31 536 000 s (1 year), code 300 s;
     /// - Eshopbox: access 86 400 s (refresh token never expires; no code).
     pub fn provider_default(provider: Provider) -> Self {
-        let secs = Duration::from_secs;
-        match provider {
-            Provider::Ebay => Self::new(secs(7200), secs(47_304_000), secs(299)),
-            Provider::AliExpress => Self::new(secs(2_592_000), secs(5_184_000), secs(300)),
-            Provider::OrangeConnex => Self::new(secs(3600), secs(31_536_000), secs(300)),
-            Provider::Eshopbox => Self::new(secs(86_400), secs(31_536_000), secs(300)),
-        }
+        provider.emulator().default_lifetimes()
     }
 }
 
@@ -66,14 +60,16 @@ pub enum OrangeConnexErrorStatus {
 /// Immutable configuration of a running sandbox.
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
-    pub(crate) lifetimes: [Lifetimes; 4],
+    /// Per provider (by index).
+    pub(crate) lifetimes: [Lifetimes; COUNT],
     pub(crate) timestamp_tolerance: Option<Duration>,
     /// Per provider (by index): whether a refresh returns a new refresh token and
     /// spends the old one.
-    pub(crate) rotates: [bool; 4],
-    /// Whether Eshopbox refresh tokens expire (only when a refresh token lifetime was
-    /// set explicitly; by default they never do).
-    pub(crate) eshopbox_refresh_expires: bool,
+    pub(crate) rotates: [bool; COUNT],
+    /// Per provider (by index): whether refresh tokens expire. Off only for a provider
+    /// whose refresh tokens never expire by default (Eshopbox), until a refresh token
+    /// lifetime is set explicitly.
+    pub(crate) refresh_expires: [bool; COUNT],
     pub(crate) orangeconnex_error_status: OrangeConnexErrorStatus,
     pub(crate) eshopbox_rate_limit: Option<(u32, Duration)>,
 }
@@ -83,8 +79,9 @@ impl Default for Config {
         Self {
             lifetimes: Provider::ALL.map(Lifetimes::provider_default),
             timestamp_tolerance: Some(Duration::from_secs(600)),
-            rotates: Provider::ALL.map(Config::rotates_by_default),
-            eshopbox_refresh_expires: false,
+            rotates: Provider::ALL.map(|provider| provider.emulator().rotates_by_default()),
+            refresh_expires: Provider::ALL
+                .map(|provider| provider.emulator().refresh_tokens_expire_by_default()),
             orangeconnex_error_status: OrangeConnexErrorStatus::Conventional,
             eshopbox_rate_limit: None,
         }
@@ -92,20 +89,22 @@ impl Default for Config {
 }
 
 impl Config {
-    /// What the real providers do: AliExpress rotates; eBay and Eshopbox do not;
-    /// OrangeConnex is unconfirmed, off.
-    pub(crate) fn rotates_by_default(provider: Provider) -> bool {
-        provider == Provider::AliExpress
-    }
-
     pub(crate) fn rotates(&self, provider: Provider) -> bool {
         self.rotates.get(provider.index()).copied().unwrap_or(false)
     }
 
-    /// When an Eshopbox refresh token issued at `now` expires (`None`: never).
-    pub(crate) fn eshopbox_refresh_expiry(&self, now: Instant) -> Option<Instant> {
-        self.eshopbox_refresh_expires
-            .then(|| now + self.lifetimes(Provider::Eshopbox).refresh_token)
+    /// Whether the provider's refresh tokens expire.
+    pub(crate) fn refresh_tokens_expire(&self, provider: Provider) -> bool {
+        self.refresh_expires
+            .get(provider.index())
+            .copied()
+            .unwrap_or(true)
+    }
+
+    /// When a refresh token of the provider issued at `now` expires (`None`: never).
+    pub(crate) fn refresh_expiry(&self, provider: Provider, now: Instant) -> Option<Instant> {
+        self.refresh_tokens_expire(provider)
+            .then(|| now + self.lifetimes(provider).refresh_token)
     }
 
     pub(crate) fn lifetimes(&self, provider: Provider) -> Lifetimes {

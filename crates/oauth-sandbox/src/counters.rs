@@ -64,21 +64,11 @@ pub struct Counters {
 impl Counters {
     /// The counters of one provider.
     pub fn provider(&self, provider: Provider) -> &ProviderCounters {
-        match provider {
-            Provider::Ebay => &self.ebay,
-            Provider::AliExpress => &self.aliexpress,
-            Provider::OrangeConnex => &self.orangeconnex,
-            Provider::Eshopbox => &self.eshopbox,
-        }
+        provider.emulator().counters(self)
     }
 
     pub(crate) fn provider_mut(&mut self, provider: Provider) -> &mut ProviderCounters {
-        match provider {
-            Provider::Ebay => &mut self.ebay,
-            Provider::AliExpress => &mut self.aliexpress,
-            Provider::OrangeConnex => &mut self.orangeconnex,
-            Provider::Eshopbox => &mut self.eshopbox,
-        }
+        provider.emulator().counters_mut(self)
     }
 }
 

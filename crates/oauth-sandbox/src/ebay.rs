@@ -1,23 +1,100 @@
 //! eBay Identity OAuth2: consent, token endpoint, and two protected APIs.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use serde_json::json;
 
+use crate::config::Lifetimes;
 use crate::conn::ConnHandle;
 use crate::consent::{authorize_error_page, consenting_account, redirect_code, redirect_error};
-use crate::counters::{Grant, Refusal, Tally};
+use crate::counters::{Counters, Grant, ProviderCounters, Refusal, Tally};
+use crate::emulator::{Emulator, SeededGrant};
 use crate::provider::Provider;
-use crate::state::{AccessRecord, CodeRecord, RefreshRecord, Shared, TokenKind};
+use crate::state::{
+    AccessRecord, CodeRecord, RefreshRecord, Shared, State as SandboxState, TokenKind,
+};
 use crate::wire::{
     Params, basic_auth, bearer, header_str, is_form, random_alnum, token_gate, token_json,
 };
 
 const P: Provider = Provider::Ebay;
+
+/// eBay's [`Emulator`]: `<base>/ebay`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ebay;
+
+/// The scopes of a seeded eBay grant (what a typical seller app asks for).
+const SEED_SCOPES: &[&str] = &[
+    "https://api.ebay.com/oauth/api_scope",
+    "https://api.ebay.com/oauth/api_scope/sell.account",
+    "https://api.ebay.com/oauth/api_scope/sell.inventory",
+    "https://api.ebay.com/oauth/api_scope/sell.fulfillment",
+];
+
+impl Emulator for Ebay {
+    fn path_segment(&self) -> &'static str {
+        "ebay"
+    }
+
+    fn title(&self) -> &'static str {
+        "eBay"
+    }
+
+    fn default_lifetimes(&self) -> Lifetimes {
+        let secs = Duration::from_secs;
+        Lifetimes::new(secs(7200), secs(47_304_000), secs(299))
+    }
+
+    /// eBay keeps the refresh token.
+    fn rotates_by_default(&self) -> bool {
+        false
+    }
+
+    fn routes(&self) -> Router<Arc<Shared>> {
+        Router::new()
+            .route("/oauth2/authorize", get(authorize))
+            .route("/identity/v1/oauth2/token", post(token))
+            .route("/sell/account/v1/privilege", get(privilege))
+            .route("/ws/api.dll", post(trading))
+    }
+
+    fn seed(&self, shared: &Shared, state: &mut SandboxState, account: &str) -> SeededGrant {
+        let scopes = SEED_SCOPES.iter().map(|s| (*s).to_owned()).collect();
+        let (access_token, refresh_token) =
+            issue_user_tokens(state, shared, account.to_owned(), scopes);
+        SeededGrant {
+            access_token,
+            refresh_token,
+        }
+    }
+
+    fn rate_limit_body(&self) -> serde_json::Value {
+        json!({
+            "errors": [{
+                "errorId": 2001,
+                "domain": "ACCESS",
+                "category": "REQUEST",
+                "message": "Too many requests.",
+                "longMessage": "The request limit has been reached for the resource."
+            }]
+        })
+    }
+
+    fn counters<'c>(&self, counters: &'c Counters) -> &'c ProviderCounters {
+        &counters.ebay
+    }
+
+    fn counters_mut<'c>(&self, counters: &'c mut Counters) -> &'c mut ProviderCounters {
+        &mut counters.ebay
+    }
+}
 
 /// The basic application scope.
 const APP_SCOPE: &str = "https://api.ebay.com/oauth/api_scope";
@@ -226,7 +303,7 @@ fn authorization_code(shared: &Shared, params: &Params, tally: &mut Tally) -> Re
 /// Issues a user access token and a refresh token for `account` (the code exchange,
 /// and the sandbox's seeding of accounts).
 pub(crate) fn issue_user_tokens(
-    st: &mut crate::state::State,
+    st: &mut SandboxState,
     shared: &Shared,
     account: String,
     scopes: Vec<String>,

@@ -1,25 +1,118 @@
 //! Eshopbox: the custom app refresh grant (JSON body) and a protected API.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
+use axum::routing::{get, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
+use crate::config::{Config, Lifetimes};
 use crate::conn::ConnHandle;
-use crate::counters::{Grant, Tally};
+use crate::counters::{Counters, Grant, ProviderCounters, Tally};
+use crate::credentials::Credentials;
+use crate::emulator::{Emulator, SeededGrant};
 use crate::provider::Provider;
 use crate::signature::signatures_match;
-use crate::state::{AccessRecord, Shared, TokenKind};
+use crate::state::{AccessRecord, RefreshRecord, Shared, State as SandboxState, TokenKind};
 use crate::wire::{
     Params, bearer, is_form, is_json, random_alnum, rate_limited, token_gate, token_json,
 };
 
 const P: Provider = Provider::Eshopbox;
+
+/// Eshopbox's [`Emulator`]: `<base>/eshopbox`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Eshopbox;
+
+impl Emulator for Eshopbox {
+    fn path_segment(&self) -> &'static str {
+        "eshopbox"
+    }
+
+    fn title(&self) -> &'static str {
+        "Eshopbox"
+    }
+
+    /// The refresh token lifetime and the code lifetime only matter when set
+    /// explicitly: refresh tokens never expire by default, and there is no code.
+    fn default_lifetimes(&self) -> Lifetimes {
+        let secs = Duration::from_secs;
+        Lifetimes::new(secs(86_400), secs(31_536_000), secs(300))
+    }
+
+    /// Eshopbox keeps the refresh token.
+    fn rotates_by_default(&self) -> bool {
+        false
+    }
+
+    /// A custom app's refresh token never expires.
+    fn refresh_tokens_expire_by_default(&self) -> bool {
+        false
+    }
+
+    fn routes(&self) -> Router<Arc<Shared>> {
+        Router::new()
+            .route("/api/v1/generateToken", post(generate_token))
+            .route("/api/v1/me", get(me))
+    }
+
+    fn seed(&self, shared: &Shared, state: &mut SandboxState, account: &str) -> SeededGrant {
+        let refresh_token = new_refresh_token();
+        insert_refresh_token(state, &shared.config, refresh_token.clone(), account);
+        let access_token = issue_access_token(state, shared, account);
+        SeededGrant {
+            access_token,
+            refresh_token,
+        }
+    }
+
+    /// The custom app's pre-seeded refresh token, of the default account.
+    fn prepare(&self, config: &Config, credentials: &Credentials, state: &mut SandboxState) {
+        let refresh_token = credentials.eshopbox.refresh_token.clone();
+        insert_refresh_token(state, config, refresh_token, crate::DEFAULT_ACCOUNT);
+    }
+
+    fn counters<'c>(&self, counters: &'c Counters) -> &'c ProviderCounters {
+        &counters.eshopbox
+    }
+
+    fn counters_mut<'c>(&self, counters: &'c mut Counters) -> &'c mut ProviderCounters {
+        &mut counters.eshopbox
+    }
+}
+
+/// Registers a long-lived refresh token of the custom app for `account` (the
+/// pre-seeded one, seeded accounts, rotation, `Sandbox::issue_eshopbox_refresh_token`).
+pub(crate) fn insert_refresh_token(
+    state: &mut SandboxState,
+    config: &Config,
+    refresh_token: String,
+    account: &str,
+) {
+    let expires_at = config.refresh_expiry(P, state.now());
+    state.insert_refresh(
+        refresh_token,
+        RefreshRecord {
+            provider: P,
+            client_id: String::new(),
+            scopes: vec![
+                "openid".to_owned(),
+                "profile".to_owned(),
+                "offline_access".to_owned(),
+            ],
+            expires_at,
+            valid_until_ms: u64::MAX,
+            account: account.to_owned(),
+        },
+    );
+}
 
 /// The scope every Eshopbox token carries.
 const SCOPE: &str = "openid profile offline_access";
@@ -151,8 +244,7 @@ fn generate_token_inner(
         // token rotation does it): a new refresh token, the old one spent.
         st.spend_refresh(refresh);
         let new = new_refresh_token();
-        let expires_at = shared.config.eshopbox_refresh_expiry(st.now());
-        st.seed_eshopbox(new.clone(), &record.account, expires_at);
+        insert_refresh_token(&mut st, &shared.config, new.clone(), &record.account);
         if let Some(fields) = body.as_object_mut() {
             fields.insert("refresh_token".to_owned(), json!(new));
         }
@@ -167,11 +259,7 @@ pub(crate) fn new_refresh_token() -> String {
 }
 
 /// Issues an access token (a JWT-shaped bearer token) for `account`.
-pub(crate) fn issue_access_token(
-    st: &mut crate::state::State,
-    shared: &Shared,
-    account: &str,
-) -> String {
+pub(crate) fn issue_access_token(st: &mut SandboxState, shared: &Shared, account: &str) -> String {
     let lifetime = shared.config.lifetimes(P).access_token;
     let creds = &shared.credentials.eshopbox;
     let issued_at = st.epoch_ms() / 1000;
@@ -198,7 +286,7 @@ pub(crate) fn issue_access_token(
     access
 }
 
-fn id_token(st: &crate::state::State, shared: &Shared) -> String {
+fn id_token(st: &SandboxState, shared: &Shared) -> String {
     let lifetime = shared.config.lifetimes(P).access_token;
     let issued_at = st.epoch_ms() / 1000;
     jwt(&json!({

@@ -227,6 +227,7 @@ mod consent;
 mod counters;
 pub mod credentials;
 mod ebay;
+mod emulator;
 mod eshopbox;
 mod fault;
 mod orangeconnex;

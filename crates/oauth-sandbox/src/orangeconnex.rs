@@ -1,24 +1,87 @@
 //! OrangeConnex: consent, query-string token endpoint, and a protected SKU API.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use axum::Router;
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use axum::routing::{get, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::json;
 
-use crate::config::OrangeConnexErrorStatus;
+use crate::SandboxBuilder;
+use crate::config::{Lifetimes, OrangeConnexErrorStatus};
 use crate::conn::ConnHandle;
 use crate::consent::{authorize_error_page, consenting_account, redirect_code, redirect_error};
-use crate::counters::{Grant, Refusal, Tally};
+use crate::counters::{Counters, Grant, ProviderCounters, Refusal, Tally};
+use crate::emulator::{Emulator, SeededGrant};
 use crate::provider::Provider;
 use crate::signature::signatures_match;
-use crate::state::{AccessRecord, CodeRecord, RefreshRecord, Shared, TokenKind};
+use crate::state::{
+    AccessRecord, CodeRecord, RefreshRecord, Shared, State as SandboxState, TokenKind,
+};
 use crate::wire::{Params, bearer, header_str, random_hex, token_gate, token_json};
 
 const P: Provider = Provider::OrangeConnex;
+
+/// OrangeConnex's [`Emulator`]: `<base>/orangeconnex`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OrangeConnex;
+
+impl Emulator for OrangeConnex {
+    fn path_segment(&self) -> &'static str {
+        "orangeconnex"
+    }
+
+    fn title(&self) -> &'static str {
+        "OrangeConnex"
+    }
+
+    fn default_lifetimes(&self) -> Lifetimes {
+        let secs = Duration::from_secs;
+        Lifetimes::new(secs(3600), secs(31_536_000), secs(300))
+    }
+
+    /// Unconfirmed for the real OrangeConnex: off.
+    fn rotates_by_default(&self) -> bool {
+        false
+    }
+
+    fn routes(&self) -> Router<Arc<Shared>> {
+        Router::new()
+            .route("/oauth/authorize", get(authorize))
+            .route("/oauth/token", post(token))
+            .route("/openapi/3pp/sku/v3/list", get(sku_list))
+    }
+
+    fn seed(&self, shared: &Shared, state: &mut SandboxState, account: &str) -> SeededGrant {
+        let (access_token, refresh_token) = issue_user_tokens(state, shared, account.to_owned());
+        SeededGrant {
+            access_token,
+            refresh_token,
+        }
+    }
+
+    fn counters<'c>(&self, counters: &'c Counters) -> &'c ProviderCounters {
+        &counters.orangeconnex
+    }
+
+    fn counters_mut<'c>(&self, counters: &'c mut Counters) -> &'c mut ProviderCounters {
+        &mut counters.orangeconnex
+    }
+}
+
+impl SandboxBuilder {
+    /// Whether an OrangeConnex refresh returns a new refresh token and invalidates the
+    /// old one (default `false`: the same refresh token is returned and stays valid;
+    /// the real behaviour is unconfirmed).
+    pub fn orangeconnex_rotates_refresh_tokens(self, rotate: bool) -> Self {
+        self.provider_rotates_refresh_tokens(P, rotate)
+    }
+}
 
 fn error(shared: &Shared, status: StatusCode, error: &str, description: &str) -> Response {
     let status = match shared.config.orangeconnex_error_status {
@@ -219,7 +282,7 @@ fn authorization_code(shared: &Shared, params: &Params, tally: &mut Tally) -> Re
 /// Issues an access token and a refresh token for `account` (the code exchange, and
 /// the sandbox's seeding of accounts).
 pub(crate) fn issue_user_tokens(
-    st: &mut crate::state::State,
+    st: &mut SandboxState,
     shared: &Shared,
     account: String,
 ) -> (String, String) {

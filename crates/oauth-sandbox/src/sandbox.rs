@@ -20,9 +20,9 @@ use crate::conn::{ConnHandle, KillableListener};
 use crate::counters::Counters;
 use crate::credentials::{CredentialOverrides, Credentials};
 use crate::fault::Fault;
-use crate::provider::Provider;
+use crate::provider::{EMULATORS, Provider};
 use crate::state::Shared;
-use crate::{admin, aliexpress, consent, ebay, eshopbox, orangeconnex, wire};
+use crate::{admin, consent, eshopbox, wire};
 
 /// Largest request body the sandbox reads (larger ones get `413 Payload Too Large`).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -76,8 +76,8 @@ impl SandboxBuilder {
         if let Some(slot) = self.config.lifetimes.get_mut(provider.index()) {
             *slot = lifetimes;
         }
-        if provider == Provider::Eshopbox {
-            self.config.eshopbox_refresh_expires = true;
+        if let Some(expires) = self.config.refresh_expires.get_mut(provider.index()) {
+            *expires = true;
         }
         self
     }
@@ -96,7 +96,7 @@ impl SandboxBuilder {
         for slot in &mut self.config.lifetimes {
             slot.refresh_token = lifetime;
         }
-        self.config.eshopbox_refresh_expires = true;
+        self.config.refresh_expires.fill(true);
         self
     }
 
@@ -107,7 +107,7 @@ impl SandboxBuilder {
     /// only AliExpress rotates, as the real one does; `false` turns rotation off for
     /// every provider, AliExpress included.
     pub fn rotate_refresh_tokens(mut self, rotate: bool) -> Self {
-        self.config.rotates = [rotate; 4];
+        self.config.rotates.fill(rotate);
         self
     }
 
@@ -135,13 +135,6 @@ impl SandboxBuilder {
     pub fn timestamp_tolerance(mut self, tolerance: Option<Duration>) -> Self {
         self.config.timestamp_tolerance = tolerance;
         self
-    }
-
-    /// Whether an OrangeConnex refresh returns a new refresh token and invalidates the
-    /// old one (default `false`: the same refresh token is returned and stays valid;
-    /// the real behaviour is unconfirmed).
-    pub fn orangeconnex_rotates_refresh_tokens(self, rotate: bool) -> Self {
-        self.provider_rotates_refresh_tokens(Provider::OrangeConnex, rotate)
     }
 
     /// Which HTTP statuses OrangeConnex errors carry (default
@@ -312,34 +305,11 @@ impl SandboxBuilder {
 }
 
 fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
-        // eBay
-        .route("/ebay/oauth2/authorize", get(ebay::authorize))
-        .route("/ebay/identity/v1/oauth2/token", post(ebay::token))
-        .route("/ebay/sell/account/v1/privilege", get(ebay::privilege))
-        .route("/ebay/ws/api.dll", post(ebay::trading))
-        // AliExpress
-        .route("/aliexpress/oauth/authorize", get(aliexpress::authorize))
-        .route(
-            "/aliexpress/rest/auth/token/create",
-            post(aliexpress::create).get(aliexpress::create),
-        )
-        .route(
-            "/aliexpress/rest/auth/token/refresh",
-            post(aliexpress::refresh).get(aliexpress::refresh),
-        )
-        .route(
-            "/aliexpress/rest/order/get",
-            post(aliexpress::order_get).get(aliexpress::order_get),
-        )
-        .route("/aliexpress/sync", post(aliexpress::sync).get(aliexpress::sync))
-        // OrangeConnex
-        .route("/orangeconnex/oauth/authorize", get(orangeconnex::authorize))
-        .route("/orangeconnex/oauth/token", post(orangeconnex::token))
-        .route("/orangeconnex/openapi/3pp/sku/v3/list", get(orangeconnex::sku_list))
-        // Eshopbox
-        .route("/eshopbox/api/v1/generateToken", post(eshopbox::generate_token))
-        .route("/eshopbox/api/v1/me", get(eshopbox::me))
+    // Each emulated provider's endpoints, under `/<its path segment>`.
+    let providers = EMULATORS.iter().fold(Router::new(), |router, emulator| {
+        router.nest(&format!("/{}", emulator.path_segment()), emulator.routes())
+    });
+    providers
         // The loopback-only admin API.
         .route("/admin/counters", get(admin::counters))
         .route("/admin/reset-counters", post(admin::reset_counters))
@@ -459,8 +429,12 @@ impl Sandbox {
     pub fn issue_eshopbox_refresh_token(&self) -> String {
         let token = eshopbox::new_refresh_token();
         let mut st = self.shared.lock();
-        let expires_at = self.shared.config.eshopbox_refresh_expiry(st.now());
-        st.seed_eshopbox(token.clone(), crate::DEFAULT_ACCOUNT, expires_at);
+        eshopbox::insert_refresh_token(
+            &mut st,
+            &self.shared.config,
+            token.clone(),
+            crate::DEFAULT_ACCOUNT,
+        );
         token
     }
 

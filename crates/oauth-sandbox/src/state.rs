@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::counters::{Counters, Refusal, Tally};
 use crate::credentials::Credentials;
 use crate::fault::Fault;
-use crate::provider::Provider;
+use crate::provider::{COUNT, EMULATORS, Provider};
 
 /// Everything the handlers share.
 #[derive(Debug)]
@@ -22,9 +22,9 @@ pub(crate) struct Shared {
 impl Shared {
     pub(crate) fn new(config: Config, credentials: Credentials, base_url: String) -> Self {
         let mut state = State::default();
-        let refresh = credentials.eshopbox.refresh_token.clone();
-        let expires_at = config.eshopbox_refresh_expiry(state.now());
-        state.seed_eshopbox(refresh, crate::DEFAULT_ACCOUNT, expires_at);
+        for emulator in EMULATORS {
+            emulator.prepare(&config, &credentials, &mut state);
+        }
         Self {
             config,
             credentials,
@@ -121,8 +121,8 @@ pub(crate) struct State {
     access_tokens: HashMap<String, AccessRecord>,
     dead_refresh: HashMap<String, DeadRefresh>,
     counters: Counters,
-    faults: [VecDeque<(Fault, u32)>; 4],
-    deny_consent: [bool; 4],
+    faults: [VecDeque<(Fault, u32)>; COUNT],
+    deny_consent: [bool; COUNT],
     eshopbox_hits: VecDeque<Instant>,
 }
 
@@ -142,29 +142,6 @@ impl State {
 
     pub(crate) fn advance_time(&mut self, by: Duration) {
         self.time_offset += by;
-    }
-
-    pub(crate) fn seed_eshopbox(
-        &mut self,
-        refresh_token: String,
-        account: &str,
-        expires_at: Option<Instant>,
-    ) {
-        self.refresh_tokens.insert(
-            refresh_token,
-            RefreshRecord {
-                provider: Provider::Eshopbox,
-                client_id: String::new(),
-                scopes: vec![
-                    "openid".to_owned(),
-                    "profile".to_owned(),
-                    "offline_access".to_owned(),
-                ],
-                expires_at,
-                valid_until_ms: u64::MAX,
-                account: account.to_owned(),
-            },
-        );
     }
 
     // ---- counters, faults, knobs -------------------------------------------------

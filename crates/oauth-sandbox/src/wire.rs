@@ -215,27 +215,7 @@ pub(crate) async fn token_gate(
 
 /// `429 Too Many Requests` with `Retry-After` and a body in the provider's shape.
 pub(crate) fn rate_limited(provider: Provider, retry_after_secs: u64) -> Response {
-    let body = match provider {
-        Provider::Ebay => serde_json::json!({
-            "errors": [{
-                "errorId": 2001,
-                "domain": "ACCESS",
-                "category": "REQUEST",
-                "message": "Too many requests.",
-                "longMessage": "The request limit has been reached for the resource."
-            }]
-        }),
-        Provider::AliExpress => serde_json::json!({
-            "type": "ISP",
-            "code": "ApiCallLimit",
-            "message": "The request has exceeded the allowed call frequency",
-            "request_id": request_id(),
-        }),
-        Provider::OrangeConnex | Provider::Eshopbox => serde_json::json!({
-            "error": "too_many_requests",
-            "error_description": "Rate limit exceeded, retry later",
-        }),
-    };
+    let body = provider.emulator().rate_limit_body();
     let mut response = json(StatusCode::TOO_MANY_REQUESTS, &body);
     response
         .headers_mut()
