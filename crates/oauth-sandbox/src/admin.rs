@@ -259,12 +259,20 @@ pub(crate) fn seed(shared: &Shared, provider: Provider, account: &str) -> Seeded
 
 #[cfg(test)]
 mod tests {
-    use super::{is_local_host_header, is_loopback_peer};
+    use super::{is_local_host_header, is_loopback_peer, unknown_provider};
     use std::net::SocketAddr;
 
     fn addr(text: &str) -> SocketAddr {
         text.parse()
             .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
+    }
+
+    #[test]
+    fn an_unknown_provider_is_answered_with_every_path_segment() {
+        assert_eq!(
+            unknown_provider(),
+            r#"`provider` must be one of "ebay", "aliexpress", "orangeconnex", "eshopbox""#
+        );
     }
 
     #[test]

@@ -66,7 +66,8 @@ fn parse_providers(list: &str) -> Result<Vec<Provider>, String> {
         .filter(|name| !name.is_empty())
         .map(|name| {
             Provider::from_path_segment(name).ok_or_else(|| {
-                format!("unknown provider: {name} (ebay, aliexpress, orangeconnex, eshopbox)")
+                let known = Provider::ALL.map(Provider::path_segment).join(", ");
+                format!("unknown provider: {name} ({known})")
             })
         })
         .collect()
@@ -261,5 +262,13 @@ mod tests {
         assert!(parse_args(&args("--access-token-ttl soon")).is_err());
         assert!(parse_args(&args("--rotate-refresh-tokens=amazon")).is_err());
         assert!(parse_args(&args("--verbose")).is_err());
+    }
+
+    #[test]
+    fn an_unknown_provider_is_answered_with_the_known_ones() {
+        assert_eq!(
+            parse_args(&args("--rotate-refresh-tokens=ebay,amazon")),
+            Err("unknown provider: amazon (ebay, aliexpress, orangeconnex, eshopbox)".to_owned())
+        );
     }
 }
