@@ -148,7 +148,12 @@ impl<P: Provider> Client<P> {
         ClientBuilder::new(provider)
     }
 
-    /// The provider's settings.
+    /// The provider's settings (`client.provider().client_id()`...).
+    ///
+    /// Not to be confused with [`RefreshGrant::provider`], the provider's
+    /// name, which this inherent method shadows on a `Client`: call
+    /// `RefreshGrant::provider(&client)` (or `client.provider().name()`)
+    /// for the name.
     pub fn provider(&self) -> &P {
         &self.inner.provider
     }
