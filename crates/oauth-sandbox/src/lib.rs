@@ -213,6 +213,54 @@
 //! OrangeConnex's `vAuthorization` header (undocumented), AliExpress requests that put
 //! the API name in a `method` parameter on `/rest`, and TLS (loopback only).
 //!
+//! # The list of emulated providers
+//!
+//! One list names every emulated provider: the `emulators!` invocation in
+//! `src/provider.rs`, one entry per provider (its variant's doc comment, then
+//! `Variant => module::Emulator,`). It makes the [`Provider`] enum (one variant per
+//! entry, in the list's order, which is [`Provider::ALL`]'s), the crate-private
+//! `EMULATORS: &[&dyn Emulator]` and [`Provider`]'s link to each emulator.
+//!
+//! Everything particular to a provider lives in its own module (`src/ebay.rs`,
+//! `src/aliexpress.rs`, `src/orangeconnex.rs`, `src/eshopbox.rs`), behind the
+//! crate-private, object-safe `Emulator` trait (`src/emulator.rs`):
+//!
+//! | method | what it decides |
+//! |---|---|
+//! | `path_segment` | the prefix `<base>/<segment>`, `/callback/<segment>`, the name in the admin API and on the command line ([`Provider::path_segment`]) |
+//! | `title` | the name for people ([`Provider`]'s `Display`, the callback page) |
+//! | `default_lifetimes` | [`Lifetimes::provider_default`] |
+//! | `rotates_by_default` | whether refresh grants rotate unless the builder says otherwise |
+//! | `refresh_tokens_expire_by_default` | `false` for refresh tokens that never expire until a lifetime is set (Eshopbox); default `true` |
+//! | `routes` | the provider's axum routes, relative to its base: the sandbox mounts them under `/<segment>` |
+//! | `seed` | the grant [`Sandbox::seed_account`] and `POST /admin/accounts` issue |
+//! | `prepare` | state a starting sandbox needs (Eshopbox's pre-seeded refresh token); default nothing |
+//! | `rate_limit_body` | the body of a `429` ([`Fault::RateLimit`]); default `{"error": "too_many_requests", ...}` |
+//! | `counters`, `counters_mut` | the provider's field of [`Counters`] |
+//!
+//! The rest of the sandbox (configuration, router, admin API, counters, faults, the
+//! binary) goes through the list or asks `provider.emulator()`; no `match` on
+//! [`Provider`] is left outside the list and the providers' own modules. The arrays of
+//! per-provider settings and state are as long as the list.
+//!
+//! ## Adding an emulated provider
+//!
+//! 1. Write its module, `src/<name>.rs`, declared in `src/lib.rs`: its handlers (each
+//!    token endpoint runs `wire::token_gate` for faults and counts, and records a
+//!    `Tally`), a unit struct and its `impl Emulator`.
+//! 2. Add one entry to the list in `src/provider.rs`: a doc comment and
+//!    `Name => name::Name,`. The variant `Provider::Name`, [`Provider::ALL`], the
+//!    routes, the admin API, the binary's `--rotate-refresh-tokens=LIST` and the
+//!    per-provider settings follow.
+//!
+//! Parts of the public API are per provider by design and grow with it: a
+//! credentials type and a field in [`Credentials`] (with its builder methods and
+//! defaults in [`credentials`]), a field in [`Counters`] (which `counters` and
+//! `counters_mut` return; `GET /admin/counters` serializes it), and the
+//! convenience URLs on [`Sandbox`] (`<name>_base_url`). Document the provider in
+//! this page ("URL layout", "Behaviour per provider", "Default credentials"), in the
+//! README and in the binary's usage text.
+//!
 //! # Crate feature flags
 //! None.
 #![forbid(unsafe_code)]
