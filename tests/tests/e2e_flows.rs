@@ -94,3 +94,18 @@ async fn eshopbox_lifecycle_from_the_configured_refresh_token() {
     support::eshopbox_flow(&h, &mut sweep).await;
     sweep.assert_clean(&[]);
 }
+
+/// Every provider of `oauth_all::PROVIDERS`, through its `AnyClient` alone (settings from
+/// the sandbox's credentials, the client's own `Arc<dyn AttachToken>` on the protected
+/// API): first token, refresh, rotation as the client declares it, revocation, faults.
+/// A new provider runs here with one line of settings in `support::sandbox_settings`.
+#[tokio::test]
+async fn every_registered_provider_runs_the_shared_lifecycle() {
+    assert!(!oauth_all::PROVIDERS.is_empty());
+    for entry in oauth_all::PROVIDERS {
+        let h = Harness::start_with(support::rotation_as_declared).await;
+        let mut sweep = Sweep::new();
+        support::registry_flow(&h, &mut sweep, entry).await;
+        sweep.assert_clean(&[]);
+    }
+}
