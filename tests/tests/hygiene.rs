@@ -34,9 +34,10 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use oauth_all::core::{
-    AppSecret, ClientKey, ClientSecret, EndpointUrl, Error, RefreshGrant, RefreshToken,
+    AccessToken, Clock, Error, Grant, Provider as _, RefreshGrant, RefreshToken, TokenSet,
 };
 use oauth_all::{aliexpress, ebay, eshopbox, orangeconnex};
+use oauth_sandbox::Provider;
 use support::{Harness, Sweep, random};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::fmt::format::FmtSpan;
@@ -97,67 +98,60 @@ fn capture() -> &'static Capture {
 /// Wrong client credentials on every provider: the typed error, and the wrong secret
 /// (a secret too) kept out of every text.
 async fn wrong_credentials(h: &Harness, sweep: &mut Sweep) {
+    // A set holding an unknown refresh token, for the refresh grants.
+    let unknown_set = |refresh: &RefreshToken| {
+        TokenSet::new(AccessToken::new(random("stale-access")), h.clock.now())
+            .with_refresh_token(refresh.clone(), None)
+    };
+
     // eBay: a wrong Cert ID.
-    let creds = h.sandbox.credentials().ebay.clone();
     let wrong = random("wrong-ebay-cert");
     sweep.secret("wrong eBay client secret", &wrong);
-    let client = ebay::Client::builder(creds.client_id.as_str(), ClientSecret::new(wrong))
-        .ru_name(creds.ru_name.clone())
-        .scopes(oauth_all::core::Scopes::from(support::EBAY_SCOPES))
-        .environment(ebay::Environment::custom(&h.sandbox.ebay_base_url()).unwrap())
-        .http_client(h.http.clone())
-        .build()
-        .unwrap();
+    let values = h.settings(Provider::Ebay).with("client_secret", &wrong);
+    let client = h.client_with::<ebay::Ebay>(values, sweep);
     sweep.debug("eBay client with a wrong secret", &client);
-    let error = client.application_token().await.unwrap_err();
+    let error = ebay::ClientExt::application_token(&client)
+        .await
+        .unwrap_err();
     assert!(matches!(error, Error::InvalidClient { .. }), "{error:?}");
     sweep.error("eBay wrong client secret", &error);
 
     // AliExpress: a wrong app secret makes every signature wrong.
-    let creds = h.sandbox.credentials().aliexpress.clone();
     let wrong = random("wrong-ae-secret");
     sweep.secret("wrong AliExpress app secret", &wrong);
-    let client = aliexpress::Client::builder(creds.app_key.as_str(), AppSecret::new(wrong))
-        .redirect_uri(creds.redirect_uri.clone())
-        .environment(aliexpress::Environment::custom(&h.sandbox.aliexpress_base_url()).unwrap())
-        .http_client(h.http.clone())
-        .clock(h.shared_clock())
-        .build()
-        .unwrap();
+    let values = h.settings(Provider::AliExpress).with("app_secret", &wrong);
+    let client = h.client_with::<aliexpress::AliExpress>(values, sweep);
     let refresh = RefreshToken::new(random("unknown-ae-refresh"));
     sweep.secret("unknown AliExpress refresh token", refresh.expose_secret());
+    let set = unknown_set(&refresh);
     let sign = client
-        .refresh_token_request(&refresh)
+        .provider()
+        .refresh_request(&client.request_context(), &set)
+        .unwrap()
         .full_url()
         .query_pairs()
         .find(|(name, _)| name == "sign")
         .map(|(_, value)| value.into_owned())
         .unwrap();
     sweep.secret("AliExpress signature with a wrong secret", &sign);
-    let error = client.refresh_token(&refresh).await.unwrap_err();
+    let error = client.refresh(&set).await.unwrap_err();
     assert!(matches!(error, Error::InvalidClient { .. }), "{error:?}");
     assert_eq!(error.provider_code(), Some("IncompleteSignature"));
     sweep.error("AliExpress wrong app secret", &error);
 
     // OrangeConnex: a wrong clientKey.
-    let creds = h.sandbox.credentials().orangeconnex.clone();
     let wrong = random("wrong-oc-key");
     sweep.secret("wrong OrangeConnex client key", &wrong);
-    let client =
-        orangeconnex::Client::builder(creds.client_id.as_str(), creds.redirect_uri.clone())
-            .client_key(ClientKey::new(wrong))
-            .environment(orangeconnex::Environment::Custom(
-                EndpointUrl::parse(&h.sandbox.orangeconnex_base_url()).unwrap(),
-            ))
-            .http_client(h.http.clone())
-            .build()
-            .unwrap();
+    let values = h
+        .settings(Provider::OrangeConnex)
+        .with("client_key", &wrong);
+    let client = h.client_with::<orangeconnex::OrangeConnex>(values, sweep);
     let refresh = RefreshToken::new(random("unknown-oc-refresh"));
     sweep.secret(
         "unknown OrangeConnex refresh token",
         refresh.expose_secret(),
     );
-    let error = client.refresh_access_token(&refresh).await.unwrap_err();
+    let error = client.refresh(&unknown_set(&refresh)).await.unwrap_err();
     assert!(matches!(error, Error::InvalidClient { .. }), "{error:?}");
     sweep.error("OrangeConnex wrong client key", &error);
 
@@ -165,26 +159,25 @@ async fn wrong_credentials(h: &Harness, sweep: &mut Sweep) {
     let creds = h.sandbox.credentials().eshopbox.clone();
     let wrong = random("wrong-esb-secret");
     sweep.secret("wrong Eshopbox client secret", &wrong);
-    let client = eshopbox::Client::builder(
-        creds.client_id.as_str(),
-        ClientSecret::new(wrong),
-        RefreshToken::new(creds.refresh_token.clone()),
-    )
-    .environment(eshopbox::Environment::custom(&h.sandbox.eshopbox_token_url()).unwrap())
-    .http_client(h.http.clone())
-    .build()
-    .unwrap();
-    let error = client.fetch_token().await.unwrap_err();
+    let values = h.settings(Provider::Eshopbox).with("client_secret", &wrong);
+    let client = h.client_with::<eshopbox::Eshopbox>(values, sweep);
+    let error = client.fetch_initial().await.unwrap().unwrap_err();
     assert!(matches!(error, Error::InvalidClient { .. }), "{error:?}");
     sweep.error("Eshopbox wrong client secret", &error);
     let good = support::eshopbox_client(h, sweep, None);
     let raw = h
         .http
-        .send(&good.refresh_request(&RefreshToken::new(creds.refresh_token.clone())))
+        .send(&good.provider().grant_request(
+            &good.request_context(),
+            &RefreshToken::new(creds.refresh_token.clone()),
+        ))
         .await
         .unwrap();
     assert_eq!(raw.status(), 200);
-    let decoded = eshopbox::decode_token_response(&raw).unwrap();
+    let decoded = good
+        .provider()
+        .decode_token_response(&raw, &Grant::Initial, h.clock.now())
+        .unwrap();
     sweep.secret(
         "Eshopbox raw access token",
         decoded.access_token.expose_secret(),

@@ -32,7 +32,7 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use oauth_all::core::{RefreshGrant, TokenStore};
+use oauth_all::core::TokenStore;
 use oauth_sandbox::{Fault, Provider};
 use support::{Api, Harness, Sweep};
 
@@ -139,7 +139,7 @@ async fn thousand_tasks_over_fifty_expiries_with_single_use_refresh_tokens() {
         current = new;
     }
     assert!(
-        h.use_token(Api::AliExpress(&client), current.access_token(), &mut sweep)
+        h.use_token(&Api::of_client(&client), current.access_token(), &mut sweep)
             .await
     );
 
