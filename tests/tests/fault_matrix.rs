@@ -291,11 +291,13 @@ fn now() -> SystemTime {
 
 fn ebay_client(base: &str, http: HttpClient, clock: SharedClock) -> ebay::Client {
     ebay::Client::builder(
-        "Example-App-PRD-1a2b3c4d5",
-        ClientSecret::new(CLIENT_SECRET),
+        ebay::Ebay::new(
+            "Example-App-PRD-1a2b3c4d5",
+            ClientSecret::new(CLIENT_SECRET),
+        )
+        .ru_name("Example_Inc-Example-Test-abcd")
+        .scopes(Scopes::from([ebay::API_SCOPE])),
     )
-    .ru_name("Example_Inc-Example-Test-abcd")
-    .scopes(Scopes::from([ebay::API_SCOPE]))
     .environment(ebay::Environment::custom(base).unwrap())
     .http_client(http)
     .clock(clock)
@@ -304,33 +306,38 @@ fn ebay_client(base: &str, http: HttpClient, clock: SharedClock) -> ebay::Client
 }
 
 fn aliexpress_client(base: &str, http: HttpClient, clock: SharedClock) -> aliexpress::Client {
-    aliexpress::Client::builder("12345678", AppSecret::new(APP_SECRET))
-        .redirect_uri("https://app.example/aliexpress/callback")
-        .environment(aliexpress::Environment::custom(base).unwrap())
-        .http_client(http)
-        .clock(clock)
-        .build()
-        .unwrap()
+    aliexpress::Client::builder(
+        aliexpress::AliExpress::new("12345678", AppSecret::new(APP_SECRET))
+            .redirect_uri("https://app.example/aliexpress/callback"),
+    )
+    .environment(aliexpress::Environment::custom(base).unwrap())
+    .http_client(http)
+    .clock(clock)
+    .build()
+    .unwrap()
 }
 
 fn orangeconnex_client(base: &str, http: HttpClient, clock: SharedClock) -> orangeconnex::Client {
-    orangeconnex::Client::builder("3pp-client-7", "https://app.example/oc/callback")
-        .environment(orangeconnex::Environment::Custom(
-            EndpointUrl::parse(base).unwrap(),
-        ))
-        .http_client(http)
-        .clock(clock)
-        .build()
-        .unwrap()
+    orangeconnex::Client::builder(orangeconnex::OrangeConnex::new(
+        "3pp-client-7",
+        "https://app.example/oc/callback",
+    ))
+    .environment(orangeconnex::Environment::Custom(
+        EndpointUrl::parse(base).unwrap(),
+    ))
+    .http_client(http)
+    .clock(clock)
+    .build()
+    .unwrap()
 }
 
 fn eshopbox_client(base: &str, http: HttpClient, clock: SharedClock) -> eshopbox::Client {
-    eshopbox::Client::builder(
+    eshopbox::Client::builder(eshopbox::Eshopbox::new(
         "esb-client-1",
         ClientSecret::new(CLIENT_SECRET),
         RefreshToken::new(REFRESH),
-    )
-    .environment(eshopbox::Environment::custom(&format!("{base}/api/v1/generateToken")).unwrap())
+    ))
+    .environment(eshopbox::Environment::custom(base).unwrap())
     .http_client(http)
     .clock(clock)
     .build()
@@ -367,9 +374,9 @@ fn refresh_grant(
 ) -> Option<Arc<dyn RefreshGrant>> {
     Some(match target {
         Target::EbayRefresh => Arc::new(ebay_client(base, http, clock)),
-        Target::EbayApplication => {
-            Arc::new(ebay_client(base, http, clock).application_token_grant())
-        }
+        Target::EbayApplication => Arc::new(ebay::ClientExt::application_token_grant(
+            &ebay_client(base, http, clock),
+        )),
         Target::AliExpressRefresh => Arc::new(aliexpress_client(base, http, clock)),
         Target::OrangeConnexRefresh => Arc::new(orangeconnex_client(base, http, clock)),
         Target::EshopboxRefresh => Arc::new(eshopbox_client(base, http, clock)),
@@ -384,15 +391,16 @@ async fn call(target: Target, base: &str, http: HttpClient) -> Result<TokenSet, 
     let clock: SharedClock = Arc::new(ManualClock::new(now()));
     let code = AuthorizationCode::new(CODE);
     match target {
-        Target::EbayCode => ebay_client(base, http, clock).exchange_code(&code).await,
+        // The grant trait's exchange: the token set.
+        Target::EbayCode => {
+            AuthorizationCodeGrant::exchange_code(&ebay_client(base, http, clock), &code).await
+        }
         Target::AliExpressCreate => {
-            aliexpress_client(base, http, clock)
-                .exchange_code(&code)
+            AuthorizationCodeGrant::exchange_code(&aliexpress_client(base, http, clock), &code)
                 .await
         }
         Target::OrangeConnexExchange => {
-            orangeconnex_client(base, http, clock)
-                .exchange_code(&code)
+            AuthorizationCodeGrant::exchange_code(&orangeconnex_client(base, http, clock), &code)
                 .await
         }
         _ => {

@@ -247,10 +247,12 @@ impl WorkerConfig {
             .build()
             .unwrap();
         aliexpress::Client::builder(
-            self.app_key.as_str(),
-            AppSecret::new(self.app_secret.clone()),
+            aliexpress::AliExpress::new(
+                self.app_key.as_str(),
+                AppSecret::new(self.app_secret.clone()),
+            )
+            .redirect_uri(self.redirect_uri.clone()),
         )
-        .redirect_uri(self.redirect_uri.clone())
         .environment(aliexpress::Environment::custom(&self.base_url).unwrap())
         .http_client(http)
         .build()

@@ -99,10 +99,12 @@ fn client(config: &ChildConfig) -> aliexpress::Client {
         .build()
         .unwrap();
     aliexpress::Client::builder(
-        config.app_key.as_str(),
-        AppSecret::new(config.app_secret.clone()),
+        aliexpress::AliExpress::new(
+            config.app_key.as_str(),
+            AppSecret::new(config.app_secret.clone()),
+        )
+        .redirect_uri(config.redirect_uri.clone()),
     )
-    .redirect_uri(config.redirect_uri.clone())
     .environment(aliexpress::Environment::custom(&config.base_url).unwrap())
     .http_client(http)
     .build()
