@@ -55,8 +55,14 @@ def write(target, name, data):
     (folder / name).write_bytes(data)
 
 
+# The providers in the order of oauth_all::PROVIDERS with every feature on:
+# byte 0 of a `decode_token_response` seed is the index in this list
+# (tests/tests/fuzz_smoke.rs checks it against the registry).
+PROVIDERS = ["orangeconnex", "aliexpress", "ebay", "eshopbox"]
+
+
 def decoders():
-    for provider in ["ebay", "aliexpress", "orangeconnex", "eshopbox"]:
+    for provider in PROVIDERS:
         target = f"decode_{provider}"
         fixtures = ROOT / "crates" / f"oauth-{provider}" / "tests" / "fixtures"
         for path in sorted(fixtures.iterdir()):
@@ -67,6 +73,11 @@ def decoders():
             write(target, path.stem, data)
         for name, status, kind, body in GENERIC:
             write(target, name, header(status, kind) + body)
+    # The registry-driven target: every provider's seeds, prefixed with the
+    # provider's index (named `<provider>.<seed>`).
+    for index, provider in enumerate(PROVIDERS):
+        for path in sorted((CORPUS / f"decode_{provider}").iterdir()):
+            write("decode_token_response", f"{provider}.{path.name}", bytes([index]) + path.read_bytes())
 
 
 CALLBACKS = {

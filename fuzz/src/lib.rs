@@ -5,10 +5,22 @@
 //! Every function takes the raw fuzzer input, never panics on its own and
 //! asserts the invariants of the code under test; a panic is a finding.
 //!
+//! The decoders are driven by the registry (`oauth_all::PROVIDERS`): one
+//! function, [`decode_token_response`], decodes through any provider's
+//! client (built from the entry's example settings) with
+//! `DynClient::decode_token_set`, for every kind of `Grant`; a new provider
+//! is fuzzed without a new target. The per-provider targets
+//! (`decode_ebay`, ...) are thin: the same function with a fixed provider,
+//! kept so that their corpora (`corpus/decode_<provider>`) stay usable.
+//!
 //! Input formats:
-//! - decoders (`decode_*`): byte 0-1 the HTTP status (little endian), byte 2
-//!   picks the content type ([`CONTENT_TYPES`]), the rest is the body;
-//!   shorter inputs are a 200 JSON answer with the input as body;
+//! - `decode_token_response`: byte 0 picks the provider (its index in
+//!   `oauth_all::PROVIDERS`, modulo their number), the rest is a provider
+//!   decoder input;
+//! - provider decoders (`decode_<provider>`): byte 0-1 the HTTP status
+//!   (little endian), byte 2 picks the content type ([`CONTENT_TYPES`]), the
+//!   rest is the body; shorter inputs are a 200 JSON answer with the input
+//!   as body;
 //! - `parse_callback`: UTF-8 (lossy) text, first line the expected `state`,
 //!   the rest the URL the user landed on; the same text also feeds a
 //!   round trip (first line the state, the rest the code);
@@ -16,9 +28,14 @@
 //!   second the API name, then one `name=value` parameter per line.
 #![allow(clippy::panic)]
 
-use oauth_all::{aliexpress, ebay, eshopbox, orangeconnex};
-use oauth_core::{CsrfState, Error, RawResponse, Scopes, parse_callback};
+use oauth_all::PROVIDERS;
+use oauth_all::aliexpress;
+use oauth_core::provider::registry::{AnyClient, ClientOptions, ProviderEntry};
+use oauth_core::{
+    AccessToken, CsrfState, Error, Grant, RawResponse, RefreshToken, TokenSet, parse_callback,
+};
 use std::borrow::Cow;
+use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The content types byte 2 of a decoder input picks from (modulo).
@@ -37,12 +54,10 @@ pub const MAX_ERROR_DISPLAY: usize = 2048;
 /// harness function.
 pub type Target = (&'static str, fn(&[u8]));
 
-/// The targets.
-pub const TARGETS: [Target; 6] = [
-    ("decode_ebay", decode_ebay),
-    ("decode_aliexpress", decode_aliexpress),
-    ("decode_orangeconnex", decode_orangeconnex),
-    ("decode_eshopbox", decode_eshopbox),
+/// The targets that are not per provider (the per-provider decoder targets
+/// are [`decode_named`] with the provider's name).
+pub const TARGETS: [Target; 3] = [
+    ("decode_token_response", decode_token_response),
     ("parse_callback", callback),
     ("aliexpress_signer", aliexpress_signer),
 ];
@@ -141,71 +156,105 @@ fn check_decoded(name: &str, data: &[u8], outcome: Result<&str, &Error>) {
     }
 }
 
-/// `oauth_ebay::decode_token_response`.
-pub fn decode_ebay(data: &[u8]) {
-    let response = response(ebay::PROVIDER, data);
-    let scopes = Scopes::from([ebay::API_SCOPE]);
-    let outcome = ebay::decode_token_response(&response, &scopes, now());
-    match &outcome {
-        Ok(token) => {
-            check_decoded("ebay", data, Ok(token.access_token.expose_secret()));
-            assert!(token.expires_at() >= now() && token.expires_at() <= latest());
-            if let Some(at) = token.refresh_token_expires_at() {
-                assert!(at >= now() && at <= latest());
+/// Every registered provider's client, built once from its entry's example
+/// settings (no request is ever sent: the decoders only).
+fn clients() -> &'static [(&'static ProviderEntry, AnyClient)] {
+    static CLIENTS: OnceLock<Vec<(&'static ProviderEntry, AnyClient)>> = OnceLock::new();
+    CLIENTS.get_or_init(|| {
+        PROVIDERS
+            .iter()
+            .map(|entry| {
+                let client = entry
+                    .build(&entry.example_values(), ClientOptions::default())
+                    .unwrap_or_else(|e| panic!("{}: example settings refused: {e}", entry.name));
+                (entry, client)
+            })
+            .collect()
+    })
+}
+
+/// The set a refresh grant starts from (its refresh token is one of the
+/// body's secrets only if the body repeats it).
+fn current_set() -> TokenSet {
+    TokenSet::new(
+        AccessToken::new("fuzz-current-access-token-0"),
+        now() + Duration::from_secs(60),
+    )
+    .with_refresh_token(RefreshToken::new("fuzz-current-refresh-token-0"), None)
+}
+
+/// The cargo-fuzz target `decode_token_response`: byte 0 picks the provider
+/// in `oauth_all::PROVIDERS`, the rest goes to [`decode_with`].
+pub fn decode_token_response(data: &[u8]) {
+    let clients = clients();
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    if let Some((entry, client)) = clients.get(usize::from(pick) % clients.len()) {
+        decode_with(entry, client, rest);
+    }
+}
+
+/// [`decode_with`] for the provider named `name` (the per-provider targets).
+///
+/// # Panics
+/// If no enabled provider has that name.
+pub fn decode_named(name: &str, data: &[u8]) {
+    let (entry, client) = clients()
+        .iter()
+        .find(|(entry, _)| entry.name == name)
+        .unwrap_or_else(|| panic!("no provider {name} in oauth_all::PROVIDERS"));
+    decode_with(entry, client, data);
+}
+
+/// The index of the provider named `name` in `oauth_all::PROVIDERS` (the
+/// first byte of a `decode_token_response` input).
+pub fn provider_index(name: &str) -> Option<u8> {
+    PROVIDERS
+        .iter()
+        .position(|entry| entry.name == name)
+        .and_then(|index| u8::try_from(index).ok())
+}
+
+/// Decodes `data` (status, content type, body) with `client`'s decoder as
+/// every kind of grant, through `DynClient::decode_token_set`: no panic; a
+/// token only from a 2xx, non-empty and visible ASCII, expiries no later
+/// than the longest lifetime accepted, never in the set's `Debug`; errors
+/// bounded, without a token of the body.
+pub fn decode_with(entry: &ProviderEntry, client: &AnyClient, data: &[u8]) {
+    let response = response(entry.name, data);
+    let current = current_set();
+    let grants = [
+        Grant::AuthorizationCode,
+        Grant::Refresh { current: &current },
+        Grant::Initial,
+        Grant::Other("client_credentials"),
+    ];
+    for grant in &grants {
+        let label = format!("{} ({})", entry.name, grant.name());
+        match client.decode_token_set(&response, grant, now()) {
+            Ok(set) => {
+                let token = set.access_token.expose_secret();
+                check_decoded(&label, data, Ok(token));
+                for secret in std::iter::once(token)
+                    .chain(set.refresh_token.as_ref().map(|t| t.expose_secret()))
+                {
+                    assert!(
+                        !secret.is_empty() && secret.chars().all(|c| c.is_ascii_graphic()),
+                        "{label}: a token outside visible ASCII"
+                    );
+                }
+                assert!(set.expires_at <= latest(), "{label}: expires too late");
+                if let Some(at) = set.refresh_token_expires_at {
+                    assert!(at <= latest(), "{label}: refresh expires too late");
+                }
+                assert!(
+                    !format!("{set:?}").contains(token),
+                    "{label}: the token in the set's Debug"
+                );
             }
-            let set = token.clone().into_token_set(scopes);
-            assert!(!format!("{set:?}").contains(token.access_token.expose_secret()));
+            Err(error) => check_decoded(&label, data, Err(&error)),
         }
-        Err(error) => check_decoded("ebay", data, Err(error)),
-    }
-    let application = ebay::decode_application_token(&response, &Scopes::new(), now());
-    assert_eq!(application.is_ok(), outcome.is_ok());
-}
-
-/// `oauth_aliexpress::decode_token_response`.
-pub fn decode_aliexpress(data: &[u8]) {
-    let response = response(aliexpress::PROVIDER, data);
-    match aliexpress::decode_token_response(&response) {
-        Ok(token) => {
-            check_decoded("aliexpress", data, Ok(token.access_token.expose_secret()));
-            let refreshable = token.is_refreshable();
-            let set = token.into_token_set(now());
-            // `expire_time` is absolute (and may lie in the past); it is
-            // clamped to the longest lifetime we accept.
-            assert!(set.expires_at <= latest());
-            assert_eq!(set.refresh_token.is_some(), refreshable);
-            if let Some(at) = set.refresh_token_expires_at {
-                assert!(at <= latest());
-            }
-        }
-        Err(error) => check_decoded("aliexpress", data, Err(&error)),
-    }
-}
-
-/// `oauth_orangeconnex::decode_token_response`.
-pub fn decode_orangeconnex(data: &[u8]) {
-    let response = response(orangeconnex::PROVIDER, data);
-    match orangeconnex::decode_token_response(&response) {
-        Ok(token) => {
-            check_decoded("orangeconnex", data, Ok(token.access_token.expose_secret()));
-            assert!(!token.access_token.expose_secret().trim().is_empty());
-            let set = token.into_token_set(now());
-            assert!(set.expires_at >= now() && set.expires_at <= latest());
-        }
-        Err(error) => check_decoded("orangeconnex", data, Err(&error)),
-    }
-}
-
-/// `oauth_eshopbox::decode_token_response`.
-pub fn decode_eshopbox(data: &[u8]) {
-    let response = response(eshopbox::PROVIDER, data);
-    match eshopbox::decode_token_response(&response) {
-        Ok(token) => {
-            check_decoded("eshopbox", data, Ok(token.access_token.expose_secret()));
-            let set = token.into_token_set(now());
-            assert!(set.expires_at > now() && set.expires_at <= latest());
-        }
-        Err(error) => check_decoded("eshopbox", data, Err(&error)),
     }
 }
 

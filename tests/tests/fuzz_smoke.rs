@@ -13,8 +13,10 @@
 #[allow(missing_docs, unreachable_pub)]
 mod harness;
 
-use oauth_all::{aliexpress, ebay, eshopbox, orangeconnex};
-use oauth_core::{RawResponse, Scopes};
+use oauth_all::PROVIDERS;
+use oauth_all::aliexpress;
+use oauth_core::provider::registry::ClientOptions;
+use oauth_core::{Grant, RawResponse};
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
@@ -67,6 +69,7 @@ fn every_target_has_a_seed_corpus_and_a_test_here() {
     let mut targets: Vec<String> = harness::TARGETS
         .iter()
         .map(|(n, _)| (*n).to_owned())
+        .chain(PROVIDERS.iter().map(|e| format!("decode_{}", e.name)))
         .collect();
     targets.sort();
     assert_eq!(on_disk, targets);
@@ -84,24 +87,61 @@ fn every_target_has_a_seed_corpus_and_a_test_here() {
     }
 }
 
+/// Each provider's corpus through the registry-driven decoder with that
+/// provider fixed (what the thin `decode_<provider>` targets run).
 #[test]
-fn decode_ebay_seeds() {
-    smoke("decode_ebay", harness::decode_ebay);
+fn decode_provider_seeds() {
+    for entry in PROVIDERS {
+        let name = entry.name;
+        let target = format!("decode_{name}");
+        let seeds = seeds(&target);
+        assert!(seeds.len() >= 5, "{target}: only {} seeds", seeds.len());
+        let failures: Vec<&str> = seeds
+            .iter()
+            .filter(|(_, data)| {
+                std::panic::catch_unwind(|| harness::decode_named(name, data)).is_err()
+            })
+            .map(|(seed, _)| seed.as_str())
+            .collect();
+        assert!(
+            failures.is_empty(),
+            "{target}: seeds that fail: {failures:?}"
+        );
+    }
 }
 
+/// The registry-driven target's corpus; each seed's first byte is the index
+/// of the provider its name says.
 #[test]
-fn decode_aliexpress_seeds() {
-    smoke("decode_aliexpress", harness::decode_aliexpress);
+fn decode_token_response_seeds() {
+    smoke("decode_token_response", harness::decode_token_response);
+    for (seed, data) in seeds("decode_token_response") {
+        let provider = seed.split('.').next().unwrap();
+        assert_eq!(
+            data.first().copied(),
+            harness::provider_index(provider),
+            "decode_token_response/{seed}: byte 0 is not {provider}'s index"
+        );
+    }
 }
 
+/// Every provider's seeds through every other provider's decoder: a new
+/// provider is exercised before it has a corpus of its own.
 #[test]
-fn decode_orangeconnex_seeds() {
-    smoke("decode_orangeconnex", harness::decode_orangeconnex);
-}
-
-#[test]
-fn decode_eshopbox_seeds() {
-    smoke("decode_eshopbox", harness::decode_eshopbox);
+fn every_provider_decodes_every_seed() {
+    let mut all = Vec::new();
+    for entry in PROVIDERS {
+        all.extend(
+            seeds(&format!("decode_{}", entry.name))
+                .into_iter()
+                .map(|(_, data)| data),
+        );
+    }
+    for entry in PROVIDERS {
+        for data in &all {
+            harness::decode_named(entry.name, data);
+        }
+    }
 }
 
 #[test]
@@ -118,26 +158,20 @@ fn aliexpress_signer_seeds() {
 /// other seed is refused (so a broken seed header cannot go unnoticed).
 #[test]
 fn decoder_seeds_decode_as_their_names_say() {
-    type Decode = fn(&RawResponse) -> bool;
-    let decoders: [(&str, &'static str, Decode); 4] = [
-        ("decode_ebay", ebay::PROVIDER, |r| {
-            ebay::decode_token_response(r, &Scopes::from([ebay::API_SCOPE]), UNIX_EPOCH).is_ok()
-        }),
-        ("decode_aliexpress", aliexpress::PROVIDER, |r| {
-            aliexpress::decode_token_response(r).is_ok()
-        }),
-        ("decode_orangeconnex", orangeconnex::PROVIDER, |r| {
-            orangeconnex::decode_token_response(r).is_ok()
-        }),
-        ("decode_eshopbox", eshopbox::PROVIDER, |r| {
-            eshopbox::decode_token_response(r).is_ok()
-        }),
-    ];
-    for (target, provider, decode) in decoders {
+    for entry in PROVIDERS {
+        let client = entry
+            .build(&entry.example_values(), ClientOptions::default())
+            .unwrap();
+        let decode = |response: &RawResponse| {
+            client
+                .decode_token_set(response, &Grant::AuthorizationCode, UNIX_EPOCH)
+                .is_ok()
+        };
+        let target = format!("decode_{}", entry.name);
         let mut tokens = 0;
-        for (name, data) in seeds(target) {
+        for (name, data) in seeds(&target) {
             let (status, content_type, body) = harness::split_response(&data);
-            let response = RawResponse::new(provider, status, content_type, body.to_vec());
+            let response = RawResponse::new(entry.name, status, content_type, body.to_vec());
             let is_token = !name.starts_with("error")
                 && (name.starts_with("token_")
                     || name.ends_with("_token")
