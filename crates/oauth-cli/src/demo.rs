@@ -26,7 +26,7 @@ use oauth_all::{aliexpress, ebay, eshopbox, orangeconnex};
 use oauth_core::http_types::{self, Method};
 use oauth_core::url::Url;
 use oauth_core::{
-    AccessToken, AppSecret, AttachToken, AuthorizationCode, AuthorizationCodeGrant, ClientKey,
+    AccessToken, AppSecret, AttachTokenExt, AuthorizationCode, AuthorizationCodeGrant, ClientKey,
     ClientSecret, CsrfState, EndpointUrl, Error, HttpClient, MemoryStore, RawResponse,
     RefreshGrant, RefreshToken, RetryPolicy, Scopes, TokenHandle, TokenManager, TokenSet,
     parse_callback,
@@ -208,6 +208,7 @@ async fn lifecycle(env: &Env, provider: Provider, report: &mut Report) -> Step<(
     let state = CsrfState::generate().map_err(at("consent"))?;
     match kit.authorize_url(&state) {
         Some(url) => {
+            let url = url.map_err(at("consent"))?;
             let clock = Instant::now();
             let location = follow_consent(&env.web, &url)
                 .await
@@ -349,24 +350,28 @@ impl Kit {
         Ok(match provider {
             Provider::Ebay => Kit::Ebay(
                 ebay::Client::builder(
-                    creds.ebay.client_id.as_str(),
-                    ClientSecret::new(creds.ebay.client_secret.as_str()),
+                    ebay::Ebay::new(
+                        creds.ebay.client_id.as_str(),
+                        ClientSecret::new(creds.ebay.client_secret.as_str()),
+                    )
+                    .ru_name(creds.ebay.ru_name.as_str())
+                    .scopes(Scopes::from([
+                        ebay::API_SCOPE,
+                        "https://api.ebay.com/oauth/api_scope/sell.account",
+                    ])),
                 )
-                .ru_name(creds.ebay.ru_name.as_str())
-                .scopes(Scopes::from([
-                    ebay::API_SCOPE,
-                    "https://api.ebay.com/oauth/api_scope/sell.account",
-                ]))
                 .environment(ebay::Environment::custom(&sandbox.ebay_base_url())?)
                 .http_client(env.http.clone())
                 .build()?,
             ),
             Provider::AliExpress => Kit::AliExpress(
                 aliexpress::Client::builder(
-                    creds.aliexpress.app_key.as_str(),
-                    AppSecret::new(creds.aliexpress.app_secret.as_str()),
+                    aliexpress::AliExpress::new(
+                        creds.aliexpress.app_key.as_str(),
+                        AppSecret::new(creds.aliexpress.app_secret.as_str()),
+                    )
+                    .redirect_uri(creds.aliexpress.redirect_uri.as_str()),
                 )
-                .redirect_uri(creds.aliexpress.redirect_uri.as_str())
                 .environment(aliexpress::Environment::custom(
                     &sandbox.aliexpress_base_url(),
                 )?)
@@ -374,28 +379,29 @@ impl Kit {
                 .build()?,
             ),
             Provider::OrangeConnex => {
-                let mut builder = orangeconnex::Client::builder(
+                let mut settings = orangeconnex::OrangeConnex::new(
                     creds.orangeconnex.client_id.as_str(),
                     creds.orangeconnex.redirect_uri.as_str(),
-                )
-                .environment(orangeconnex::Environment::Custom(EndpointUrl::parse(
-                    &sandbox.orangeconnex_base_url(),
-                )?))
-                .http_client(env.http.clone());
+                );
                 if let Some(key) = &creds.orangeconnex.client_key {
-                    builder = builder.client_key(ClientKey::new(key.as_str()));
+                    settings = settings.client_key(ClientKey::new(key.as_str()));
                 }
-                Kit::OrangeConnex(builder.build()?)
+                Kit::OrangeConnex(
+                    orangeconnex::Client::builder(settings)
+                        .environment(orangeconnex::Environment::Custom(EndpointUrl::parse(
+                            &sandbox.orangeconnex_base_url(),
+                        )?))
+                        .http_client(env.http.clone())
+                        .build()?,
+                )
             }
             _ => Kit::Eshopbox(
-                eshopbox::Client::builder(
+                eshopbox::Client::builder(eshopbox::Eshopbox::new(
                     creds.eshopbox.client_id.as_str(),
                     ClientSecret::new(creds.eshopbox.client_secret.as_str()),
                     RefreshToken::new(creds.eshopbox.refresh_token.as_str()),
-                )
-                .environment(eshopbox::Environment::custom(
-                    &sandbox.eshopbox_token_url(),
-                )?)
+                ))
+                .environment(eshopbox::Environment::custom(&sandbox.eshopbox_base_url())?)
                 .http_client(env.http.clone())
                 .build()?,
             ),
@@ -412,20 +418,21 @@ impl Kit {
     }
 
     /// The authorize URL, or `None` when the provider has no consent step.
-    fn authorize_url(&self, state: &CsrfState) -> Option<Url> {
+    fn authorize_url(&self, state: &CsrfState) -> Option<Result<Url, Error>> {
         match self {
-            Kit::Ebay(client) => Some(client.consent_url(state)),
+            Kit::Ebay(client) => Some(client.authorize_url(state)),
             Kit::AliExpress(client) => Some(client.authorize_url(state)),
             Kit::OrangeConnex(client) => Some(client.authorize_url(state)),
             Kit::Eshopbox(_) => None,
         }
     }
 
+    /// The code exchange, as the token set the lifecycle keeps.
     async fn exchange(&self, code: &AuthorizationCode) -> Result<TokenSet, Error> {
         match self {
-            Kit::Ebay(client) => client.exchange_code(code).await,
-            Kit::AliExpress(client) => client.exchange_code(code).await,
-            Kit::OrangeConnex(client) => client.exchange_code(code).await,
+            Kit::Ebay(client) => AuthorizationCodeGrant::exchange_code(client, code).await,
+            Kit::AliExpress(client) => AuthorizationCodeGrant::exchange_code(client, code).await,
+            Kit::OrangeConnex(client) => AuthorizationCodeGrant::exchange_code(client, code).await,
             Kit::Eshopbox(_) => Err(Error::configuration(
                 "Eshopbox custom apps have no authorization code",
             )),
@@ -448,7 +455,7 @@ impl Kit {
                     "{}/sell/account/v1/privilege",
                     sandbox.ebay_base_url()
                 ))?;
-                ebay::TokenUse::Rest
+                ebay::ApiAuth::Rest
                     .attach_to(token, &mut request)
                     .map_err(|e| e.to_string())?;
                 (ebay::PROVIDER, request)
@@ -467,7 +474,7 @@ impl Kit {
                     sandbox.orangeconnex_base_url()
                 ))?;
                 client
-                    .api_auth()
+                    .attachment()
                     .attach_to(token, &mut request)
                     .map_err(|e| e.to_string())?;
                 (orangeconnex::PROVIDER, request)
@@ -484,7 +491,7 @@ impl Kit {
         if let Kit::AliExpress(_) = self {
             // IOP answers errors with HTTP 200 and a `code`.
             let response = RawResponse::new(provider, status, content_type.as_deref(), body);
-            return aliexpress::check_response(&response).map_err(|e| e.to_string());
+            return aliexpress::classify_api_response(&response).map_err(|e| e.to_string());
         }
         if status == 200 {
             Ok(())

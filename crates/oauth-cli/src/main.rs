@@ -33,13 +33,9 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crate::commands::aliexpress::AliExpressArgs;
-use crate::commands::ebay::EbayArgs;
-use crate::commands::eshopbox::EshopboxArgs;
-use crate::commands::orangeconnex::OrangeConnexArgs;
-use crate::commands::{Context, OpenedStore};
+use crate::commands::{Context, OpenedStore, registry};
 use crate::error::{CliError, EXIT_USAGE};
 use crate::location::StoreLocation;
 
@@ -53,12 +49,13 @@ use crate::location::StoreLocation;
         Start with `oauth demo`: every provider's whole lifecycle against a local sandbox, \
         with no network and no credentials.\n\n\
         Provider settings come from flags or OAUTH_<PROVIDER>_<SETTING> environment variables \
-        (e.g. OAUTH_EBAY_CLIENT_ID); secrets are best given in the environment. An empty \
-        base-URL or environment setting is an error, never a silent fallback. Without a base \
-        URL, eBay and OrangeConnex talk to their sandbox unless --environment production \
-        (OAUTH_EBAY_ENVIRONMENT, OAUTH_ORANGECONNEX_ENVIRONMENT); AliExpress and Eshopbox \
-        have production hosts only. Nothing secret is printed, except the access token that \
-        `token` is asked for.\n\n\
+        (e.g. OAUTH_EBAY_CLIENT_ID); secrets are best given in the environment. Every \
+        provider takes --base-url and --environment (OAUTH_<PROVIDER>_BASE_URL, \
+        OAUTH_<PROVIDER>_ENVIRONMENT); an empty base-URL or environment setting is an error, \
+        never a silent fallback. Without a base URL, a provider that has a sandbox (eBay, \
+        OrangeConnex) talks to it unless --environment production; the others (AliExpress, \
+        Eshopbox) have production hosts only. Nothing secret is printed, except the access \
+        token that `token` is asked for.\n\n\
         With --json, a failure prints one object on stdout: {\"error\": {\"kind\", \
         \"message\", \"hint\", \"provider\", \"provider_code\", \"retryable\", \
         \"reauthorize\", \"exit_code\"}} (null where unknown); stderr gets the same message.\n\n\
@@ -101,7 +98,7 @@ struct Cli {
     #[command(flatten)]
     global: GlobalArgs,
     #[command(subcommand)]
-    command: Command,
+    command: Builtin,
 }
 
 /// Options of every command.
@@ -147,36 +144,49 @@ struct GlobalArgs {
     old_key_file: Vec<PathBuf>,
 }
 
-/// The commands.
+/// The commands that are not a provider's (the providers' come from the registry:
+/// [`registry::subcommands`]).
 #[derive(Subcommand)]
-enum Command {
+enum Builtin {
     /// Run every provider's OAuth lifecycle against the bundled sandbox and print a table.
     Demo,
-    /// eBay: consent URL, code exchange, refresh, user and application tokens.
-    Ebay(EbayArgs),
-    /// AliExpress: consent URL, token create, refresh (rotating), token, request signing.
-    #[command(name = "aliexpress")]
-    AliExpress(AliExpressArgs),
-    /// OrangeConnex: authorization URL, code exchange, refresh, token.
-    #[command(name = "orangeconnex")]
-    OrangeConnex(OrangeConnexArgs),
-    /// Eshopbox: custom-app tokens from the configured refresh token; partner authorize URL.
-    Eshopbox(EshopboxArgs),
     /// The store: create a PostgreSQL store's table (init), create a key (keygen),
     /// re-encrypt every entry (rekey).
+    #[command(display_order = 1000)]
     Store(store::StoreArgs),
 }
 
-impl Command {
-    /// The provider a command is about (`None` for the demo).
-    fn provider(&self) -> Option<&'static str> {
-        match self {
-            Self::Demo | Self::Store(_) => None,
-            Self::Ebay(_) => Some("ebay"),
-            Self::AliExpress(_) => Some("aliexpress"),
-            Self::OrangeConnex(_) => Some("orangeconnex"),
-            Self::Eshopbox(_) => Some("eshopbox"),
+/// A command line, understood.
+enum Parsed {
+    /// `demo` or `store`.
+    Builtin(Builtin),
+    /// `oauth <provider> ...`: the provider's name and its subcommand's matches.
+    Provider(String, ArgMatches),
+}
+
+/// The whole command: the built-in commands and one subcommand per provider of the
+/// registry.
+fn cli_command() -> clap::Command {
+    registry::subcommands()
+        .into_iter()
+        .enumerate()
+        .fold(Cli::command(), |cli, (index, provider)| {
+            cli.subcommand(provider.display_order(index + 1))
+        })
+}
+
+/// Parses `args` (the program name first).
+fn parse(args: &[OsString]) -> Result<(GlobalArgs, Parsed), clap::Error> {
+    let matches = cli_command().try_get_matches_from(args)?;
+    let global = GlobalArgs::from_arg_matches(&matches)?;
+    match matches.subcommand() {
+        Some((name, sub)) if registry::is_provider(name) => {
+            Ok((global, Parsed::Provider(name.to_owned(), sub.clone())))
         }
+        _ => Ok((
+            global,
+            Parsed::Builtin(Cli::from_arg_matches(&matches)?.command),
+        )),
     }
 }
 
@@ -224,14 +234,11 @@ fn context(global: GlobalArgs) -> Result<Context, CliError> {
     })
 }
 
-async fn dispatch(command: Command, ctx: Context) -> Result<(), CliError> {
+async fn dispatch(command: Parsed, ctx: Context) -> Result<(), CliError> {
     match command {
-        Command::Demo => demo::run(ctx.json).await,
-        Command::Ebay(args) => commands::ebay::run(&ctx, args).await,
-        Command::AliExpress(args) => commands::aliexpress::run(&ctx, args).await,
-        Command::OrangeConnex(args) => commands::orangeconnex::run(&ctx, args).await,
-        Command::Eshopbox(args) => commands::eshopbox::run(&ctx, args).await,
-        Command::Store(args) => store::run(&ctx, args).await,
+        Parsed::Builtin(Builtin::Demo) => demo::run(ctx.json).await,
+        Parsed::Builtin(Builtin::Store(args)) => store::run(&ctx, args).await,
+        Parsed::Provider(name, matches) => registry::run(&ctx, &name, &matches).await,
     }
 }
 
@@ -274,15 +281,18 @@ fn parse_error(error: &clap::Error, json: bool) -> ExitCode {
 
 fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
-    let cli = match Cli::try_parse_from(&args) {
-        Ok(cli) => cli,
+    let (global, command) = match parse(&args) {
+        Ok(parsed) => parsed,
         Err(error) => return parse_error(&error, wants_json(&args)),
     };
-    let json = cli.global.json;
-    let provider = cli.command.provider();
+    let json = global.json;
+    let provider = match &command {
+        Parsed::Provider(name, _) => Some(name.clone()),
+        Parsed::Builtin(_) => None,
+    };
     // The store's passwords: scrubbed from any error, whatever its source.
     let mut secrets = Vec::new();
-    let result = match context(cli.global) {
+    let result = match context(global) {
         Ok(ctx) => match tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -291,7 +301,7 @@ fn main() -> ExitCode {
                 if let Some(location) = &ctx.store {
                     secrets = location.secrets();
                 }
-                runtime.block_on(dispatch(cli.command, ctx))
+                runtime.block_on(dispatch(command, ctx))
             }
             Err(e) => Err(CliError::failure(format!(
                 "cannot start the async runtime: {e}"
@@ -302,7 +312,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            let error = match provider {
+            let error = match &provider {
                 Some(provider) => error.or_provider(provider),
                 None => error,
             }
@@ -315,18 +325,34 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
+
+    fn parsed(args: &[&str]) -> Result<(GlobalArgs, Parsed), clap::Error> {
+        parse(&args.iter().map(OsString::from).collect::<Vec<_>>())
+    }
 
     #[test]
     fn the_command_line_is_consistent() {
-        Cli::command().debug_assert();
+        cli_command().debug_assert();
+    }
+
+    #[test]
+    fn every_provider_of_the_registry_is_a_command() {
+        for entry in oauth_all::PROVIDERS {
+            let Ok((_, Parsed::Provider(name, matches))) =
+                parsed(&["oauth", entry.name, "token", "--min-valid", "5"])
+            else {
+                panic!("{}", entry.name);
+            };
+            assert_eq!(name, entry.name);
+            assert_eq!(matches.subcommand_name(), Some("token"));
+        }
     }
 
     #[test]
     fn a_state_starting_with_a_hyphen_is_a_value() {
         // URL-safe base64: one generated state in 64 starts with `-`.
         for provider in ["ebay", "aliexpress", "orangeconnex"] {
-            let parsed = Cli::try_parse_from([
+            let parsed = parsed(&[
                 "oauth",
                 provider,
                 "exchange",
@@ -341,7 +367,7 @@ mod tests {
 
     #[test]
     fn global_options_go_before_or_after_the_subcommand() {
-        let before = Cli::try_parse_from([
+        let (before, _) = parsed(&[
             "oauth",
             "--json",
             "--store",
@@ -352,7 +378,7 @@ mod tests {
             "30",
         ])
         .unwrap();
-        let after = Cli::try_parse_from([
+        let (after, _) = parsed(&[
             "oauth",
             "ebay",
             "token",
@@ -363,14 +389,14 @@ mod tests {
             "seller-1",
         ])
         .unwrap();
-        for cli in [&before, &after] {
-            assert!(cli.global.json);
+        for global in [&before, &after] {
+            assert!(global.json);
             assert_eq!(
-                cli.global.store.as_deref(),
+                global.store.as_deref(),
                 Some(std::ffi::OsStr::new("t.json"))
             );
         }
-        assert_eq!(after.global.account, "seller-1");
+        assert_eq!(after.account, "seller-1");
     }
 
     #[test]

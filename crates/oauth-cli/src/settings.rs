@@ -1,45 +1,406 @@
-//! Settings per provider, from flags or `OAUTH_<PROVIDER>_<SETTING>` environment
-//! variables, and the clients built from them.
+//! Provider settings from flags or `OAUTH_<PROVIDER>_<KEY>` environment variables, read
+//! the same way for every provider of the registry ([`oauth_all::PROVIDERS`]), and the
+//! clients built from them.
 //!
-//! Every setting is optional for clap and checked here, so that a command names *all*
-//! the settings it misses at once, with both ways to give each. Values are trimmed; an
-//! empty credential counts as missing. An empty environment or base-URL setting is an
-//! error naming it (it would otherwise fall back to the default host without a word).
-//! Environment values are never shown in `--help` (`hide_env_values`), since some are
-//! secrets.
+//! A provider's [`Setting`]s become its flags and variables (`client_id`: `--client-id`,
+//! `OAUTH_EBAY_CLIENT_ID`); `--environment` and `--base-url` are common to every
+//! provider. Every setting is optional for clap and checked here, so that a command
+//! names *all* the settings it misses at once, with both ways to give each. Values are
+//! trimmed; an empty credential counts as missing. An empty environment or base-URL
+//! setting is an error naming it (it would otherwise fall back to the default host
+//! without a word). Environment values are never shown in `--help`
+//! (`hide_env_values`), since some are secrets.
 //!
-//! These types do not implement `Debug`: they hold secrets as plain strings until the
-//! client is built, when each becomes a redacting `oauth_core` secret type.
+//! [`ProviderSettings`] does not implement `Debug` with values: the settings are held
+//! in a [`SettingValues`], whose `Debug` shows the keys only.
 
-use clap::Args;
-use oauth_all::{aliexpress, ebay, eshopbox, orangeconnex};
-use oauth_core::{AppSecret, ClientKey, ClientSecret, EndpointUrl, RefreshToken, Scopes};
+use clap::{Arg, ArgMatches};
+use oauth_all::PROVIDERS;
+use oauth_core::provider::registry::{
+    AnyClient, ClientOptions, Configure, ProviderEntry, Setting, SettingValues,
+};
+use oauth_core::{Client, Environment};
 
 use crate::error::CliError;
 
+/// The argument id (and key) of `--environment`, common to every provider.
+pub const ENVIRONMENT: &str = "environment";
+/// The argument id (and key) of `--base-url`, common to every provider.
+pub const BASE_URL: &str = "base_url";
+/// The key of a setting that holds a refresh token the provider starts from (a grant,
+/// not a client credential): the first token of a provider without consent comes from
+/// it, and a stored set minted from another one is stale.
+pub const REFRESH_TOKEN: &str = "refresh_token";
+/// Stands in for a required setting a command never sends (the client insists on every
+/// value): the secrets of an authorize URL, eBay's RuName for application tokens.
+pub const UNUSED: &str = "unused-by-this-command";
+
+/// A provider as the command line sees it: its registry entry.
+#[derive(Debug, Clone, Copy)]
+pub struct ProviderCli {
+    /// The provider's entry in [`oauth_all::PROVIDERS`].
+    pub entry: &'static ProviderEntry,
+}
+
+impl ProviderCli {
+    /// Every provider of the registry, in its order.
+    pub fn all() -> impl Iterator<Item = Self> {
+        PROVIDERS.iter().map(|entry| Self { entry })
+    }
+
+    /// The provider named `name` (its subcommand), if the registry has it.
+    pub fn find(name: &str) -> Option<Self> {
+        Self::all().find(|p| p.name() == name)
+    }
+
+    /// The provider's name: its subcommand, its stores' key prefix (`ebay`).
+    pub fn name(&self) -> &'static str {
+        self.entry.name
+    }
+
+    /// Its name for people (`eBay`).
+    pub fn title(&self) -> &'static str {
+        self.entry.title
+    }
+
+    /// Whether its first tokens come from the user's consent (`authorize-url` and
+    /// `exchange`), rather than from its settings alone.
+    pub fn needs_consent(&self) -> bool {
+        self.entry.needs_consent
+    }
+
+    /// The variable of setting `key` (`OAUTH_EBAY_CLIENT_ID`).
+    pub fn env_var(&self, key: &str) -> String {
+        format!(
+            "OAUTH_{}_{}",
+            self.name().to_ascii_uppercase(),
+            key.to_ascii_uppercase()
+        )
+    }
+
+    /// The setting `key`, if the provider reads one.
+    pub fn setting(&self, key: &str) -> Option<&'static Setting> {
+        self.entry.settings.iter().find(|s| s.key == key)
+    }
+
+    /// The environment without `--environment` or `--base-url`: the sandbox when the
+    /// provider has one, else production.
+    pub fn default_tier(&self) -> &'static str {
+        if self.entry.has_sandbox {
+            "sandbox"
+        } else {
+            "production"
+        }
+    }
+
+    /// The flags of its settings, `--environment` and `--base-url`: global to the
+    /// provider's subcommands (given before or after them).
+    pub fn args(&self) -> Vec<Arg> {
+        let mut args: Vec<Arg> = self
+            .entry
+            .settings
+            .iter()
+            .map(|setting| {
+                let help = if setting.secret {
+                    format!(
+                        "{} Prefer the environment variable: a flag is visible to other users \
+                         of the machine.",
+                        setting.help
+                    )
+                } else {
+                    setting.help.to_owned()
+                };
+                self.arg(setting.key, help)
+            })
+            .collect();
+        let hosts = if self.entry.has_sandbox {
+            format!(
+                "`sandbox` or `production` [default: {}]. Credentials work in their own \
+                 environment only.",
+                self.default_tier()
+            )
+        } else {
+            format!(
+                "`production` [default] ({} has no sandbox: the local `oauth-sandbox` goes in \
+                 --base-url).",
+                self.title()
+            )
+        };
+        args.push(
+            self.arg(
+                ENVIRONMENT,
+                format!(
+                    "{} environment used when no --base-url is given: {hosts}",
+                    self.title()
+                ),
+            )
+            .value_name(if self.entry.has_sandbox {
+                "sandbox|production"
+            } else {
+                "production"
+            }),
+        );
+        args.push(self.arg(
+            BASE_URL,
+            format!(
+                "One base URL for every {} host, the provider's paths appended to it (a \
+                 proxy, or the local `oauth-sandbox`: its `<base>/{}`). HTTPS, or plain HTTP \
+                 on loopback only.",
+                self.title(),
+                self.name()
+            ),
+        ));
+        args
+    }
+
+    /// The global, hidden-value flag and variable of `key`.
+    pub fn arg(&self, key: &'static str, help: String) -> Arg {
+        Arg::new(key)
+            .long(key.replace('_', "-"))
+            .env(self.env_var(key))
+            .hide_env_values(true)
+            .global(true)
+            .help(help)
+    }
+
+    /// Which settings hold the client credentials, the hint of an `invalid_client` (or
+    /// `IncompleteSignature`, `access_denied`) answer: the first setting (the client's
+    /// identity: client id, app key) and every secret one but a refresh token.
+    pub fn credentials_hint(&self) -> String {
+        let settings: Vec<&Setting> = self
+            .entry
+            .settings
+            .iter()
+            .enumerate()
+            .filter(|(index, s)| *index == 0 || (s.secret && s.key != REFRESH_TOKEN))
+            .map(|(_, s)| s)
+            .collect();
+        let vars: Vec<String> = settings.iter().map(|s| self.env_var(s.key)).collect();
+        let flags: Vec<String> = settings.iter().map(|s| format!("--{}", s.flag())).collect();
+        let mut hint = format!("{} ({})", vars.join(" / "), flags.join(" / "));
+        if self.entry.has_sandbox {
+            hint.push_str(&format!(
+                ", and that they belong to the environment in use ({}, default {}; or {})",
+                self.env_var(ENVIRONMENT),
+                self.default_tier(),
+                self.env_var(BASE_URL)
+            ));
+        }
+        hint
+    }
+
+    /// What to suggest when the seller must authorize again: consent again, or (without
+    /// consent) a new refresh token, or the credentials to check.
+    pub fn reauthorize_hint(&self) -> String {
+        let name = self.name();
+        if self.needs_consent() {
+            return format!(
+                "run `oauth {name} authorize-url`, consent in a browser, then \
+                 `oauth {name} exchange --store FILE --state STATE --redirect-url URL`"
+            );
+        }
+        match self.setting(REFRESH_TOKEN) {
+            Some(setting) => format!(
+                "create a new {} in the {} app, set {}, then run `oauth {name} refresh`",
+                setting.label,
+                self.title(),
+                self.env_var(setting.key)
+            ),
+            None => format!(
+                "check {}, then run `oauth {name} refresh`",
+                self.credentials_hint()
+            ),
+        }
+    }
+}
+
+/// What a client is built for: an authorize URL never carries a secret, so the
+/// provider's secret settings are not needed for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Only the authorize URL is built.
+    AuthorizeUrl,
+    /// Tokens: exchange, refresh, token.
+    Tokens,
+}
+
+/// The settings one command line gives a provider (flags and variables), before they
+/// are checked.
+#[derive(Clone)]
+pub struct ProviderSettings {
+    /// The provider.
+    pub provider: ProviderCli,
+    values: SettingValues,
+    environment: Option<String>,
+    base_url: Option<String>,
+}
+
+impl ProviderSettings {
+    /// The values of `provider`'s flags and variables in `matches` (the provider's
+    /// subcommand or one of its own: the flags are global to them).
+    pub fn from_matches(provider: ProviderCli, matches: &ArgMatches) -> Self {
+        let get = |id: &str| matches.try_get_one::<String>(id).ok().flatten().cloned();
+        let mut values = SettingValues::new();
+        for setting in provider.entry.settings {
+            if let Some(value) = get(setting.key) {
+                values.set(setting.key, &value);
+            }
+        }
+        Self {
+            provider,
+            values,
+            environment: get(ENVIRONMENT),
+            base_url: get(BASE_URL),
+        }
+    }
+
+    /// The value of setting `key`, trimmed, if given and not blank.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.values.get(key)
+    }
+
+    /// The values, checked: every required setting is given, except those `unneeded`
+    /// says this command never sends (filled with [`UNUSED`]).
+    ///
+    /// # Errors
+    /// A configuration error naming every missing setting, with its flag and variable.
+    pub fn checked(&self, unneeded: &dyn Fn(&Setting) -> bool) -> Result<SettingValues, CliError> {
+        let mut values = self.values.clone();
+        let mut missing = Missing::new(self.provider);
+        for setting in self.provider.entry.settings {
+            if !setting.required || values.get(setting.key).is_some() {
+                continue;
+            }
+            if unneeded(setting) {
+                values.set(setting.key, UNUSED);
+            } else {
+                missing.note(setting);
+            }
+        }
+        missing.finish()?;
+        Ok(values)
+    }
+
+    /// The environment these settings point at: the base URL when given, else
+    /// `--environment` (default: the sandbox when the provider has one, else
+    /// production).
+    ///
+    /// # Errors
+    /// A configuration error for an empty or invalid setting.
+    pub fn environment(&self) -> Result<Environment, CliError> {
+        let provider = self.provider;
+        let base_var = provider.env_var(BASE_URL);
+        let env_var = provider.env_var(ENVIRONMENT);
+        let base = not_blank(
+            self.base_url.as_deref(),
+            "base-url",
+            &base_var,
+            if provider.entry.has_sandbox {
+                "the --environment's hosts"
+            } else {
+                "the production hosts"
+            },
+        )?;
+        let tier = not_blank(
+            self.environment.as_deref(),
+            "environment",
+            &env_var,
+            provider.default_tier(),
+        )?;
+        let tier = match tier {
+            None => None,
+            Some(name) if name.eq_ignore_ascii_case("production") => Some(Environment::Production),
+            Some(name) if name.eq_ignore_ascii_case("sandbox") && provider.entry.has_sandbox => {
+                Some(Environment::Sandbox)
+            }
+            Some(name) if name.eq_ignore_ascii_case("sandbox") => {
+                return Err(CliError::configuration(format!(
+                    "invalid {} environment (--environment or {env_var}): {} has no sandbox; \
+                     expected `production` (a base URL, such as the local oauth-sandbox's, \
+                     goes in --base-url, {base_var})",
+                    provider.title(),
+                    provider.title()
+                )));
+            }
+            // The value is not repeated: it could be a secret given to the wrong variable.
+            Some(_) => {
+                return Err(CliError::configuration(format!(
+                    "invalid {} environment (--environment or {env_var}): expected {} (a base \
+                     URL goes in --base-url, {base_var})",
+                    provider.title(),
+                    if provider.entry.has_sandbox {
+                        "`sandbox` or `production`"
+                    } else {
+                        "`production`"
+                    }
+                )));
+            }
+        };
+        match base {
+            Some(base) => Environment::custom(base).map_err(config_error(provider.title())),
+            None => Ok(tier.unwrap_or(if provider.entry.has_sandbox {
+                Environment::Sandbox
+            } else {
+                Environment::Production
+            })),
+        }
+    }
+
+    /// The provider's client for `purpose`, through its registry entry.
+    ///
+    /// # Errors
+    /// A configuration error naming every missing setting, or the first invalid one.
+    pub fn client(&self, purpose: Purpose) -> Result<AnyClient, CliError> {
+        let values = self.checked(&|setting| purpose == Purpose::AuthorizeUrl && setting.secret)?;
+        let options = ClientOptions {
+            environment: self.environment()?,
+            ..ClientOptions::default()
+        };
+        self.provider
+            .entry
+            .build(&values, options)
+            .map_err(config_error(self.provider.title()))
+    }
+
+    /// The provider's typed client (for its own commands), from values
+    /// [`checked`](Self::checked) before.
+    ///
+    /// # Errors
+    /// A configuration error for an invalid setting.
+    pub fn typed_client<P: Configure>(
+        &self,
+        values: &SettingValues,
+    ) -> Result<Client<P>, CliError> {
+        let title = self.provider.title();
+        let settings = P::from_settings(values).map_err(config_error(title))?;
+        Client::builder(settings)
+            .environment(self.environment()?)
+            .build()
+            .map_err(config_error(title))
+    }
+}
+
 /// Collects the settings a command lacks, to report them all at once.
 struct Missing {
-    provider: &'static str,
+    provider: ProviderCli,
     items: Vec<String>,
 }
 
 impl Missing {
-    fn new(provider: &'static str) -> Self {
+    fn new(provider: ProviderCli) -> Self {
         Self {
             provider,
             items: Vec::new(),
         }
     }
 
-    /// The trimmed value, or `""` after noting it as missing.
-    fn take(&mut self, value: Option<&str>, what: &str, flag: &str, env: &str) -> String {
-        match present(value) {
-            Some(value) => value.to_owned(),
-            None => {
-                self.items.push(format!("{what} (--{flag} or {env})"));
-                String::new()
-            }
-        }
+    fn note(&mut self, setting: &Setting) {
+        self.items.push(format!(
+            "{} (--{} or {})",
+            setting.label,
+            setting.flag(),
+            self.provider.env_var(setting.key)
+        ));
     }
 
     fn finish(self) -> Result<(), CliError> {
@@ -48,26 +409,24 @@ impl Missing {
         }
         Err(CliError::configuration(format!(
             "missing {} settings: {}",
-            self.provider,
+            self.provider.title(),
             self.items.join(", ")
         )))
     }
 }
 
-/// The trimmed value when it is given and not blank.
-fn present(value: Option<&str>) -> Option<&str> {
-    value.map(str::trim).filter(|v| !v.is_empty())
-}
-
 /// Maps a client-building error to a configuration error naming the provider.
-fn config_error(provider: &str) -> impl FnOnce(oauth_core::Error) -> CliError + '_ {
-    move |error| CliError::configuration(format!("{provider} settings are invalid: {error}"))
+pub fn config_error(title: &str) -> impl FnOnce(oauth_core::Error) -> CliError + '_ {
+    move |error| CliError::configuration(format!("{title} settings are invalid: {error}"))
 }
 
 /// A setting whose empty value must not silently mean "the default": `Ok(None)` when
 /// it is not given, the trimmed value when it is, and a configuration error naming the
 /// flag and the variable when it is given empty (`OAUTH_..._BASE_URL=""` would
 /// otherwise send the request to the production host).
+///
+/// # Errors
+/// The configuration error for an empty value.
 pub fn not_blank<'a>(
     value: Option<&'a str>,
     flag: &str,
@@ -89,613 +448,36 @@ fn blank_setting(flag: &str, env: &str, default: &str) -> CliError {
     ))
 }
 
-/// Parses an environment name (`sandbox` or `production`, any case).
-fn environment_choice(
-    value: Option<&str>,
-    provider: &str,
-    flag: &str,
-    env: &str,
-    base_env: &str,
-) -> Result<Option<Tier>, CliError> {
-    match not_blank(value, flag, env, "sandbox")? {
-        None => Ok(None),
-        Some(name) if name.eq_ignore_ascii_case("sandbox") => Ok(Some(Tier::Sandbox)),
-        Some(name) if name.eq_ignore_ascii_case("production") => Ok(Some(Tier::Production)),
-        // The value is not repeated: it could be a secret given to the wrong variable.
-        Some(_) => Err(CliError::configuration(format!(
-            "invalid {provider} environment (--{flag} or {env}): expected `sandbox` or \
-             `production` (a base URL goes in --base-url, {base_env})"
-        ))),
-    }
-}
-
-/// Which environment of a provider to talk to when no base URL is given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Tier {
-    /// The provider's sandbox (eBay `*.sandbox.ebay.com`, OrangeConnex "stage"): the
-    /// default of every provider that has one.
-    Sandbox,
-    /// The production hosts.
-    Production,
-}
-
-/// Which settings hold a provider's client credentials: the hint of an
-/// `invalid_client` (or `IncompleteSignature`, `access_denied`) answer.
-pub fn credentials_hint(cli_name: &str) -> &'static str {
-    match cli_name {
-        "ebay" => {
-            "OAUTH_EBAY_CLIENT_ID / OAUTH_EBAY_CLIENT_SECRET (--client-id / --client-secret), \
-             and that the keyset belongs to the environment in use (OAUTH_EBAY_ENVIRONMENT, \
-             default sandbox; or OAUTH_EBAY_BASE_URL)"
-        }
-        "aliexpress" => {
-            "OAUTH_ALIEXPRESS_APP_KEY / OAUTH_ALIEXPRESS_APP_SECRET (--app-key / --app-secret)"
-        }
-        "orangeconnex" => {
-            "OAUTH_ORANGECONNEX_CLIENT_ID / OAUTH_ORANGECONNEX_CLIENT_KEY (--client-id / \
-             --client-key), and that they belong to the environment in use \
-             (OAUTH_ORANGECONNEX_ENVIRONMENT, default sandbox; or OAUTH_ORANGECONNEX_BASE_URL)"
-        }
-        "eshopbox" => {
-            "OAUTH_ESHOPBOX_CLIENT_ID / OAUTH_ESHOPBOX_CLIENT_SECRET (--client-id / \
-             --client-secret)"
-        }
-        _ => "the client id and secret settings",
-    }
-}
-
-/// eBay settings (`OAUTH_EBAY_*`).
-#[derive(Args, Clone, Default)]
-pub struct EbaySettings {
-    /// Client id ("App ID") of the keyset.
-    #[arg(
-        long,
-        global = true,
-        env = "OAUTH_EBAY_CLIENT_ID",
-        hide_env_values = true
-    )]
-    pub client_id: Option<String>,
-    /// Client secret ("Cert ID") of the keyset. Prefer the environment variable: a flag is
-    /// visible to other users of the machine.
-    #[arg(
-        long,
-        global = true,
-        env = "OAUTH_EBAY_CLIENT_SECRET",
-        hide_env_values = true
-    )]
-    pub client_secret: Option<String>,
-    /// RuName of the keyset (sent as `redirect_uri`).
-    #[arg(
-        long,
-        global = true,
-        env = "OAUTH_EBAY_RU_NAME",
-        hide_env_values = true
-    )]
-    pub ru_name: Option<String>,
-    /// Scopes for user consent, space-separated [default: `https://api.ebay.com/oauth/api_scope`].
-    #[arg(long, global = true, env = "OAUTH_EBAY_SCOPES", hide_env_values = true)]
-    pub scopes: Option<String>,
-    /// Scopes of application tokens, space-separated [default: `https://api.ebay.com/oauth/api_scope`].
-    #[arg(
-        long,
-        global = true,
-        env = "OAUTH_EBAY_APP_SCOPES",
-        hide_env_values = true
-    )]
-    pub app_scopes: Option<String>,
-    /// eBay environment used when no --base-url is given: `sandbox`
-    /// (`auth.sandbox.ebay.com`, `api.sandbox.ebay.com`) or `production` (`auth.ebay.com`,
-    /// `api.ebay.com`) [default: sandbox]. A keyset works in its own environment only.
-    #[arg(
-        long,
-        global = true,
-        env = "OAUTH_EBAY_ENVIRONMENT",
-        hide_env_values = true,
-        value_name = "sandbox|production"
-    )]
-    pub environment: Option<String>,
-    /// One base URL for both eBay hosts (a proxy, or the local `oauth-sandbox`: its
-    /// `<base>/ebay`). HTTPS, or plain HTTP on loopback only.
-    #[arg(
-        long,
-        global = true,
-        env = "OAUTH_EBAY_BASE_URL",
-        hide_env_values = true
-    )]
-    pub base_url: Option<String>,
-    /// A separate base URL for the consent page (needs --base-url).
-    #[arg(
-        long,
-        global = true,
-        env = "OAUTH_EBAY_AUTH_BASE_URL",
-        hide_env_values = true
-    )]
-    pub auth_base_url: Option<String>,
-}
-
-/// What an eBay client is built for: the consent URL needs no secret and application
-/// tokens need no RuName.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EbayPurpose {
-    /// Only the consent URL is built.
-    ConsentUrl,
-    /// User tokens: exchange, refresh, token.
-    UserTokens,
-    /// Application tokens (client credentials).
-    ApplicationTokens,
-}
-
-/// Stands in for a setting a purpose never sends (the builder insists on every value).
-const UNUSED: &str = "unused-by-this-command";
-
-impl EbaySettings {
-    /// The eBay environment these settings point at: the base URLs when given, else
-    /// `--environment` (default sandbox).
-    ///
-    /// # Errors
-    /// A configuration error for an empty or invalid setting, or an auth base URL
-    /// without a base URL.
-    pub fn environment(&self) -> Result<ebay::Environment, CliError> {
-        let base = not_blank(
-            self.base_url.as_deref(),
-            "base-url",
-            "OAUTH_EBAY_BASE_URL",
-            "the --environment's hosts",
-        )?;
-        let auth = not_blank(
-            self.auth_base_url.as_deref(),
-            "auth-base-url",
-            "OAUTH_EBAY_AUTH_BASE_URL",
-            "the --base-url",
-        )?;
-        let tier = environment_choice(
-            self.environment.as_deref(),
-            "eBay",
-            "environment",
-            "OAUTH_EBAY_ENVIRONMENT",
-            "OAUTH_EBAY_BASE_URL",
-        )?;
-        match (base, auth) {
-            (Some(base), None) => ebay::Environment::custom(base).map_err(config_error("eBay")),
-            (Some(base), Some(auth)) => Ok(ebay::Environment::Custom {
-                authorize: EndpointUrl::parse(auth).map_err(config_error("eBay"))?,
-                api: EndpointUrl::parse(base).map_err(config_error("eBay"))?,
-            }),
-            (None, Some(_)) => Err(CliError::configuration(
-                "--auth-base-url (OAUTH_EBAY_AUTH_BASE_URL) needs --base-url (OAUTH_EBAY_BASE_URL)",
-            )),
-            (None, None) => Ok(match tier {
-                Some(Tier::Production) => ebay::Environment::Production,
-                Some(Tier::Sandbox) | None => ebay::Environment::Sandbox,
-            }),
-        }
-    }
-
-    /// The eBay client for `purpose`.
-    ///
-    /// # Errors
-    /// A usage error naming every missing setting, or the first invalid one.
-    pub fn client(&self, purpose: EbayPurpose) -> Result<ebay::Client, CliError> {
-        let mut missing = Missing::new("eBay");
-        let client_id = missing.take(
-            self.client_id.as_deref(),
-            "client id",
-            "client-id",
-            "OAUTH_EBAY_CLIENT_ID",
-        );
-        let client_secret = match purpose {
-            EbayPurpose::ConsentUrl => present(self.client_secret.as_deref())
-                .unwrap_or(UNUSED)
-                .to_owned(),
-            _ => missing.take(
-                self.client_secret.as_deref(),
-                "client secret",
-                "client-secret",
-                "OAUTH_EBAY_CLIENT_SECRET",
-            ),
-        };
-        let ru_name = match purpose {
-            EbayPurpose::ApplicationTokens => present(self.ru_name.as_deref())
-                .unwrap_or(UNUSED)
-                .to_owned(),
-            _ => missing.take(
-                self.ru_name.as_deref(),
-                "RuName",
-                "ru-name",
-                "OAUTH_EBAY_RU_NAME",
-            ),
-        };
-        missing.finish()?;
-        let scopes = scopes_or_default(self.scopes.as_deref(), ebay::API_SCOPE);
-        let app_scopes = scopes_or_default(self.app_scopes.as_deref(), ebay::API_SCOPE);
-        ebay::Client::builder(client_id, ClientSecret::new(client_secret))
-            .ru_name(ru_name)
-            .scopes(scopes)
-            .application_scopes(app_scopes)
-            .environment(self.environment()?)
-            .build()
-            .map_err(config_error("eBay"))
-    }
-}
-
-fn scopes_or_default(value: Option<&str>, default: &str) -> Scopes {
-    match present(value) {
-        Some(text) => Scopes::from_space_separated(text),
-        None => Scopes::from([default]),
-    }
-}
-
-/// AliExpress settings (`OAUTH_ALIEXPRESS_*`).
-#[derive(Args, Clone, Default)]
-pub struct AliExpressSettings {
-    /// App key.
-    #[arg(
-        long,
-        global = true,
-        env = "OAUTH_ALIEXPRESS_APP_KEY",
-        hide_env_values = true
-    )]
-    pub app_key: Option<String>,
-    /// App secret (the signing key). Prefer the environment variable: a flag is visible to
-    /// other users of the machine.
-    #[arg(
-        long,
-        global = true,
-        env = "OAUTH_ALIEXPRESS_APP_SECRET",
-        hide_env_values = true
-    )]
-    pub app_secret: Option<String>,
-    /// The app's registered callback URL.
-    #[arg(
-        long,
-        global = true,
-        env = "OAUTH_ALIEXPRESS_REDIRECT_URI",
-        hide_env_values = true
-    )]
-    pub redirect_uri: Option<String>,
-    /// Base URL instead of `https://api-sg.aliexpress.com` (a proxy, or the local
-    /// `oauth-sandbox`: its `<base>/aliexpress`).
-    #[arg(
-        long,
-        global = true,
-        env = "OAUTH_ALIEXPRESS_BASE_URL",
-        hide_env_values = true
-    )]
-    pub base_url: Option<String>,
-}
-
-impl AliExpressSettings {
-    /// The AliExpress client. The consent URL (`for_consent_url`) does not need the app
-    /// secret; every other command does.
-    ///
-    /// # Errors
-    /// A usage error naming every missing setting, or the first invalid one.
-    pub fn client(&self, for_consent_url: bool) -> Result<aliexpress::Client, CliError> {
-        let mut missing = Missing::new("AliExpress");
-        let app_key = missing.take(
-            self.app_key.as_deref(),
-            "app key",
-            "app-key",
-            "OAUTH_ALIEXPRESS_APP_KEY",
-        );
-        let app_secret = if for_consent_url {
-            present(self.app_secret.as_deref())
-                .unwrap_or(UNUSED)
-                .to_owned()
-        } else {
-            self.app_secret(&mut missing)
-        };
-        let redirect_uri = missing.take(
-            self.redirect_uri.as_deref(),
-            "redirect URI",
-            "redirect-uri",
-            "OAUTH_ALIEXPRESS_REDIRECT_URI",
-        );
-        missing.finish()?;
-        let base_url = not_blank(
-            self.base_url.as_deref(),
-            "base-url",
-            "OAUTH_ALIEXPRESS_BASE_URL",
-            "https://api-sg.aliexpress.com",
-        )?;
-        let mut builder = aliexpress::Client::builder(app_key, AppSecret::new(app_secret))
-            .redirect_uri(redirect_uri);
-        if let Some(base) = base_url {
-            builder = builder.environment(
-                aliexpress::Environment::custom(base).map_err(config_error("AliExpress"))?,
-            );
-        }
-        builder.build().map_err(config_error("AliExpress"))
-    }
-
-    fn app_secret(&self, missing: &mut Missing) -> String {
-        missing.take(
-            self.app_secret.as_deref(),
-            "app secret",
-            "app-secret",
-            "OAUTH_ALIEXPRESS_APP_SECRET",
-        )
-    }
-
-    /// The signer and the app key (if set) for `aliexpress sign`.
-    ///
-    /// # Errors
-    /// A usage error when the app secret is missing or unusable.
-    pub fn signer(&self) -> Result<(aliexpress::Signer, Option<String>), CliError> {
-        let mut missing = Missing::new("AliExpress");
-        let secret = self.app_secret(&mut missing);
-        missing.finish()?;
-        let signer =
-            aliexpress::Signer::new(&AppSecret::new(secret)).map_err(config_error("AliExpress"))?;
-        Ok((signer, present(self.app_key.as_deref()).map(str::to_owned)))
-    }
-}
-
-/// OrangeConnex settings (`OAUTH_ORANGECONNEX_*`).
-#[derive(Args, Clone, Default)]
-pub struct OrangeConnexSettings {
-    /// 3PP client id.
-    #[arg(
-        long,
-        global = true,
-        env = "OAUTH_ORANGECONNEX_CLIENT_ID",
-        hide_env_values = true
-    )]
-    pub client_id: Option<String>,
-    /// The `clientKey` header value (optional for tokens, needed on API calls).
-    #[arg(
-        long,
-        global = true,
-        env = "OAUTH_ORANGECONNEX_CLIENT_KEY",
-        hide_env_values = true
-    )]
-    pub client_key: Option<String>,
-    /// The registered redirect URI.
-    #[arg(
-        long,
-        global = true,
-        env = "OAUTH_ORANGECONNEX_REDIRECT_URI",
-        hide_env_values = true
-    )]
-    pub redirect_uri: Option<String>,
-    /// OrangeConnex environment used when no --base-url is given: `sandbox` (the
-    /// "stage" host) or `production` [default: sandbox].
-    #[arg(
-        long,
-        global = true,
-        env = "OAUTH_ORANGECONNEX_ENVIRONMENT",
-        hide_env_values = true,
-        value_name = "sandbox|production"
-    )]
-    pub environment: Option<String>,
-    /// Base URL (a proxy, or the local `oauth-sandbox`: its `<base>/orangeconnex`).
-    #[arg(
-        long,
-        global = true,
-        env = "OAUTH_ORANGECONNEX_BASE_URL",
-        hide_env_values = true
-    )]
-    pub base_url: Option<String>,
-}
-
-impl OrangeConnexSettings {
-    /// The OrangeConnex client.
-    ///
-    /// # Errors
-    /// A usage error naming every missing setting, or the first invalid one.
-    pub fn client(&self) -> Result<orangeconnex::Client, CliError> {
-        let mut missing = Missing::new("OrangeConnex");
-        let client_id = missing.take(
-            self.client_id.as_deref(),
-            "client id",
-            "client-id",
-            "OAUTH_ORANGECONNEX_CLIENT_ID",
-        );
-        let redirect_uri = missing.take(
-            self.redirect_uri.as_deref(),
-            "redirect URI",
-            "redirect-uri",
-            "OAUTH_ORANGECONNEX_REDIRECT_URI",
-        );
-        missing.finish()?;
-        let base_url = not_blank(
-            self.base_url.as_deref(),
-            "base-url",
-            "OAUTH_ORANGECONNEX_BASE_URL",
-            "the --environment's host",
-        )?;
-        let tier = environment_choice(
-            self.environment.as_deref(),
-            "OrangeConnex",
-            "environment",
-            "OAUTH_ORANGECONNEX_ENVIRONMENT",
-            "OAUTH_ORANGECONNEX_BASE_URL",
-        )?;
-        let environment = match base_url {
-            Some(base) => orangeconnex::Environment::Custom(
-                EndpointUrl::parse(base).map_err(config_error("OrangeConnex"))?,
-            ),
-            None => match tier {
-                Some(Tier::Production) => orangeconnex::Environment::Production,
-                Some(Tier::Sandbox) | None => orangeconnex::Environment::Sandbox,
-            },
-        };
-        let mut builder =
-            orangeconnex::Client::builder(client_id, redirect_uri).environment(environment);
-        if let Some(key) = present(self.client_key.as_deref()) {
-            builder = builder.client_key(ClientKey::new(key));
-        }
-        builder.build().map_err(config_error("OrangeConnex"))
-    }
-}
-
-/// Eshopbox settings (`OAUTH_ESHOPBOX_*`).
-#[derive(Args, Clone, Default)]
-pub struct EshopboxSettings {
-    /// Client id of the custom (or partner) app.
-    #[arg(
-        long,
-        global = true,
-        env = "OAUTH_ESHOPBOX_CLIENT_ID",
-        hide_env_values = true
-    )]
-    pub client_id: Option<String>,
-    /// Client secret of the custom app. Prefer the environment variable.
-    #[arg(
-        long,
-        global = true,
-        env = "OAUTH_ESHOPBOX_CLIENT_SECRET",
-        hide_env_values = true
-    )]
-    pub client_secret: Option<String>,
-    /// The custom app's long-lived refresh token. Prefer the environment variable.
-    #[arg(
-        long,
-        global = true,
-        env = "OAUTH_ESHOPBOX_REFRESH_TOKEN",
-        hide_env_values = true
-    )]
-    pub refresh_token: Option<String>,
-    /// The full token URL instead of `https://auth.myeshopbox.com/api/v1/generateToken` (a
-    /// proxy, or the local `oauth-sandbox`: its `<base>/eshopbox/api/v1/generateToken`).
-    #[arg(
-        long,
-        global = true,
-        env = "OAUTH_ESHOPBOX_TOKEN_URL",
-        hide_env_values = true
-    )]
-    pub token_url: Option<String>,
-    /// Partner apps: the registered redirect URI.
-    #[arg(
-        long,
-        global = true,
-        env = "OAUTH_ESHOPBOX_REDIRECT_URI",
-        hide_env_values = true
-    )]
-    pub redirect_uri: Option<String>,
-    /// Partner apps: scopes, space-separated (sent comma-separated).
-    #[arg(
-        long,
-        global = true,
-        env = "OAUTH_ESHOPBOX_SCOPES",
-        hide_env_values = true
-    )]
-    pub scopes: Option<String>,
-    /// Partner apps: the `audience` parameter.
-    #[arg(
-        long,
-        global = true,
-        env = "OAUTH_ESHOPBOX_AUDIENCE",
-        hide_env_values = true
-    )]
-    pub audience: Option<String>,
-    /// Partner apps: the authorize page instead of
-    /// `https://partners.myeshopbox.com/installation/authorize`.
-    #[arg(
-        long,
-        global = true,
-        env = "OAUTH_ESHOPBOX_AUTHORIZE_URL",
-        hide_env_values = true
-    )]
-    pub authorize_url: Option<String>,
-}
-
-impl EshopboxSettings {
-    /// The custom-app client and its configured refresh token.
-    ///
-    /// # Errors
-    /// A usage error naming every missing setting, or the first invalid one.
-    pub fn client(&self) -> Result<(eshopbox::Client, RefreshToken), CliError> {
-        let mut missing = Missing::new("Eshopbox");
-        let client_id = missing.take(
-            self.client_id.as_deref(),
-            "client id",
-            "client-id",
-            "OAUTH_ESHOPBOX_CLIENT_ID",
-        );
-        let client_secret = missing.take(
-            self.client_secret.as_deref(),
-            "client secret",
-            "client-secret",
-            "OAUTH_ESHOPBOX_CLIENT_SECRET",
-        );
-        let refresh_token = missing.take(
-            self.refresh_token.as_deref(),
-            "refresh token",
-            "refresh-token",
-            "OAUTH_ESHOPBOX_REFRESH_TOKEN",
-        );
-        missing.finish()?;
-        let token_url = not_blank(
-            self.token_url.as_deref(),
-            "token-url",
-            "OAUTH_ESHOPBOX_TOKEN_URL",
-            "https://auth.myeshopbox.com/api/v1/generateToken",
-        )?;
-        let refresh_token = RefreshToken::new(refresh_token);
-        let mut builder = eshopbox::Client::builder(
-            client_id,
-            ClientSecret::new(client_secret),
-            refresh_token.clone(),
-        );
-        if let Some(url) = token_url {
-            builder = builder
-                .environment(eshopbox::Environment::custom(url).map_err(config_error("Eshopbox"))?);
-        }
-        let client = builder.build().map_err(config_error("Eshopbox"))?;
-        Ok((client, refresh_token))
-    }
-
-    /// The partner-app authorization (URL only: Eshopbox does not document the code
-    /// exchange of partner apps).
-    ///
-    /// # Errors
-    /// A usage error naming every missing setting, or the first invalid one.
-    pub fn partner_authorization(&self) -> Result<eshopbox::PartnerAuthorization, CliError> {
-        let mut missing = Missing::new("Eshopbox");
-        let client_id = missing.take(
-            self.client_id.as_deref(),
-            "client id",
-            "client-id",
-            "OAUTH_ESHOPBOX_CLIENT_ID",
-        );
-        let redirect_uri = missing.take(
-            self.redirect_uri.as_deref(),
-            "redirect URI",
-            "redirect-uri",
-            "OAUTH_ESHOPBOX_REDIRECT_URI",
-        );
-        missing.finish()?;
-        let authorize_url = not_blank(
-            self.authorize_url.as_deref(),
-            "authorize-url",
-            "OAUTH_ESHOPBOX_AUTHORIZE_URL",
-            "https://partners.myeshopbox.com/installation/authorize",
-        )?;
-        let mut builder = eshopbox::PartnerAuthorization::builder(client_id, redirect_uri);
-        if let Some(scopes) = present(self.scopes.as_deref()) {
-            builder = builder.scopes(Scopes::from_space_separated(scopes));
-        }
-        if let Some(audience) = present(self.audience.as_deref()) {
-            builder = builder.audience(audience);
-        }
-        if let Some(url) = authorize_url {
-            builder = builder.endpoint(EndpointUrl::parse(url).map_err(config_error("Eshopbox"))?);
-        }
-        builder.build().map_err(config_error("Eshopbox"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn provider(name: &str) -> ProviderCli {
+        ProviderCli::find(name).unwrap()
+    }
+
+    /// The settings of `name` given by `pairs` (flag ids and values), as clap reads them.
+    fn given(name: &str, pairs: &[(&str, &str)]) -> ProviderSettings {
+        let provider = provider(name);
+        let mut args = vec!["x".to_owned()];
+        for (id, value) in pairs {
+            args.push(format!("--{}={value}", id.replace('_', "-")));
+        }
+        let command = provider
+            .args()
+            .into_iter()
+            .fold(clap::Command::new("x"), |c, a| c.arg(a));
+        let matches = command.try_get_matches_from(args).unwrap();
+        ProviderSettings::from_matches(provider, &matches)
+    }
+
+    fn message(result: Result<impl Sized, CliError>) -> Option<String> {
+        result.err().map(|e| e.to_string())
+    }
+
     #[test]
     fn every_missing_setting_is_named_once() {
-        let err = EbaySettings::default()
-            .client(EbayPurpose::UserTokens)
-            .err()
-            .map(|e| e.to_string());
+        let err = message(given("ebay", &[]).client(Purpose::Tokens));
         assert_eq!(
             err.as_deref(),
             Some(
@@ -704,14 +486,9 @@ mod tests {
                  RuName (--ru-name or OAUTH_EBAY_RU_NAME)"
             )
         );
-        let consent_only = EbaySettings {
-            client_id: Some("id".into()),
-            ru_name: Some(" ".into()),
-            ..EbaySettings::default()
-        }
-        .client(EbayPurpose::ConsentUrl)
-        .err()
-        .map(|e| e.to_string());
+        let consent_only = message(
+            given("ebay", &[("client_id", "id"), ("ru_name", " ")]).client(Purpose::AuthorizeUrl),
+        );
         assert_eq!(
             consent_only.as_deref(),
             Some("missing eBay settings: RuName (--ru-name or OAUTH_EBAY_RU_NAME)")
@@ -720,67 +497,66 @@ mod tests {
 
     #[test]
     fn invalid_values_never_repeat_a_secret() {
-        let settings = EbaySettings {
-            client_id: Some("id".into()),
-            client_secret: Some("SENTINEL-secret".into()),
-            ru_name: Some("ru".into()),
-            base_url: Some("http://example.com/ebay".into()),
-            ..EbaySettings::default()
-        };
-        let err = settings
-            .client(EbayPurpose::UserTokens)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let settings = given(
+            "ebay",
+            &[
+                ("client_id", "id"),
+                ("client_secret", "SENTINEL-secret"),
+                ("ru_name", "ru"),
+                ("base_url", "http://example.com/ebay"),
+            ],
+        );
+        let err = message(settings.client(Purpose::Tokens)).unwrap_or_default();
         assert!(err.starts_with("eBay settings are invalid: "), "{err}");
         assert!(err.contains("https"), "{err}");
         assert!(!err.contains("SENTINEL"), "{err}");
     }
 
     #[test]
-    fn ebay_base_urls() {
-        let mut settings = EbaySettings {
-            auth_base_url: Some("https://auth.example".into()),
-            ..EbaySettings::default()
-        };
-        assert!(settings.environment().is_err());
-        settings.base_url = Some("https://api.example".into());
-        let Ok(ebay::Environment::Custom { authorize, api }) = settings.environment() else {
+    fn environments_and_base_urls() {
+        let settings = given("ebay", &[("base_url", "https://api.example")]);
+        let Ok(Environment::Custom(base)) = settings.environment() else {
             panic!("expected a custom environment");
         };
-        assert_eq!(authorize.as_url().as_str(), "https://auth.example/");
-        assert_eq!(api.as_url().as_str(), "https://api.example/");
-        settings.base_url = None;
-        settings.auth_base_url = None;
+        assert_eq!(base.as_url().as_str(), "https://api.example/");
         assert_eq!(
-            settings.environment().ok(),
-            Some(ebay::Environment::Sandbox),
-            "sandbox is the default"
+            given("ebay", &[]).environment().ok(),
+            Some(Environment::Sandbox),
+            "sandbox is the default of a provider that has one"
         );
-        settings.environment = Some("Production".into());
         assert_eq!(
-            settings.environment().ok(),
-            Some(ebay::Environment::Production)
+            given("aliexpress", &[]).environment().ok(),
+            Some(Environment::Production),
+            "production is the default of a provider without a sandbox"
         );
-        settings.environment = Some("prod".into());
-        let err = settings.environment().err().map(|e| e.to_string());
         assert_eq!(
-            err.as_deref(),
+            given("ebay", &[("environment", "Production")])
+                .environment()
+                .ok(),
+            Some(Environment::Production)
+        );
+        assert_eq!(
+            message(given("ebay", &[("environment", "prod")]).environment()).as_deref(),
             Some(
                 "invalid eBay environment (--environment or OAUTH_EBAY_ENVIRONMENT): \
                  expected `sandbox` or `production` (a base URL goes in --base-url, \
                  OAUTH_EBAY_BASE_URL)"
             )
         );
+        let err = message(given("eshopbox", &[("environment", "sandbox")]).environment());
+        assert!(
+            err.as_deref()
+                .is_some_and(|e| e.contains("Eshopbox has no sandbox")),
+            "{err:?}"
+        );
     }
 
     #[test]
     fn empty_base_urls_and_environments_are_errors_naming_the_variable() {
-        let ebay = EbaySettings {
-            environment: Some(" ".into()),
-            ..EbaySettings::default()
-        };
-        let err = ebay.environment().err().map(|e| (e.code(), e.to_string()));
+        let err = given("ebay", &[("environment", " ")])
+            .environment()
+            .err()
+            .map(|e| (e.code(), e.to_string()));
         assert_eq!(
             err,
             Some((
@@ -790,54 +566,53 @@ mod tests {
                     .to_owned()
             ))
         );
-        let ebay = EbaySettings {
-            base_url: Some(String::new()),
-            ..EbaySettings::default()
-        };
-        let err = ebay.environment().err().map(|e| e.to_string());
-        assert!(
-            err.as_deref()
-                .is_some_and(|e| e.starts_with("OAUTH_EBAY_BASE_URL (--base-url) is set but empty")),
-            "{err:?}"
+        for name in ["ebay", "aliexpress", "orangeconnex", "eshopbox"] {
+            let err = message(given(name, &[("base_url", "")]).environment());
+            let var = provider(name).env_var(BASE_URL);
+            assert!(
+                err.as_deref()
+                    .is_some_and(|e| e.starts_with(&format!("{var} (--base-url) is set but empty"))),
+                "{err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn hints_come_from_the_registry() {
+        assert_eq!(
+            provider("ebay").credentials_hint(),
+            "OAUTH_EBAY_CLIENT_ID / OAUTH_EBAY_CLIENT_SECRET (--client-id / --client-secret), \
+             and that they belong to the environment in use (OAUTH_EBAY_ENVIRONMENT, default \
+             sandbox; or OAUTH_EBAY_BASE_URL)"
         );
-        let ae = AliExpressSettings {
-            app_key: Some("k".into()),
-            app_secret: Some("s".into()),
-            redirect_uri: Some("https://example.com/cb".into()),
-            base_url: Some(String::new()),
-        };
-        let err = ae.client(false).err().map(|e| e.to_string());
         assert!(
-            err.as_deref().is_some_and(|e| e.starts_with(
-                "OAUTH_ALIEXPRESS_BASE_URL (--base-url) is set but empty: unset it to use the \
-                 default (https://api-sg.aliexpress.com)"
-            )),
-            "{err:?}"
+            provider("orangeconnex")
+                .credentials_hint()
+                .starts_with("OAUTH_ORANGECONNEX_CLIENT_ID / OAUTH_ORANGECONNEX_CLIENT_KEY (")
         );
-        let oc = OrangeConnexSettings {
-            client_id: Some("id".into()),
-            redirect_uri: Some("https://example.com/cb".into()),
-            environment: Some(String::new()),
-            ..OrangeConnexSettings::default()
-        };
-        let err = oc.client().err().map(|e| e.to_string());
+        assert_eq!(
+            provider("eshopbox").credentials_hint(),
+            "OAUTH_ESHOPBOX_CLIENT_ID / OAUTH_ESHOPBOX_CLIENT_SECRET (--client-id / \
+             --client-secret)"
+        );
+        assert!(provider("eshopbox").reauthorize_hint().starts_with(
+            "create a new refresh token in the Eshopbox app, set OAUTH_ESHOPBOX_REFRESH_TOKEN"
+        ));
         assert!(
-            err.as_deref()
-                .is_some_and(|e| e.starts_with("OAUTH_ORANGECONNEX_ENVIRONMENT (--environment)")),
-            "{err:?}"
+            provider("aliexpress")
+                .reauthorize_hint()
+                .starts_with("run `oauth aliexpress authorize-url`")
         );
-        let esb = EshopboxSettings {
-            client_id: Some("id".into()),
-            client_secret: Some("secret".into()),
-            refresh_token: Some("rt".into()),
-            token_url: Some("  ".into()),
-            ..EshopboxSettings::default()
-        };
-        let err = esb.client().err().map(|e| e.to_string());
-        assert!(
-            err.as_deref()
-                .is_some_and(|e| e.starts_with("OAUTH_ESHOPBOX_TOKEN_URL (--token-url)")),
-            "{err:?}"
-        );
+    }
+
+    #[test]
+    fn every_provider_builds_from_its_example_settings() {
+        for provider in ProviderCli::all() {
+            let pairs: Vec<(&str, &str)> = provider.entry.example_settings.to_vec();
+            let client = given(provider.name(), &pairs)
+                .client(Purpose::Tokens)
+                .unwrap_or_else(|e| panic!("{}: {e}", provider.name()));
+            assert_eq!(client.provider(), provider.name());
+        }
     }
 }

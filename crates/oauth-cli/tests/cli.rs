@@ -48,7 +48,7 @@ fn eshopbox_env(sandbox: &Sandbox) -> Vec<(&'static str, String)> {
         ("OAUTH_ESHOPBOX_CLIENT_ID", creds.client_id.clone()),
         ("OAUTH_ESHOPBOX_CLIENT_SECRET", creds.client_secret.clone()),
         ("OAUTH_ESHOPBOX_REFRESH_TOKEN", creds.refresh_token.clone()),
-        ("OAUTH_ESHOPBOX_TOKEN_URL", sandbox.eshopbox_token_url()),
+        ("OAUTH_ESHOPBOX_BASE_URL", sandbox.eshopbox_base_url()),
     ]
 }
 
@@ -1150,6 +1150,40 @@ async fn ebay_authorize_url_prompt_login_and_locale() {
     .await
     .ok();
     assert!(url(&production).starts_with("https://auth.ebay.com/"));
+
+    // A separate consent host: the authorize URL moves to it, the rest unchanged.
+    let sandbox = Sandbox::start().await.unwrap();
+    let custom = with(&env, "OAUTH_EBAY_BASE_URL", &sandbox.ebay_base_url());
+    let moved = oauth(
+        &[
+            "ebay",
+            "authorize-url",
+            "--auth-base-url",
+            "https://signin.example/ebay",
+            "--locale",
+            "de-DE",
+        ],
+        &custom,
+    )
+    .await
+    .ok();
+    assert!(
+        url(&moved).starts_with("https://signin.example/ebay/oauth2/authorize?client_id=App-ID&"),
+        "{moved:#?}"
+    );
+    assert!(url(&moved).ends_with("&locale=de-DE"), "{moved:#?}");
+    let alone = oauth(
+        &["ebay", "authorize-url"],
+        &with(&env, "OAUTH_EBAY_AUTH_BASE_URL", "https://signin.example"),
+    )
+    .await;
+    assert_eq!(alone.code, Some(2), "{alone:#?}");
+    assert!(
+        alone.stderr.contains(
+            "--auth-base-url (OAUTH_EBAY_AUTH_BASE_URL) needs --base-url (OAUTH_EBAY_BASE_URL)"
+        ),
+        "{alone:#?}"
+    );
 }
 
 /// An empty base-URL or environment variable is a configuration error naming it, for
@@ -1204,8 +1238,8 @@ async fn empty_base_url_and_environment_settings_are_errors() {
             vec!["orangeconnex", "authorize-url"],
         ),
         (
-            "OAUTH_ESHOPBOX_TOKEN_URL",
-            "--token-url",
+            "OAUTH_ESHOPBOX_BASE_URL",
+            "--base-url",
             eshopbox_env(&sandbox),
             vec!["eshopbox", "token"],
         ),
@@ -1233,6 +1267,23 @@ async fn empty_base_url_and_environment_settings_are_errors() {
             );
             assert_eq!(run.stdout, "", "{var}: {run:#?}");
         }
+    }
+    // The retired full token URL of Eshopbox is refused, even empty, naming its
+    // replacement (it would otherwise be ignored, and the production host used).
+    for value in [sandbox.eshopbox_token_url(), String::new()] {
+        let run = oauth(
+            &["eshopbox", "token"],
+            &with(&eshopbox_env(&sandbox), "OAUTH_ESHOPBOX_TOKEN_URL", &value),
+        )
+        .await;
+        assert_eq!(run.code, Some(2), "{run:#?}");
+        assert!(
+            run.stderr.starts_with(
+                "oauth: OAUTH_ESHOPBOX_TOKEN_URL (--token-url) is no longer read: give the \
+                 base URL in OAUTH_ESHOPBOX_BASE_URL (--base-url)"
+            ),
+            "{run:#?}"
+        );
     }
     // The token file variable too.
     let run = oauth(
@@ -1785,4 +1836,93 @@ async fn a_plaintext_file_is_migrated_and_rekeyed() {
     assert_eq!(run.code, Some(2), "{run:#?}");
     let run = oauth(&["store", "rekey", "--store-key-file", new_arg], &[]).await;
     assert_eq!(run.code, Some(2), "{run:#?}");
+}
+
+/// The proxy variables of the environment are not consulted: a token request (which
+/// carries the client secret and the refresh token) goes straight to the provider, never
+/// through a proxy the environment names. The "proxy" here is a loopback listener that
+/// records every connection and byte it receives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proxy_variables_are_ignored() {
+    use std::sync::{Arc, Mutex};
+    use tokio::io::AsyncReadExt;
+
+    let sandbox = Sandbox::start().await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy = format!("http://{}", listener.local_addr().unwrap());
+    let received: Arc<Mutex<(usize, Vec<u8>)>> = Arc::default();
+    let recorder = Arc::clone(&received);
+    let accepting = tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            recorder.lock().unwrap().0 += 1;
+            let recorder = Arc::clone(&recorder);
+            tokio::spawn(async move {
+                let mut buffer = [0_u8; 4096];
+                while let Ok(n) = socket.read(&mut buffer).await {
+                    if n == 0 {
+                        break;
+                    }
+                    recorder.lock().unwrap().1.extend_from_slice(&buffer[..n]);
+                }
+            });
+        }
+    });
+    let mut env = eshopbox_env(&sandbox);
+    for var in [
+        "http_proxy",
+        "HTTP_PROXY",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        env.push((var, proxy.clone()));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("tokens.json");
+    let run = oauth(
+        &["eshopbox", "token", "--store", store.to_str().unwrap()],
+        &env,
+    )
+    .await
+    .ok();
+    assert!(!run.stdout.trim().is_empty(), "{run:#?}");
+    assert_eq!(sandbox.token_requests(Provider::Eshopbox), 1);
+    // A forced refresh too (the refresh grant's own request).
+    oauth(
+        &["eshopbox", "refresh", "--store", store.to_str().unwrap()],
+        &env,
+    )
+    .await
+    .ok();
+    assert_eq!(sandbox.token_requests(Provider::Eshopbox), 2);
+    // Give a connection that might have been made a moment to be recorded.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (connections, bytes) = received.lock().unwrap().clone();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(
+        !text.contains("client_secret"),
+        "the proxy received: {text}"
+    );
+    assert_eq!(connections, 0, "the proxy received: {text}");
+    assert!(bytes.is_empty(), "the proxy received: {text}");
+
+    // The control: a client told to use the proxy does reach the recorder.
+    let through_proxy = reqwest::Client::builder()
+        .proxy(reqwest::Proxy::all(&proxy).unwrap())
+        .timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let _ = through_proxy
+        .get(format!("{}/api/v1/me", sandbox.eshopbox_base_url()))
+        .send()
+        .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    accepting.abort();
+    let (connections, bytes) = received.lock().unwrap().clone();
+    assert_eq!(connections, 1);
+    assert!(String::from_utf8_lossy(&bytes).contains("/eshopbox/api/v1/me"));
 }

@@ -1,44 +1,60 @@
-//! `oauth aliexpress ...`: consent URL, token create, refresh (rotating), token, and
-//! `sign` to debug `IncompleteSignature` errors.
+//! What is particular to AliExpress on the command line: `oauth aliexpress sign`, to
+//! debug `IncompleteSignature` errors.
 
-use std::sync::Arc;
 use std::time::SystemTime;
 
-use clap::{Args, Subcommand};
+use clap::{ArgMatches, Args, FromArgMatches};
 use oauth_all::aliexpress::{ApiKind, SIGN_METHOD, Signer};
-use oauth_core::to_unix_millis;
+use oauth_core::{AppSecret, to_unix_millis};
 use serde_json::json;
 
-use super::{Context, ExchangeArgs, Origin, TokenArgs};
+use super::Context;
+use super::registry::{Extras, Run};
 use crate::error::CliError;
 use crate::output::{err, json_out, out};
-use crate::settings::AliExpressSettings;
+use crate::settings::{ProviderSettings, config_error};
 
-/// `oauth aliexpress`.
-#[derive(Args)]
-pub struct AliExpressArgs {
-    #[command(subcommand)]
-    command: AliExpressCommand,
-    #[command(flatten)]
-    settings: AliExpressSettings,
-}
+/// AliExpress's extras.
+#[derive(Debug, Clone, Copy)]
+pub struct AliExpressExtras;
 
-/// The AliExpress subcommands.
-#[derive(Subcommand, Debug, Clone)]
-pub enum AliExpressCommand {
-    /// Print the consent URL (stdout) and its state (stderr). Needs the app key and
-    /// redirect URI.
-    AuthorizeUrl,
-    /// Exchange the code of the URL you landed on after consent (`/auth/token/create`);
-    /// save the tokens to --store.
-    Exchange(ExchangeArgs),
-    /// Refresh now (`/auth/token/refresh`: the refresh token rotates) and save to --store.
-    Refresh,
-    /// Print a valid access token, refreshing and saving it first when needed.
-    Token(TokenArgs),
-    /// Print the text that is signed and the signature of an IOP call, to compare with
-    /// what your code sends. The app secret (OAUTH_ALIEXPRESS_APP_SECRET) is never printed.
-    Sign(SignArgs),
+impl Extras for AliExpressExtras {
+    fn provider(&self) -> &'static str {
+        oauth_all::aliexpress::PROVIDER
+    }
+
+    fn about(&self) -> &'static str {
+        ", request signing"
+    }
+
+    fn subcommands(&self) -> Vec<clap::Command> {
+        vec![SignArgs::augment_args(clap::Command::new("sign").about(
+            "Print the text that is signed and the signature of an IOP call, to compare with \
+             what your code sends. The app secret (OAUTH_ALIEXPRESS_APP_SECRET) is never \
+             printed.",
+        ))]
+    }
+
+    fn run<'a>(
+        &'a self,
+        ctx: &'a Context,
+        settings: &'a ProviderSettings,
+        name: &'a str,
+        matches: &'a ArgMatches,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            match name {
+                "sign" => {
+                    let args = SignArgs::from_arg_matches(matches)
+                        .map_err(|e| CliError::usage(e.to_string()))?;
+                    sign(ctx, settings, &args)
+                }
+                other => Err(CliError::usage(format!(
+                    "`oauth aliexpress {other}` is not a command"
+                ))),
+            }
+        })
+    }
 }
 
 /// Arguments of `aliexpress sign`.
@@ -56,43 +72,6 @@ pub struct SignArgs {
     /// The `timestamp` in Unix milliseconds [default: now].
     #[arg(long, value_name = "MS")]
     pub timestamp: Option<u64>,
-}
-
-/// Runs an AliExpress subcommand.
-///
-/// # Errors
-/// The command's failure, ready for stderr.
-pub async fn run(ctx: &Context, args: AliExpressArgs) -> Result<(), CliError> {
-    let settings = &args.settings;
-    match &args.command {
-        AliExpressCommand::AuthorizeUrl => {
-            let client = settings.client(true)?;
-            let state = super::new_state()?;
-            super::print_authorize_url(ctx, "aliexpress", &client.authorize_url(&state), &state);
-            Ok(())
-        }
-        AliExpressCommand::Exchange(exchange) => {
-            let client = settings.client(false)?;
-            super::exchange(ctx, "aliexpress", Arc::new(client), exchange).await
-        }
-        AliExpressCommand::Refresh => {
-            let client = settings.client(false)?;
-            super::refresh(ctx, "aliexpress", Arc::new(client), Origin::Consent).await
-        }
-        AliExpressCommand::Token(token) => {
-            let client = settings.client(false)?;
-            super::token(
-                ctx,
-                "aliexpress",
-                Arc::new(client),
-                &ctx.account,
-                token,
-                Origin::Consent,
-            )
-            .await
-        }
-        AliExpressCommand::Sign(sign_args) => sign(ctx, settings, sign_args),
-    }
 }
 
 /// The parameters that will be signed, completed with the common ones.
@@ -170,8 +149,12 @@ pub fn signed_params(
     Ok(params)
 }
 
-fn sign(ctx: &Context, settings: &AliExpressSettings, args: &SignArgs) -> Result<(), CliError> {
-    let (signer, app_key) = settings.signer()?;
+fn sign(ctx: &Context, settings: &ProviderSettings, args: &SignArgs) -> Result<(), CliError> {
+    // Only the app secret is needed; the app key is added when it is set.
+    let values = settings.checked(&|setting| setting.key != "app_secret")?;
+    let secret = values.get("app_secret").unwrap_or_default();
+    let signer = Signer::new(&AppSecret::new(secret)).map_err(config_error("AliExpress"))?;
+    let app_key = settings.get("app_key").map(str::to_owned);
     let params = signed_params(
         &args.api,
         &args.params,
@@ -225,7 +208,7 @@ fn sign(ctx: &Context, settings: &AliExpressSettings, args: &SignArgs) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use oauth_core::{AppSecret, from_unix_millis};
+    use oauth_core::from_unix_millis;
 
     fn vector_params() -> Vec<String> {
         vec!["code=3_500102_JxZ05Ux3cnnSSUm6dCxYg6Q26".to_owned()]

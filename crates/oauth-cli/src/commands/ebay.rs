@@ -1,39 +1,124 @@
-//! `oauth ebay ...`: consent URL, code exchange, refresh, user and application tokens.
+//! What is particular to eBay on the command line: `oauth ebay app-token`
+//! (application tokens, client credentials) and the consent page's own flags on the
+//! generic `authorize-url` (`--prompt-login`, `--locale`, `--auth-base-url`).
 
 use std::sync::Arc;
 
 use clap::builder::FalseyValueParser;
-use clap::{Args, Subcommand};
-use oauth_all::ebay::ConsentOptions;
+use clap::{ArgMatches, Args, FromArgMatches};
+use oauth_all::ebay::{AUTHORIZE_PATH, ClientExt, ConsentOptions, Ebay};
+use oauth_core::url::Url;
+use oauth_core::{CsrfState, EndpointUrl, Environment};
 
-use super::{Context, ExchangeArgs, Origin, TokenArgs};
+use super::registry::{Extras, Run};
+use super::{Context, Origin, TokenArgs};
 use crate::error::CliError;
-use crate::settings::{EbayPurpose, EbaySettings, not_blank};
+use crate::settings::{BASE_URL, ProviderSettings, config_error, not_blank};
 
-/// `oauth ebay`.
-#[derive(Args)]
-pub struct EbayArgs {
-    #[command(subcommand)]
-    command: EbayCommand,
-    #[command(flatten)]
-    settings: EbaySettings,
+/// eBay's extras.
+#[derive(Debug, Clone, Copy)]
+pub struct EbayExtras;
+
+impl Extras for EbayExtras {
+    fn provider(&self) -> &'static str {
+        oauth_all::ebay::PROVIDER
+    }
+
+    fn about(&self) -> &'static str {
+        ", application tokens"
+    }
+
+    fn subcommands(&self) -> Vec<clap::Command> {
+        vec![TokenArgs::augment_args(
+            clap::Command::new("app-token").about(
+                "Print a valid application access token (client credentials), cached in --store \
+             when given (under the account `application:<account>`). Needs no RuName.",
+            ),
+        )]
+    }
+
+    fn authorize_url_args(&self, command: clap::Command) -> clap::Command {
+        AuthorizeUrlArgs::augment_args(command)
+    }
+
+    fn authorize_url(
+        &self,
+        settings: &ProviderSettings,
+        matches: &ArgMatches,
+        state: &CsrfState,
+    ) -> Option<Result<Url, CliError>> {
+        Some(consent_url(settings, matches, state))
+    }
+
+    fn run<'a>(
+        &'a self,
+        ctx: &'a Context,
+        settings: &'a ProviderSettings,
+        name: &'a str,
+        matches: &'a ArgMatches,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            match name {
+                "app-token" => app_token(ctx, settings, matches).await,
+                other => Err(CliError::usage(format!(
+                    "`oauth ebay {other}` is not a command"
+                ))),
+            }
+        })
+    }
 }
 
-/// The eBay subcommands.
-#[derive(Subcommand, Debug, Clone)]
-pub enum EbayCommand {
-    /// Print the consent URL (stdout) and its state (stderr). Needs the client id and
-    /// RuName.
-    AuthorizeUrl(AuthorizeUrlArgs),
-    /// Exchange the code of the URL you landed on after consent; save the tokens to --store.
-    Exchange(ExchangeArgs),
-    /// Refresh the user access token now and save it to --store.
-    Refresh,
-    /// Print a valid user access token, refreshing and saving it first when needed.
-    Token(TokenArgs),
-    /// Print a valid application access token (client credentials), cached in --store
-    /// when given (under the account `application:<account>`).
-    AppToken(TokenArgs),
+/// `ebay app-token`: the application token grant of a client that needs no RuName.
+async fn app_token(
+    ctx: &Context,
+    settings: &ProviderSettings,
+    matches: &ArgMatches,
+) -> Result<(), CliError> {
+    let args = TokenArgs::from_arg_matches(matches).map_err(|e| CliError::usage(e.to_string()))?;
+    let values = settings.checked(&|setting| setting.key == "ru_name")?;
+    let client = settings.typed_client::<Ebay>(&values)?;
+    let grant = client.application_token_grant();
+    let account = format!("application:{}", ctx.account);
+    super::token(
+        ctx,
+        settings.provider,
+        Arc::new(grant),
+        &account,
+        &args,
+        Origin::Configuration,
+    )
+    .await
+}
+
+/// The consent URL with eBay's options; on `--auth-base-url`'s host when given.
+fn consent_url(
+    settings: &ProviderSettings,
+    matches: &ArgMatches,
+    state: &CsrfState,
+) -> Result<Url, CliError> {
+    let args =
+        AuthorizeUrlArgs::from_arg_matches(matches).map_err(|e| CliError::usage(e.to_string()))?;
+    let options = args.consent_options()?;
+    let auth_base = args.auth_base()?;
+    let values = settings.checked(&|setting| setting.secret)?;
+    let client = settings.typed_client::<Ebay>(&values)?;
+    let url = client
+        .authorize_url_with(state, &options)
+        .map_err(config_error("eBay"))?;
+    match auth_base {
+        None => Ok(url),
+        Some(auth) => {
+            if !matches!(settings.environment()?, Environment::Custom(_)) {
+                return Err(CliError::configuration(format!(
+                    "--auth-base-url (OAUTH_EBAY_AUTH_BASE_URL) needs --base-url ({})",
+                    settings.provider.env_var(BASE_URL)
+                )));
+            }
+            let mut moved = auth.join_path(AUTHORIZE_PATH);
+            moved.set_query(url.query());
+            Ok(moved)
+        }
+    }
 }
 
 /// Arguments of `ebay authorize-url`.
@@ -51,6 +136,16 @@ pub struct AuthorizeUrlArgs {
     /// The language of the consent page, sent as `locale` (e.g. `de-DE`, `en-US`).
     #[arg(long, env = "OAUTH_EBAY_LOCALE", value_name = "LOCALE")]
     pub locale: Option<String>,
+    /// A separate base URL for the consent page (`/oauth2/authorize` is appended), with
+    /// --base-url for the API host: the authorize URL is moved to it. Read by
+    /// `authorize-url` only, the one command that uses the consent host.
+    #[arg(
+        long,
+        env = "OAUTH_EBAY_AUTH_BASE_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub auth_base_url: Option<String>,
 }
 
 impl AuthorizeUrlArgs {
@@ -87,56 +182,19 @@ impl AuthorizeUrlArgs {
         }
         Ok(options)
     }
-}
 
-/// Runs an eBay subcommand.
-///
-/// # Errors
-/// The command's failure, ready for stderr.
-pub async fn run(ctx: &Context, args: EbayArgs) -> Result<(), CliError> {
-    let settings = &args.settings;
-    match &args.command {
-        EbayCommand::AuthorizeUrl(authorize) => {
-            let client = settings.client(EbayPurpose::ConsentUrl)?;
-            let options = authorize.consent_options()?;
-            let state = super::new_state()?;
-            let url = client.consent_url_with(&state, &options);
-            super::print_authorize_url(ctx, "ebay", &url, &state);
-            Ok(())
-        }
-        EbayCommand::Exchange(exchange) => {
-            let client = settings.client(EbayPurpose::UserTokens)?;
-            super::exchange(ctx, "ebay", Arc::new(client), exchange).await
-        }
-        EbayCommand::Refresh => {
-            let client = settings.client(EbayPurpose::UserTokens)?;
-            super::refresh(ctx, "ebay", Arc::new(client), Origin::Consent).await
-        }
-        EbayCommand::Token(token) => {
-            let client = settings.client(EbayPurpose::UserTokens)?;
-            super::token(
-                ctx,
-                "ebay",
-                Arc::new(client),
-                &ctx.account,
-                token,
-                Origin::Consent,
-            )
-            .await
-        }
-        EbayCommand::AppToken(token) => {
-            let client = settings.client(EbayPurpose::ApplicationTokens)?;
-            let grant = client.application_token_grant();
-            let account = format!("application:{}", ctx.account);
-            super::token(
-                ctx,
-                "ebay",
-                Arc::new(grant),
-                &account,
-                token,
-                Origin::Configuration,
-            )
-            .await
-        }
+    /// The consent page's own base URL, if given.
+    ///
+    /// # Errors
+    /// A configuration error for an empty or invalid URL.
+    pub fn auth_base(&self) -> Result<Option<EndpointUrl>, CliError> {
+        not_blank(
+            self.auth_base_url.as_deref(),
+            "auth-base-url",
+            "OAUTH_EBAY_AUTH_BASE_URL",
+            "the --base-url",
+        )?
+        .map(|url| EndpointUrl::parse(url).map_err(config_error("eBay")))
+        .transpose()
     }
 }

@@ -1,76 +1,150 @@
-//! `oauth eshopbox ...`: custom apps (refresh grant from the configured refresh token)
-//! and the partner-app authorize URL.
+//! What is particular to Eshopbox on the command line: the partner apps' authorize URL
+//! (`oauth eshopbox authorize-url`: Eshopbox does not document the partner code
+//! exchange, so there is no `exchange`), and the retired `OAUTH_ESHOPBOX_TOKEN_URL`.
+//! Custom-app tokens (`token`, `refresh`) are the generic commands: the configured
+//! refresh token is the whole flow.
 
-use std::sync::Arc;
+use clap::{ArgMatches, Args, FromArgMatches};
+use oauth_all::eshopbox::PartnerAuthorization;
+use oauth_core::{EndpointUrl, Scopes};
 
-use clap::{Args, Subcommand};
-use oauth_core::{AccountKey, RefreshGrant};
-
-use super::{Context, Origin, TokenArgs};
+use super::Context;
+use super::registry::{Extras, Retired, Run};
 use crate::error::CliError;
-use crate::settings::EshopboxSettings;
+use crate::settings::{ProviderSettings, config_error, not_blank};
 
-/// `oauth eshopbox`.
-#[derive(Args)]
-pub struct EshopboxArgs {
-    #[command(subcommand)]
-    command: EshopboxCommand,
-    #[command(flatten)]
-    settings: EshopboxSettings,
-}
+/// Eshopbox's extras.
+#[derive(Debug, Clone, Copy)]
+pub struct EshopboxExtras;
 
-/// The Eshopbox subcommands. Custom apps have no consent screen and no code exchange:
-/// the configured refresh token is the whole flow.
-#[derive(Subcommand, Debug, Clone)]
-pub enum EshopboxCommand {
-    /// Partner apps: print the authorize URL (stdout) and its state (stderr). Eshopbox
-    /// does not document the partner code exchange, so there is no `exchange`.
-    AuthorizeUrl,
-    /// Mint an access token now from the configured refresh token and save it to --store.
-    Refresh,
-    /// Print a valid access token, minting and saving one first when needed.
-    Token(TokenArgs),
-}
+/// `OAUTH_ESHOPBOX_TOKEN_URL` was the full token URL; the custom base is now a base URL
+/// like every provider's.
+const RETIRED: &[Retired] = &[Retired {
+    key: "token_url",
+    instead: "give the base URL in OAUTH_ESHOPBOX_BASE_URL (--base-url): the token URL \
+              without its `/api/v1/generateToken` path (e.g. `https://auth.myeshopbox.com`, or \
+              the local oauth-sandbox's `<base>/eshopbox`)",
+}];
 
-/// Runs an Eshopbox subcommand.
-///
-/// # Errors
-/// The command's failure, ready for stderr.
-pub async fn run(ctx: &Context, args: EshopboxArgs) -> Result<(), CliError> {
-    match &args.command {
-        EshopboxCommand::AuthorizeUrl => {
-            let partner = args.settings.partner_authorization()?;
-            let state = super::new_state()?;
-            super::print_authorize_url(ctx, "eshopbox", &partner.authorize_url(&state), &state);
-            Ok(())
-        }
-        EshopboxCommand::Refresh => {
-            let (client, _) = args.settings.client()?;
-            super::refresh(ctx, "eshopbox", Arc::new(client), Origin::Configuration).await
-        }
-        EshopboxCommand::Token(token) => {
-            let (client, configured) = args.settings.client()?;
-            if let Some(location) = &ctx.store {
-                // A stored set minted from another refresh token (the admin issued a new
-                // one after a revocation) would keep using the old one: drop it.
-                let store = ctx.open_store(location).await?;
-                let key = AccountKey::new(client.provider(), ctx.account.as_str());
-                let stored = super::load(store.as_ref(), &key).await?;
-                if stored.is_some_and(|s| s.tokens.refresh_token.as_ref() != Some(&configured)) {
-                    store.delete(&key).await.map_err(|e| {
-                        CliError::failure(format!("cannot update the token store: {e}"))
-                    })?;
+impl Extras for EshopboxExtras {
+    fn provider(&self) -> &'static str {
+        oauth_all::eshopbox::PROVIDER
+    }
+
+    fn about(&self) -> &'static str {
+        "; partner authorize URL"
+    }
+
+    fn subcommands(&self) -> Vec<clap::Command> {
+        vec![PartnerArgs::augment_args(
+            clap::Command::new("authorize-url").about(
+                "Partner apps: print the authorize URL (stdout) and its state (stderr). \
+                 Eshopbox does not document the partner code exchange, so there is no \
+                 `exchange`.",
+            ),
+        )]
+    }
+
+    fn retired(&self) -> &'static [Retired] {
+        RETIRED
+    }
+
+    fn run<'a>(
+        &'a self,
+        ctx: &'a Context,
+        settings: &'a ProviderSettings,
+        name: &'a str,
+        matches: &'a ArgMatches,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            match name {
+                "authorize-url" => {
+                    let args = PartnerArgs::from_arg_matches(matches)
+                        .map_err(|e| CliError::usage(e.to_string()))?;
+                    let partner = args.partner_authorization(settings)?;
+                    let state = super::new_state()?;
+                    super::print_authorize_url(
+                        ctx,
+                        "eshopbox",
+                        &partner.authorize_url(&state),
+                        &state,
+                    );
+                    Ok(())
                 }
+                other => Err(CliError::usage(format!(
+                    "`oauth eshopbox {other}` is not a command"
+                ))),
             }
-            super::token(
-                ctx,
-                "eshopbox",
-                Arc::new(client),
-                &ctx.account,
-                token,
-                Origin::Configuration,
-            )
-            .await
+        })
+    }
+}
+
+/// The partner app's settings (`oauth eshopbox authorize-url` only); its client id is
+/// the provider's `--client-id` (`OAUTH_ESHOPBOX_CLIENT_ID`).
+#[derive(Args, Debug, Clone)]
+pub struct PartnerArgs {
+    /// Partner apps: the registered redirect URI.
+    #[arg(long, env = "OAUTH_ESHOPBOX_REDIRECT_URI", hide_env_values = true)]
+    pub redirect_uri: Option<String>,
+    /// Partner apps: scopes, space-separated (sent comma-separated).
+    #[arg(long, env = "OAUTH_ESHOPBOX_SCOPES", hide_env_values = true)]
+    pub scopes: Option<String>,
+    /// Partner apps: the `audience` parameter.
+    #[arg(long, env = "OAUTH_ESHOPBOX_AUDIENCE", hide_env_values = true)]
+    pub audience: Option<String>,
+    /// Partner apps: the authorize page instead of
+    /// `https://partners.myeshopbox.com/installation/authorize`.
+    #[arg(long, env = "OAUTH_ESHOPBOX_AUTHORIZE_URL", hide_env_values = true)]
+    pub authorize_url: Option<String>,
+}
+
+impl PartnerArgs {
+    /// The partner-app authorization (URL only).
+    ///
+    /// # Errors
+    /// A configuration error naming every missing setting, or the first invalid one.
+    pub fn partner_authorization(
+        &self,
+        settings: &ProviderSettings,
+    ) -> Result<PartnerAuthorization, CliError> {
+        let trimmed = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let mut missing = Vec::new();
+        let client_id = settings.get("client_id").map(str::to_owned);
+        if client_id.is_none() {
+            missing.push("client id (--client-id or OAUTH_ESHOPBOX_CLIENT_ID)");
         }
+        let redirect_uri = trimmed(&self.redirect_uri);
+        if redirect_uri.is_none() {
+            missing.push("redirect URI (--redirect-uri or OAUTH_ESHOPBOX_REDIRECT_URI)");
+        }
+        let (Some(client_id), Some(redirect_uri)) = (client_id, redirect_uri) else {
+            return Err(CliError::configuration(format!(
+                "missing Eshopbox settings: {}",
+                missing.join(", ")
+            )));
+        };
+        let authorize_url = not_blank(
+            self.authorize_url.as_deref(),
+            "authorize-url",
+            "OAUTH_ESHOPBOX_AUTHORIZE_URL",
+            "https://partners.myeshopbox.com/installation/authorize",
+        )?;
+        let mut builder = PartnerAuthorization::builder(client_id, redirect_uri);
+        if let Some(scopes) = trimmed(&self.scopes) {
+            builder = builder.scopes(Scopes::from_space_separated(&scopes));
+        }
+        if let Some(audience) = trimmed(&self.audience) {
+            builder = builder.audience(audience);
+        }
+        if let Some(url) = authorize_url {
+            builder = builder.endpoint(EndpointUrl::parse(url).map_err(config_error("Eshopbox"))?);
+        }
+        builder.build().map_err(config_error("Eshopbox"))
     }
 }

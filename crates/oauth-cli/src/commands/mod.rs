@@ -12,7 +12,7 @@
 pub mod aliexpress;
 pub mod ebay;
 pub mod eshopbox;
-pub mod orangeconnex;
+pub mod registry;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -23,10 +23,11 @@ use clap::Args;
 use oauth_core::lifecycle::{
     EncryptedStore, KeyFiles, Keyring, SaveOutcome, TokenEvent, TokenEventKind, Versioned,
 };
+use oauth_core::provider::registry::AnyClient;
 use oauth_core::url::Url;
 use oauth_core::{
-    AccountKey, AuthorizationCodeGrant, CsrfState, Error, FileStore, MemoryStore, RefreshGrant,
-    TokenManager, TokenSet, TokenStore, parse_callback,
+    AccountKey, CsrfState, Error, FileStore, MemoryStore, RefreshGrant, TokenManager, TokenSet,
+    TokenStore, parse_callback,
 };
 use serde_json::json;
 use tokio::sync::broadcast;
@@ -34,7 +35,7 @@ use tokio::sync::broadcast;
 use crate::error::{CliError, Hints};
 use crate::location::StoreLocation;
 use crate::output::{self, err, json_out, out, token_summary_json, token_summary_lines};
-use crate::settings::credentials_hint;
+use crate::settings::ProviderCli;
 
 /// Options shared by every provider command (given before or after the subcommand).
 #[derive(Debug, Clone)]
@@ -173,31 +174,18 @@ pub struct TokenArgs {
     pub min_valid: Option<u64>,
 }
 
-/// What to suggest when the seller must authorize again.
-fn reauthorize_hint(cli_name: &str) -> String {
-    if cli_name == "eshopbox" {
-        "create a new refresh token in the Eshopbox custom app, set OAUTH_ESHOPBOX_REFRESH_TOKEN, \
-         then run `oauth eshopbox refresh`"
-            .to_owned()
-    } else {
-        format!(
-            "run `oauth {cli_name} authorize-url`, consent in a browser, then \
-             `oauth {cli_name} exchange --store FILE --state STATE --redirect-url URL`"
-        )
-    }
-}
-
-/// A provider or lifecycle error of `cli_name`, with the hints that fit it.
+/// A provider or lifecycle error of `provider`, with the hints that fit it.
 fn provider_error(
-    cli_name: &str,
+    provider: ProviderCli,
     location: Option<&StoreLocation>,
     context: &str,
     error: &Error,
     reauthorize: &str,
 ) -> CliError {
+    let invalid_client = provider.credentials_hint();
     let hints = Hints {
         reauthorize,
-        invalid_client: credentials_hint(cli_name),
+        invalid_client: &invalid_client,
     };
     let cli = CliError::from_provider(context, error, hints);
     match (error, location) {
@@ -367,13 +355,13 @@ async fn ensure_writable(
 }
 
 /// "No tokens for this account in this store": the seller must consent (exit code 3).
-fn no_tokens(cli_name: &str, account: &str, location: &StoreLocation) -> CliError {
+fn no_tokens(provider: ProviderCli, account: &str, location: &StoreLocation) -> CliError {
     CliError::no_tokens(format!(
         "no tokens are stored for account \"{account}\" in {location}"
     ))
     .with_hint(format!(
         "check --account (or OAUTH_ACCOUNT); if it is right, {}",
-        reauthorize_hint(cli_name)
+        provider.reauthorize_hint()
     ))
 }
 
@@ -435,19 +423,17 @@ fn not_writable(location: &StoreLocation, previous: &TokenSet, printing_token: b
 
 /// `exchange`: checks the redirect URL's `state`, exchanges the code and saves the token
 /// set. Prints expiries and scopes only.
-pub async fn exchange<G>(
+pub async fn exchange(
     ctx: &Context,
-    cli_name: &str,
-    grant: Arc<G>,
+    provider: ProviderCli,
+    client: AnyClient,
     args: &ExchangeArgs,
-) -> Result<(), CliError>
-where
-    G: AuthorizationCodeGrant + RefreshGrant + 'static,
-{
+) -> Result<(), CliError> {
+    let cli_name = provider.name();
     let location = ctx.require_store(cli_name, "exchange")?;
     check_token_file(location, false, cli_name)?;
     let store = ctx.open_store(location).await?;
-    let key = AccountKey::new(grant.provider(), ctx.account.as_str());
+    let key = AccountKey::new(client.provider(), ctx.account.as_str());
     load(store.as_ref(), &key).await?;
     let callback = parse_callback(
         &args.redirect_url,
@@ -462,19 +448,19 @@ where
         "the code was not exchanged (it stays usable until it expires)",
     )
     .await?;
-    let tokens = grant.exchange_code(&callback.code).await.map_err(|e| {
+    let tokens = client.exchange_code(&callback.code).await.map_err(|e| {
         provider_error(
-            cli_name,
+            provider,
             Some(location),
             "the code exchange failed",
             &e,
             &format!(
                 "codes are single-use and short-lived: {}",
-                reauthorize_hint(cli_name)
+                provider.reauthorize_hint()
             ),
         )
     })?;
-    let manager = TokenManager::builder(grant, store, ctx.account.as_str()).build();
+    let manager = TokenManager::builder(client, store, ctx.account.as_str()).build();
     let handle = manager.install(tokens).await.map_err(|e| {
         CliError::failure(format!(
             "the tokens were issued but could not be saved: {e}"
@@ -536,20 +522,21 @@ fn print_saved(
 /// from the configuration instead, and the token file is created if needed.
 pub async fn refresh(
     ctx: &Context,
-    cli_name: &str,
+    provider: ProviderCli,
     grant: Arc<dyn RefreshGrant>,
     origin: Origin,
 ) -> Result<(), CliError> {
+    let cli_name = provider.name();
     let location = ctx.require_store(cli_name, "refresh")?;
     check_token_file(location, origin == Origin::Consent, cli_name)?;
     let store = ctx.open_store(location).await?;
     let key = AccountKey::new(grant.provider(), ctx.account.as_str());
     let stored = load(store.as_ref(), &key).await?;
-    let hint = reauthorize_hint(cli_name);
+    let hint = provider.reauthorize_hint();
     let tokens = match origin {
         Origin::Consent => {
             let Some(previous) = &stored else {
-                return Err(no_tokens(cli_name, &ctx.account, location));
+                return Err(no_tokens(provider, &ctx.account, location));
             };
             ensure_writable(
                 store.as_ref(),
@@ -565,7 +552,7 @@ pub async fn refresh(
                     .build();
             let mut events = manager.subscribe();
             let handle = manager.force_refresh().await.map_err(|e| {
-                provider_error(cli_name, Some(location), "the refresh failed", &e, &hint)
+                provider_error(provider, Some(location), "the refresh failed", &e, &hint)
             })?;
             let events = drain(&mut events);
             // The manager serves the old, still-valid token when its write check fails:
@@ -590,10 +577,10 @@ pub async fn refresh(
             .await?;
             let result = match grant.fetch_initial().await {
                 Some(result) => result,
-                None => return Err(no_tokens(cli_name, &ctx.account, location)),
+                None => return Err(no_tokens(provider, &ctx.account, location)),
             };
             let tokens = result.map_err(|e| {
-                provider_error(cli_name, Some(location), "the refresh failed", &e, &hint)
+                provider_error(provider, Some(location), "the refresh failed", &e, &hint)
             })?;
             save_newest(
                 store.as_ref(),
@@ -649,13 +636,14 @@ async fn save_newest(
 /// the token manager's policy.
 pub async fn token(
     ctx: &Context,
-    cli_name: &str,
+    provider: ProviderCli,
     grant: Arc<dyn RefreshGrant>,
     account: &str,
     args: &TokenArgs,
     origin: Origin,
 ) -> Result<(), CliError> {
-    let hint = reauthorize_hint(cli_name);
+    let cli_name = provider.name();
+    let hint = provider.reauthorize_hint();
     let (store, location): (Arc<dyn TokenStore>, Option<&StoreLocation>) =
         match (&ctx.store, origin) {
             (Some(location), _) => {
@@ -673,7 +661,7 @@ pub async fn token(
     let key = AccountKey::new(grant.provider(), account);
     let stored = load(store.as_ref(), &key).await?;
     if let (None, Origin::Consent, Some(location)) = (&stored, origin, location) {
-        return Err(no_tokens(cli_name, account, location));
+        return Err(no_tokens(provider, account, location));
     }
     let explicit = args.min_valid.is_some();
     let skew = args
@@ -702,7 +690,7 @@ pub async fn token(
         manager.access_token().await
     };
     let handle = result
-        .map_err(|e| provider_error(cli_name, location, "no valid access token", &e, &hint))?;
+        .map_err(|e| provider_error(provider, location, "no valid access token", &e, &hint))?;
     let events = drain(&mut events);
     if let Some(previous) = &stored {
         if events.contains(&TokenEventKind::SaveFailed) {
