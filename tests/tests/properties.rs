@@ -15,8 +15,10 @@
     clippy::indexing_slicing
 )]
 
-use oauth_all::{aliexpress, ebay, eshopbox, orangeconnex};
+use oauth_all::aliexpress;
+use oauth_core::Grant;
 use oauth_core::decode::{opt_id, opt_text, opt_u64};
+use oauth_core::provider::registry::{AnyClient, ClientOptions};
 use oauth_core::transport::classify::oauth_error;
 use oauth_core::{
     AppSecret, CallbackError, CsrfState, Error, MAX_LIFETIME, RawResponse, Scopes, parse_callback,
@@ -25,6 +27,7 @@ use oauth_core::{
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const CASES: u32 = 256;
@@ -208,36 +211,38 @@ fn content_type() -> impl Strategy<Value = Option<String>> {
     ]
 }
 
-/// Every decoder's answer to `response`, as `Ok(access token)` or the error.
-fn decode_all(response: &RawResponse) -> [(&'static str, Result<String, Error>); 4] {
-    let scopes = Scopes::from([ebay::API_SCOPE]);
-    [
-        (
-            "ebay",
-            ebay::decode_token_response(response, &scopes, now()).map(|t| {
-                assert!(t.expires_at() >= now() && t.expires_at() <= now() + MAX_LIFETIME);
-                t.access_token.expose_secret().to_owned()
-            }),
-        ),
-        (
-            "aliexpress",
-            aliexpress::decode_token_response(response).map(|t| {
-                let set = t.clone().into_token_set(now());
-                assert!(set.expires_at <= now() + MAX_LIFETIME);
-                t.access_token.expose_secret().to_owned()
-            }),
-        ),
-        (
-            "orangeconnex",
-            orangeconnex::decode_token_response(response)
-                .map(|t| t.access_token.expose_secret().to_owned()),
-        ),
-        (
-            "eshopbox",
-            eshopbox::decode_token_response(response)
-                .map(|t| t.access_token.expose_secret().to_owned()),
-        ),
-    ]
+/// Every registered provider's clients, from the entries' example settings.
+fn clients() -> &'static [(&'static str, AnyClient)] {
+    static CLIENTS: OnceLock<Vec<(&'static str, AnyClient)>> = OnceLock::new();
+    CLIENTS.get_or_init(|| {
+        oauth_all::PROVIDERS
+            .iter()
+            .map(|entry| {
+                let client = entry
+                    .build(&entry.example_values(), ClientOptions::default())
+                    .unwrap();
+                (entry.name, client)
+            })
+            .collect()
+    })
+}
+
+/// Every registered decoder's answer to `response` (through
+/// `DynClient::decode_token_set`, as a code exchange), as `Ok(access token)`
+/// or the error.
+fn decode_all(response: &RawResponse) -> Vec<(&'static str, Result<String, Error>)> {
+    clients()
+        .iter()
+        .map(|(name, client)| {
+            let outcome = client
+                .decode_token_set(response, &Grant::AuthorizationCode, now())
+                .map(|set| {
+                    assert!(set.expires_at <= now() + MAX_LIFETIME, "{name}");
+                    set.access_token.expose_secret().to_owned()
+                });
+            (*name, outcome)
+        })
+        .collect()
 }
 
 /// What holds for every decoder and every input.
