@@ -108,7 +108,7 @@ async fn wrong_credentials(h: &Harness, sweep: &mut Sweep) {
     let wrong = random("wrong-ebay-cert");
     sweep.secret("wrong eBay client secret", &wrong);
     let values = h.settings(Provider::Ebay).with("client_secret", &wrong);
-    let client = h.client_with::<ebay::Ebay>(values, sweep);
+    let client = h.client_with::<ebay::Ebay>(&values, sweep);
     sweep.debug("eBay client with a wrong secret", &client);
     let error = ebay::ClientExt::application_token(&client)
         .await
@@ -120,7 +120,7 @@ async fn wrong_credentials(h: &Harness, sweep: &mut Sweep) {
     let wrong = random("wrong-ae-secret");
     sweep.secret("wrong AliExpress app secret", &wrong);
     let values = h.settings(Provider::AliExpress).with("app_secret", &wrong);
-    let client = h.client_with::<aliexpress::AliExpress>(values, sweep);
+    let client = h.client_with::<aliexpress::AliExpress>(&values, sweep);
     let refresh = RefreshToken::new(random("unknown-ae-refresh"));
     sweep.secret("unknown AliExpress refresh token", refresh.expose_secret());
     let set = unknown_set(&refresh);
@@ -145,7 +145,7 @@ async fn wrong_credentials(h: &Harness, sweep: &mut Sweep) {
     let values = h
         .settings(Provider::OrangeConnex)
         .with("client_key", &wrong);
-    let client = h.client_with::<orangeconnex::OrangeConnex>(values, sweep);
+    let client = h.client_with::<orangeconnex::OrangeConnex>(&values, sweep);
     let refresh = RefreshToken::new(random("unknown-oc-refresh"));
     sweep.secret(
         "unknown OrangeConnex refresh token",
@@ -160,7 +160,7 @@ async fn wrong_credentials(h: &Harness, sweep: &mut Sweep) {
     let wrong = random("wrong-esb-secret");
     sweep.secret("wrong Eshopbox client secret", &wrong);
     let values = h.settings(Provider::Eshopbox).with("client_secret", &wrong);
-    let client = h.client_with::<eshopbox::Eshopbox>(values, sweep);
+    let client = h.client_with::<eshopbox::Eshopbox>(&values, sweep);
     let error = client.fetch_initial().await.unwrap().unwrap_err();
     assert!(matches!(error, Error::InvalidClient { .. }), "{error:?}");
     sweep.error("Eshopbox wrong client secret", &error);

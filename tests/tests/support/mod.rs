@@ -270,21 +270,21 @@ impl Harness {
 
     /// The typed client of provider `P` with the sandbox's settings.
     pub fn client<P: Configure>(&self, sweep: &mut Sweep) -> oauth_all::core::Client<P> {
-        self.client_with::<P>(self.settings(emulated_named(P::NAME)), sweep)
+        self.client_with::<P>(&self.settings(emulated_named(P::NAME)), sweep)
     }
 
     /// The typed client of provider `P` with `values` as its settings (made through
     /// `Configure::from_settings`, as the registry makes them).
     pub fn client_with<P: Configure>(
         &self,
-        values: SettingValues,
+        values: &SettingValues,
         sweep: &mut Sweep,
     ) -> oauth_all::core::Client<P> {
         let provider = emulated_named(P::NAME);
         let entry = entry(provider);
-        Harness::record_settings(entry, &values, sweep);
+        Harness::record_settings(entry, values, sweep);
         let options = self.options(provider);
-        let client = oauth_all::core::Client::builder(P::from_settings(&values).unwrap())
+        let client = oauth_all::core::Client::builder(P::from_settings(values).unwrap())
             .environment(options.environment)
             .http_client(self.http.clone())
             .clock(self.shared_clock())
@@ -1511,7 +1511,7 @@ pub fn eshopbox_client(
     if let Some(refresh_token) = refresh_token {
         values.set("refresh_token", &refresh_token);
     }
-    let client = h.client_with::<eshopbox::Eshopbox>(values, sweep);
+    let client = h.client_with::<eshopbox::Eshopbox>(&values, sweep);
     assert!(sweep.has_secret_labelled("Eshopbox refresh token"));
     client
 }
