@@ -158,6 +158,7 @@ impl ProviderCli {
         Arg::new(key)
             .long(key.replace('_', "-"))
             .env(self.env_var(key))
+            .value_name(key.to_ascii_uppercase())
             .hide_env_values(true)
             .global(true)
             .help(help)

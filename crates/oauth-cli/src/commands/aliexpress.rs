@@ -28,11 +28,11 @@ impl Extras for AliExpressExtras {
     }
 
     fn subcommands(&self) -> Vec<clap::Command> {
-        vec![SignArgs::augment_args(clap::Command::new("sign").about(
+        vec![SignArgs::augment_args(clap::Command::new("sign")).about(
             "Print the text that is signed and the signature of an IOP call, to compare with \
              what your code sends. The app secret (OAUTH_ALIEXPRESS_APP_SECRET) is never \
              printed.",
-        ))]
+        )]
     }
 
     fn run<'a>(

@@ -29,16 +29,22 @@ impl Extras for EbayExtras {
     }
 
     fn subcommands(&self) -> Vec<clap::Command> {
-        vec![TokenArgs::augment_args(
-            clap::Command::new("app-token").about(
-                "Print a valid application access token (client credentials), cached in --store \
-             when given (under the account `application:<account>`). Needs no RuName.",
+        vec![
+            TokenArgs::augment_args(clap::Command::new("app-token")).about(
+                "Print a valid application access token (client credentials), cached in \
+                 --store when given (under the account `application:<account>`). Needs no \
+                 RuName.",
             ),
-        )]
+        ]
     }
 
     fn authorize_url_args(&self, command: clap::Command) -> clap::Command {
-        AuthorizeUrlArgs::augment_args(command)
+        let about = command.get_about().cloned();
+        let command = AuthorizeUrlArgs::augment_args(command);
+        match about {
+            Some(about) => command.about(about),
+            None => command,
+        }
     }
 
     fn authorize_url(

@@ -36,13 +36,13 @@ impl Extras for EshopboxExtras {
     }
 
     fn subcommands(&self) -> Vec<clap::Command> {
-        vec![PartnerArgs::augment_args(
-            clap::Command::new("authorize-url").about(
+        vec![
+            PartnerArgs::augment_args(clap::Command::new("authorize-url")).about(
                 "Partner apps: print the authorize URL (stdout) and its state (stderr). \
                  Eshopbox does not document the partner code exchange, so there is no \
                  `exchange`.",
             ),
-        )]
+        ]
     }
 
     fn retired(&self) -> &'static [Retired] {

@@ -141,12 +141,13 @@ fn provider_command(provider: ProviderCli) -> clap::Command {
             Some(extras) => extras.authorize_url_args(authorize),
             None => authorize,
         });
-        command = command.subcommand(ExchangeArgs::augment_args(
-            clap::Command::new("exchange").about(
+        // `about` after the arguments: `augment_args` sets the struct's own.
+        command = command.subcommand(
+            ExchangeArgs::augment_args(clap::Command::new("exchange")).about(
                 "Exchange the code of the URL you landed on after consent; save the tokens to \
                  --store.",
             ),
-        ));
+        );
     }
     let (refresh, token) = if provider.needs_consent() {
         (
@@ -162,15 +163,14 @@ fn provider_command(provider: ProviderCli) -> clap::Command {
     command = command.subcommand(clap::Command::new("refresh").about(refresh));
     let margin = refresh_margin(provider).map_or_else(String::new, |secs| format!(": {secs}"));
     command = command.subcommand(
-        TokenArgs::augment_args(clap::Command::new("token").about(token)).mut_arg(
-            "min_valid",
-            |arg| {
+        TokenArgs::augment_args(clap::Command::new("token"))
+            .about(token)
+            .mut_arg("min_valid", |arg| {
                 arg.help(format!(
                     "Refresh first if the token expires within this many seconds [default: \
                      the provider's refresh margin{margin}]"
                 ))
-            },
-        ),
+            }),
     );
     for subcommand in extras.map_or_else(Vec::new, |e| e.subcommands()) {
         command = command.subcommand(subcommand);
