@@ -50,7 +50,11 @@ pub fn is_token_text(value: &str) -> bool {
 pub const INVALID_TOKEN_TEXT: &str =
     "has characters outside visible ASCII (control characters, spaces or non-ASCII): refused";
 
-struct U64Visitor;
+/// Reads a non-negative integer; `saturating` reads a negative one as 0 and
+/// truncates a fractional one instead of refusing them.
+struct U64Visitor {
+    saturating: bool,
+}
 
 impl<'de> Visitor<'de> for U64Visitor {
     type Value = Option<u64>;
@@ -76,6 +80,9 @@ impl<'de> Visitor<'de> for U64Visitor {
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        if self.saturating && v < 0 {
+            return Ok(Some(0));
+        }
         u64::try_from(v).map(Some).map_err(|_| {
             E::custom(format!(
                 "negative value {v} where a lifetime or time belongs"
@@ -88,6 +95,9 @@ impl<'de> Visitor<'de> for U64Visitor {
     }
 
     fn visit_i128<E: de::Error>(self, v: i128) -> Result<Self::Value, E> {
+        if self.saturating && v < 0 {
+            return Ok(Some(0));
+        }
         if v < 0 {
             return Err(E::custom("negative value where a lifetime or time belongs"));
         }
@@ -96,6 +106,16 @@ impl<'de> Visitor<'de> for U64Visitor {
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
         // JSON numbers too large for u64 arrive as floats: saturate.
+        if self.saturating && v.is_finite() {
+            if v <= 0.0 {
+                return Ok(Some(0));
+            }
+            if v >= u64::MAX as f64 {
+                return Ok(Some(u64::MAX));
+            }
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            return Ok(Some(v.trunc() as u64));
+        }
         if v.is_finite() && v >= 0.0 && v.fract() == 0.0 {
             if v >= u64::MAX as f64 {
                 Ok(Some(u64::MAX))
@@ -121,6 +141,9 @@ impl<'de> Visitor<'de> for U64Visitor {
             && t.get(1..)
                 .is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit()))
         {
+            if self.saturating {
+                return Ok(Some(0));
+            }
             return Err(E::custom("negative value where a lifetime or time belongs"));
         }
         Err(E::custom("expected a numeric string"))
@@ -132,7 +155,18 @@ impl<'de> Visitor<'de> for U64Visitor {
 /// errors; values too large for `u64` saturate to `u64::MAX` (lifetimes are
 /// clamped later by [`expiry_after`](crate::expiry_after)).
 pub fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    d.deserialize_option(U64Visitor)
+    d.deserialize_option(U64Visitor { saturating: false })
+}
+
+/// [`opt_u64`] for the lifetimes in the answers of providers whose refresh
+/// tokens may be single-use: a negative number (`-5`, `"-5"`) reads as 0
+/// and a fractional one (`1.9`) is truncated, instead of refusing the whole
+/// answer. A refused success answer would lose the new refresh token after
+/// the old one was spent; a token read as expired at once is kept, with
+/// its refresh token, and refreshed on next use. Non-numeric text is still
+/// an error.
+pub fn opt_u64_saturating<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    d.deserialize_option(U64Visitor { saturating: true })
 }
 
 struct IdVisitor;
@@ -314,6 +348,23 @@ pub fn says_missing(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_saturating_lifetime_keeps_the_answer() {
+        #[derive(serde::Deserialize)]
+        struct Wire {
+            #[serde(default, deserialize_with = "super::opt_u64_saturating")]
+            expires_in: Option<u64>,
+        }
+        let read = |json: &str| serde_json::from_str::<Wire>(json).map(|w| w.expires_in);
+        assert_eq!(read(r#"{"expires_in":-5}"#).unwrap(), Some(0));
+        assert_eq!(read(r#"{"expires_in":"-5"}"#).unwrap(), Some(0));
+        assert_eq!(read(r#"{"expires_in":1.9}"#).unwrap(), Some(1));
+        assert_eq!(read(r#"{"expires_in":"60"}"#).unwrap(), Some(60));
+        assert_eq!(read(r#"{}"#).unwrap(), None);
+        assert!(read(r#"{"expires_in":"soon"}"#).is_err());
+        assert!(read(r#"{"expires_in":true}"#).is_err());
+    }
+
     #[test]
     fn refresh_token_complaints_are_told_from_malformed_requests() {
         use super::is_refresh_token_complaint as c;

@@ -58,7 +58,9 @@ struct Wire {
     access_token: Option<String>,
     #[serde(default, deserialize_with = "oauth_core::decode::opt_text")]
     token_type: Option<String>,
-    #[serde(default, deserialize_with = "oauth_core::decode::opt_u64")]
+    // Saturating: OrangeConnex's refresh tokens are treated as single-use,
+    // so a success answer is never refused for an odd lifetime.
+    #[serde(default, deserialize_with = "oauth_core::decode::opt_u64_saturating")]
     expires_in: Option<u64>,
     #[serde(default, deserialize_with = "oauth_core::decode::opt_text")]
     refresh_token: Option<String>,
@@ -128,11 +130,20 @@ impl TokenResponse {
                         .with_retry_after(response.retry_after()));
                 }
             }
-            Some(Err(_)) => {
+            // A non-text `error` cannot be classified; a non-text
+            // description or `message` beside a token is ignored (refusing
+            // the answer would lose a refresh token already spent).
+            Some(Err(_)) if object.is_some_and(|o| o.get("access_token").is_none()) => {
                 return Err(
                     response.unexpected("the `error` or `error_description` field is not text")
                 );
             }
+            Some(Err(_))
+                if object.is_some_and(|o| o.get("error").is_some_and(|e| !e.is_null())) =>
+            {
+                return Err(response.unexpected("the `error` field is not text"));
+            }
+            Some(Err(_)) => {}
             None => {}
         }
         // No `error` code: a 5xx is transient, with the page's excerpt.
@@ -271,6 +282,9 @@ mod tests {
         let cases = [
             (r#""3600""#, Some(3600)),
             (r#"" 60 ""#, Some(60)),
+            ("-5", Some(0)),
+            (r#""-5""#, Some(0)),
+            ("1.9", Some(1)),
             ("null", None),
             (r#""""#, None),
             ("99999999999999999999999", Some(u64::MAX)),
@@ -280,13 +294,21 @@ mod tests {
             let r = decode(&resp(200, &body)).unwrap();
             assert_eq!(r.expires_in, expected, "{wire}");
         }
-        // oauth-core's reading of a lifetime: a negative or fractional one
-        // is refused (0.1 read -5 as 0 and 1.9 as 1).
-        for wire in [r#""soon""#, "true", "[1]", r#""-""#, "-5", r#""-5""#, "1.9"] {
+        for wire in [r#""soon""#, "true", "[1]", r#""-""#] {
             let body = format!(r#"{{"access_token":"a","expires_in":{wire}}}"#);
             let err = decode(&resp(200, &body)).unwrap_err();
             assert!(matches!(err, Error::UnexpectedResponse { .. }), "{wire}");
         }
+        // A success is not refused for a description or message that is not
+        // text; an `error` that is not text is.
+        let r = decode(&resp(
+            200,
+            r#"{"access_token":"a","message":{"x":1},"error_description":2}"#,
+        ))
+        .unwrap();
+        assert_eq!(r.access_token.expose_secret(), "a");
+        let err = decode(&resp(200, r#"{"access_token":"a","error":{"x":1}}"#)).unwrap_err();
+        assert!(matches!(err, Error::UnexpectedResponse { .. }), "{err:?}");
         let r = decode(&resp(200, r#"{"access_token":"a"}"#)).unwrap();
         assert_eq!(r.access_token_lifetime(), DEFAULT_ACCESS_TOKEN_LIFETIME);
     }

@@ -28,7 +28,7 @@ async fn orangeconnex_conforms() {
         ),
         invalid_client_answer: ScriptedResponse::json(
             401,
-            r#"{"error":"invalid_client","error_description":"Bad client credentials"}"#,
+            r#"{"error":"invalid_client","error_description":"Bad client credentials: SENTINEL-client-key"}"#,
         ),
         initial_answer: None,
     })

@@ -281,7 +281,8 @@ impl<P: Provider> Client<P> {
         request: &TokenRequest,
         grant: &Grant<'_>,
     ) -> Result<P::TokenResponse, Error> {
-        self.send_token_request(request, grant.name(), |response, received_at| {
+        // The request's own grant name, as its tracing span says.
+        self.send_token_request(request, request.grant(), |response, received_at| {
             self.inner
                 .provider
                 .decode_token_response(response, grant, received_at)

@@ -582,8 +582,10 @@ fn strip_urls(text: &str) -> String {
     while let Some(at) = rest.find("://") {
         let head = rest.get(..at).unwrap_or_default();
         let scheme_start = head
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
-            .map_or(0, |i| i + 1);
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+            .map_or(0, |(i, c)| i + c.len_utf8());
         out.push_str(head.get(..scheme_start).unwrap_or_default());
         let tail = rest.get(at + 3..).unwrap_or_default();
         let end = tail
@@ -857,6 +859,7 @@ mod policy_tests {
         assert_eq!(strip_urls("a http://x/y?z b"), "a [URL] b");
         assert_eq!(strip_urls("(https://x)"), "([URL])");
         assert_eq!(strip_urls("no url"), "no url");
+        assert_eq!(strip_urls("échec: https://x/y fin"), "échec: [URL] fin");
     }
 
     #[tokio::test]

@@ -60,9 +60,15 @@ impl ReqwestTransport {
     /// [`HttpClient`](crate::HttpClient) still never accepts a redirected
     /// answer: when the final URL differs from the one requested (the
     /// client followed a redirect), the answer is refused with
-    /// [`Error::UnexpectedResponse`]. Build the client with
-    /// `redirect(reqwest::redirect::Policy::none())` to get the 3xx itself
-    /// instead (then returned as is, like every other status).
+    /// [`Error::UnexpectedResponse`]. **That refusal comes too late for the
+    /// request**: a client that follows redirects has already re-sent a
+    /// `307`/`308`'s body (a client secret, a refresh token, a code) to the
+    /// redirect's target, and a client that reads the proxy variables may
+    /// send a loopback `http://` request in clear to a remote proxy. Build
+    /// the client with `redirect(reqwest::redirect::Policy::none())`, and
+    /// with `no_proxy()` unless you configure its proxy yourself; the
+    /// transports [`HttpClient::builder`](crate::HttpClient::builder) makes
+    /// do both.
     pub fn from_client(client: reqwest::Client) -> Self {
         Self {
             client,

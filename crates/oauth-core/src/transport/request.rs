@@ -350,14 +350,22 @@ impl TokenRequest {
     }
 
     /// Adds a header. Mark it `sensitive` when it carries a secret: it is
-    /// then redacted in `Debug`.
+    /// then redacted in `Debug`, and its value is one of the secrets scrubbed
+    /// from any error built from the answer (OrangeConnex's `clientKey`).
     pub fn header(mut self, name: HeaderName, mut value: HeaderValue, sensitive: bool) -> Self {
         value.set_sensitive(sensitive);
+        if sensitive && let Ok(text) = value.to_str() {
+            self.payload_mut()
+                .header_secrets
+                .push(SecretString::from(text.to_owned()));
+        }
         self.headers.append(name, value);
         self
     }
 
-    /// `Authorization: Basic base64(client_id:client_secret)`, marked sensitive.
+    /// `Authorization: Basic base64(client_id:client_secret)`, marked
+    /// sensitive; the secret alone and the whole header value are scrubbed
+    /// from errors.
     pub fn basic_auth(mut self, client_id: &str, client_secret: &ClientSecret) -> Self {
         let value = basic_auth_value(client_id, client_secret);
         self.payload_mut()
@@ -569,13 +577,21 @@ mod tests {
             .iter()
             .map(|s| s.expose_secret().to_owned())
             .collect();
-        assert_eq!(listed, ["query-secret", "body-secret", "header-secret"]);
+        assert_eq!(
+            listed,
+            [
+                "query-secret",
+                "body-secret",
+                "header-secret",
+                "Basic aWQ6aGVhZGVyLXNlY3JldA=="
+            ]
+        );
         // A clone shares the payload until it changes it.
         let clone = request.clone();
         assert!(Arc::ptr_eq(&clone.payload, &request.payload));
         let changed = clone.json(Params::new());
         assert!(!Arc::ptr_eq(&changed.payload, &request.payload));
-        assert_eq!(request.secret_values().len(), 3);
-        assert_eq!(changed.secret_values().len(), 2);
+        assert_eq!(request.secret_values().len(), 4);
+        assert_eq!(changed.secret_values().len(), 3);
     }
 }

@@ -256,18 +256,47 @@ fn is_token_text(value: &str) -> bool {
     })
 }
 
-/// `text` with each secret (and its encoded forms) replaced by the mask.
+/// `text` with each secret (and its encoded forms) replaced by the mask;
+/// a text cut short (ending with `…`, as [`redact::sanitize`] cuts) whose
+/// last characters begin a secret loses that beginning too.
+///
+/// [`redact::sanitize`]: crate::redact::sanitize
 pub(crate) fn scrub(text: &str, secrets: &[&SecretString]) -> String {
     let mut out = text.to_owned();
-    for secret in secrets {
-        for variant in scrub_variants(secret.expose_secret()) {
-            if out.contains(variant.as_str()) {
-                out = out.replace(variant.as_str(), crate::redact::MASK);
-            }
+    let variants: Vec<String> = secrets
+        .iter()
+        .flat_map(|secret| scrub_variants(secret.expose_secret()))
+        .collect();
+    for variant in &variants {
+        if out.contains(variant.as_str()) {
+            out = out.replace(variant.as_str(), crate::redact::MASK);
+        }
+    }
+    if let Some(head) = out.strip_suffix('…') {
+        let cut = variants.iter().find_map(|variant| {
+            (MIN_CUT_PREFIX..variant.len())
+                .rev()
+                .filter(|&n| variant.is_char_boundary(n))
+                .find(|&n| {
+                    variant
+                        .get(..n)
+                        .is_some_and(|prefix| head.ends_with(prefix))
+                })
+        });
+        if let Some(len) = cut {
+            let keep = head.len() - len;
+            out = format!(
+                "{}{}…",
+                head.get(..keep).unwrap_or_default(),
+                crate::redact::MASK
+            );
         }
     }
     out
 }
+
+/// The shortest beginning of a secret removed at the end of a cut text.
+const MIN_CUT_PREFIX: usize = 3;
 
 /// Secrets shorter than this are not scrubbed (replacing a two-letter value
 /// everywhere would destroy the message; real tokens are far longer).
@@ -341,6 +370,22 @@ impl fmt::Debug for RawResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_cut_by_the_message_limit_loses_its_beginning_too() {
+        let secret = "wordlikesecretvalue";
+        let description = format!("{} {secret} is not valid", "x".repeat(188));
+        let body = serde_json::json!({"error": "invalid_grant", "error_description": description});
+        let response = RawResponse::new("p", 400, Some("application/json"), body.to_string())
+            .with_sent_secrets(vec![SecretString::from(secret)]);
+        let error = response.scrub_error(crate::transport::classify::oauth_error(
+            &response,
+            &crate::Scopes::new(),
+        ));
+        let text = format!("{error} {error:?}");
+        assert!(!text.contains("wordl"), "{text}");
+        assert!(text.contains(crate::redact::MASK), "{text}");
+    }
 
     #[derive(serde::Deserialize, Debug)]
     #[allow(dead_code)]
