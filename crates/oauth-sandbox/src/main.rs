@@ -181,7 +181,7 @@ async fn main() -> std::process::ExitCode {
          \x20             client_id     {oc_id}\n\
          \x20             clientKey     {oc_key}\n\
          \x20             redirect_uri  {oc_redirect}\n\
-         Eshopbox      token URL     {esb}\n\
+         Eshopbox      base          {esb}\n\
          \x20             client_id     {esb_id}\n\
          \x20             client_secret {esb_secret}\n\
          \x20             refresh_token {esb_refresh}\n\
@@ -202,7 +202,7 @@ async fn main() -> std::process::ExitCode {
         oc = sandbox.orangeconnex_base_url(),
         oc_id = creds.orangeconnex.client_id,
         oc_redirect = creds.orangeconnex.redirect_uri,
-        esb = sandbox.eshopbox_token_url(),
+        esb = sandbox.eshopbox_base_url(),
         esb_id = creds.eshopbox.client_id,
         esb_secret = creds.eshopbox.client_secret,
         esb_refresh = creds.eshopbox.refresh_token,
