@@ -130,13 +130,18 @@ fn with_refresh_token(set: TokenSet, used: &RefreshToken) -> TokenSet {
     set.with_refresh_token(used.clone(), None)
 }
 
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::Client {}
+}
+
 /// Eshopbox-only operations of [`Client`], beside the common ones
 /// (`fetch_initial`, `refresh`, `attachment`). They send through
 /// [`Client::send_token_request`](oauth_core::Client::send_token_request),
 /// so that errors are scrubbed of the secrets sent and the outcome traced
-/// like every other token request.
+/// like every other token request. Sealed: implemented for [`Client`] only.
 #[async_trait]
-pub trait ClientExt {
+pub trait ClientExt: sealed::Sealed {
     /// Runs the refresh grant with a bare `refresh_token` (not a stored
     /// set) and returns the typed answer, `id_token` included.
     /// `client.refresh_with(client.provider().refresh_token())` is the
