@@ -23,13 +23,6 @@ use crate::error::{CliError, EXIT_FAILURE, EXIT_USAGE, Hints};
 use crate::location::StoreLocation;
 use crate::output::{err, json_out, out};
 
-/// The providers whose entries `rekey` covers: every provider of the CLI.
-const PROVIDERS: [&str; 4] = [
-    oauth_all::ebay::PROVIDER,
-    oauth_all::aliexpress::PROVIDER,
-    oauth_all::orangeconnex::PROVIDER,
-    oauth_all::eshopbox::PROVIDER,
-];
 
 /// Arguments of `oauth store`.
 #[derive(Debug, Args)]
@@ -158,8 +151,10 @@ async fn rekey(ctx: &Context) -> Result<(), CliError> {
     }
     let current = keys.current_id().clone();
     let store = EncryptedStore::from_arc(location.connect().await?, keys);
+    // Every provider of the CLI: the registry's.
+    let providers: Vec<&str> = oauth_all::PROVIDERS.iter().map(|entry| entry.name).collect();
     let report = store
-        .rekey(&PROVIDERS)
+        .rekey(&providers)
         .await
         .map_err(|e| CliError::from_provider("oauth store rekey", &e, no_hints()))?;
     if !report.failed.is_empty() {
