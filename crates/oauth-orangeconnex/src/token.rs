@@ -134,9 +134,10 @@ impl TokenResponse {
             // description or `message` beside a token is ignored (refusing
             // the answer would lose a refresh token already spent).
             Some(Err(_)) if object.is_some_and(|o| o.get("access_token").is_none()) => {
-                return Err(
+                // A 5xx stays retryable whatever its body says.
+                return Err(status_error(response, details.clone()).unwrap_or_else(|| {
                     response.unexpected("the `error` or `error_description` field is not text")
-                );
+                }));
             }
             Some(Err(_))
                 if object.is_some_and(|o| o.get("error").is_some_and(|e| !e.is_null())) =>
@@ -309,6 +310,9 @@ mod tests {
         assert_eq!(r.access_token.expose_secret(), "a");
         let err = decode(&resp(200, r#"{"access_token":"a","error":{"x":1}}"#)).unwrap_err();
         assert!(matches!(err, Error::UnexpectedResponse { .. }), "{err:?}");
+        // A 5xx without a readable error stays retryable.
+        let err = decode(&resp(500, r#"{"error_description":[]}"#)).unwrap_err();
+        assert!(err.is_retryable(), "{err:?}");
         let r = decode(&resp(200, r#"{"access_token":"a"}"#)).unwrap();
         assert_eq!(r.access_token_lifetime(), DEFAULT_ACCESS_TOKEN_LIFETIME);
     }
