@@ -23,7 +23,6 @@ use crate::error::{CliError, EXIT_FAILURE, EXIT_USAGE, Hints};
 use crate::location::StoreLocation;
 use crate::output::{err, json_out, out};
 
-
 /// Arguments of `oauth store`.
 #[derive(Debug, Args)]
 pub struct StoreArgs {
@@ -152,7 +151,10 @@ async fn rekey(ctx: &Context) -> Result<(), CliError> {
     let current = keys.current_id().clone();
     let store = EncryptedStore::from_arc(location.connect().await?, keys);
     // Every provider of the CLI: the registry's.
-    let providers: Vec<&str> = oauth_all::PROVIDERS.iter().map(|entry| entry.name).collect();
+    let providers: Vec<&str> = oauth_all::PROVIDERS
+        .iter()
+        .map(|entry| entry.name)
+        .collect();
     let report = store
         .rekey(&providers)
         .await
