@@ -253,6 +253,17 @@ pub enum Error {
         /// What the provider said.
         details: ProviderDetails,
     },
+    /// The provider rejected an access token again right after a refresh
+    /// (an API call was retried once with the new token): the grant may
+    /// have been revoked, or the call needs a scope the grant lacks. Not
+    /// retried again; if it persists, send the seller through consent.
+    #[error(
+        "access token rejected again after a refresh: the grant may have been revoked ({details})"
+    )]
+    RejectedAfterRefresh {
+        /// What the provider said the second time.
+        details: ProviderDetails,
+    },
     /// Too many requests.
     #[error("rate limited{} ({details})", fmt_retry_after(*.retry_after))]
     RateLimited {
@@ -444,6 +455,7 @@ impl Error {
             | Self::InvalidClient { details }
             | Self::InvalidScope { details, .. }
             | Self::AccessTokenRejected { details }
+            | Self::RejectedAfterRefresh { details }
             | Self::RateLimited { details, .. }
             | Self::Transient { details, .. }
             | Self::RefreshInterrupted { details }
@@ -474,6 +486,7 @@ impl Error {
             | Self::InvalidClient { details }
             | Self::InvalidScope { details, .. }
             | Self::AccessTokenRejected { details }
+            | Self::RejectedAfterRefresh { details }
             | Self::RateLimited { details, .. }
             | Self::Transient { details, .. }
             | Self::RefreshInterrupted { details }
@@ -517,6 +530,7 @@ mod tests {
                 details: details(),
             },
             Error::AccessTokenRejected { details: details() },
+            Error::RejectedAfterRefresh { details: details() },
             Error::RateLimited {
                 retry_after: Some(Duration::from_secs(3)),
                 details: details(),
@@ -572,17 +586,17 @@ mod tests {
             reauth,
             [
                 true, true, false, false, false, false, false, false, false, false, false, false,
-                false, false, true, false
+                false, false, false, true, false
             ]
         );
         assert_eq!(
             retry,
             [
-                false, false, false, false, false, true, true, false, false, false, false, false,
-                true, false, false, false
+                false, false, false, false, false, false, true, true, false, false, false, false,
+                false, true, false, false, false
             ]
         );
-        assert_eq!(errors[5].retry_after(), Some(Duration::from_secs(3)));
+        assert_eq!(errors[6].retry_after(), Some(Duration::from_secs(3)));
         assert_eq!(errors[0].provider_code(), Some("invalid_grant"));
         assert_eq!(errors[0].request_id(), Some("req-1"));
     }

@@ -183,6 +183,16 @@ impl<P: Provider> Client<P> {
         &self.inner.attachment
     }
 
+    /// Classifies an API call's answer the provider's way
+    /// ([`Provider::classify_api_response`]): `Ok` for a success,
+    /// [`Error::AccessTokenRejected`] for a refused access token.
+    ///
+    /// # Errors
+    /// The answer's class, when it is not a success.
+    pub fn classify_api_response(&self, response: &RawResponse) -> Result<(), Error> {
+        self.inner.provider.classify_api_response(response)
+    }
+
     /// What a request builder needs: the endpoints and the clock's time.
     pub fn request_context(&self) -> RequestContext<'_> {
         RequestContext {

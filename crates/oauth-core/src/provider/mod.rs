@@ -168,6 +168,28 @@ pub trait Provider: Send + Sync + fmt::Debug + 'static {
     /// How a token goes on this provider's API requests, made once when
     /// the client is built.
     fn attachment(&self, context: &AttachContext<'_>) -> Self::Attachment;
+
+    /// Whether an API call's answer with this status and these headers must
+    /// be read to be classified ([`classify_api_response`](Self::classify_api_response)):
+    /// a middleware passes every other answer through without reading it.
+    /// The default reads `401`s only; a provider that reports a rejected
+    /// token inside a `200` (AliExpress, eBay's Trading API) says so.
+    fn api_answer_needs_body(&self, status: u16, headers: &http::HeaderMap) -> bool {
+        let _ = headers;
+        status == 401
+    }
+
+    /// Classifies an API call's answer (not a token endpoint's): `Ok` for
+    /// a success, [`Error::AccessTokenRejected`] when the provider refused
+    /// the access token (refresh it and retry once), or the answer's other
+    /// class. The default is [`api_error`](crate::transport::classify::api_error)
+    /// (`401` = rejected token).
+    ///
+    /// # Errors
+    /// The answer's class, when it is not a success.
+    fn classify_api_response(&self, response: &RawResponse) -> Result<(), Error> {
+        crate::transport::classify::api_error(response)
+    }
 }
 
 fn no_consent(provider: &str) -> Error {

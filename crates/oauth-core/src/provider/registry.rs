@@ -170,6 +170,15 @@ pub trait DynClient: RefreshGrant + AuthorizationCodeGrant {
     /// The client's environment.
     fn environment(&self) -> &Environment;
 
+    /// [`Provider::api_answer_needs_body`].
+    fn api_answer_needs_body(&self, status: u16, headers: &http::HeaderMap) -> bool;
+
+    /// [`Provider::classify_api_response`].
+    ///
+    /// # Errors
+    /// The answer's class, when it is not a success.
+    fn classify_api_response(&self, response: &RawResponse) -> Result<(), Error>;
+
     /// Decodes a token answer with the provider's decoder, as a token set
     /// (for fuzzers and tests: no request is sent).
     ///
@@ -194,6 +203,14 @@ impl<P: Provider> DynClient for Client<P> {
 
     fn environment(&self) -> &Environment {
         Client::environment(self)
+    }
+
+    fn api_answer_needs_body(&self, status: u16, headers: &http::HeaderMap) -> bool {
+        self.provider().api_answer_needs_body(status, headers)
+    }
+
+    fn classify_api_response(&self, response: &RawResponse) -> Result<(), Error> {
+        Client::classify_api_response(self, response)
     }
 
     fn decode_token_set(

@@ -128,6 +128,32 @@ pub fn oauth_error(response: &RawResponse, requested: &Scopes) -> Error {
     }
 }
 
+/// The default classification of an API call's answer (not a token
+/// endpoint's), for providers that signal a rejected token with a `401`:
+/// a 2xx is fine; `401` means [`Error::AccessTokenRejected`] (refresh,
+/// retry once); 429, 5xx and 3xx as [`status_error`]; any other status a
+/// [`Error::Provider`] with the body's RFC 6749 / `message` fields or a
+/// masked excerpt. Providers with their own shapes override
+/// [`Provider::classify_api_response`](crate::Provider::classify_api_response).
+///
+/// # Errors
+/// The answer's class, when it is not a success.
+pub fn api_error(response: &RawResponse) -> Result<(), Error> {
+    if response.is_success() {
+        return Ok(());
+    }
+    let details = match OAuthErrorBody::from_response(response) {
+        Some(body) => body.details(response),
+        None => ProviderDetails::new(response.provider())
+            .with_status(response.status())
+            .with_message(response.excerpt()),
+    };
+    if response.status() == 401 {
+        return Err(Error::AccessTokenRejected { details });
+    }
+    Err(status_error(response, details.clone()).unwrap_or(Error::Provider { details }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,9 +24,6 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 * 1024;
 /// `Accept` of every request, `Content-Type` of JSON bodies.
 const JSON_CONTENT_TYPE: &str = "application/json";
 
-/// The longest `Retry-After` we parse (longer values are clamped).
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
-
 /// An HTTP client for token endpoints: timeouts, no redirects, a response
 /// size cap, HTTPS-or-loopback URLs, URLs stripped from errors, tracing
 /// without secrets, and a bounded retry policy.
@@ -475,11 +472,7 @@ impl HttpClient {
                 b"",
             ));
         }
-        let retry_after = headers
-            .get(http::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|s| s.trim().parse::<u64>().ok())
-            .map(|secs| Duration::from_secs(secs).min(MAX_RETRY_AFTER));
+        let retry_after = super::response::retry_after(&headers);
 
         let too_large = |read: usize| {
             Error::unexpected(

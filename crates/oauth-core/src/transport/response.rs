@@ -25,6 +25,19 @@ pub struct RawResponse {
     pub(crate) sent_secrets: SentSecrets,
 }
 
+/// The longest `Retry-After` we parse (longer values are clamped).
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The `Retry-After` header as a delay, when given in seconds (clamped to a
+/// day).
+pub(crate) fn retry_after(headers: &http::HeaderMap) -> Option<Duration> {
+    headers
+        .get(http::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .map(|secs| Duration::from_secs(secs).min(MAX_RETRY_AFTER))
+}
+
 /// The `Content-Type` header, sanitized the first time it is read: a
 /// response decoded without error never pays for the sanitizing.
 #[derive(Clone)]
@@ -108,6 +121,46 @@ impl RawResponse {
             status,
             content_type: ContentType::given(content_type),
             retry_after: None,
+            body: body.into(),
+            sent_secrets: SentSecrets::None,
+        }
+    }
+
+    /// A response read by any HTTP client, for classification: an API
+    /// call's answer given to a provider's
+    /// [`classify_api_response`](crate::Provider::classify_api_response)
+    /// (the middleware does this), or a token answer read elsewhere. Keeps
+    /// the status, the `Content-Type` and `Retry-After` headers, and the
+    /// body; read the body with a size limit of your own before (an API
+    /// answer can be large: classification only needs error answers,
+    /// which are small).
+    ///
+    /// ```
+    /// use oauth_core::{RawResponse, http_types};
+    ///
+    /// let answer = http_types::Response::builder()
+    ///     .status(401)
+    ///     .header("content-type", "application/json")
+    ///     .header("retry-after", "3")
+    ///     .body(r#"{"errors":[{"errorId":1001}]}"#)?;
+    /// let (head, body) = answer.into_parts();
+    /// let raw = RawResponse::from_http("ebay", head.status.as_u16(), &head.headers, body);
+    /// assert_eq!(raw.status(), 401);
+    /// assert_eq!(raw.content_type(), Some("application/json"));
+    /// assert_eq!(raw.retry_after(), Some(std::time::Duration::from_secs(3)));
+    /// # Ok::<(), http_types::Error>(())
+    /// ```
+    pub fn from_http(
+        provider: &'static str,
+        status: u16,
+        headers: &http::HeaderMap,
+        body: impl Into<Bytes>,
+    ) -> Self {
+        Self {
+            provider,
+            status,
+            content_type: ContentType::received(headers.get(http::header::CONTENT_TYPE).cloned()),
+            retry_after: retry_after(headers),
             body: body.into(),
             sent_secrets: SentSecrets::None,
         }
