@@ -1,5 +1,5 @@
 //! The loopback-only admin API under `/admin/`: counters, revocation of one account,
-//! seeding of accounts.
+//! rejection of access tokens, seeding of accounts.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -188,6 +188,38 @@ pub(crate) async fn revoke(
         }
         Some(_) => bad_request("`account` must be a non-empty string"),
     }
+}
+
+/// `POST /admin/reject-access-tokens` with `{"provider": "...", "account": "..."}`
+/// (without `account`: every access token of the provider): the live access tokens
+/// are refused from now on; refresh tokens keep working.
+pub(crate) async fn reject_access_tokens(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(conn): ConnectInfo<ConnHandle>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(response) = guard(&conn, &headers) {
+        return response;
+    }
+    let (object, provider) = match parse_body(&body) {
+        Ok(parsed) => parsed,
+        Err(problem) => return bad_request(&problem),
+    };
+    let account = match object.get("account") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(account)) if valid_account(account) => Some(account.as_str()),
+        Some(_) => return bad_request("`account` must be a non-empty string"),
+    };
+    let rejected = shared.lock().reject_access_tokens(provider, account);
+    crate::wire::json(
+        StatusCode::OK,
+        &json!({
+            "provider": provider.path_segment(),
+            "account": account,
+            "rejected_access_tokens": rejected,
+        }),
+    )
 }
 
 /// `POST /admin/accounts` with `{"provider": "...", "accounts": ["...", ...]}` (or

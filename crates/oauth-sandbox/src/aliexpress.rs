@@ -1,4 +1,4 @@
-//! AliExpress (IOP): consent, signed token create/refresh, and two protected APIs.
+//! AliExpress (IOP): consent, signed token create/refresh, and signed business calls.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -14,14 +14,17 @@ use serde_json::json;
 use crate::config::Lifetimes;
 use crate::conn::ConnHandle;
 use crate::consent::{authorize_error_page, consenting_account, redirect_code, redirect_error};
-use crate::counters::{Counters, Grant, ProviderCounters, Tally};
+use crate::counters::{ApiTally, Counters, Grant, ProviderCounters, Tally};
 use crate::emulator::{Emulator, SeededGrant};
 use crate::provider::Provider;
 use crate::signature::{aliexpress_sign, signatures_match};
 use crate::state::{
     AccessRecord, CodeRecord, RefreshRecord, Shared, State as SandboxState, TokenKind,
 };
-use crate::wire::{Params, header_str, is_form, random_alnum, request_id, token_gate, token_json};
+use crate::wire::{
+    Params, api_call, check_api_token, header_str, is_form, random_alnum, request_id, token_gate,
+    token_json,
+};
 
 const P: Provider = Provider::AliExpress;
 
@@ -83,9 +86,6 @@ impl Emulator for AliExpress {
         &mut counters.aliexpress
     }
 }
-
-/// The one business API the sandbox serves on `/sync`.
-pub(crate) const SELLER_INFO_METHOD: &str = "aliexpress.solution.seller.info.query";
 
 /// An error in the platform's vocabulary.
 #[derive(Debug)]
@@ -529,18 +529,121 @@ fn token_body(
     )
 }
 
-/// `GET|POST /aliexpress/sync?method=aliexpress.solution.seller.info.query&session=...`:
-/// a business interface (signature without a path prefix, token in `session`).
+/// A business API the sandbox serves on `/sync`: its `method` and how it answers for
+/// the token's account. The body is wrapped in `<method with '_' for '.'>_response`.
+struct BusinessApi {
+    method: &'static str,
+    answer: fn(&Params, &str) -> serde_json::Value,
+}
+
+/// Every business API on `/sync`.
+const BUSINESS_APIS: &[BusinessApi] = &[
+    BusinessApi {
+        method: "aliexpress.solution.seller.info.query",
+        answer: seller_info,
+    },
+    BusinessApi {
+        method: "aliexpress.solution.order.get",
+        answer: order_list,
+    },
+    BusinessApi {
+        method: "aliexpress.solution.product.list.get",
+        answer: product_list,
+    },
+];
+
+fn seller_info(_: &Params, account: &str) -> serde_json::Value {
+    json!({
+        "success": true,
+        "error_code": null,
+        "error_message": null,
+        "login_id": account,
+        "seller_id": seller_id(account),
+        "ae_seller_level": "3"
+    })
+}
+
+/// `aliexpress.solution.order.get`: the seller's orders (one page; `param0` is not
+/// interpreted).
+fn order_list(_: &Params, account: &str) -> serde_json::Value {
+    json!({
+        "success": true,
+        "error_code": null,
+        "error_message": null,
+        "current_page": 1,
+        "total_page": 1,
+        "total_count": 1,
+        "page_size": 20,
+        "target_list": {
+            "order_dto": [{
+                "order_id": 8_000_000_000_000_001_u64,
+                "order_status": "WAIT_SELLER_SEND_GOODS",
+                "biz_type": "AE_COMMON",
+                "gmt_create": "2024-01-01 00:00:00",
+                "seller_login_id": account,
+                "seller_operator_login_id": account,
+                "buyer_login_id": "sandbox_buyer",
+                "product_list": {
+                    "order_product_dto": [{
+                        "product_id": 1_005_000_000_000_001_u64,
+                        "product_name": "Sandbox item one",
+                        "product_count": 1,
+                        "sku_code": "SANDBOX-SKU-1"
+                    }]
+                }
+            }]
+        }
+    })
+}
+
+/// `aliexpress.solution.product.list.get`: the seller's products (one page;
+/// `aeop_a_e_product_list_query` is not interpreted).
+fn product_list(_: &Params, _account: &str) -> serde_json::Value {
+    json!({
+        "success": true,
+        "current_page": 1,
+        "total_page": 1,
+        "product_count": 2,
+        "aeop_a_e_product_display_d_t_o_list": {
+            "item_display_dto": [
+                {
+                    "product_id": 1_005_000_000_000_001_u64,
+                    "subject": "Sandbox item one",
+                    "product_min_price": "9.99",
+                    "product_max_price": "9.99",
+                    "currency_code": "USD",
+                    "ws_display": "onSelling",
+                    "gmt_create": "2024-01-01 00:00:00"
+                },
+                {
+                    "product_id": 1_005_000_000_000_002_u64,
+                    "subject": "Sandbox item two",
+                    "product_min_price": "19.99",
+                    "product_max_price": "24.99",
+                    "currency_code": "USD",
+                    "ws_display": "onSelling",
+                    "gmt_create": "2024-01-02 00:00:00"
+                }
+            ]
+        }
+    })
+}
+
+/// `GET|POST /aliexpress/sync?method=<api>&...`: a business interface (signature
+/// without a path prefix over every parameter, token in `session` or `access_token`).
+/// Errors come with HTTP 200 in the `error_response` shape.
 pub(crate) async fn sync(
     State(shared): State<Arc<Shared>>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match sync_inner(&shared, query.as_deref(), &headers, &body) {
-        Ok(response) => response,
-        Err(error) => error.sync(),
-    }
+    api_call(&shared, P, |tally| {
+        match sync_inner(&shared, query.as_deref(), &headers, &body, tally) {
+            Ok(response) => response,
+            Err(error) => error.sync(),
+        }
+    })
 }
 
 fn sync_inner(
@@ -548,37 +651,34 @@ fn sync_inner(
     query: Option<&str>,
     headers: &HeaderMap,
     body: &Bytes,
+    tally: &mut ApiTally,
 ) -> Result<Response, AeError> {
     let params = collect(query, headers, body)?;
     let method = params
         .non_empty("method")
         .ok_or_else(|| AeError::missing("method"))?;
-    if method != SELLER_INFO_METHOD {
+    let Some(api) = BUSINESS_APIS.iter().find(|api| api.method == method) else {
+        let served: Vec<&str> = BUSINESS_APIS.iter().map(|api| api.method).collect();
         return Err(AeError::new(
             "InvalidApiName",
-            "The sandbox serves only aliexpress.solution.seller.info.query on /sync",
+            format!("The sandbox serves only {} on /sync", served.join(", ")),
         ));
-    }
+    };
     verify(shared, &params, None)?;
     let token = params
         .non_empty("session")
         .or_else(|| params.non_empty("access_token"))
         .ok_or_else(|| AeError::missing("session"))?;
-    if !shared.lock().access_valid(P, token, &[TokenKind::User]) {
+    if !check_api_token(shared, P, Some(token), &[TokenKind::User], tally) {
         return Err(illegal_access_token());
     }
+    let account = tally.account.clone().unwrap_or_default();
+    let name = format!("{}_response", api.method.replace('.', "_"));
     Ok(crate::wire::json(
         StatusCode::OK,
         &json!({
-            "aliexpress_solution_seller_info_query_response": {
-                "result": {
-                    "success": true,
-                    "error_code": null,
-                    "error_message": null,
-                    "login_id": "sandbox_seller",
-                    "seller_id": "2637908814",
-                    "ae_seller_level": "3"
-                },
+            name: {
+                "result": (api.answer)(&params, &account),
                 "request_id": request_id(),
             }
         }),
@@ -600,10 +700,12 @@ pub(crate) async fn order_get(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match order_get_inner(&shared, query.as_deref(), &headers, &body) {
-        Ok(response) => response,
-        Err(error) => error.rest(),
-    }
+    api_call(&shared, P, |tally| {
+        match order_get_inner(&shared, query.as_deref(), &headers, &body, tally) {
+            Ok(response) => response,
+            Err(error) => error.rest(),
+        }
+    })
 }
 
 fn order_get_inner(
@@ -611,13 +713,14 @@ fn order_get_inner(
     query: Option<&str>,
     headers: &HeaderMap,
     body: &Bytes,
+    tally: &mut ApiTally,
 ) -> Result<Response, AeError> {
     let params = collect(query, headers, body)?;
     verify(shared, &params, Some("/order/get"))?;
     let token = params
         .non_empty("access_token")
         .ok_or_else(|| AeError::missing("access_token"))?;
-    if !shared.lock().access_valid(P, token, &[TokenKind::User]) {
+    if !check_api_token(shared, P, Some(token), &[TokenKind::User], tally) {
         return Err(illegal_access_token());
     }
     let order_id = params.non_empty("order_id").unwrap_or("0");

@@ -1,4 +1,4 @@
-//! Token request counters, per provider and per account.
+//! Token request and API request counters, per provider and per account.
 
 use std::collections::BTreeMap;
 
@@ -45,6 +45,26 @@ pub struct ProviderCounters {
     pub totals: TokenCounts,
     /// The same per account (see the crate documentation, "Accounts").
     pub accounts: BTreeMap<String, TokenCounts>,
+    /// Requests to the provider's API endpoints (not its token endpoints), whatever
+    /// their outcome: what [`Sandbox::api_requests`](crate::Sandbox::api_requests)
+    /// returns in `api.requests`.
+    pub api: ApiCounts,
+    /// The same per account: API requests whose access token the sandbox knows (live,
+    /// expired or rejected), under the token's account. Requests without a token, with
+    /// an unknown token or an eBay application token count only in `api`.
+    pub api_accounts: BTreeMap<String, ApiCounts>,
+}
+
+/// API requests of one provider or one account.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ApiCounts {
+    /// Every request that reached one of the provider's API endpoints.
+    pub requests: u64,
+    /// Of `requests`: those answered with the provider's "invalid access token" error
+    /// (a missing, unknown, expired or rejected token): the answers after which a
+    /// client refreshes and retries.
+    pub token_rejected: u64,
 }
 
 /// Token request counters of every provider, as `GET /admin/counters` returns them.
@@ -69,6 +89,30 @@ impl Counters {
 
     pub(crate) fn provider_mut(&mut self, provider: Provider) -> &mut ProviderCounters {
         provider.emulator().counters_mut(self)
+    }
+}
+
+/// The outcome of one API request, filled in by the handler and recorded once.
+#[derive(Debug, Default)]
+pub(crate) struct ApiTally {
+    /// The account of the request's access token, when the sandbox knows the token.
+    pub(crate) account: Option<String>,
+    /// Answered with the provider's invalid-token error.
+    pub(crate) token_rejected: bool,
+}
+
+impl ApiTally {
+    fn apply(&self, counts: &mut ApiCounts) {
+        counts.requests += 1;
+        counts.token_rejected += u64::from(self.token_rejected);
+    }
+
+    /// Adds this request to the provider's counters.
+    pub(crate) fn record(&self, counters: &mut ProviderCounters) {
+        self.apply(&mut counters.api);
+        if let Some(account) = &self.account {
+            self.apply(counters.api_accounts.entry(account.clone()).or_default());
+        }
     }
 }
 

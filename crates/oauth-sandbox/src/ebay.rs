@@ -1,4 +1,5 @@
-//! eBay Identity OAuth2: consent, token endpoint, and two protected APIs.
+//! eBay Identity OAuth2: consent, token endpoint, and a few protected APIs (REST with
+//! `Authorization: Bearer`, Trading with `X-EBAY-API-IAF-TOKEN`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,14 +15,15 @@ use serde_json::json;
 use crate::config::Lifetimes;
 use crate::conn::ConnHandle;
 use crate::consent::{authorize_error_page, consenting_account, redirect_code, redirect_error};
-use crate::counters::{Counters, Grant, ProviderCounters, Refusal, Tally};
+use crate::counters::{ApiTally, Counters, Grant, ProviderCounters, Refusal, Tally};
 use crate::emulator::{Emulator, SeededGrant};
 use crate::provider::Provider;
 use crate::state::{
     AccessRecord, CodeRecord, RefreshRecord, Shared, State as SandboxState, TokenKind,
 };
 use crate::wire::{
-    Params, basic_auth, bearer, header_str, is_form, random_alnum, token_gate, token_json,
+    Params, api_call, basic_auth, bearer, check_api_token, header_str, is_form, is_json,
+    random_alnum, token_gate, token_json,
 };
 
 const P: Provider = Provider::Ebay;
@@ -62,6 +64,11 @@ impl Emulator for Ebay {
             .route("/oauth2/authorize", get(authorize))
             .route("/identity/v1/oauth2/token", post(token))
             .route("/sell/account/v1/privilege", get(privilege))
+            .route("/sell/inventory/v1/inventory_item", get(inventory_items))
+            .route(
+                "/sell/inventory/v1/bulk_get_inventory_item",
+                post(bulk_get_inventory_item),
+            )
             .route("/ws/api.dll", post(trading))
     }
 
@@ -473,54 +480,237 @@ fn user_access_token() -> String {
     )
 }
 
-/// `GET /ebay/sell/account/v1/privilege`: needs a valid user or application token.
-pub(crate) async fn privilege(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    let valid = bearer(&headers, header::AUTHORIZATION.as_str()).is_some_and(|token| {
+/// One error of eBay's REST APIs, in their `{"errors": [...]}` body.
+fn rest_errors(status: StatusCode, error: &serde_json::Value) -> Response {
+    crate::wire::json(status, &json!({ "errors": [error] }))
+}
+
+/// eBay's REST answer to a missing, invalid, expired or revoked access token: `401`,
+/// error 1001, and `WWW-Authenticate`.
+fn invalid_access_token() -> Response {
+    let mut response = rest_errors(
+        StatusCode::UNAUTHORIZED,
+        &json!({
+            "errorId": 1001,
+            "domain": "OAuth",
+            "category": "REQUEST",
+            "message": "Invalid access token",
+            "longMessage": "Invalid access token. Check the value of the Authorization HTTP request header."
+        }),
+    );
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer realm=\"ebay\", error=\"invalid_token\""),
+    );
+    response
+}
+
+/// The REST gate: `Authorization: Bearer <token>` must be a live access token of one
+/// of `kinds`. `Some(answer)` when it is not: `401` (error 1001) for a missing or
+/// invalid token, `403` (error 1100) for a live application token on an API that needs
+/// a user's.
+fn rest_gate(
+    shared: &Shared,
+    headers: &HeaderMap,
+    kinds: &[TokenKind],
+    tally: &mut ApiTally,
+) -> Option<Response> {
+    let token = bearer(headers, header::AUTHORIZATION.as_str());
+    if check_api_token(shared, P, token, kinds, tally) {
+        return None;
+    }
+    let application = token.is_some_and(|token| {
         shared
             .lock()
-            .access_valid(P, token, &[TokenKind::User, TokenKind::Application])
+            .access_valid(P, token, &[TokenKind::Application])
     });
-    if !valid {
-        let mut response = crate::wire::json(
-            StatusCode::UNAUTHORIZED,
+    if application && !kinds.contains(&TokenKind::Application) {
+        // A valid token without the right: not a token rejection, refreshing cannot help.
+        tally.token_rejected = false;
+        return Some(rest_errors(
+            StatusCode::FORBIDDEN,
             &json!({
-                "errors": [{
-                    "errorId": 1001,
-                    "domain": "OAuth",
-                    "category": "REQUEST",
-                    "message": "Invalid access token",
-                    "longMessage": "Invalid access token. Check the value of the Authorization HTTP request header."
-                }]
+                "errorId": 1100,
+                "domain": "ACCESS",
+                "category": "REQUEST",
+                "message": "Access denied",
+                "longMessage": "Insufficient permissions to fulfill the request."
             }),
-        );
-        response.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer realm=\"ebay\", error=\"invalid_token\""),
-        );
-        return response;
+        ));
     }
-    crate::wire::json(
-        StatusCode::OK,
+    Some(invalid_access_token())
+}
+
+/// `GET /ebay/sell/account/v1/privilege`: needs a valid user or application token.
+pub(crate) async fn privilege(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    api_call(&shared, P, |tally| {
+        if let Some(refused) = rest_gate(
+            &shared,
+            &headers,
+            &[TokenKind::User, TokenKind::Application],
+            tally,
+        ) {
+            return refused;
+        }
+        crate::wire::json(
+            StatusCode::OK,
+            &json!({
+                "sellerRegistrationCompleted": true,
+                "sellingLimit": {
+                    "amount": { "currency": "USD", "value": "25000.0" },
+                    "quantity": 1000
+                }
+            }),
+        )
+    })
+}
+
+/// The SKUs of the sandbox's inventory, the same for every account.
+const SKUS: &[(&str, &str, u32)] = &[
+    ("SANDBOX-SKU-1", "Sandbox item one", 10),
+    ("SANDBOX-SKU-2", "Sandbox item two", 3),
+    ("SANDBOX-SKU-3", "Sandbox item three", 0),
+];
+
+/// An `InventoryItemWithSkuLocaleGroupid` of the Inventory API.
+fn inventory_item(sku: &str, title: &str, quantity: u32) -> serde_json::Value {
+    json!({
+        "sku": sku,
+        "locale": "en_US",
+        "product": { "title": title, "aspects": { "Brand": ["Sandbox"] } },
+        "condition": "NEW",
+        "availability": { "shipToLocationAvailability": { "quantity": quantity } },
+        "groupIds": []
+    })
+}
+
+/// eBay's `400` for a request it cannot read (error 2004).
+fn invalid_request(long_message: &str) -> Response {
+    rest_errors(
+        StatusCode::BAD_REQUEST,
         &json!({
-            "sellerRegistrationCompleted": true,
-            "sellingLimit": {
-                "amount": { "currency": "USD", "value": "25000.0" },
-                "quantity": 1000
-            }
+            "errorId": 2004,
+            "domain": "ACCESS",
+            "category": "REQUEST",
+            "message": "Invalid request",
+            "longMessage": long_message
         }),
     )
 }
 
-/// `POST /ebay/ws/api.dll`: the Trading API, authenticated by `X-EBAY-API-IAF-TOKEN`.
-/// Like the real one, it answers HTTP 200 with `<Ack>Failure</Ack>` on a bad token.
+/// `GET /ebay/sell/inventory/v1/inventory_item?limit=..&offset=..`: a user token only
+/// (an application token gets `403`, error 1100); `limit` 1 to 200 (default 25),
+/// `offset` from 0.
+pub(crate) async fn inventory_items(
+    State(shared): State<Arc<Shared>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    api_call(&shared, P, |tally| {
+        if let Some(refused) = rest_gate(&shared, &headers, &[TokenKind::User], tally) {
+            return refused;
+        }
+        let params = Params::from_query(query.as_deref());
+        let number = |name: &str, default: usize| -> Option<usize> {
+            params
+                .get(name)
+                .map_or(Some(default), |text| text.parse().ok())
+        };
+        let (Some(limit @ 1..=200), Some(offset)) = (number("limit", 25), number("offset", 0))
+        else {
+            return invalid_request(
+                "The value of limit must be from 1 to 200 and offset must be 0 or more.",
+            );
+        };
+        let items: Vec<serde_json::Value> = SKUS
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(|(sku, title, quantity)| inventory_item(sku, title, *quantity))
+            .collect();
+        crate::wire::json(
+            StatusCode::OK,
+            &json!({
+                "href": format!("{}/ebay/sell/inventory/v1/inventory_item?limit={limit}&offset={offset}", shared.base_url),
+                "inventoryItems": items,
+                "limit": limit,
+                "size": items.len(),
+                "total": SKUS.len(),
+            }),
+        )
+    })
+}
+
+/// `POST /ebay/sell/inventory/v1/bulk_get_inventory_item` with
+/// `{"requests": [{"sku": "..."}, ...]}` (1 to 25): a user token only; one response
+/// per SKU, `statusCode` 200 with the item or 404 with error 25710.
+pub(crate) async fn bulk_get_inventory_item(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    api_call(&shared, P, |tally| {
+        if let Some(refused) = rest_gate(&shared, &headers, &[TokenKind::User], tally) {
+            return refused;
+        }
+        if !is_json(&headers) {
+            return invalid_request("The request body must be application/json.");
+        }
+        let requests: Option<Vec<String>> = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|value| value.get("requests")?.as_array().cloned())
+            .and_then(|list| {
+                list.iter()
+                    .map(|request| request.get("sku")?.as_str().map(str::to_owned))
+                    .collect()
+            });
+        let Some(requests) = requests.filter(|list| (1..=25).contains(&list.len())) else {
+            return invalid_request(
+                "The request must be {\"requests\": [{\"sku\": \"...\"}, ...]} with 1 to 25 SKUs.",
+            );
+        };
+        let responses: Vec<serde_json::Value> = requests
+            .iter()
+            .map(|wanted| {
+                match SKUS.iter().find(|(sku, _, _)| sku == wanted) {
+                    Some((sku, title, quantity)) => json!({
+                        "statusCode": 200,
+                        "sku": sku,
+                        "inventoryItem": inventory_item(sku, title, *quantity),
+                    }),
+                    None => json!({
+                        "statusCode": 404,
+                        "sku": wanted,
+                        "errors": [{
+                            "errorId": 25710,
+                            "domain": "API_INVENTORY",
+                            "category": "REQUEST",
+                            "message": "We didn't find the resource/entity you are requesting. Please verify the request"
+                        }],
+                    }),
+                }
+            })
+            .collect();
+        crate::wire::json(StatusCode::OK, &json!({ "responses": responses }))
+    })
+}
+
+/// `POST /ebay/ws/api.dll`: the Trading API, authenticated by `X-EBAY-API-IAF-TOKEN`
+/// (a user token). Like the real one, it answers HTTP 200 with `<Ack>Failure</Ack>`
+/// and error 21916984 on a bad token.
 pub(crate) async fn trading(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    let call = header_str(&headers, "x-ebay-api-call-name")
+    api_call(&shared, P, |tally| trading_inner(&shared, &headers, tally))
+}
+
+fn trading_inner(shared: &Shared, headers: &HeaderMap, tally: &mut ApiTally) -> Response {
+    let call = header_str(headers, "x-ebay-api-call-name")
         .filter(|name| !name.is_empty() && name.len() <= 64)
         .filter(|name| name.bytes().all(|b| b.is_ascii_alphanumeric()))
         .unwrap_or("GeteBayOfficialTime");
-    let valid = header_str(&headers, "x-ebay-api-iaf-token")
+    let token = header_str(headers, "x-ebay-api-iaf-token")
         .map(str::trim)
-        .is_some_and(|token| shared.lock().access_valid(P, token, &[TokenKind::User]));
+        .filter(|token| !token.is_empty());
+    let valid = check_api_token(shared, P, token, &[TokenKind::User], tally);
     let body = if valid {
         format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{call}Response xmlns=\"urn:ebay:apis:eBLBaseComponents\">\

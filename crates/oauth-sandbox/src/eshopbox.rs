@@ -1,11 +1,11 @@
-//! Eshopbox: the custom app refresh grant (JSON body) and a protected API.
+//! Eshopbox: the custom app refresh grant (JSON body) and protected APIs.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -15,14 +15,15 @@ use serde_json::{Value, json};
 
 use crate::config::{Config, Lifetimes};
 use crate::conn::ConnHandle;
-use crate::counters::{Counters, Grant, ProviderCounters, Tally};
+use crate::counters::{ApiTally, Counters, Grant, ProviderCounters, Tally};
 use crate::credentials::Credentials;
 use crate::emulator::{Emulator, SeededGrant};
 use crate::provider::Provider;
 use crate::signature::signatures_match;
 use crate::state::{AccessRecord, RefreshRecord, Shared, State as SandboxState, TokenKind};
 use crate::wire::{
-    Params, bearer, is_form, is_json, random_alnum, rate_limited, token_gate, token_json,
+    Params, api_call, bearer, check_api_token, is_form, is_json, random_alnum, rate_limited,
+    token_gate, token_json,
 };
 
 const P: Provider = Provider::Eshopbox;
@@ -61,6 +62,7 @@ impl Emulator for Eshopbox {
         Router::new()
             .route("/api/v1/generateToken", post(generate_token))
             .route("/api/v1/me", get(me))
+            .route("/api/v1/orders", get(orders))
     }
 
     fn seed(&self, shared: &Shared, state: &mut SandboxState, account: &str) -> SeededGrant {
@@ -311,22 +313,87 @@ fn jwt(claims: &Value) -> String {
     )
 }
 
+/// The API's gate: `Authorization: Bearer <token>`, a live access token. `Some(401
+/// answer)` when it is not (`{"statusCode": 401, "error": "Unauthorized", ...}`).
+fn api_gate(shared: &Shared, headers: &HeaderMap, tally: &mut ApiTally) -> Option<Response> {
+    let token = bearer(headers, header::AUTHORIZATION.as_str());
+    if check_api_token(shared, P, token, &[TokenKind::User], tally) {
+        return None;
+    }
+    Some(crate::wire::json(
+        StatusCode::UNAUTHORIZED,
+        &json!({ "statusCode": 401, "error": "Unauthorized", "message": "Invalid token" }),
+    ))
+}
+
 /// `GET /eshopbox/api/v1/me`: `Authorization: Bearer <token>`.
 pub(crate) async fn me(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    let valid = bearer(&headers, header::AUTHORIZATION.as_str())
-        .is_some_and(|token| shared.lock().access_valid(P, token, &[TokenKind::User]));
-    if !valid {
-        return crate::wire::json(
-            StatusCode::UNAUTHORIZED,
-            &json!({ "statusCode": 401, "error": "Unauthorized", "message": "Invalid token" }),
-        );
-    }
-    crate::wire::json(
-        StatusCode::OK,
-        &json!({
-            "workspace": "sandbox",
-            "name": "Sandbox Workspace",
-            "email": "admin@sandbox.invalid"
-        }),
-    )
+    api_call(&shared, P, |tally| {
+        if let Some(refused) = api_gate(&shared, &headers, tally) {
+            return refused;
+        }
+        crate::wire::json(
+            StatusCode::OK,
+            &json!({
+                "workspace": "sandbox",
+                "name": "Sandbox Workspace",
+                "email": "admin@sandbox.invalid"
+            }),
+        )
+    })
+}
+
+/// `GET /eshopbox/api/v1/orders?page=..&perPage=..`: `Authorization: Bearer <token>`;
+/// one order of the token's account (`page` from 1, `perPage` 1 to 100; `400` else).
+pub(crate) async fn orders(
+    State(shared): State<Arc<Shared>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    api_call(&shared, P, |tally| {
+        if let Some(refused) = api_gate(&shared, &headers, tally) {
+            return refused;
+        }
+        let params = Params::from_query(query.as_deref());
+        let number = |name: &str, default: u32| -> Option<u32> {
+            params
+                .get(name)
+                .map_or(Some(default), |text| text.parse().ok())
+        };
+        let (Some(page @ 1..), Some(per_page @ 1..=100)) =
+            (number("page", 1), number("perPage", 20))
+        else {
+            return crate::wire::json(
+                StatusCode::BAD_REQUEST,
+                &json!({
+                    "statusCode": 400,
+                    "error": "Bad Request",
+                    "message": "page must be 1 or more and perPage from 1 to 100"
+                }),
+            );
+        };
+        let account = tally.account.clone().unwrap_or_default();
+        let items: Vec<Value> = (page == 1)
+            .then(|| {
+                json!({
+                    "customerOrderNumber": "SANDBOX-ORDER-1",
+                    "channelOrderNumber": "SANDBOX-CH-1",
+                    "orderStatus": "CREATED",
+                    "orderDate": "2024-01-01T00:00:00.000Z",
+                    "account": account,
+                    "items": [{ "sku": "SANDBOX-SKU-1", "quantity": 1 }]
+                })
+            })
+            .into_iter()
+            .collect();
+        crate::wire::json(
+            StatusCode::OK,
+            &json!({
+                "page": page,
+                "perPage": per_page,
+                "total": 1,
+                "data": items,
+            }),
+        )
+    })
 }

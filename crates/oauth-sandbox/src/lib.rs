@@ -287,7 +287,7 @@ mod wire;
 
 pub use admin::SeededTokens;
 pub use config::{Lifetimes, OrangeConnexErrorStatus};
-pub use counters::{Counters, ProviderCounters, TokenCounts};
+pub use counters::{ApiCounts, Counters, ProviderCounters, TokenCounts};
 pub use credentials::{
     AliExpressCredentials, Credentials, EbayCredentials, EshopboxCredentials,
     OrangeConnexCredentials,

@@ -1,9 +1,10 @@
-//! OrangeConnex: consent, query-string token endpoint, and a protected SKU API.
+//! OrangeConnex: consent, query-string token endpoint, and protected SKU APIs.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -16,14 +17,17 @@ use crate::SandboxBuilder;
 use crate::config::{Lifetimes, OrangeConnexErrorStatus};
 use crate::conn::ConnHandle;
 use crate::consent::{authorize_error_page, consenting_account, redirect_code, redirect_error};
-use crate::counters::{Counters, Grant, ProviderCounters, Refusal, Tally};
+use crate::counters::{ApiTally, Counters, Grant, ProviderCounters, Refusal, Tally};
 use crate::emulator::{Emulator, SeededGrant};
 use crate::provider::Provider;
 use crate::signature::signatures_match;
 use crate::state::{
     AccessRecord, CodeRecord, RefreshRecord, Shared, State as SandboxState, TokenKind,
 };
-use crate::wire::{Params, bearer, header_str, random_hex, token_gate, token_json};
+use crate::wire::{
+    Params, api_call, bearer, check_api_token, header_str, is_json, random_hex, token_gate,
+    token_json,
+};
 
 const P: Provider = Provider::OrangeConnex;
 
@@ -55,6 +59,7 @@ impl Emulator for OrangeConnex {
             .route("/oauth/authorize", get(authorize))
             .route("/oauth/token", post(token))
             .route("/openapi/3pp/sku/v3/list", get(sku_list))
+            .route("/openapi/3pp/sku/v3/creation", post(sku_creation))
     }
 
     fn seed(&self, shared: &Shared, state: &mut SandboxState, account: &str) -> SeededGrant {
@@ -398,44 +403,103 @@ fn random_uuid() -> String {
     )
 }
 
-/// `GET /orangeconnex/openapi/3pp/sku/v3/list`: `Access-Token: Bearer <token>` plus
-/// `clientKey` (when the client is registered with one).
-pub(crate) async fn sku_list(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    let creds = &shared.credentials.orangeconnex;
-    let key_ok = match &creds.client_key {
+/// The answer of the open API, `{"success", "code", "message", ...}`, with `status`.
+fn api_answer(status: StatusCode, message: &str) -> Response {
+    crate::wire::json(
+        status,
+        &json!({ "success": false, "code": status.as_str(), "message": message }),
+    )
+}
+
+/// The open API's gate: a `clientKey` header matching the registered key (when the
+/// client has one), then `Access-Token: Bearer <token>`, a live access token.
+/// `Some(answer)` when either fails: `401` with `"Invalid clientKey"` (not a token
+/// rejection) or `"Invalid or expired access token"`.
+fn api_gate(shared: &Shared, headers: &HeaderMap, tally: &mut ApiTally) -> Option<Response> {
+    let key_ok = match &shared.credentials.orangeconnex.client_key {
         Some(expected) => {
-            header_str(&headers, "clientkey").is_some_and(|given| signatures_match(expected, given))
+            header_str(headers, "clientkey").is_some_and(|given| signatures_match(expected, given))
         }
         None => true,
     };
     if !key_ok {
-        return crate::wire::json(
-            StatusCode::UNAUTHORIZED,
-            &json!({ "success": false, "code": "401", "message": "Invalid clientKey" }),
-        );
+        return Some(api_answer(StatusCode::UNAUTHORIZED, "Invalid clientKey"));
     }
-    let token_ok = bearer(&headers, "access-token")
-        .is_some_and(|token| shared.lock().access_valid(P, token, &[TokenKind::User]));
-    if !token_ok {
-        return crate::wire::json(
+    let token = bearer(headers, "access-token");
+    if !check_api_token(shared, P, token, &[TokenKind::User], tally) {
+        return Some(api_answer(
             StatusCode::UNAUTHORIZED,
-            &json!({ "success": false, "code": "401", "message": "Invalid or expired access token" }),
-        );
+            "Invalid or expired access token",
+        ));
     }
-    crate::wire::json(
-        StatusCode::OK,
-        &json!({
-            "success": true,
-            "code": "200",
-            "message": "success",
-            "data": {
-                "total": 1,
-                "list": [{
-                    "mfSkuId": "OC0000000001",
-                    "sellerSkuId": "SANDBOX-SKU-1",
-                    "name": "Sandbox item"
-                }]
-            }
-        }),
-    )
+    None
+}
+
+/// `GET /orangeconnex/openapi/3pp/sku/v3/list`: `Access-Token: Bearer <token>` plus
+/// `clientKey` (when the client is registered with one).
+pub(crate) async fn sku_list(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    api_call(&shared, P, |tally| {
+        if let Some(refused) = api_gate(&shared, &headers, tally) {
+            return refused;
+        }
+        crate::wire::json(
+            StatusCode::OK,
+            &json!({
+                "success": true,
+                "code": "200",
+                "message": "success",
+                "data": {
+                    "total": 1,
+                    "list": [{
+                        "mfSkuId": "OC0000000001",
+                        "sellerSkuId": "SANDBOX-SKU-1",
+                        "name": "Sandbox item"
+                    }]
+                }
+            }),
+        )
+    })
+}
+
+/// `POST /orangeconnex/openapi/3pp/sku/v3/creation` with a JSON object that has a
+/// non-empty `sellerSkuId` (other fields are not checked): the same headers as
+/// [`sku_list`]; answers the new SKU's `mfSkuId`, `400` for a body it cannot read.
+pub(crate) async fn sku_creation(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    api_call(&shared, P, |tally| {
+        if let Some(refused) = api_gate(&shared, &headers, tally) {
+            return refused;
+        }
+        let seller_sku = is_json(&headers)
+            .then(|| serde_json::from_slice::<serde_json::Value>(&body).ok())
+            .flatten()
+            .and_then(|value| {
+                value
+                    .get("sellerSkuId")?
+                    .as_str()
+                    .filter(|sku| !sku.is_empty() && sku.len() <= 64)
+                    .map(str::to_owned)
+            });
+        let Some(seller_sku) = seller_sku else {
+            return api_answer(
+                StatusCode::BAD_REQUEST,
+                "The body must be a JSON object with a non-empty sellerSkuId",
+            );
+        };
+        crate::wire::json(
+            StatusCode::OK,
+            &json!({
+                "success": true,
+                "code": "200",
+                "message": "success",
+                "data": {
+                    "mfSkuId": format!("OC{}", random_hex(10).to_ascii_uppercase()),
+                    "sellerSkuId": seller_sku
+                }
+            }),
+        )
+    })
 }

@@ -314,6 +314,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/admin/counters", get(admin::counters))
         .route("/admin/reset-counters", post(admin::reset_counters))
         .route("/admin/revoke", post(admin::revoke))
+        .route("/admin/reject-access-tokens", post(admin::reject_access_tokens))
         .route("/admin/accounts", post(admin::seed_accounts))
         // Where consent redirects land.
         .route("/callback/{provider}", get(consent::callback_page))
@@ -420,8 +421,20 @@ impl Sandbox {
     }
 
     /// Invalidates every access token of the provider (user and application tokens).
+    /// The same as [`reject_access_tokens(provider, None)`](Sandbox::reject_access_tokens).
     pub fn expire_access_tokens(&self, provider: Provider) {
         self.shared.lock().expire_access_tokens(provider);
+    }
+
+    /// Makes the provider refuse access tokens it issued, before their time, as when
+    /// the provider invalidates them on its side: those of `account` (`None`: every
+    /// access token of the provider, eBay application tokens included). The provider's
+    /// API endpoints then answer them with its invalid-token error (counted as
+    /// [`ApiCounts::token_rejected`](crate::ApiCounts::token_rejected)); refresh
+    /// tokens keep working, so a refresh gets a new, accepted access token. Returns how
+    /// many access tokens were live. Also `POST /admin/reject-access-tokens`.
+    pub fn reject_access_tokens(&self, provider: Provider, account: Option<&str>) -> usize {
+        self.shared.lock().reject_access_tokens(provider, account)
     }
 
     /// Creates a new long-lived Eshopbox refresh token for the custom app (what an admin
@@ -454,13 +467,13 @@ impl Sandbox {
         admin::seed(&self.shared, provider, account)
     }
 
-    /// The token request counters, per provider and per account.
+    /// The token request and API request counters, per provider and per account.
     pub fn counters(&self) -> Counters {
         self.shared.lock().counters()
     }
 
-    /// Sets every counter (those of [`Sandbox::counters`] and
-    /// [`Sandbox::token_requests`]) back to zero.
+    /// Sets every counter (those of [`Sandbox::counters`], [`Sandbox::token_requests`]
+    /// and [`Sandbox::api_requests`]) back to zero.
     pub fn reset_counters(&self) {
         self.shared.lock().reset_counters();
     }
@@ -468,6 +481,13 @@ impl Sandbox {
     /// The admin API's base: `<base>/admin` (loopback peers only).
     pub fn admin_url(&self) -> String {
         format!("{}/admin", self.shared.base_url)
+    }
+
+    /// How many requests reached the provider's API endpoints (not its token
+    /// endpoints), whatever their outcome; [`Sandbox::counters`] has them per account
+    /// and how many were answered "invalid access token" ([`ApiCounts`](crate::ApiCounts)).
+    pub fn api_requests(&self, provider: Provider) -> usize {
+        self.shared.lock().api_requests(provider)
     }
 
     /// How many requests reached the provider's token endpoint(s), faulted ones included.

@@ -5,7 +5,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::config::Config;
-use crate::counters::{Counters, Refusal, Tally};
+use crate::counters::{ApiTally, Counters, Refusal, Tally};
 use crate::credentials::Credentials;
 use crate::fault::Fault;
 use crate::provider::{COUNT, EMULATORS, Provider};
@@ -104,6 +104,14 @@ struct DeadRefresh {
     death: Death,
 }
 
+/// An access token that no longer works before its time (expired, rejected or revoked
+/// through the sandbox's controls), remembered to count API requests under its account.
+#[derive(Debug, Clone)]
+struct DeadAccess {
+    provider: Provider,
+    account: Option<String>,
+}
+
 /// Why a code could not be redeemed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum CodeProblem {
@@ -120,6 +128,7 @@ pub(crate) struct State {
     refresh_tokens: HashMap<String, RefreshRecord>,
     access_tokens: HashMap<String, AccessRecord>,
     dead_refresh: HashMap<String, DeadRefresh>,
+    dead_access: HashMap<String, DeadAccess>,
     counters: Counters,
     faults: [VecDeque<(Fault, u32)>; COUNT],
     deny_consent: [bool; COUNT],
@@ -165,6 +174,15 @@ impl State {
 
     pub(crate) fn token_requests(&self, provider: Provider) -> usize {
         usize::try_from(self.counters.provider(provider).token_requests).unwrap_or(usize::MAX)
+    }
+
+    /// Records one API request (any outcome).
+    pub(crate) fn record_api(&mut self, provider: Provider, tally: &ApiTally) {
+        tally.record(self.counters.provider_mut(provider));
+    }
+
+    pub(crate) fn api_requests(&self, provider: Provider) -> usize {
+        usize::try_from(self.counters.provider(provider).api.requests).unwrap_or(usize::MAX)
     }
 
     /// Records the outcome of one token request that was not faulted.
@@ -328,6 +346,69 @@ impl State {
         })
     }
 
+    /// Checks the access token of an API request, as [`access_valid`](Self::access_valid)
+    /// does, and notes its account (for a token the sandbox knows, even dead) and a
+    /// rejection (`token` missing or not valid) in `tally`.
+    pub(crate) fn check_api_token(
+        &self,
+        provider: Provider,
+        token: Option<&str>,
+        kinds: &[TokenKind],
+        tally: &mut ApiTally,
+    ) -> bool {
+        let Some(token) = token else {
+            tally.token_rejected = true;
+            return false;
+        };
+        if let Some(record) = self
+            .access_tokens
+            .get(token)
+            .filter(|record| record.provider == provider)
+        {
+            tally.account.clone_from(&record.account);
+        } else if let Some(dead) = self
+            .dead_access
+            .get(token)
+            .filter(|dead| dead.provider == provider)
+        {
+            tally.account.clone_from(&dead.account);
+        }
+        let valid = self.access_valid(provider, token, kinds);
+        tally.token_rejected = !valid;
+        valid
+    }
+
+    /// Makes the provider's live access tokens (of one account, if given) invalid
+    /// before their time; refresh tokens are untouched. Returns how many died.
+    pub(crate) fn reject_access_tokens(
+        &mut self,
+        provider: Provider,
+        account: Option<&str>,
+    ) -> usize {
+        let hit = |record: &AccessRecord| {
+            record.provider == provider
+                && account.is_none_or(|want| record.account.as_deref() == Some(want))
+        };
+        let doomed: Vec<String> = self
+            .access_tokens
+            .iter()
+            .filter(|(_, record)| hit(record))
+            .map(|(token, _)| token.clone())
+            .collect();
+        for token in &doomed {
+            if let Some(record) = self.access_tokens.remove(token) {
+                self.dead_access.insert(
+                    token.clone(),
+                    DeadAccess {
+                        provider: record.provider,
+                        account: record.account,
+                    },
+                );
+            }
+        }
+        doomed.len()
+    }
+
     /// Invalidates every refresh token and pending code of the provider.
     pub(crate) fn revoke(&mut self, provider: Provider) {
         self.revoke_where(provider, None);
@@ -337,11 +418,8 @@ impl State {
     /// returns how many refresh and access tokens died.
     pub(crate) fn revoke_account(&mut self, provider: Provider, account: &str) -> (usize, usize) {
         let refresh = self.revoke_where(provider, Some(account));
-        let before = self.access_tokens.len();
-        self.access_tokens.retain(|_, record| {
-            record.provider != provider || record.account.as_deref() != Some(account)
-        });
-        (refresh, before - self.access_tokens.len())
+        let access = self.reject_access_tokens(provider, Some(account));
+        (refresh, access)
     }
 
     /// Kills the refresh tokens and codes of the provider (of one account, if given).
@@ -372,7 +450,6 @@ impl State {
 
     /// Invalidates every access token of the provider.
     pub(crate) fn expire_access_tokens(&mut self, provider: Provider) {
-        self.access_tokens
-            .retain(|_, record| record.provider != provider);
+        self.reject_access_tokens(provider, None);
     }
 }

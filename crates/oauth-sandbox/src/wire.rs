@@ -6,9 +6,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::conn::ConnHandle;
+use crate::counters::ApiTally;
 use crate::fault::{Fault, MALFORMED_BODY, server_error_page};
 use crate::provider::Provider;
-use crate::state::Shared;
+use crate::state::{Shared, TokenKind};
 
 /// Request parameters in arrival order (query string or form body).
 #[derive(Debug, Clone, Default)]
@@ -226,4 +227,30 @@ pub(crate) fn rate_limited(provider: Provider, retry_after_secs: u64) -> Respons
 /// A request id in AliExpress's style (25 lowercase hex digits).
 pub(crate) fn request_id() -> String {
     random_hex(25)
+}
+
+/// Runs an API endpoint (not a token endpoint): `handler` answers the request and
+/// notes in its [`ApiTally`] the token's account and whether it answered with the
+/// provider's invalid-token error ([`check_api_token`]); the request is then counted.
+pub(crate) fn api_call(
+    shared: &Shared,
+    provider: Provider,
+    handler: impl FnOnce(&mut ApiTally) -> Response,
+) -> Response {
+    let mut tally = ApiTally::default();
+    let response = handler(&mut tally);
+    shared.lock().record_api(provider, &tally);
+    response
+}
+
+/// Whether `token` is a live access token of the provider, of one of `kinds`, noting
+/// its account and a rejection (a missing or invalid token) in `tally`.
+pub(crate) fn check_api_token(
+    shared: &Shared,
+    provider: Provider,
+    token: Option<&str>,
+    kinds: &[TokenKind],
+    tally: &mut ApiTally,
+) -> bool {
+    shared.lock().check_api_token(provider, token, kinds, tally)
 }
