@@ -9,6 +9,7 @@
 
 mod accounts;
 mod aliexpress;
+mod api;
 mod binary;
 mod common;
 mod consent;
