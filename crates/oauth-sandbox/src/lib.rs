@@ -47,11 +47,58 @@
 //!
 //! | provider | base | endpoints |
 //! |---|---|---|
-//! | eBay | `<base>/ebay` | `GET /oauth2/authorize`, `POST /identity/v1/oauth2/token`, `GET /sell/account/v1/privilege` (Bearer), `POST /ws/api.dll` (`X-EBAY-API-IAF-TOKEN`) |
-//! | AliExpress | `<base>/aliexpress` | `GET /oauth/authorize`, `POST /rest/auth/token/create`, `POST /rest/auth/token/refresh`, `GET\|POST /rest/order/get` (signed, `access_token`), `GET\|POST /sync?method=aliexpress.solution.seller.info.query` (signed, `session`) |
-//! | OrangeConnex | `<base>/orangeconnex` | `GET /oauth/authorize`, `POST /oauth/token` (query string), `GET /openapi/3pp/sku/v3/list` (`Access-Token: Bearer` + `clientKey`) |
-//! | Eshopbox | `<base>/eshopbox` | `POST /api/v1/generateToken` (JSON), `GET /api/v1/me` (Bearer) |
+//! | eBay | `<base>/ebay` | `GET /oauth2/authorize`, `POST /identity/v1/oauth2/token`; API: `GET /sell/account/v1/privilege`, `GET /sell/inventory/v1/inventory_item`, `POST /sell/inventory/v1/bulk_get_inventory_item` (Bearer), `POST /ws/api.dll` (`X-EBAY-API-IAF-TOKEN`) |
+//! | AliExpress | `<base>/aliexpress` | `GET /oauth/authorize`, `POST /rest/auth/token/create`, `POST /rest/auth/token/refresh`; API: `GET\|POST /rest/order/get` (signed, `access_token`), `GET\|POST /sync?method=...` (signed, `session` or `access_token`) |
+//! | OrangeConnex | `<base>/orangeconnex` | `GET /oauth/authorize`, `POST /oauth/token` (query string); API: `GET /openapi/3pp/sku/v3/list`, `POST /openapi/3pp/sku/v3/creation` (`Access-Token: Bearer` + `clientKey`) |
+//! | Eshopbox | `<base>/eshopbox` | `POST /api/v1/generateToken` (JSON); API: `GET /api/v1/me`, `GET /api/v1/orders` (Bearer) |
 //! | all | `<base>` | `GET /callback/{ebay,aliexpress,orangeconnex,eshopbox}`: a "you may close this window" page |
+//!
+//! # API endpoints
+//!
+//! A few representative API calls per provider, so that code which attaches tokens to
+//! API calls, recognises the provider's "invalid access token" answer, refreshes and
+//! retries can be tested end to end. Each checks the token exactly the provider's way
+//! (a live access token of that provider: not expired, not rejected, not revoked) and
+//! answers in the provider's shape. Every request to them is counted
+//! ([`ApiCounts`]); the "rejected" column is what counts as
+//! [`ApiCounts::token_rejected`].
+//!
+//! | provider | request | token | success | rejected token |
+//! |---|---|---|---|---|
+//! | eBay | `GET /sell/account/v1/privilege` | `Authorization: Bearer`, user or application token | `200 {"sellerRegistrationCompleted", "sellingLimit"}` | `401`, `WWW-Authenticate: Bearer realm="ebay", error="invalid_token"`, `{"errors": [{"errorId": 1001, "domain": "OAuth", "category": "REQUEST", "message": "Invalid access token", "longMessage": ...}]}` |
+//! | eBay | `GET /sell/inventory/v1/inventory_item?limit=&offset=` | `Authorization: Bearer`, user token | `200 {"href", "inventoryItems": [{"sku", "locale", "product", "condition", "availability", ...}], "limit", "size", "total"}` (3 SKUs `SANDBOX-SKU-1..3`); `400` error 2004 for a `limit` outside 1..=200 | the same `401` |
+//! | eBay | `POST /sell/inventory/v1/bulk_get_inventory_item` `{"requests": [{"sku"}, ...]}` (JSON, 1 to 25) | `Authorization: Bearer`, user token | `200 {"responses": [{"statusCode": 200, "sku", "inventoryItem"} or {"statusCode": 404, "sku", "errors": [{"errorId": 25710, ...}]}]}`; `400` error 2004 for another body | the same `401` |
+//! | eBay | `POST /ws/api.dll` (Trading, `X-EBAY-API-CALL-NAME`) | `X-EBAY-API-IAF-TOKEN`, user token | `200`, XML `<{Call}Response>` with `<Ack>Success</Ack>` | `200`, XML `<Ack>Failure</Ack>` with `<ErrorCode>21916984</ErrorCode>` "Invalid IAF token." |
+//! | AliExpress | `GET\|POST /sync?method=aliexpress.solution.seller.info.query`, `aliexpress.solution.order.get`, `aliexpress.solution.product.list.get` (query string or form body) | `session` (or `access_token`) parameter; every parameter signed | `200 {"<method with _>_response": {"result": {...}, "request_id"}}` | `200 {"error_response": {"type": "ISV", "code": "IllegalAccessToken", "msg", "request_id"}}` |
+//! | AliExpress | `GET\|POST /rest/order/get` | `access_token` parameter; signed with the path | `200 {"code": "0", "result": {...}, "request_id"}` | `200 {"type": "ISV", "code": "IllegalAccessToken", "message", "request_id"}` |
+//! | OrangeConnex | `GET /openapi/3pp/sku/v3/list` | `Access-Token: Bearer` and `clientKey` | `200 {"success": true, "code": "200", "message": "success", "data": {"total", "list"}}` | `401 {"success": false, "code": "401", "message": "Invalid or expired access token"}` |
+//! | OrangeConnex | `POST /openapi/3pp/sku/v3/creation` (JSON with a non-empty `sellerSkuId`) | `Access-Token: Bearer` and `clientKey` | `200 {"success": true, ..., "data": {"mfSkuId", "sellerSkuId"}}`; `400 {"success": false, "code": "400", ...}` for another body | the same `401` |
+//! | Eshopbox | `GET /api/v1/me` | `Authorization: Bearer` | `200 {"workspace", "name", "email"}` | `401 {"statusCode": 401, "error": "Unauthorized", "message": "Invalid token"}` |
+//! | Eshopbox | `GET /api/v1/orders?page=&perPage=` | `Authorization: Bearer` | `200 {"page", "perPage", "total", "data": [{..., "account"}]}`; `400` for `perPage` outside 1..=100 | the same `401` |
+//!
+//! A missing token gets the rejected-token answer too (AliExpress: `MissingParameter`,
+//! not counted as a rejection). Answers that are not about the token: an eBay
+//! application token on an API that needs a user's gets `403` error 1100 "Access
+//! denied" (refreshing cannot help); a wrong or missing OrangeConnex `clientKey` gets
+//! `401 {"success": false, "code": "401", "message": "Invalid clientKey"}`; AliExpress
+//! checks the method name (`InvalidApiName`), app key, timestamp and signature
+//! (`IncompleteSignature`) before the token. The bodies of successful calls are fixed
+//! samples (they name the token's account where the real ones name the seller); the
+//! request parameters beyond those listed are not interpreted.
+//!
+//! Sources: `shared/providers/*.md` of the toolkit (how each provider takes the token,
+//! AliExpress's error shapes). eBay's `401` body and Trading error are eBay's documented
+//! ones; the shapes of OrangeConnex's and Eshopbox's API errors are not documented
+//! (Eshopbox's is Auth0/hapi-style, the sandbox's choice), nor are the exact success
+//! bodies of the AliExpress, OrangeConnex and Eshopbox calls: a client should
+//! classify them by status and code, as the toolkit's provider notes say.
+//!
+//! To see a client's refresh-and-retry path, make the provider refuse tokens that
+//! have not expired with [`Sandbox::reject_access_tokens`] (or `POST
+//! /admin/reject-access-tokens`), one account's or all of them; refresh tokens keep
+//! working. Then assert with [`Sandbox::counters`]: for one call that is retried, the
+//! account's [`ApiCounts`] show two requests and one token rejection, its
+//! [`TokenCounts`] one refresh.
 //!
 //! # Consent
 //!
@@ -131,10 +178,13 @@
 //!   [`TokenCounts::refresh_token_reuse`].
 //! - [`Sandbox::revoke`] kills every grant of a provider, [`Sandbox::revoke_account`]
 //!   one account's grant and access tokens; [`Sandbox::expire_access_tokens`] every
-//!   access token.
-//! - [`Sandbox::token_requests`] counts token endpoint hits; [`Sandbox::counters`] has
-//!   them per provider and per account, by grant type and rejection
-//!   ([`Counters`]); [`Sandbox::reset_counters`] zeroes them.
+//!   access token; [`Sandbox::reject_access_tokens`] the access tokens of one account
+//!   (or all), leaving refresh tokens alive.
+//! - [`Sandbox::token_requests`] counts token endpoint hits, [`Sandbox::api_requests`]
+//!   API endpoint hits; [`Sandbox::counters`] has them per provider and per account,
+//!   token requests by grant type and rejection, API requests with how many were
+//!   answered "invalid access token" ([`Counters`], [`ApiCounts`]);
+//!   [`Sandbox::reset_counters`] zeroes them.
 //! - [`Sandbox::seed_account`] gives an account a grant without the consent dance.
 //! - [`Sandbox::inject`] queues [`Fault`]s on a provider's token endpoint: latency, a
 //!   5xx with an HTML page, a truncated JSON body, a dropped connection, a 429 with
@@ -166,9 +216,10 @@
 //!
 //! | request | answer |
 //! |---|---|
-//! | `GET /admin/counters` | `200`, [`Counters`] as JSON: `{"ebay": {"token_requests": n, "faulted": n, "totals": {...}, "accounts": {"<account>": {...}}}, "aliexpress": ..., "orangeconnex": ..., "eshopbox": ...}`, each `{...}` a [`TokenCounts`]: `{"authorization_code", "refresh_token", "client_credentials", "rejected", "refresh_token_reuse", "revoked_grant"}` |
+//! | `GET /admin/counters` | `200`, [`Counters`] as JSON: `{"ebay": {"token_requests": n, "faulted": n, "totals": {...}, "accounts": {"<account>": {...}}, "api": {"requests": n, "token_rejected": n}, "api_accounts": {"<account>": {"requests": n, "token_rejected": n}}}, "aliexpress": ..., "orangeconnex": ..., "eshopbox": ...}`, each `{...}` a [`TokenCounts`]: `{"authorization_code", "refresh_token", "client_credentials", "rejected", "refresh_token_reuse", "revoked_grant"}`, `api` and each of `api_accounts` an [`ApiCounts`] |
 //! | `POST /admin/reset-counters` | `204`; every counter is zero again |
 //! | `POST /admin/revoke` `{"provider": "ebay", "account": "shop-1"}` | `200 {"provider", "account", "revoked_refresh_tokens": n, "revoked_access_tokens": n}`; without `account`, every grant of the provider ([`Sandbox::revoke`]) |
+//! | `POST /admin/reject-access-tokens` `{"provider": "ebay", "account": "shop-1"}` | `200 {"provider", "account", "rejected_access_tokens": n}`: the account's live access tokens are refused by the API endpoints from now on, its refresh tokens keep working; without `account` (or `null`), every access token of the provider ([`Sandbox::reject_access_tokens`]) |
 //! | `POST /admin/accounts` `{"provider": "ebay", "accounts": ["shop-1", ...]}` (or `"account": "shop-1"`; at most 10 000) | `200 {"provider": "ebay", "accounts": [{"account", "access_token", "refresh_token", "expires_in", "refresh_token_expires_in"}, ...]}` ([`SeededTokens`]; `refresh_token_expires_in` is `null` for Eshopbox's never-expiring tokens) |
 //!
 //! `provider` is a path segment: `ebay`, `aliexpress`, `orangeconnex`, `eshopbox`.
@@ -237,6 +288,9 @@
 //! | `prepare` | state a starting sandbox needs (Eshopbox's pre-seeded refresh token); default nothing |
 //! | `rate_limit_body` | the body of a `429` ([`Fault::RateLimit`]); default `{"error": "too_many_requests", ...}` |
 //! | `counters`, `counters_mut` | the provider's field of [`Counters`] |
+//!
+//! API handlers run through `wire::api_call`, which counts the request; their token
+//! check, `wire::check_api_token`, notes the token's account and a rejection.
 //!
 //! The rest of the sandbox (configuration, router, admin API, counters, faults, the
 //! binary) goes through the list or asks `provider.emulator()`; no `match` on

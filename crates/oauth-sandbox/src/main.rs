@@ -24,7 +24,8 @@ options:\n\
 DURATION: a number with a unit, ms, s, m, h or d (250ms, 5s, 2m, 1h, 30d), or a bare\n\
 number of seconds.\n\n\
 Admin API (loopback peers only), under <base>/admin: GET counters,\n\
-POST reset-counters, POST revoke, POST accounts; see the crate documentation.\n";
+POST reset-counters, POST revoke, POST reject-access-tokens, POST accounts; see the\n\
+crate documentation.\n";
 
 /// What the command line asks for.
 #[derive(Debug, Default, PartialEq)]
@@ -185,7 +186,7 @@ async fn main() -> std::process::ExitCode {
          \x20             client_id     {esb_id}\n\
          \x20             client_secret {esb_secret}\n\
          \x20             refresh_token {esb_refresh}\n\
-         Admin API     {admin}  (loopback only: GET counters, POST reset-counters, revoke, accounts)\n\
+         Admin API     {admin}  (loopback only: GET counters, POST reset-counters, revoke, reject-access-tokens, accounts)\n\
          \n\
          These are test values of a local emulator. Press Ctrl-C to stop.",
         admin = sandbox.admin_url(),
