@@ -135,7 +135,7 @@ impl TokenResponse {
             // the answer would lose a refresh token already spent).
             Some(Err(_)) if object.is_some_and(|o| o.get("access_token").is_none()) => {
                 // A 5xx stays retryable whatever its body says.
-                return Err(status_error(response, details.clone()).unwrap_or_else(|| {
+                return Err(status_error(response, details).unwrap_or_else(|| {
                     response.unexpected("the `error` or `error_description` field is not text")
                 }));
             }
