@@ -48,7 +48,7 @@ pub(crate) fn token_error(response: &RawResponse, requested: &Scopes) -> Error {
 }
 
 /// Details from a `{"errors":[...]}` body without an RFC 6749 `error`.
-fn rest_error_details(response: &RawResponse) -> Option<ProviderDetails> {
+pub(crate) fn rest_error_details(response: &RawResponse) -> Option<ProviderDetails> {
     if !response.looks_like_json() {
         return None;
     }

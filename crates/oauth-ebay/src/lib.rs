@@ -129,6 +129,37 @@
 //! `is_retryable()` when to try later. Errors never repeat a secret the
 //! request sent: the client scrubs them.
 //!
+//! # Errors of API calls
+//! With a managed token, a middleware reads an API call's answer only when
+//! [`Ebay`]'s [`api_answer_needs_body`](oauth_core::Provider::api_answer_needs_body)
+//! says so (a 401, or a 2xx whose `Content-Type` is XML), and classifies it
+//! with its [`classify_api_response`](oauth_core::Provider::classify_api_response);
+//! [`Error::AccessTokenRejected`](oauth_core::Error::AccessTokenRejected)
+//! means: refresh the token, retry once.
+//!
+//! | API | answer | [`oauth_core::Error`] |
+//! |---|---|---|
+//! | REST | 401, e.g. `errorId` 1001 "Invalid access token" (domain `OAuth`), an expired token | `AccessTokenRejected` |
+//! | REST | 403, e.g. `errorId` 1100 "Access denied" / "Insufficient permissions to fulfill the request." (a scope the token lacks, an account not set up) | `Provider`: a refresh would not fix it |
+//! | REST | 429 / 5xx | `RateLimited` / `Transient` |
+//! | REST | other 4xx | `Provider` |
+//! | Trading (XML) | 200, `<Ack>Failure</Ack>`, `<ErrorCode>` 21916984 (invalid IAF token), 21917053 (IAF token expired), 931 (auth token invalid) or 932 (auth token hard expired) | `AccessTokenRejected` |
+//! | Trading (XML) | 200, `<Ack>Failure</Ack>`, an error whose `ErrorClassification` is `SystemError` | `Transient` |
+//! | Trading (XML) | 200, `<Ack>Failure</Ack>`, any other error (930 "token required" included) | `Provider` |
+//! | Trading (XML) | 200, `Success`, `Warning`, or `PartialFailure` without a token error | `Ok` |
+//!
+//! Each error carries the status and the first error's id (`errorId` or
+//! `ErrorCode`) and message (masked: never a token), and the Trading API's
+//! `CorrelationID` as request id. Sources: eBay's REST error shape and
+//! `errorId` 1001 from its API responses, 1100 from knowledge-base article
+//! 5208; Trading code 931 from article 630; 21916984, 21917053 and 932 as
+//! the widely used `ebay-api` Node client maps them (eBay's own list of
+//! these codes was not available to us: [`TOKEN_REJECTED_CODES`] is the
+//! one place to change). The XML
+//! is scanned, not parsed: the first [`XML_SCAN_LIMIT`] bytes, for the
+//! `Ack`, `Errors` and `CorrelationID` elements, namespace prefixes
+//! ignored, never a panic on any bytes.
+//!
 //! # Using the token
 //! [`ApiAuth::Rest`] (the client's [`attachment`](oauth_core::Client::attachment))
 //! puts `Authorization: Bearer <token>` on REST calls, [`ApiAuth::Trading`]
@@ -165,6 +196,7 @@
 // oauth-core's decision, not this crate's.
 
 mod api;
+mod api_answer;
 mod authorize;
 mod client;
 mod config;
@@ -175,6 +207,7 @@ mod provider;
 mod token;
 
 pub use api::{ApiAuth, TRADING_TOKEN_HEADER};
+pub use api_answer::{TOKEN_REJECTED_CODES, XML_SCAN_LIMIT};
 pub use authorize::ConsentOptions;
 pub use client::{ApplicationTokenGrant, Client, ClientBuilder, ClientExt};
 pub use config::{API_SCOPE, AUTHORIZE_PATH, Ebay, TOKEN_PATH};

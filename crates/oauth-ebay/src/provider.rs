@@ -2,12 +2,13 @@
 //! modules, put together.
 
 use crate::api::ApiAuth;
+use crate::api_answer;
 use crate::authorize::ConsentOptions;
 use crate::token::{TokenResponse, decode};
 use crate::{Ebay, PROVIDER};
 use oauth_core::{
     AttachContext, AuthorizationCode, CsrfState, Endpoints, Environment, Error, Grant, Provider,
-    RawResponse, RequestContext, Scopes, TokenRequest, TokenSet,
+    RawResponse, RequestContext, Scopes, TokenRequest, TokenSet, http_types,
 };
 use std::time::SystemTime;
 
@@ -88,5 +89,24 @@ impl Provider for Ebay {
 
     fn attachment(&self, _context: &AttachContext<'_>) -> ApiAuth {
         ApiAuth::Rest
+    }
+
+    /// A 401 (REST APIs), or a 2xx whose `Content-Type` is XML (the Trading
+    /// API reports a refused token inside a 200); every other answer passes
+    /// through unread. See the [crate documentation](crate#errors-of-api-calls).
+    fn api_answer_needs_body(&self, status: u16, headers: &http_types::HeaderMap) -> bool {
+        api_answer::needs_body(status, headers)
+    }
+
+    /// REST: 401 is [`Error::AccessTokenRejected`], 403 (missing scope or
+    /// permission) and other 4xx a [`Error::Provider`], with the first
+    /// `errors[]` entry's id and message. Trading API: a 200 with
+    /// `<Ack>Failure</Ack>` and a token error code
+    /// ([`TOKEN_REJECTED_CODES`](crate::TOKEN_REJECTED_CODES)) is
+    /// [`Error::AccessTokenRejected`], any other failure a
+    /// [`Error::Provider`] (a `SystemError` is [`Error::Transient`]). See
+    /// the [crate documentation](crate#errors-of-api-calls).
+    fn classify_api_response(&self, response: &RawResponse) -> Result<(), Error> {
+        api_answer::classify(response)
     }
 }
