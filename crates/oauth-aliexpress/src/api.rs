@@ -11,7 +11,9 @@
 //!   parameters are **all in the query** (everything, token included, then
 //!   goes in the query string).
 //!
-//! Check the answer with [`classify_api_response`](crate::classify_api_response):
+//! Check the answer with [`AliExpress`]'s
+//! [`Provider::classify_api_response`](oauth_core::Provider::classify_api_response)
+//! (or the same free function, [`classify_api_response`](crate::classify_api_response)):
 //! [`Error::AccessTokenRejected`] means refresh, then retry once.
 
 use crate::call::{FORM_CONTENT_TYPE_UTF8, Layout, gateway_url, with_query};

@@ -18,8 +18,36 @@
 //! Every variant keeps the provider's code, message (sanitized) and request
 //! id in its [`ProviderDetails`]. HTTP 429 and 5xx are classified by status
 //! first ([`RateLimited`](Error::RateLimited), [`Transient`](Error::Transient)).
+//!
+//! # API calls
+//! The same table classifies the answers of API calls
+//! ([`Provider::classify_api_response`](oauth_core::Provider::classify_api_response)
+//! of [`AliExpress`](crate::AliExpress), which is [`classify_api_response`]):
+//! the gateway reports a refused access token **inside an HTTP 200** (or a
+//! 400), so a middleware must read those bodies
+//! ([`Provider::api_answer_needs_body`](oauth_core::Provider::api_answer_needs_body)):
+//!
+//! | answer | read by the middleware | [`Error`] variant |
+//! |---|---|---|
+//! | 2xx or 4xx (not 429), `Content-Type` JSON, `text/plain`, JavaScript or none | yes | as the body says: |
+//! | &nbsp;&nbsp;`code` `IllegalAccessToken` (shape A or B) | | [`AccessTokenRejected`](Error::AccessTokenRejected): refresh, retry once |
+//! | &nbsp;&nbsp;any other IOP `code` (not `"0"`) | | as the table above ([`Provider`](Error::Provider) for business errors) |
+//! | &nbsp;&nbsp;no IOP error: 2xx | | `Ok` |
+//! | &nbsp;&nbsp;no IOP error: 4xx | | [`Provider`](Error::Provider) (JSON) or [`UnexpectedResponse`](Error::UnexpectedResponse) |
+//! | 2xx or 4xx with another content type (a file, an HTML page) | no | `Ok` / [`UnexpectedResponse`](Error::UnexpectedResponse) when classified |
+//! | 429, 5xx | no | [`RateLimited`](Error::RateLimited), [`Transient`](Error::Transient) |
+//!
+//! Only `IllegalAccessToken` means a refused token: it is the one access
+//! token code the platform documents (aliexpress.md, "Errors"); an HTTP 401
+//! alone is not a verdict on the token (the gateway is not documented to
+//! use it), and every other code (permissions, parameters, business
+//! errors) stays what the table says, never a refused token: a refresh
+//! would not fix it. Other access token codes (an expired-session code,
+//! say) are *not documented*: [`ILLEGAL_ACCESS_TOKEN`] is matched exactly,
+//! and `error_for_code` is the one place to add one.
 
 use crate::PROVIDER;
+use oauth_core::http_types::{HeaderMap, header};
 use oauth_core::transport::classify::status_error;
 use oauth_core::{Error, ProviderDetails, RawResponse};
 use serde_json::{Map, Value};
@@ -137,8 +165,42 @@ pub(crate) fn json_object(response: &RawResponse) -> Option<Map<String, Value>> 
     }
 }
 
+/// Whether an API call's answer with `status` and `headers` must be read:
+/// a 2xx or 4xx (not 429) whose `Content-Type` is JSON, `text/plain`, JavaScript, or
+/// absent (an IOP error, `IllegalAccessToken` included, hides in such a
+/// body, on HTTP 200 as well as 400). Reads the head only.
+pub(crate) fn api_answer_needs_body(status: u16, headers: &HeaderMap) -> bool {
+    // 429 is classified by its status alone.
+    if status == 429 || !matches!(status, 200..=299 | 400..=499) {
+        return false;
+    }
+    let Some(content_type) = headers.get(header::CONTENT_TYPE) else {
+        return true;
+    };
+    let Ok(content_type) = content_type.to_str() else {
+        return false;
+    };
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence.is_empty()
+        || essence.ends_with("/json")
+        || essence.ends_with("+json")
+        || matches!(
+            essence.as_str(),
+            "text/plain" | "text/javascript" | "application/javascript"
+        )
+}
+
 /// Checks any IOP answer (a token call or an API call): `Ok(())` when
-/// neither its status nor its body says it failed.
+/// neither its status nor its body says it failed. It is what
+/// [`AliExpress`](crate::AliExpress)'s
+/// [`Provider::classify_api_response`](oauth_core::Provider::classify_api_response)
+/// does (the same function; this one needs no settings), and what the
+/// token decoder runs first.
 ///
 /// Order: 429 and 5xx (and refused redirects) by status; then an IOP error
 /// body (shape A or B) on any status; then any other non-2xx status is a

@@ -16,7 +16,7 @@ use oauth_core::transport::ParamValue;
 use oauth_core::{
     AttachContext, AuthorizationCode, CsrfState, Endpoints, Environment, Error, Grant,
     IntoTokenSet, Provider, ProviderDetails, RawResponse, RefreshToken, RequestContext,
-    TokenRequest, TokenSet,
+    TokenRequest, TokenSet, http_types,
 };
 use secrecy::SecretString;
 use std::time::{Duration, SystemTime};
@@ -185,6 +185,22 @@ impl Provider for AliExpress {
 
     fn attachment(&self, context: &AttachContext<'_>) -> ApiAuth {
         ApiAuth::new(self.clone(), context)
+    }
+
+    /// A 2xx or 4xx with a JSON (or `text/plain`, JavaScript, or no)
+    /// content type: the gateway reports `IllegalAccessToken` inside an
+    /// HTTP 200 or 400, so those bodies are read; 429, 5xx, 3xx and other
+    /// content types are not. See the [error table](crate::error#api-calls).
+    fn api_answer_needs_body(&self, status: u16, headers: &http_types::HeaderMap) -> bool {
+        crate::error::api_answer_needs_body(status, headers)
+    }
+
+    /// [`classify_api_response`](crate::classify_api_response):
+    /// `IllegalAccessToken` (shape A or B, any status) is
+    /// [`Error::AccessTokenRejected`]; other IOP codes as the [error
+    /// table](crate::error); a 2xx without an IOP error is `Ok`.
+    fn classify_api_response(&self, response: &RawResponse) -> Result<(), Error> {
+        crate::error::classify_api_response(response)
     }
 }
 

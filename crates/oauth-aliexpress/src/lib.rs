@@ -134,8 +134,16 @@
 //! Error bodies come in two shapes, on HTTP 200 and 400; [`error`] maps
 //! their `code` (`IllegalRefreshToken` → re-authorize, `IllegalAccessToken`
 //! → access token rejected, `IncompleteSignature` → invalid client, ...),
-//! keeping code, message and request id. [`classify_api_response`] does
-//! the same for the answers of API calls.
+//! keeping code, message and request id. The answers of API calls are
+//! classified the same way by [`AliExpress`]'s
+//! [`Provider::classify_api_response`](oauth_core::Provider::classify_api_response)
+//! (also available as the free function [`classify_api_response`], the
+//! same code): `IllegalAccessToken` means the access token was refused
+//! (refresh it, retry once), whatever the HTTP status: the gateway answers
+//! it inside an HTTP 200 or 400, so
+//! [`Provider::api_answer_needs_body`](oauth_core::Provider::api_answer_needs_body)
+//! asks a middleware to read every 2xx and 4xx JSON answer. The table, with
+//! the API-call rows, is in [`error`].
 //!
 //! # Using the token
 //! No header: the token is a signed parameter, `access_token` on `/rest`
