@@ -20,7 +20,9 @@ pub fn published() -> Vec<String> {
         .map(str::to_owned)
         .to_vec();
     crates.extend(PROVIDERS.iter().map(|p| provider_crate(p)));
-    crates.extend(["oauth-all", "oauth-sandbox", "oauth-cli"].map(str::to_owned));
+    crates.extend(
+        ["oauth-middleware", "oauth-all", "oauth-sandbox", "oauth-cli"].map(str::to_owned),
+    );
     crates
 }
 
