@@ -11,7 +11,7 @@ use oauth_core::url::Url;
 use oauth_core::{
     AttachContext, AuthorizationCode, ClientId, ClientKey, CsrfState, Endpoints, Environment,
     Error, Grant, Params, Provider, ProviderDetails, RawResponse, RequestContext, TokenRequest,
-    TokenSet, sensitive_header_value,
+    TokenSet, http_types, sensitive_header_value,
 };
 use std::time::SystemTime;
 
@@ -242,6 +242,20 @@ impl Provider for OrangeConnex {
         // `validate` refused a client key that is not a header value before
         // the client asks for its attachment.
         ApiAuth::from_header(self.client_key_header().ok().flatten())
+    }
+
+    /// A 401 only (RFC 6750: a refused bearer token); every other answer
+    /// passes through unread. See the [crate documentation](crate#errors-of-api-calls).
+    fn api_answer_needs_body(&self, status: u16, headers: &http_types::HeaderMap) -> bool {
+        crate::api_answer::needs_body(status, headers)
+    }
+
+    /// `invalid_token` / `expired_token`, or a 401 without another reason,
+    /// is [`Error::AccessTokenRejected`]; a client-key complaint
+    /// [`Error::InvalidClient`]; a scope or permission problem
+    /// [`Error::Provider`]. See the [crate documentation](crate#errors-of-api-calls).
+    fn classify_api_response(&self, response: &RawResponse) -> Result<(), Error> {
+        crate::api_answer::classify(response)
     }
 }
 

@@ -121,6 +121,28 @@
 //! [`TokenResponse::into_token_set`](oauth_core::IntoTokenSet::into_token_set))
 //! and is easy to change once OrangeConnex's behaviour is known.
 //!
+//! # Errors of API calls
+//! A middleware reads an API call's answer when [`OrangeConnex`]'s
+//! [`api_answer_needs_body`](oauth_core::Provider::api_answer_needs_body)
+//! says so (a 401 only) and classifies it with its
+//! [`classify_api_response`](oauth_core::Provider::classify_api_response).
+//! OrangeConnex documents no error shape for its business APIs; they are
+//! read the way its token endpoint's server (Spring Security OAuth2, by
+//! its messages) answers a resource request, RFC 6750 (*unconfirmed*):
+//!
+//! | answer | [`oauth_core::Error`] |
+//! |---|---|
+//! | 2xx | `Ok` |
+//! | 429 / 5xx | `RateLimited` / `Transient` |
+//! | a complaint naming the client key (`clientKey`), `invalid_client`, `unauthorized_client` | `InvalidClient`: fix the settings, not the token |
+//! | `{"error":"invalid_token",..}` or `expired_token` (401) | `AccessTokenRejected`: refresh, retry once |
+//! | `insufficient_scope`, `access_denied` (403), `invalid_request`, `unauthorized` ("Full authentication is required": no token was read) | `Provider` |
+//! | any other 401 (empty body, another code) | `AccessTokenRejected` |
+//! | any other status | `Provider` |
+//!
+//! A description that echoes the token ("Invalid access token: ...") is
+//! cut at its colon, and every message is masked.
+//!
 //! # Using the token
 //! [`ApiAuth`] (from [`Client::attachment`](oauth_core::Client::attachment))
 //! adds `Access-Token: Bearer <token>` and `clientKey: <key>` to API
@@ -165,6 +187,7 @@
 #![deny(rustdoc::broken_intra_doc_links)]
 
 mod api;
+mod api_answer;
 mod authorize;
 mod config;
 mod configure;
