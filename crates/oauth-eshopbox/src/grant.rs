@@ -6,7 +6,7 @@ use crate::token::TokenResponse;
 use crate::{ApiAuth, Client, PROVIDER};
 use oauth_core::{
     AttachContext, Endpoints, Environment, Error, Grant, IntoTokenSet, Provider, RawResponse,
-    RefreshToken, RequestContext, TokenRequest, TokenSet, async_trait,
+    RefreshToken, RequestContext, TokenRequest, TokenSet, async_trait, http_types,
 };
 use std::time::{Duration, SystemTime};
 
@@ -119,6 +119,19 @@ impl Provider for Eshopbox {
 
     fn attachment(&self, _context: &AttachContext<'_>) -> ApiAuth {
         ApiAuth
+    }
+
+    /// A 401 or a 403; every other answer passes through unread. See the
+    /// [crate documentation](crate#errors-of-api-calls).
+    fn api_answer_needs_body(&self, status: u16, headers: &http_types::HeaderMap) -> bool {
+        crate::api_answer::needs_body(status, headers)
+    }
+
+    /// A 401, or a 403 whose body says the token is invalid or expired, is
+    /// [`Error::AccessTokenRejected`]; any other 403 (scope, permission)
+    /// an [`Error::Provider`]. See the [crate documentation](crate#errors-of-api-calls).
+    fn classify_api_response(&self, response: &RawResponse) -> Result<(), Error> {
+        crate::api_answer::classify(response)
     }
 }
 

@@ -112,6 +112,23 @@
 //! [`Error::UnexpectedResponse`] with a masked excerpt. Errors never contain
 //! a secret or a URL: `oauth-core` scrubs every secret the request sent.
 //!
+//! # Errors of API calls
+//! A middleware reads an API call's answer when [`Eshopbox`]'s
+//! [`api_answer_needs_body`](oauth_core::Provider::api_answer_needs_body)
+//! says so (a 401 or a 403) and classifies it with its
+//! [`classify_api_response`](oauth_core::Provider::classify_api_response).
+//! Eshopbox documents no error bodies; bearer-token answers are read as
+//! RFC 6750 and the usual API gateways write them (*unconfirmed*):
+//!
+//! | answer | [`oauth_core::Error`] |
+//! |---|---|
+//! | 2xx | `Ok` |
+//! | 429 / 5xx | `RateLimited` / `Transient` |
+//! | 401, any body (`{"message":"Unauthorized"}`, `invalid_token`, "jwt expired") | `AccessTokenRejected`: refresh, retry once |
+//! | 403 with `invalid_token` / `expired_token`, or a text saying the token (access token, JWT) is expired, invalid or revoked | `AccessTokenRejected` |
+//! | any other 403 (`insufficient_scope`, "Forbidden", a scope or permission named) | `Provider`: a refresh would not fix it |
+//! | any other status | `Provider` |
+//!
 //! # Using the token
 //! [`ApiAuth`] (the client's [`attachment`](Client::attachment)) adds
 //! `Authorization: Bearer <access_token>` and `Content-Type:
@@ -152,6 +169,7 @@
 #![deny(rustdoc::broken_intra_doc_links)]
 
 mod api;
+mod api_answer;
 mod authorize;
 mod config;
 mod configure;
