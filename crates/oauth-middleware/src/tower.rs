@@ -226,22 +226,20 @@ where
         attachment.attach_to(token, request)
     }
 
-    fn send(
+    async fn send(
         &mut self,
         request: http::Request<ReqB>,
-    ) -> impl Future<Output = Result<http::Response<ResB>, ServiceError<S::Error>>> + Send {
-        async move {
-            if !self.ready {
-                std::future::poll_fn(|cx| self.service.poll_ready(cx))
-                    .await
-                    .map_err(ServiceError::Inner)?;
-            }
-            self.ready = false;
-            self.service
-                .call(request)
+    ) -> Result<http::Response<ResB>, ServiceError<S::Error>> {
+        if !self.ready {
+            std::future::poll_fn(|cx| self.service.poll_ready(cx))
                 .await
-                .map_err(ServiceError::Inner)
+                .map_err(ServiceError::Inner)?;
         }
+        self.ready = false;
+        self.service
+            .call(request)
+            .await
+            .map_err(ServiceError::Inner)
     }
 
     fn status(response: &http::Response<ResB>) -> u16 {

@@ -46,8 +46,11 @@ impl<B: AsRef<[u8]> + Send + 'static> Service<http::Request<B>> for FakeApi {
             {
                 barrier.wait().await;
             }
-            let (status, body) =
-                api.answer(request.uri().path(), &authorization, request.body().as_ref());
+            let (status, body) = api.answer(
+                request.uri().path(),
+                &authorization,
+                request.body().as_ref(),
+            );
             Ok(http::Response::builder()
                 .status(status)
                 .header("content-type", "application/json")

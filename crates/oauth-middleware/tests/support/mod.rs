@@ -1,7 +1,14 @@
 //! What the tests share: a loopback API (HTTP/1.1, keep-alive) that accepts
 //! a set of tokens, an in-process twin of it for the tower tests, and a
 //! refresh grant that counts its refreshes.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation
+)]
 
 use oauth_core::provider::rfc6749::Rfc6749;
 use oauth_core::{
