@@ -192,7 +192,8 @@ pub(crate) async fn revoke(
 
 /// `POST /admin/reject-access-tokens` with `{"provider": "...", "account": "..."}`
 /// (without `account`: every access token of the provider): the live access tokens
-/// are refused from now on; refresh tokens keep working.
+/// are refused from now on; refresh tokens keep working. With `"persistent": true`
+/// (an `account` required), the account's later access tokens are refused too.
 pub(crate) async fn reject_access_tokens(
     State(shared): State<Arc<Shared>>,
     ConnectInfo(conn): ConnectInfo<ConnHandle>,
@@ -211,15 +212,27 @@ pub(crate) async fn reject_access_tokens(
         Some(Value::String(account)) if valid_account(account) => Some(account.as_str()),
         Some(_) => return bad_request("`account` must be a non-empty string"),
     };
-    let rejected = shared.lock().reject_access_tokens(provider, account);
-    crate::wire::json(
-        StatusCode::OK,
-        &json!({
-            "provider": provider.path_segment(),
-            "account": account,
-            "rejected_access_tokens": rejected,
-        }),
-    )
+    let persistent = match object.get("persistent") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(persistent)) => *persistent,
+        Some(_) => return bad_request("`persistent` must be a boolean"),
+    };
+    let rejected = match (persistent, account) {
+        (false, account) => shared.lock().reject_access_tokens(provider, account),
+        (true, Some(account)) => shared
+            .lock()
+            .reject_access_tokens_persistently(provider, account),
+        (true, None) => return bad_request("`persistent` needs an `account`"),
+    };
+    let mut answer = json!({
+        "provider": provider.path_segment(),
+        "account": account,
+        "rejected_access_tokens": rejected,
+    });
+    if persistent && let Some(answer) = answer.as_object_mut() {
+        answer.insert("persistent".to_owned(), Value::Bool(true));
+    }
+    crate::wire::json(StatusCode::OK, &answer)
 }
 
 /// `POST /admin/accounts` with `{"provider": "...", "accounts": ["...", ...]}` (or

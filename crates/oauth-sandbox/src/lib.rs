@@ -100,6 +100,13 @@
 //! account's [`ApiCounts`] show two requests and one token rejection, its
 //! [`TokenCounts`] one refresh.
 //!
+//! To see the path where the token is refused again after the refresh (the client
+//! must give up, not loop), [`Sandbox::reject_access_tokens_persistently`] (or the
+//! same admin request with `"persistent": true`) makes the provider refuse one
+//! account's access tokens, the live ones and every one issued later, until
+//! [`Sandbox::accept_access_tokens`]; refreshes keep succeeding. One call then shows
+//! two requests, two token rejections and one refresh.
+//!
 //! # Consent
 //!
 //! Each authorize endpoint checks `client_id`, `redirect_uri` (eBay: the RuName;
@@ -179,7 +186,8 @@
 //! - [`Sandbox::revoke`] kills every grant of a provider, [`Sandbox::revoke_account`]
 //!   one account's grant and access tokens; [`Sandbox::expire_access_tokens`] every
 //!   access token; [`Sandbox::reject_access_tokens`] the access tokens of one account
-//!   (or all), leaving refresh tokens alive.
+//!   (or all), leaving refresh tokens alive;
+//!   [`Sandbox::reject_access_tokens_persistently`] those issued later too.
 //! - [`Sandbox::token_requests`] counts token endpoint hits, [`Sandbox::api_requests`]
 //!   API endpoint hits; [`Sandbox::counters`] has them per provider and per account,
 //!   token requests by grant type and rejection, API requests with how many were
@@ -219,7 +227,7 @@
 //! | `GET /admin/counters` | `200`, [`Counters`] as JSON: `{"ebay": {"token_requests": n, "faulted": n, "totals": {...}, "accounts": {"<account>": {...}}, "api": {"requests": n, "token_rejected": n}, "api_accounts": {"<account>": {"requests": n, "token_rejected": n}}}, "aliexpress": ..., "orangeconnex": ..., "eshopbox": ...}`, each `{...}` a [`TokenCounts`]: `{"authorization_code", "refresh_token", "client_credentials", "rejected", "refresh_token_reuse", "revoked_grant"}`, `api` and each of `api_accounts` an [`ApiCounts`] |
 //! | `POST /admin/reset-counters` | `204`; every counter is zero again |
 //! | `POST /admin/revoke` `{"provider": "ebay", "account": "shop-1"}` | `200 {"provider", "account", "revoked_refresh_tokens": n, "revoked_access_tokens": n}`; without `account`, every grant of the provider ([`Sandbox::revoke`]) |
-//! | `POST /admin/reject-access-tokens` `{"provider": "ebay", "account": "shop-1"}` | `200 {"provider", "account", "rejected_access_tokens": n}`: the account's live access tokens are refused by the API endpoints from now on, its refresh tokens keep working; without `account` (or `null`), every access token of the provider ([`Sandbox::reject_access_tokens`]) |
+//! | `POST /admin/reject-access-tokens` `{"provider": "ebay", "account": "shop-1"}` | `200 {"provider", "account", "rejected_access_tokens": n}`: the account's live access tokens are refused by the API endpoints from now on, its refresh tokens keep working; without `account` (or `null`), every access token of the provider ([`Sandbox::reject_access_tokens`]); with `"persistent": true` (and an `account`), the account's access tokens issued later are refused too ([`Sandbox::reject_access_tokens_persistently`]); the answer then has `"persistent": true` |
 //! | `POST /admin/accounts` `{"provider": "ebay", "accounts": ["shop-1", ...]}` (or `"account": "shop-1"`; at most 10 000) | `200 {"provider": "ebay", "accounts": [{"account", "access_token", "refresh_token", "expires_in", "refresh_token_expires_in"}, ...]}` ([`SeededTokens`]; `refresh_token_expires_in` is `null` for Eshopbox's never-expiring tokens) |
 //!
 //! `provider` is a path segment: `ebay`, `aliexpress`, `orangeconnex`, `eshopbox`.

@@ -437,6 +437,27 @@ impl Sandbox {
         self.shared.lock().reject_access_tokens(provider, account)
     }
 
+    /// Makes the provider refuse every access token of `account`, those live now and
+    /// those it issues later (refreshes still succeed, and their access tokens are
+    /// refused too), until [`Sandbox::accept_access_tokens`]: what a client sees when
+    /// the provider keeps refusing the account's tokens (an app suspended on the
+    /// provider's side, a grant half revoked), to test its "rejected again after a
+    /// refresh" path. Returns how many access tokens were live. Also `POST
+    /// /admin/reject-access-tokens` with `"persistent": true`.
+    pub fn reject_access_tokens_persistently(&self, provider: Provider, account: &str) -> usize {
+        self.shared
+            .lock()
+            .reject_access_tokens_persistently(provider, account)
+    }
+
+    /// Ends [`Sandbox::reject_access_tokens_persistently`] for `account`: its access
+    /// tokens that have not expired are accepted again (except those
+    /// [`Sandbox::reject_access_tokens`] killed), and so are those issued later.
+    /// Returns whether the account's tokens were refused persistently.
+    pub fn accept_access_tokens(&self, provider: Provider, account: &str) -> bool {
+        self.shared.lock().accept_access_tokens(provider, account)
+    }
+
     /// Creates a new long-lived Eshopbox refresh token for the custom app (what an admin
     /// does after a revocation) and returns it.
     pub fn issue_eshopbox_refresh_token(&self) -> String {

@@ -1,6 +1,6 @@
 //! The sandbox's mutable state: codes, tokens, counters, faults and knobs.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -133,6 +133,9 @@ pub(crate) struct State {
     faults: [VecDeque<(Fault, u32)>; COUNT],
     deny_consent: [bool; COUNT],
     eshopbox_hits: VecDeque<Instant>,
+    /// Per provider, the accounts whose access tokens are refused whenever they were
+    /// issued ([`State::reject_access_tokens_persistently`]).
+    rejected_accounts: [BTreeSet<String>; COUNT],
 }
 
 impl State {
@@ -342,8 +345,45 @@ impl State {
     ) -> bool {
         let now = self.now();
         self.access_tokens.get(token).is_some_and(|record| {
-            record.provider == provider && kinds.contains(&record.kind) && record.expires_at > now
+            record.provider == provider
+                && kinds.contains(&record.kind)
+                && record.expires_at > now
+                && !self.rejects_account(provider, record.account.as_deref())
         })
+    }
+
+    /// Whether the access tokens of `account` are refused persistently.
+    fn rejects_account(&self, provider: Provider, account: Option<&str>) -> bool {
+        account.is_some_and(|account| {
+            self.rejected_accounts
+                .get(provider.index())
+                .is_some_and(|accounts| accounts.contains(account))
+        })
+    }
+
+    /// Refuses the access tokens of `account`, those live now (as
+    /// [`reject_access_tokens`](Self::reject_access_tokens) does) and those issued later,
+    /// until [`accept_access_tokens`](Self::accept_access_tokens). Returns how many live
+    /// access tokens died.
+    pub(crate) fn reject_access_tokens_persistently(
+        &mut self,
+        provider: Provider,
+        account: &str,
+    ) -> usize {
+        if let Some(accounts) = self.rejected_accounts.get_mut(provider.index()) {
+            accounts.insert(account.to_owned());
+        }
+        self.reject_access_tokens(provider, Some(account))
+    }
+
+    /// Ends a persistent rejection of `account`'s access tokens: those issued from now
+    /// on, and those live but refused while it lasted, are accepted again (tokens
+    /// rejected once by [`reject_access_tokens`](Self::reject_access_tokens) stay
+    /// dead). Returns whether the account was rejected persistently.
+    pub(crate) fn accept_access_tokens(&mut self, provider: Provider, account: &str) -> bool {
+        self.rejected_accounts
+            .get_mut(provider.index())
+            .is_some_and(|accounts| accounts.remove(account))
     }
 
     /// Checks the access token of an API request, as [`access_valid`](Self::access_valid)

@@ -648,3 +648,60 @@ async fn admin_rejection_refuses_bad_bodies() {
         assert_eq!(answer["error"], "invalid_request", "{body}");
     }
 }
+
+#[tokio::test]
+async fn persistent_rejection_refuses_tokens_issued_later() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let http = client();
+    let base = sandbox.base_url();
+    for provider in Provider::ALL {
+        let one = sandbox.seed_account(provider, "shop-1");
+        let two = sandbox.seed_account(provider, "shop-2");
+        assert_eq!(
+            sandbox.reject_access_tokens_persistently(provider, "shop-1"),
+            1,
+            "{provider}"
+        );
+        assert!(!api_accepts(&http, base, provider, &one.access_token).await);
+        // Refreshing still works, but its access token is refused as well.
+        let refreshed = refresh(&http, base, provider, &one.refresh_token).await;
+        assert!(refreshed.ok(), "{provider}: {}", refreshed.body);
+        let refreshed = refreshed.body["access_token"].as_str().unwrap().to_owned();
+        assert!(!api_accepts(&http, base, provider, &refreshed).await);
+        // Another account is untouched.
+        assert!(api_accepts(&http, base, provider, &two.access_token).await);
+        // Until accepted again: the refreshed token works, the first one stays dead.
+        assert!(sandbox.accept_access_tokens(provider, "shop-1"));
+        assert!(!sandbox.accept_access_tokens(provider, "shop-1"));
+        assert!(api_accepts(&http, base, provider, &refreshed).await);
+        assert!(!api_accepts(&http, base, provider, &one.access_token).await);
+        let api = sandbox.counters().provider(provider).api_accounts["shop-1"];
+        assert_eq!((api.requests, api.token_rejected), (4, 3), "{provider}");
+    }
+}
+
+#[tokio::test]
+async fn persistent_rejection_through_the_admin_api() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let http = client();
+    let base = sandbox.base_url();
+    let one = sandbox.seed_account(Provider::OrangeConnex, "shop-1");
+    let body = json!({"provider": "orangeconnex", "account": "shop-1", "persistent": true});
+    let (status, answer) = admin_post(&http, base, "reject-access-tokens", &body).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        answer,
+        json!({"provider": "orangeconnex", "account": "shop-1", "persistent": true, "rejected_access_tokens": 1})
+    );
+    let refreshed = refresh(&http, base, Provider::OrangeConnex, &one.refresh_token).await;
+    let refreshed = refreshed.body["access_token"].as_str().unwrap().to_owned();
+    assert!(!api_accepts(&http, base, Provider::OrangeConnex, &refreshed).await);
+    for body in [
+        json!({"provider": "orangeconnex", "persistent": true}),
+        json!({"provider": "orangeconnex", "account": "shop-1", "persistent": "yes"}),
+    ] {
+        let (status, answer) = admin_post(&http, base, "reject-access-tokens", &body).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(answer["error"], "invalid_request", "{body}");
+    }
+}
