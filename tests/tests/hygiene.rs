@@ -30,70 +30,12 @@
 
 mod support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
-
 use oauth_all::core::{
     AccessToken, Clock, Error, Grant, Provider as _, RefreshGrant, RefreshToken, TokenSet,
 };
 use oauth_all::{aliexpress, ebay, eshopbox, orangeconnex};
 use oauth_sandbox::Provider;
-use support::{Harness, Sweep, random};
-use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::fmt::format::FmtSpan;
-
-/// Everything the fmt subscriber writes, in memory.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-/// One writer handed out by [`Capture`].
-struct CaptureWriter(Arc<Mutex<Vec<u8>>>);
-
-impl Write for CaptureWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Capture {
-    type Writer = CaptureWriter;
-
-    fn make_writer(&'a self) -> CaptureWriter {
-        CaptureWriter(Arc::clone(&self.0))
-    }
-}
-
-impl Capture {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
-    }
-}
-
-/// The process-wide capture, installed on first use: TRACE level, span open/close events
-/// with their fields.
-fn capture() -> &'static Capture {
-    static CAPTURE: OnceLock<Capture> = OnceLock::new();
-    CAPTURE.get_or_init(|| {
-        let capture = Capture::default();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_span_events(FmtSpan::FULL)
-            .with_target(true)
-            .with_writer(capture.clone())
-            .finish();
-        tracing::subscriber::set_global_default(subscriber)
-            .expect("no other global subscriber in this test binary");
-        capture
-    })
-}
+use support::{Harness, Sweep, capture, random};
 
 /// Wrong client credentials on every provider: the typed error, and the wrong secret
 /// (a secret too) kept out of every text.

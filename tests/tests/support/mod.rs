@@ -17,8 +17,9 @@
 )]
 
 use std::fmt;
+use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use oauth_all::PROVIDERS;
@@ -36,6 +37,8 @@ use oauth_all::core::{
 use oauth_all::{aliexpress, ebay, eshopbox, orangeconnex};
 use oauth_sandbox::{Fault, Provider, Sandbox, SandboxBuilder};
 use tokio::sync::broadcast;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::fmt::format::FmtSpan;
 
 /// Access token lifetime the sandbox issues in the flows (every provider).
 pub const ACCESS_LIFETIME: Duration = Duration::from_secs(120);
@@ -494,6 +497,64 @@ impl Sweep {
         let leaks = self.leaks(extra);
         assert!(leaks.is_empty(), "secrets leaked:\n{}", leaks.join("\n"));
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Tracing captured at TRACE (hygiene.rs, api_calls.rs)
+// ---------------------------------------------------------------------------------------
+
+/// Everything the fmt subscriber writes, in memory.
+#[derive(Clone, Default)]
+pub struct Capture(Arc<Mutex<Vec<u8>>>);
+
+/// One writer handed out by [`Capture`].
+pub struct CaptureWriter(Arc<Mutex<Vec<u8>>>);
+
+impl Write for CaptureWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Capture {
+    type Writer = CaptureWriter;
+
+    fn make_writer(&'a self) -> CaptureWriter {
+        CaptureWriter(Arc::clone(&self.0))
+    }
+}
+
+impl Capture {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+    }
+}
+
+/// The process-wide capture, installed on first use (the process-wide default: the token
+/// manager refreshes in spawned tasks, and a thread-local default would miss them): TRACE level, span open/close events
+/// with their fields.
+pub fn capture() -> &'static Capture {
+    static CAPTURE: OnceLock<Capture> = OnceLock::new();
+    CAPTURE.get_or_init(|| {
+        let capture = Capture::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_span_events(FmtSpan::FULL)
+            .with_target(true)
+            .with_writer(capture.clone())
+            .finish();
+        tracing::subscriber::set_global_default(subscriber)
+            .expect("no other global subscriber in this test binary");
+        capture
+    })
 }
 
 // ---------------------------------------------------------------------------------------
