@@ -25,6 +25,11 @@ pub const EXIT_REAUTHORIZE: u8 = 3;
 /// a PostgreSQL or Redis store that cannot be reached is [`EXIT_FAILURE`] (retryable),
 /// one whose table was never created [`EXIT_USAGE`].
 pub const EXIT_NO_TOKEN_FILE: u8 = 4;
+/// Exit code of `oauth <provider> api` when the API answered, but with an error: a status
+/// outside 2xx, or a 2xx that the provider's classifier calls an error (an AliExpress
+/// `error_response`, an eBay Trading `<Ack>Failure</Ack>`). The answer's body is on
+/// stdout (with `--json`, inside the error object).
+pub const EXIT_API_ERROR: u8 = 5;
 
 /// Why a command failed: a message, an optional hint, the exit code, and what a script
 /// needs to react (`kind`, provider, provider code, retryable). Boxed: results stay small.
@@ -40,6 +45,8 @@ struct Inner {
     provider: Option<String>,
     provider_code: Option<String>,
     retryable: bool,
+    /// More members of the `--json` error object (`status`, `body` of an API error).
+    extra: Vec<(String, Value)>,
 }
 
 /// The hints of a provider error: what to do when the seller must authorize again, and
@@ -63,6 +70,7 @@ impl CliError {
             provider: None,
             provider_code: None,
             retryable: false,
+            extra: Vec::new(),
         }))
     }
 
@@ -103,6 +111,18 @@ impl CliError {
     /// Replaces the kind.
     pub fn with_kind(mut self, kind: impl Into<String>) -> Self {
         self.0.kind = kind.into();
+        self
+    }
+
+    /// Adds the member `key` to the `--json` error object (after the common ones).
+    pub fn with_json(mut self, key: impl Into<String>, value: Value) -> Self {
+        self.0.extra.push((key.into(), value));
+        self
+    }
+
+    /// Sets the provider's own error code (`provider_code` in `--json`).
+    pub fn with_provider_code(mut self, code: Option<String>) -> Self {
+        self.0.provider_code = code;
         self
     }
 
@@ -187,7 +207,7 @@ impl CliError {
     /// The JSON error object of `--json`: `{"error": {kind, message, hint, provider,
     /// provider_code, retryable, reauthorize, exit_code}}`, `null` where unknown.
     pub fn to_json(&self) -> Value {
-        json!({
+        let mut value = json!({
             "error": {
                 "kind": self.0.kind,
                 "message": self.0.message,
@@ -198,7 +218,13 @@ impl CliError {
                 "reauthorize": self.0.code == EXIT_REAUTHORIZE,
                 "exit_code": self.0.code,
             }
-        })
+        });
+        if let Some(error) = value.get_mut("error").and_then(Value::as_object_mut) {
+            for (key, extra) in &self.0.extra {
+                error.insert(key.clone(), extra.clone());
+            }
+        }
+        value
     }
 }
 

@@ -1,10 +1,13 @@
 //! What is particular to AliExpress on the command line: `oauth aliexpress sign`, to
-//! debug `IncompleteSignature` errors.
+//! debug `IncompleteSignature` errors, and the API names of `oauth aliexpress api` (a
+//! business API name, called on `/sync` with `method=`, or a system API path, called
+//! on `/rest/<path>`; the attachment signs the query).
 
 use std::time::SystemTime;
 
 use clap::{ArgMatches, Args, FromArgMatches};
-use oauth_all::aliexpress::{ApiKind, SIGN_METHOD, Signer};
+use oauth_all::aliexpress::{ApiKind, REST_PATH, SIGN_METHOD, SYNC_PATH, Signer};
+use oauth_core::url::Url;
 use oauth_core::{AppSecret, to_unix_millis};
 use serde_json::json;
 
@@ -35,6 +38,19 @@ impl Extras for AliExpressExtras {
         )]
     }
 
+    fn api_target_help(&self) -> Option<&'static str> {
+        Some(
+            "The HTTP method (optional: GET, or POST with --data) and the API: a business API \
+             name (`aliexpress.solution.order.get`: called on /sync with `method=`) or a \
+             system API path (`/order/get`: called on /rest/order/get). Its parameters go in \
+             --param; the token, app key, timestamp and signature are added to the query.",
+        )
+    }
+
+    fn api_target(&self, base: &Url, target: &str) -> Option<Result<Url, CliError>> {
+        Some(api_url(base, target))
+    }
+
     fn run<'a>(
         &'a self,
         ctx: &'a Context,
@@ -55,6 +71,37 @@ impl Extras for AliExpressExtras {
             }
         })
     }
+}
+
+/// The URL of `oauth aliexpress api`'s `target` under the API `base` (`<base>/sync`, or
+/// a root given with `--api-base-url`): a business API name on `<root>/sync?method=`, a
+/// system API path on `<root>/rest<path>`.
+///
+/// # Errors
+/// A usage error for a name that is neither.
+pub fn api_url(base: &Url, target: &str) -> Result<Url, CliError> {
+    let trimmed = base.as_str().trim_end_matches('/');
+    let root = trimmed.strip_suffix(SYNC_PATH).unwrap_or(trimmed);
+    let parse = |url: String| {
+        Url::parse(&url).map_err(|_| CliError::configuration("invalid AliExpress API base URL"))
+    };
+    if target.starts_with('/') {
+        return super::api::join_path(&parse(format!("{root}{REST_PATH}"))?, target);
+    }
+    let well_formed = !target.is_empty()
+        && target
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_')
+        && ApiKind::of(target) == ApiKind::Business;
+    if !well_formed {
+        return Err(CliError::usage(
+            "an AliExpress API is a business API name (`aliexpress.solution.order.get`) or a \
+             system API path starting with `/` (`/order/get`)",
+        ));
+    }
+    let mut url = parse(format!("{root}{SYNC_PATH}"))?;
+    url.query_pairs_mut().append_pair("method", target);
+    Ok(url)
 }
 
 /// Arguments of `aliexpress sign`.

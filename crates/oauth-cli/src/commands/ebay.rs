@@ -1,14 +1,16 @@
 //! What is particular to eBay on the command line: `oauth ebay app-token`
-//! (application tokens, client credentials) and the consent page's own flags on the
-//! generic `authorize-url` (`--prompt-login`, `--locale`, `--auth-base-url`).
+//! (application tokens, client credentials), the consent page's own flags on the
+//! generic `authorize-url` (`--prompt-login`, `--locale`, `--auth-base-url`), and
+//! `--trading` on the generic `api` (the Trading API's `X-EBAY-API-IAF-TOKEN` header).
 
 use std::sync::Arc;
 
 use clap::builder::FalseyValueParser;
-use clap::{ArgMatches, Args, FromArgMatches};
-use oauth_all::ebay::{AUTHORIZE_PATH, ClientExt, ConsentOptions, Ebay};
+use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches};
+use oauth_all::ebay::{AUTHORIZE_PATH, ApiAuth, ClientExt, ConsentOptions, Ebay};
 use oauth_core::url::Url;
-use oauth_core::{CsrfState, EndpointUrl, Environment};
+use oauth_core::{AttachToken, CsrfState, EndpointUrl, Environment};
+use reqwest::header::{HeaderName, HeaderValue};
 
 use super::registry::{Extras, Run};
 use super::{Context, Origin, TokenArgs};
@@ -18,6 +20,13 @@ use crate::settings::{BASE_URL, ProviderSettings, config_error, not_blank};
 /// eBay's extras.
 #[derive(Debug, Clone, Copy)]
 pub struct EbayExtras;
+
+/// The flag of `ebay api` for Trading (XML) API calls.
+const TRADING: &str = "trading";
+/// The header naming a Trading API call.
+const TRADING_CALL_HEADER: &str = "x-ebay-api-call-name";
+/// How a Trading call carries the token.
+static TRADING_AUTH: ApiAuth = ApiAuth::Trading;
 
 impl Extras for EbayExtras {
     fn provider(&self) -> &'static str {
@@ -54,6 +63,37 @@ impl Extras for EbayExtras {
         state: &CsrfState,
     ) -> Option<Result<Url, CliError>> {
         Some(consent_url(settings, matches, state))
+    }
+
+    fn api_args(&self, command: clap::Command) -> clap::Command {
+        command.arg(
+            Arg::new(TRADING)
+                .long(TRADING)
+                .action(ArgAction::SetTrue)
+                .help(
+                    "A Trading (XML) API call (`POST /ws/api.dll`): the token goes in \
+                     X-EBAY-API-IAF-TOKEN instead of Authorization: Bearer. Name the call \
+                     with --header X-EBAY-API-CALL-NAME:<Call> (real calls also need \
+                     X-EBAY-API-SITEID and X-EBAY-API-COMPATIBILITY-LEVEL).",
+                ),
+        )
+    }
+
+    fn api_attachment(
+        &self,
+        matches: &ArgMatches,
+        headers: &[(HeaderName, HeaderValue)],
+    ) -> Option<Result<&'static dyn AttachToken, CliError>> {
+        if !matches.get_flag(TRADING) {
+            return None;
+        }
+        if !headers.iter().any(|(name, _)| name == TRADING_CALL_HEADER) {
+            return Some(Err(CliError::usage(
+                "--trading needs the call's name: --header X-EBAY-API-CALL-NAME:<Call> (e.g. \
+                 GeteBayOfficialTime)",
+            )));
+        }
+        Some(Ok(&TRADING_AUTH))
     }
 
     fn run<'a>(

@@ -10,6 +10,7 @@
 //! several machines refresh an account once.
 
 pub mod aliexpress;
+pub mod api;
 pub mod ebay;
 pub mod eshopbox;
 pub mod registry;
@@ -626,14 +627,8 @@ async fn save_newest(
 
 /// `token` / `app-token`: a valid access token for `account`, served from the store
 /// while it is valid for at least `min_valid` (or the provider's margin), refreshed and
-/// saved otherwise. Prints the access token alone (or JSON with its expiry), and only
-/// when it is visible ASCII.
-///
-/// A refresh that was due but did not happen is not hidden: when the token file cannot
-/// be written, nothing is printed (exit code 1), and with an explicit `--min-valid` a
-/// failed refresh is an error. With the provider's margin, a refresh that fails for
-/// another reason (a provider outage) leaves the old token printed while it is valid:
-/// the token manager's policy.
+/// saved otherwise ([`valid_token`]). Prints the access token alone (or JSON with its
+/// expiry), and only when it is visible ASCII.
 pub async fn token(
     ctx: &Context,
     provider: ProviderCli,
@@ -642,6 +637,53 @@ pub async fn token(
     args: &TokenArgs,
     origin: Origin,
 ) -> Result<(), CliError> {
+    let cli_name = provider.name();
+    let valid = valid_token(
+        ctx,
+        provider,
+        grant,
+        account,
+        args.min_valid,
+        origin,
+        "token",
+    )
+    .await?;
+    let handle = valid.handle;
+    let token = output::checked_token(handle.expose_secret())?;
+    if ctx.json {
+        let now = SystemTime::now();
+        json_out(&json!({
+            "provider": cli_name,
+            "account": account,
+            "access_token": token,
+            "token_type": handle.token_type().as_str(),
+            "expires_at": output::utc(handle.expires_at()),
+            "expires_in_secs": output::secs_until(handle.expires_at(), now),
+        }));
+    } else {
+        out(token);
+    }
+    Ok(())
+}
+
+/// A token manager for `account` and a valid access token from it: served from the
+/// store while it is valid for at least `min_valid` (or the provider's margin),
+/// refreshed and saved otherwise (what `token` prints, what `api` starts from).
+///
+/// A refresh that was due but did not happen is not hidden: when the token file cannot
+/// be written, nothing is used (exit code 1), and with an explicit `--min-valid` a
+/// failed refresh is an error. With the provider's margin, a refresh that fails for
+/// another reason (a provider outage) leaves the old token in use while it is valid:
+/// the token manager's policy.
+pub(crate) async fn valid_token(
+    ctx: &Context,
+    provider: ProviderCli,
+    grant: Arc<dyn RefreshGrant>,
+    account: &str,
+    min_valid: Option<u64>,
+    origin: Origin,
+    command: &str,
+) -> Result<ValidToken, CliError> {
     let cli_name = provider.name();
     let hint = provider.reauthorize_hint();
     let (store, location): (Arc<dyn TokenStore>, Option<&StoreLocation>) =
@@ -653,8 +695,8 @@ pub async fn token(
             (None, Origin::Configuration) => (Arc::new(MemoryStore::new()), None),
             (None, Origin::Consent) => {
                 return Err(CliError::usage(format!(
-                    "`oauth {cli_name} token` needs the token file `exchange` saved the tokens to: \
-                 pass --store FILE (or set OAUTH_STORE)"
+                    "`oauth {cli_name} {command}` needs the token file `exchange` saved the tokens \
+                     to: pass --store FILE (or set OAUTH_STORE)"
                 )));
             }
         };
@@ -663,10 +705,8 @@ pub async fn token(
     if let (None, Origin::Consent, Some(location)) = (&stored, origin, location) {
         return Err(no_tokens(provider, account, location));
     }
-    let explicit = args.min_valid.is_some();
-    let skew = args
-        .min_valid
-        .map_or_else(|| grant.default_refresh_skew(), Duration::from_secs);
+    let explicit = min_valid.is_some();
+    let skew = min_valid.map_or_else(|| grant.default_refresh_skew(), Duration::from_secs);
     let due = stored
         .as_ref()
         .is_none_or(|s| s.tokens.expires_within(SystemTime::now(), skew));
@@ -691,9 +731,9 @@ pub async fn token(
     };
     let handle = result
         .map_err(|e| provider_error(provider, location, "no valid access token", &e, &hint))?;
-    let events = drain(&mut events);
+    let seen = drain(&mut events);
     if let Some(previous) = &stored {
-        if events.contains(&TokenEventKind::SaveFailed) {
+        if seen.contains(&TokenEventKind::SaveFailed) {
             let memory = StoreLocation::File(PathBuf::from("(memory)"));
             return Err(not_writable(
                 location.unwrap_or(&memory),
@@ -703,7 +743,7 @@ pub async fn token(
         }
         // force_refresh returns without new tokens only when its write check failed
         // (above); anything else would still be no refresh.
-        if due && explicit && !got_new_tokens(&events) {
+        if due && explicit && !got_new_tokens(&seen) {
             return Err(CliError::failure(
                 "the refresh did not happen: the access token expires within --min-valid and \
                  no new token was obtained; no token printed",
@@ -713,19 +753,25 @@ pub async fn token(
             )));
         }
     }
-    let token = output::checked_token(handle.expose_secret())?;
-    if ctx.json {
-        let now = SystemTime::now();
-        json_out(&json!({
-            "provider": cli_name,
-            "account": account,
-            "access_token": token,
-            "token_type": handle.token_type().as_str(),
-            "expires_at": output::utc(handle.expires_at()),
-            "expires_in_secs": output::secs_until(handle.expires_at(), now),
-        }));
-    } else {
-        out(token);
-    }
-    Ok(())
+    Ok(ValidToken {
+        manager,
+        handle,
+        events,
+        location: location.cloned(),
+        stored: stored.map(|s| s.tokens),
+    })
+}
+
+/// What [`valid_token`] hands over.
+pub(crate) struct ValidToken {
+    /// The account's manager (refreshes again, single flight, and saves).
+    pub manager: TokenManager,
+    /// The valid token it served.
+    pub handle: oauth_core::TokenHandle,
+    /// The manager's events since it was built.
+    pub events: broadcast::Receiver<TokenEvent>,
+    /// The store, unless the tokens live in memory only.
+    pub location: Option<StoreLocation>,
+    /// The token set stored before the command.
+    pub stored: Option<TokenSet>,
 }

@@ -6,6 +6,8 @@
 //!   ([`ProviderEntry::needs_consent`](oauth_core::provider::registry::ProviderEntry)),
 //! - `refresh` and `token` for every provider (without consent, the first `token` or
 //!   `refresh` fetches the first tokens from the settings and creates the token file),
+//! - `api` for every provider: a call to its API with the account's token, a method and
+//!   a path under its API base ([`api`](super::api)),
 //!
 //! all run by the same code for every provider. A provider's own commands and flags
 //! (`oauth ebay app-token`, `oauth aliexpress sign`, `oauth eshopbox authorize-url`) are
@@ -18,7 +20,8 @@ use std::pin::Pin;
 use clap::{ArgMatches, Args, FromArgMatches};
 use oauth_core::provider::registry::ClientOptions;
 use oauth_core::url::Url;
-use oauth_core::{AccountKey, CsrfState, RefreshGrant, RefreshToken};
+use oauth_core::{AccountKey, AttachToken, CsrfState, RefreshGrant, RefreshToken};
+use reqwest::header::{HeaderName, HeaderValue};
 
 use super::{Context, ExchangeArgs, Origin, TokenArgs};
 use crate::error::CliError;
@@ -69,6 +72,35 @@ pub trait Extras: Sync {
         None
     }
 
+    /// The help of `api`'s `[METHOD] PATH` argument, when the provider reads it
+    /// otherwise ([`api_target`](Self::api_target)).
+    fn api_target_help(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// Flags of its own on the generic `api` (eBay's `--trading`).
+    fn api_args(&self, command: clap::Command) -> clap::Command {
+        command
+    }
+
+    /// The URL `api` calls for `target` when the provider names its calls otherwise
+    /// than by a path under its API `base` (AliExpress: a business API name). `None`:
+    /// the generic path ([`api::join_path`](super::api::join_path)).
+    fn api_target(&self, _base: &Url, _target: &str) -> Option<Result<Url, CliError>> {
+        None
+    }
+
+    /// How `api` attaches the token when the provider's flags choose another way than
+    /// the client's ([`Client::attachment`](oauth_core::Client::attachment)); the
+    /// request's `headers` are there to be checked. `None`: the client's.
+    fn api_attachment(
+        &self,
+        _matches: &ArgMatches,
+        _headers: &[(HeaderName, HeaderValue)],
+    ) -> Option<Result<&'static dyn AttachToken, CliError>> {
+        None
+    }
+
     /// Settings the command no longer reads.
     fn retired(&self) -> &'static [Retired] {
         &[]
@@ -113,9 +145,11 @@ fn provider_command(provider: ProviderCli) -> clap::Command {
     let extras = extras_of(provider);
     let title = provider.title();
     let about = if provider.needs_consent() {
-        format!("{title}: authorize URL, code exchange, refresh, token")
+        format!("{title}: authorize URL, code exchange, refresh, token, API calls")
     } else {
-        format!("{title}: tokens from the configured settings (no consent), refresh, token")
+        format!(
+            "{title}: tokens from the configured settings (no consent), refresh, token, API calls"
+        )
     };
     let about = format!("{about}{}.", extras.map_or("", |e| e.about()));
     let mut command = clap::Command::new(provider.name())
@@ -172,6 +206,7 @@ fn provider_command(provider: ProviderCli) -> clap::Command {
                 ))
             }),
     );
+    command = command.subcommand(super::api::command(extras));
     for subcommand in extras.map_or_else(Vec::new, |e| e.subcommands()) {
         command = command.subcommand(subcommand);
     }
@@ -238,6 +273,7 @@ pub async fn run(ctx: &Context, name: &str, matches: &ArgMatches) -> Result<(), 
             }
             super::token(ctx, provider, client, &ctx.account, &args, origin).await
         }
+        "api" => super::api::run(ctx, provider, extras, &settings, matches, origin).await,
         other => match extras {
             Some(extras) => extras.run(ctx, &settings, other, matches).await,
             None => Err(CliError::usage(format!(
@@ -312,7 +348,7 @@ mod tests {
         for command in subcommands() {
             let provider = ProviderCli::find(command.get_name()).unwrap();
             let names: Vec<&str> = command.get_subcommands().map(|c| c.get_name()).collect();
-            for generic in ["refresh", "token"] {
+            for generic in ["refresh", "token", "api"] {
                 assert!(names.contains(&generic), "{names:?}");
             }
             assert_eq!(
