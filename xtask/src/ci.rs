@@ -21,7 +21,13 @@ pub fn published() -> Vec<String> {
         .to_vec();
     crates.extend(PROVIDERS.iter().map(|p| provider_crate(p)));
     crates.extend(
-        ["oauth-middleware", "oauth-all", "oauth-sandbox", "oauth-cli"].map(str::to_owned),
+        [
+            "oauth-middleware",
+            "oauth-all",
+            "oauth-sandbox",
+            "oauth-cli",
+        ]
+        .map(str::to_owned),
     );
     crates
 }
