@@ -16,40 +16,11 @@ use oauth_sandbox::{Provider, Sandbox};
 use serde_json::Value;
 
 mod support;
-use support::{Run, aliexpress_env, consent, ebay_env};
+use support::{Run, aliexpress_env, consent, ebay_env, eshopbox_env, orangeconnex_env};
 
 /// `oauth args` with exactly `env`, killed after 30 s (see [`support::oauth`]).
 fn oauth(args: &[&str], env: &[(&str, String)]) -> impl Future<Output = Run> + Send + use<> {
     support::oauth(args, env, Duration::from_secs(30))
-}
-
-fn orangeconnex_env(sandbox: &Sandbox) -> Vec<(&'static str, String)> {
-    let creds = &sandbox.credentials().orangeconnex;
-    vec![
-        ("OAUTH_ORANGECONNEX_CLIENT_ID", creds.client_id.clone()),
-        (
-            "OAUTH_ORANGECONNEX_REDIRECT_URI",
-            creds.redirect_uri.clone(),
-        ),
-        (
-            "OAUTH_ORANGECONNEX_CLIENT_KEY",
-            creds.client_key.clone().unwrap(),
-        ),
-        (
-            "OAUTH_ORANGECONNEX_BASE_URL",
-            sandbox.orangeconnex_base_url(),
-        ),
-    ]
-}
-
-fn eshopbox_env(sandbox: &Sandbox) -> Vec<(&'static str, String)> {
-    let creds = &sandbox.credentials().eshopbox;
-    vec![
-        ("OAUTH_ESHOPBOX_CLIENT_ID", creds.client_id.clone()),
-        ("OAUTH_ESHOPBOX_CLIENT_SECRET", creds.client_secret.clone()),
-        ("OAUTH_ESHOPBOX_REFRESH_TOKEN", creds.refresh_token.clone()),
-        ("OAUTH_ESHOPBOX_BASE_URL", sandbox.eshopbox_base_url()),
-    ]
 }
 
 /// `authorize-url --json`, consent, `exchange`: returns the redirect URL used.

@@ -783,3 +783,153 @@ fn call_error(
         provider.title()
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oauth_core::ProviderDetails;
+
+    fn base(text: &str) -> Url {
+        Url::parse(text).unwrap()
+    }
+
+    #[test]
+    fn paths_stay_under_the_api_base() {
+        let api = base("http://127.0.0.1:8080/ebay");
+        assert_eq!(
+            join_path(&api, "/sell/account/v1/privilege?x=1")
+                .unwrap()
+                .as_str(),
+            "http://127.0.0.1:8080/ebay/sell/account/v1/privilege?x=1"
+        );
+        for refused in [
+            "https://evil.example/x",
+            "//evil.example/x",
+            "sell/account",
+            "/a b",
+            "/a#frag",
+            "",
+        ] {
+            assert_eq!(join_path(&api, refused).unwrap_err().code(), 2, "{refused}");
+        }
+        // `..` may climb the base's path, never leave its host.
+        let url = join_path(&api, "/../../x").unwrap();
+        assert_eq!(url.host_str(), Some("127.0.0.1"));
+        assert_eq!(url.port(), Some(8080));
+    }
+
+    #[test]
+    fn aliexpress_names_become_sync_or_rest_calls() {
+        use crate::commands::aliexpress::api_url;
+        let api = base("http://127.0.0.1:1/aliexpress/sync");
+        assert_eq!(
+            api_url(&api, "aliexpress.solution.order.get")
+                .unwrap()
+                .as_str(),
+            "http://127.0.0.1:1/aliexpress/sync?method=aliexpress.solution.order.get"
+        );
+        assert_eq!(
+            api_url(&api, "/order/get").unwrap().as_str(),
+            "http://127.0.0.1:1/aliexpress/rest/order/get"
+        );
+        // A root given with --api-base-url works the same.
+        assert_eq!(
+            api_url(&base("https://api-sg.aliexpress.com"), "a.b")
+                .unwrap()
+                .as_str(),
+            "https://api-sg.aliexpress.com/sync?method=a.b"
+        );
+        for refused in ["", "a b", "http://x/y", "order&x=1"] {
+            assert!(api_url(&api, refused).is_err(), "{refused}");
+        }
+    }
+
+    #[test]
+    fn arguments_are_checked_without_echoing_values() {
+        assert_eq!(method_of("get").unwrap(), Method::GET);
+        assert!(method_of("/path").is_err());
+        let error = header_of(0, "Authorization: Bearer SENTINEL").unwrap_err();
+        assert!(!error.to_string().contains("SENTINEL"));
+        assert!(header_of(1, "X-EBAY-API-IAF-TOKEN:SENTINEL").is_err());
+        assert!(header_of(2, "clientKey:SENTINEL").is_err());
+        let error = header_of(3, "SENTINEL").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "--header expects NAME:VALUE; --header number 4 has no `:`"
+        );
+        let (name, value) = header_of(0, "X-EBAY-API-CALL-NAME: GetUser").unwrap();
+        assert_eq!(
+            (name.as_str(), value.to_str().unwrap()),
+            ("x-ebay-api-call-name", "GetUser")
+        );
+        assert_eq!(
+            params_of(&["a=1".into(), "b==2".into()]).unwrap(),
+            [("a".into(), "1".into()), ("b".into(), "=2".into())]
+        );
+        assert!(
+            !params_of(&["SENTINEL".into()])
+                .unwrap_err()
+                .to_string()
+                .contains("SENTINEL")
+        );
+    }
+
+    #[test]
+    fn bodies_get_a_content_type() {
+        assert_eq!(content_type_of(br#" {"a": 1}"#), Some("application/json"));
+        assert_eq!(
+            content_type_of(b"<?xml version=\"1.0\"?><A/>"),
+            Some("text/xml")
+        );
+        assert_eq!(content_type_of(b"a=1&b=2"), None);
+        assert_eq!(content_type_of(b""), None);
+        assert_eq!(read_data("{\"a\":1}").unwrap(), b"{\"a\":1}");
+        assert_eq!(read_data("@/nonexistent/file").unwrap_err().code(), 2);
+    }
+
+    #[test]
+    fn secrets_are_masked_in_bytes_and_text() {
+        let mut secrets = Secrets::default();
+        secrets.add("v^1.1#token-abc");
+        secrets.add("short");
+        assert_eq!(
+            secrets.mask(b"{\"t\":\"v^1.1#token-abc\",\"u\":\"short\"}"),
+            b"{\"t\":\"***\",\"u\":\"short\"}"
+        );
+        assert_eq!(secrets.mask_text("x v^1.1#token-abc y"), "x *** y");
+        assert_eq!(replace_all(b"aaa", b"aa", b"b"), b"ba");
+    }
+
+    #[test]
+    fn a_token_rejected_after_the_refresh_is_exit_code_3() {
+        let provider = ProviderCli::find("ebay").unwrap();
+        let rejected = oauth_middleware::Error::OAuth(Error::RejectedAfterRefresh {
+            details: ProviderDetails::new("ebay")
+                .with_status(401)
+                .with_code("1001"),
+        });
+        let error = call_error(
+            provider,
+            None,
+            reqwest_middleware::Error::middleware(rejected),
+            &Secrets::default(),
+        );
+        assert_eq!(error.code(), EXIT_REAUTHORIZE);
+        assert_eq!(error.kind(), "rejected_after_refresh");
+        let json = error.to_json();
+        assert_eq!(json["error"]["provider_code"], "1001");
+        assert_eq!(json["error"]["reauthorize"], true);
+    }
+
+    #[test]
+    fn api_errors_carry_status_and_body_in_json() {
+        let error = CliError::new("api_error", EXIT_API_ERROR, "x")
+            .with_json("status", json!(404))
+            .with_json("body", body_json(b"not json"));
+        let json = error.to_json();
+        assert_eq!(json["error"]["status"], 404);
+        assert_eq!(json["error"]["body"], "not json");
+        assert_eq!(json["error"]["exit_code"], 5);
+        assert_eq!(body_json(br#"{"a":1}"#), json!({"a": 1}));
+    }
+}

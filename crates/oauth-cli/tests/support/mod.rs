@@ -118,6 +118,35 @@ pub fn aliexpress_env(sandbox: &Sandbox) -> Vec<(&'static str, String)> {
     ]
 }
 
+pub fn orangeconnex_env(sandbox: &Sandbox) -> Vec<(&'static str, String)> {
+    let creds = &sandbox.credentials().orangeconnex;
+    vec![
+        ("OAUTH_ORANGECONNEX_CLIENT_ID", creds.client_id.clone()),
+        (
+            "OAUTH_ORANGECONNEX_REDIRECT_URI",
+            creds.redirect_uri.clone(),
+        ),
+        (
+            "OAUTH_ORANGECONNEX_CLIENT_KEY",
+            creds.client_key.clone().unwrap(),
+        ),
+        (
+            "OAUTH_ORANGECONNEX_BASE_URL",
+            sandbox.orangeconnex_base_url(),
+        ),
+    ]
+}
+
+pub fn eshopbox_env(sandbox: &Sandbox) -> Vec<(&'static str, String)> {
+    let creds = &sandbox.credentials().eshopbox;
+    vec![
+        ("OAUTH_ESHOPBOX_CLIENT_ID", creds.client_id.clone()),
+        ("OAUTH_ESHOPBOX_CLIENT_SECRET", creds.client_secret.clone()),
+        ("OAUTH_ESHOPBOX_REFRESH_TOKEN", creds.refresh_token.clone()),
+        ("OAUTH_ESHOPBOX_BASE_URL", sandbox.eshopbox_base_url()),
+    ]
+}
+
 /// Follows the simulated consent: GET the authorize URL, return the 302's Location.
 pub async fn consent(url: &str) -> String {
     let client = reqwest::Client::builder()
