@@ -205,7 +205,8 @@ impl CliError {
     }
 
     /// The JSON error object of `--json`: `{"error": {kind, message, hint, provider,
-    /// provider_code, retryable, reauthorize, exit_code}}`, `null` where unknown.
+    /// provider_code, retryable, reauthorize, exit_code}}`, `null` where unknown, plus
+    /// the members added with [`with_json`](Self::with_json) (`api`: `status`, `body`).
     pub fn to_json(&self) -> Value {
         let mut value = json!({
             "error": {

@@ -8,6 +8,9 @@
 //!   says: a JSON token file (one machine), or a PostgreSQL database or Redis server
 //!   (`postgres://…`, `redis://…`) that scripts and cron jobs on several machines share,
 //!   refreshing each account once between them (see [`location`]).
+//! - `oauth <provider> api [METHOD] PATH` calls the provider's API with the stored token
+//!   (refreshed and retried once when rejected, through `oauth-middleware`), in the
+//!   spirit of `gh api` (the `commands::api` module).
 //! - `oauth aliexpress sign` shows what an IOP signature covers.
 //! - `oauth store init | keygen | rekey` creates a PostgreSQL store's table (or checks a
 //!   Redis server), creates a key for the store and re-encrypts it (`--store-key-file`
@@ -86,7 +89,10 @@ use crate::location::StoreLocation;
         3  the seller must authorize again: no tokens for this account in the store, \
         refresh token (or code) invalid, expired or revoked\n  \
         4  no such token file, or its directory does not exist (check --store / \
-        OAUTH_STORE; files only)\n\n\
+        OAUTH_STORE; files only)\n  \
+        5  `api`: the API answered an error (a status outside 2xx, or a 2xx its provider \
+        calls an error); the body is on stdout. A token rejected again after a refresh is \
+        3\n\n\
         Encryption at rest: with --store-key-file (OAUTH_STORE_KEY_FILE) the store's \
         tokens are encrypted (XChaCha20-Poly1305) with the key in that file, whatever the \
         kind of store; create one with `oauth store keygen FILE`. Entries saved in clear \

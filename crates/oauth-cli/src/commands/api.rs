@@ -62,12 +62,11 @@ const ATTACHED_HEADERS: &[&str] = &[
 pub struct ApiArgs {
     /// The HTTP method (optional: GET, or POST with --data) and the path under the
     /// provider's API base, with or without a query (`/sell/account/v1/privilege`).
-    #[arg(
-        required = true,
-        num_args = 1..=2,
-        value_names = ["METHOD", "PATH"],
-    )]
-    pub request: Vec<String>,
+    #[arg(value_name = "METHOD|PATH")]
+    pub first: String,
+    /// The path, after a method.
+    #[arg(value_name = "PATH", hide_short_help = true)]
+    pub second: Option<String>,
     /// A request header `NAME:VALUE` (repeatable). The token's own header is attached
     /// by `oauth`: giving it is an error.
     #[arg(short = 'H', long = "header", value_name = "NAME:VALUE")]
@@ -116,7 +115,9 @@ pub fn command(extras: Option<&dyn Extras>) -> clap::Command {
     match extras {
         Some(extras) => {
             let command = match extras.api_target_help() {
-                Some(help) => command.mut_arg("request", |arg| arg.help(help)),
+                Some(help) => command
+                    .mut_arg("first", |arg| arg.help(help).value_name("METHOD|API"))
+                    .mut_arg("second", |arg| arg.value_name("API")),
                 None => command,
             };
             extras.api_args(command)
@@ -137,10 +138,9 @@ struct Call {
 impl ApiArgs {
     fn call(&self) -> Result<Call, CliError> {
         let body = self.data.as_deref().map(read_data).transpose()?;
-        let (method, target) = match self.request.as_slice() {
-            [target] => (None, target.clone()),
-            [method, target] => (Some(method_of(method)?), target.clone()),
-            _ => return Err(CliError::usage("`api` takes [METHOD] PATH")),
+        let (method, target) = match &self.second {
+            None => (None, self.first.clone()),
+            Some(target) => (Some(method_of(&self.first)?), target.clone()),
         };
         let method = method.unwrap_or(if body.is_some() {
             Method::POST
