@@ -145,6 +145,48 @@
 //! asks a middleware to read every 2xx and 4xx JSON answer. The table, with
 //! the API-call rows, is in [`error`].
 //!
+//! # Calling the API
+//! [`oauth-middleware`](https://docs.rs/oauth-middleware) makes a
+//! reqwest client ([reqwest-middleware](https://docs.rs/reqwest-middleware))
+//! attach a valid token to every call, signed the IOP way (`session` and an HMAC-SHA256 `sign` over every parameter of the query), and, when AliExpress rejects
+//! the token (`IllegalAccessToken`, inside an HTTP 200), invalidate it, refresh once (one refresh
+//! however many calls were rejected at once) and retry the call once; a
+//! second rejection is `oauth_core::Error::RejectedAfterRefresh`:
+//!
+//! ```no_run
+//! use oauth_aliexpress::{AliExpress, Client};
+//! use oauth_core::{AppSecret, FileStore, TokenManager};
+//! use oauth_middleware::Authorizer;
+//! use std::sync::Arc;
+//!
+//! # async fn call() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! let client = Client::builder(
+//!     AliExpress::new("12345678", AppSecret::new("app-secret"))
+//!         .redirect_uri("https://app.example/aliexpress/callback"),
+//! )
+//! .build()?;
+//! // The seller's tokens, installed once after consent.
+//! let manager = TokenManager::builder(
+//!     Arc::new(client.clone()),
+//!     Arc::new(FileStore::new("tokens.json")),
+//!     "seller-42",
+//! )
+//! .build();
+//! let api = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+//!     .with(Authorizer::new(&client, manager).middleware())
+//!     .build();
+//! // A business call: the method and its parameters in the query (what the
+//! // signature covers); the middleware adds the token and the signature.
+//! let mut call = client.endpoints().api().cloned().ok_or("no API gateway")?;
+//! call.query_pairs_mut()
+//!     .append_pair("method", "aliexpress.solution.order.get")
+//!     .append_pair("param0", r#"{"order_id":"800000000001"}"#);
+//! let answer = api.get(call).send().await?;
+//! println!("{}", answer.status());
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Using the token
 //! No header: the token is a signed parameter, `access_token` on `/rest`
 //! (system) calls and `session` on `/sync` (business) calls. [`ApiRequest`]

@@ -160,6 +160,46 @@
 //! `Ack`, `Errors` and `CorrelationID` elements, namespace prefixes
 //! ignored, never a panic on any bytes.
 //!
+//! # Calling the API
+//! [`oauth-middleware`](https://docs.rs/oauth-middleware) makes a
+//! reqwest client ([reqwest-middleware](https://docs.rs/reqwest-middleware))
+//! attach a valid token to every call, `Authorization: Bearer` on REST calls, and, when eBay rejects
+//! the token (a `401` with errorId 1001; a Trading API `Failure` with error 21916984, 931...), invalidate it, refresh once (one refresh
+//! however many calls were rejected at once) and retry the call once; a
+//! second rejection is `oauth_core::Error::RejectedAfterRefresh`:
+//!
+//! ```no_run
+//! use oauth_core::{ClientSecret, FileStore, Scopes, TokenManager};
+//! use oauth_ebay::{API_SCOPE, Client, Ebay};
+//! use oauth_middleware::Authorizer;
+//! use std::sync::Arc;
+//!
+//! # async fn call() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! let client = Client::builder(
+//!     Ebay::new("App-ID", ClientSecret::new("Cert-ID"))
+//!         .ru_name("Your_Company-App-PRD-abcd")
+//!         .scopes(Scopes::from([API_SCOPE])),
+//! )
+//! .build()?;
+//! // The seller's tokens, installed once after consent.
+//! let manager = TokenManager::builder(
+//!     Arc::new(client.clone()),
+//!     Arc::new(FileStore::new("tokens.json")),
+//!     "seller-42",
+//! )
+//! .build();
+//! let api = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+//!     .with(Authorizer::new(&client, manager).middleware())
+//!     .build();
+//! let answer = api
+//!     .get("https://api.ebay.com/sell/account/v1/privilege")
+//!     .send()
+//!     .await?;
+//! println!("{}", answer.status());
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Using the token
 //! [`ApiAuth::Rest`] (the client's [`attachment`](oauth_core::Client::attachment))
 //! puts `Authorization: Bearer <token>` on REST calls, [`ApiAuth::Trading`]

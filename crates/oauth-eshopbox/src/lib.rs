@@ -129,6 +129,44 @@
 //! | any other 403 (`insufficient_scope`, "Forbidden", a scope or permission named) | `Provider`: a refresh would not fix it |
 //! | any other status | `Provider` |
 //!
+//! # Calling the API
+//! [`oauth-middleware`](https://docs.rs/oauth-middleware) makes a
+//! reqwest client ([reqwest-middleware](https://docs.rs/reqwest-middleware))
+//! attach a valid token to every call, `Authorization: Bearer`, and, when Eshopbox rejects
+//! the token (a `401`, or a `403` saying the token is invalid or expired), invalidate it, refresh once (one refresh
+//! however many calls were rejected at once) and retry the call once; a
+//! second rejection is `oauth_core::Error::RejectedAfterRefresh`:
+//!
+//! ```no_run
+//! use oauth_core::{ClientSecret, FileStore, RefreshToken, TokenManager};
+//! use oauth_eshopbox::{Client, Eshopbox};
+//! use oauth_middleware::Authorizer;
+//! use std::sync::Arc;
+//!
+//! # async fn call() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! let client = Client::builder(Eshopbox::new(
+//!     "custom-app-id",
+//!     ClientSecret::new("client-secret"),
+//!     RefreshToken::new("the app's refresh token"),
+//! ))
+//! .build()?;
+//! // A custom app needs no consent: the first call fetches the first token.
+//! let manager = TokenManager::builder(
+//!     Arc::new(client.clone()),
+//!     Arc::new(FileStore::new("tokens.json")),
+//!     "warehouse-1",
+//! )
+//! .build();
+//! let api = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+//!     .with(Authorizer::new(&client, manager).middleware())
+//!     .build();
+//! // Your account's API host (Eshopbox gives it with the app).
+//! let answer = api.get("https://your-api-host.example/api/v1/me").send().await?;
+//! println!("{}", answer.status());
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Using the token
 //! [`ApiAuth`] (the client's [`attachment`](Client::attachment)) adds
 //! `Authorization: Bearer <access_token>` and `Content-Type:

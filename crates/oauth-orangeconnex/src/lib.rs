@@ -143,6 +143,48 @@
 //! A description that echoes the token ("Invalid access token: ...") is
 //! cut at its colon, and every message is masked.
 //!
+//! # Calling the API
+//! [`oauth-middleware`](https://docs.rs/oauth-middleware) makes a
+//! reqwest client ([reqwest-middleware](https://docs.rs/reqwest-middleware))
+//! attach a valid token to every call, `Access-Token: Bearer` with the `clientKey` header, and, when OrangeConnex rejects
+//! the token (a `401` with `invalid_token`), invalidate it, refresh once (one refresh
+//! however many calls were rejected at once) and retry the call once; a
+//! second rejection is `oauth_core::Error::RejectedAfterRefresh`:
+//!
+//! ```no_run
+//! use oauth_core::{ClientKey, FileStore, TokenManager};
+//! use oauth_middleware::Authorizer;
+//! use oauth_orangeconnex::{Client, OrangeConnex};
+//! use std::sync::Arc;
+//!
+//! # async fn call() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! let client = Client::builder(
+//!     OrangeConnex::new("3pp-client-7", "https://app.example/oc/callback")
+//!         .client_key(ClientKey::new("client-key")),
+//! )
+//! .build()?;
+//! // The seller's tokens, installed once after consent.
+//! let manager = TokenManager::builder(
+//!     Arc::new(client.clone()),
+//!     Arc::new(FileStore::new("tokens.json")),
+//!     "seller-42",
+//! )
+//! .build();
+//! let api = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+//!     .with(Authorizer::new(&client, manager).middleware())
+//!     .build();
+//! let base = client.endpoints().api().cloned().ok_or("no API base")?;
+//! let answer = api
+//!     .post(base.join("openapi/3pp/sku/v3/creation")?)
+//!     .header("content-type", "application/json")
+//!     .body(r#"{"sellerSkuId":"SKU-1"}"#)
+//!     .send()
+//!     .await?;
+//! println!("{}", answer.status());
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Using the token
 //! [`ApiAuth`] (from [`Client::attachment`](oauth_core::Client::attachment))
 //! adds `Access-Token: Bearer <token>` and `clientKey: <key>` to API
