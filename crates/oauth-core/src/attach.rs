@@ -3,7 +3,8 @@
 
 use crate::error::Error;
 use crate::secret::AccessToken;
-use http::{HeaderName, HeaderValue};
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue};
 use std::fmt;
 
 /// Puts an access token on an API request: a header (`Authorization:
@@ -25,6 +26,26 @@ pub trait AttachToken: Send + Sync + fmt::Debug {
     /// one the provider can sign; neither the token nor the URL is
     /// repeated.
     fn attach(&self, token: &AccessToken, head: &mut http::request::Parts) -> Result<(), Error>;
+
+    /// The fast path, for an attachment that only inserts headers whose
+    /// values depend on nothing but the token: writes them into `headers`
+    /// and returns `Ok(true)`. `Ok(false)` (the default) means it needs the
+    /// request's whole head ([`attach`](Self::attach): e.g. AliExpress
+    /// signs the query) and nothing was written.
+    ///
+    /// An implementation that returns `Ok(true)` promises that
+    /// [`attach`](Self::attach) does exactly this: inserts each header
+    /// written (one value per name, replacing the request's own), touches
+    /// nothing else. A caller may then skip building the head (no URL
+    /// parsed) and compute the headers once per token, into an empty map,
+    /// to insert clones of them into every request made with that token.
+    ///
+    /// # Errors
+    /// As [`attach`](Self::attach).
+    fn token_headers(&self, token: &AccessToken, headers: &mut HeaderMap) -> Result<bool, Error> {
+        let _ = (token, headers);
+        Ok(false)
+    }
 }
 
 /// [`AttachToken`] on a whole `http::Request<B>`, for any attachment
@@ -96,15 +117,33 @@ impl HeaderToken {
     /// # Errors
     /// [`Error::Configuration`] if the token is not a valid header value.
     pub fn value(&self, token: &AccessToken) -> Result<HeaderValue, Error> {
-        sensitive_header_value(&format!("{}{}", self.prefix, token.expose_secret()))
+        // One allocation: the bytes are built in place and the header value
+        // takes them over (checked, not copied).
+        let token = token.expose_secret();
+        let mut text = Vec::with_capacity(self.prefix.len() + token.len());
+        text.extend_from_slice(self.prefix.as_bytes());
+        text.extend_from_slice(token.as_bytes());
+        // `HeaderValue::from_str`'s rule (visible ASCII and tabs), stricter
+        // than `from_maybe_shared`'s (which lets bytes above 127 through).
+        if !text.iter().all(|&b| b == b'\t' || (32..127).contains(&b)) {
+            return Err(not_header());
+        }
+        let mut value =
+            HeaderValue::from_maybe_shared(Bytes::from(text)).map_err(|_| not_header())?;
+        value.set_sensitive(true);
+        Ok(value)
     }
 }
 
 impl AttachToken for HeaderToken {
     fn attach(&self, token: &AccessToken, head: &mut http::request::Parts) -> Result<(), Error> {
+        self.token_headers(token, &mut head.headers).map(drop)
+    }
+
+    fn token_headers(&self, token: &AccessToken, headers: &mut HeaderMap) -> Result<bool, Error> {
         let value = self.value(token)?;
-        head.headers.insert(self.name.clone(), value);
-        Ok(())
+        headers.insert(self.name.clone(), value);
+        Ok(true)
     }
 }
 
@@ -115,11 +154,13 @@ impl AttachToken for HeaderToken {
 /// [`Error::Configuration`] if `text` has characters not allowed in a header
 /// (the text itself is not repeated).
 pub fn sensitive_header_value(text: &str) -> Result<HeaderValue, Error> {
-    let mut value = HeaderValue::from_str(text).map_err(|_| {
-        Error::configuration("a token contains characters not allowed in an HTTP header")
-    })?;
+    let mut value = HeaderValue::from_str(text).map_err(|_| not_header())?;
     value.set_sensitive(true);
     Ok(value)
+}
+
+fn not_header() -> Error {
+    Error::configuration("a token contains characters not allowed in an HTTP header")
 }
 
 #[cfg(test)]
@@ -171,5 +212,36 @@ mod tests {
                 .is_err()
         );
         assert_eq!(request.headers(), &before);
+    }
+
+    #[test]
+    fn header_only_fast_path_matches_attach() {
+        let token = AccessToken::new("SENTINEL-AT-2");
+        let attach = HeaderToken::new(HeaderName::from_static("access-token"), "Bearer ");
+        let mut headers = HeaderMap::new();
+        assert!(attach.token_headers(&token, &mut headers).unwrap());
+        let mut request = http::Request::new(());
+        attach.attach_to(&token, &mut request).unwrap();
+        assert_eq!(request.headers(), &headers);
+        assert!(headers["access-token"].is_sensitive());
+        // Not ASCII: refused, as `HeaderValue::from_str` would.
+        for bad in ["caf\u{e9}", "a\x7fb", "a\rb"] {
+            let err = attach
+                .token_headers(&AccessToken::new(bad), &mut headers)
+                .unwrap_err();
+            assert!(!err.to_string().contains(bad));
+        }
+        assert_eq!(headers.len(), 1);
+        // The default: the whole head is needed, nothing written.
+        #[derive(Debug)]
+        struct Whole;
+        impl AttachToken for Whole {
+            fn attach(&self, _: &AccessToken, _: &mut http::request::Parts) -> Result<(), Error> {
+                Ok(())
+            }
+        }
+        let mut empty = HeaderMap::new();
+        assert!(!Whole.token_headers(&token, &mut empty).unwrap());
+        assert!(empty.is_empty());
     }
 }

@@ -8,7 +8,15 @@
 //!   without middleware;
 //! - `oauth_middleware`: the same with `OAuthMiddleware` (one account's
 //!   `TokenManager` over a `MemoryStore`, fresh token, `200`: no read, no
-//!   retry: the common path).
+//!   retry: the common path);
+//! - `header_only`: the same client with a trivial middleware that only
+//!   inserts a prebuilt header value (a clone): the floor any middleware
+//!   attaching a header pays (its boxed future, the header);
+//! - with `--features tower` (or `--all-features`), the tower path over the
+//!   same reqwest client, wrapped as a `Service<http::Request<Bytes>>`:
+//!   `tower_service` (the wrapper alone: the request converted to reqwest's,
+//!   the answer to `http`'s, one boxed future) and `tower_oauth` (the same
+//!   service under `OAuthLayer`).
 //!
 //! and heap allocations per call, counted by a counting
 //! `#[global_allocator]` (the server's thread counted apart). When
@@ -141,11 +149,100 @@ impl RefreshGrant for Grant {
     }
 }
 
+/// Inserts one prebuilt header value: the floor.
+struct HeaderOnly(http::HeaderValue);
+
+#[async_trait::async_trait]
+impl reqwest_middleware::Middleware for HeaderOnly {
+    async fn handle(
+        &self,
+        mut request: reqwest::Request,
+        extensions: &mut http::Extensions,
+        next: reqwest_middleware::Next<'_>,
+    ) -> reqwest_middleware::Result<reqwest::Response> {
+        request
+            .headers_mut()
+            .insert(http::header::AUTHORIZATION, self.0.clone());
+        next.run(request, extensions).await
+    }
+}
+
 struct Contenders {
     url: String,
     bare: reqwest::Client,
     plain: ClientWithMiddleware,
     oauth: ClientWithMiddleware,
+    header_only: ClientWithMiddleware,
+    #[cfg(feature = "tower")]
+    tower: tower_path::Services,
+}
+
+/// The tower path: reqwest as a `Service<http::Request<Bytes>>`, alone and
+/// under `OAuthLayer`.
+#[cfg(feature = "tower")]
+mod tower_path {
+    use bytes::Bytes;
+    use http_body_util::BodyExt;
+    use oauth_middleware::{Authorizer, OAuthService};
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+    use tower_layer::Layer;
+    use tower_service::Service;
+
+    #[derive(Clone)]
+    pub struct ViaReqwest(reqwest::Client);
+
+    type Answer = Result<http::Response<reqwest::Body>, reqwest::Error>;
+
+    impl Service<http::Request<Bytes>> for ViaReqwest {
+        type Response = http::Response<reqwest::Body>;
+        type Error = reqwest::Error;
+        type Future = Pin<Box<dyn Future<Output = Answer> + Send>>;
+
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), reqwest::Error>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, request: http::Request<Bytes>) -> Self::Future {
+            let client = self.0.clone();
+            Box::pin(async move {
+                let request = reqwest::Request::try_from(request)?;
+                Ok(http::Response::from(client.execute(request).await?))
+            })
+        }
+    }
+
+    pub struct Services {
+        plain: ViaReqwest,
+        oauth: OAuthService<ViaReqwest>,
+    }
+
+    impl Services {
+        pub fn new(client: &reqwest::Client, authorizer: &Authorizer) -> Self {
+            let plain = ViaReqwest(client.clone());
+            Self {
+                oauth: authorizer.layer().layer(plain.clone()),
+                plain,
+            }
+        }
+
+        pub async fn call(&self, url: &str, oauth: bool) -> usize {
+            let request = http::Request::get(url).body(Bytes::new()).unwrap();
+            if oauth {
+                let mut service = self.oauth.clone();
+                std::future::poll_fn(|cx| service.poll_ready(cx))
+                    .await
+                    .unwrap();
+                let answer = service.call(request).await.unwrap();
+                answer.into_body().collect().await.unwrap().to_bytes().len()
+            } else {
+                let mut service = self.plain.clone();
+                let answer = service.call(request).await.unwrap();
+                answer.into_body().collect().await.unwrap().to_bytes().len()
+            }
+        }
+    }
 }
 
 impl Contenders {
@@ -167,12 +264,22 @@ impl Contenders {
             ))
             .await
             .unwrap();
+        let authorizer = Authorizer::new(&client, manager);
         Self {
             url: format!("http://{addr}/sell/inventory/v1/inventory_item?limit=100"),
             plain: ClientBuilder::new(bare.clone()).build(),
             oauth: ClientBuilder::new(bare.clone())
-                .with(Authorizer::new(&client, manager).middleware())
+                .with(authorizer.middleware())
                 .build(),
+            header_only: ClientBuilder::new(bare.clone())
+                .with(HeaderOnly(
+                    oauth_core::HeaderToken::authorization_bearer()
+                        .value(&AccessToken::new("t".repeat(512)))
+                        .unwrap(),
+                ))
+                .build(),
+            #[cfg(feature = "tower")]
+            tower: tower_path::Services::new(&bare, &authorizer),
             bare,
         }
     }
@@ -189,7 +296,7 @@ impl Contenders {
                     .bytes()
                     .await
             }
-            _ => {
+            2 => {
                 self.oauth
                     .get(&self.url)
                     .send()
@@ -198,12 +305,43 @@ impl Contenders {
                     .bytes()
                     .await
             }
+            3 => {
+                self.header_only
+                    .get(&self.url)
+                    .send()
+                    .await
+                    .unwrap()
+                    .bytes()
+                    .await
+            }
+            #[cfg(feature = "tower")]
+            _ => {
+                assert_eq!(self.tower.call(&self.url, k == 5).await, 11);
+                return;
+            }
+            #[cfg(not(feature = "tower"))]
+            _ => unreachable!(),
         };
         assert_eq!(bytes.unwrap().len(), 11);
     }
 }
 
-const NAMES: [&str; 3] = ["bare_reqwest", "reqwest_middleware", "oauth_middleware"];
+#[cfg(not(feature = "tower"))]
+const NAMES: &[&str] = &[
+    "bare_reqwest",
+    "reqwest_middleware",
+    "oauth_middleware",
+    "header_only",
+];
+#[cfg(feature = "tower")]
+const NAMES: &[&str] = &[
+    "bare_reqwest",
+    "reqwest_middleware",
+    "oauth_middleware",
+    "header_only",
+    "tower_service",
+    "tower_oauth",
+];
 const ROUNDS: usize = 41;
 const BATCH: u32 = 200;
 
@@ -236,9 +374,9 @@ fn main() {
         return;
     }
     // Interleaved rounds: median ns per call of each, and allocations.
-    let mut times = [const { Vec::new() }; 3];
+    let mut times = vec![Vec::new(); NAMES.len()];
     runtime.block_on(async {
-        for k in 0..3 {
+        for k in 0..NAMES.len() {
             for _ in 0..BATCH {
                 contenders.call(k).await;
             }
@@ -253,7 +391,7 @@ fn main() {
             }
         }
     });
-    let mut allocations = [0f64; 3];
+    let mut allocations = vec![0f64; NAMES.len()];
     runtime.block_on(async {
         for (k, a) in allocations.iter_mut().enumerate() {
             let before = CLIENT_ALLOCATIONS.load(Ordering::Relaxed);
@@ -280,5 +418,24 @@ fn main() {
         (ns[2] - ns[0]) / 1e3,
         allocations[2],
         allocations[2] - allocations[1],
+    );
+    println!(
+        "overhead (floor): a middleware inserting a prebuilt header {:.1} µs ({:+.1} µs over reqwest-middleware), {:.1} allocs ({:+.1}); OAuthMiddleware over it: {:+.1} µs, {:+.1} allocs",
+        ns[3] / 1e3,
+        (ns[3] - ns[1]) / 1e3,
+        allocations[3],
+        allocations[3] - allocations[1],
+        (ns[2] - ns[3]) / 1e3,
+        allocations[2] - allocations[3],
+    );
+    #[cfg(feature = "tower")]
+    println!(
+        "overhead (tower): reqwest as a tower service {:.1} µs, {:.1} allocs; under OAuthLayer {:.1} µs ({:+.1} µs), {:.1} allocs ({:+.1})",
+        ns[4] / 1e3,
+        allocations[4],
+        ns[5] / 1e3,
+        (ns[5] - ns[4]) / 1e3,
+        allocations[5],
+        allocations[5] - allocations[4],
     );
 }

@@ -1,10 +1,12 @@
 //! [`Authorizer`]: one provider's client and the tokens to call its API
 //! with, shared by the reqwest middleware and the tower layer.
 
+use http::{HeaderMap, HeaderName, HeaderValue};
 use oauth_core::provider::registry::{AnyClient, DynClient};
 use oauth_core::{Client, Provider, TokenHandle, TokenManager, TokenPool};
 use std::fmt;
-use std::sync::Arc;
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// The default cap on an answer read to be classified: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
@@ -28,6 +30,8 @@ pub(crate) struct Inner {
     pub(crate) provider: &'static str,
     pub(crate) tokens: Tokens,
     pub(crate) body_limit: usize,
+    /// The headers carrying the latest tokens, built once per token.
+    headers: HeaderCache,
 }
 
 /// Where the tokens come from: one account's manager, or a pool of
@@ -100,11 +104,13 @@ impl Authorizer {
     /// builds them (`oauth_all::PROVIDERS`).
     pub fn from_any(client: AnyClient, tokens: impl Into<Tokens>) -> Self {
         let provider = oauth_core::RefreshGrant::provider(&*client);
+        let tokens = tokens.into();
         Self {
             inner: Arc::new(Inner {
                 client,
                 provider,
-                tokens: tokens.into(),
+                headers: HeaderCache::new(&tokens),
+                tokens,
                 body_limit: DEFAULT_BODY_LIMIT,
             }),
         }
@@ -122,6 +128,7 @@ impl Authorizer {
                 provider: inner.provider,
                 tokens: inner.tokens.clone(),
                 body_limit: bytes,
+                headers: HeaderCache::new(&inner.tokens),
             }),
         }
     }
@@ -158,6 +165,18 @@ pub(crate) enum Source<'a> {
 }
 
 impl Source<'_> {
+    /// The account's slot in a cache of `slots` entries.
+    fn slot(&self, slots: usize) -> usize {
+        match self {
+            Self::Manager(_) => 0,
+            Self::Pool(_, a) => {
+                let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(a.as_str());
+                // The remainder is below `slots`, a `usize`.
+                usize::try_from(hash % slots as u64).unwrap_or(0)
+            }
+        }
+    }
+
     /// The account id, for tracing.
     pub(crate) fn account(&self) -> &str {
         match self {
@@ -198,5 +217,83 @@ impl Authorizer {
                 .map(|a| Source::Pool(p, a.clone()))
                 .ok_or(crate::Error::MissingAccount),
         }
+    }
+}
+
+/// The headers that carry a token, as the attachment's fast path
+/// ([`AttachToken::token_headers`](oauth_core::AttachToken::token_headers))
+/// wrote them; `None`: the attachment needs the request's whole head.
+pub(crate) type TokenHeaders = Option<Arc<[(HeaderName, HeaderValue)]>>;
+
+/// The headers carrying the latest token of each account, built once per
+/// token (the token's identity: its [`TokenHandle`]) so that a call with
+/// an unchanged token inserts clones (reference counts) of them. One slot
+/// for a [`TokenManager`]; for a [`TokenPool`], a fixed number of slots
+/// chosen by the account's hash (two accounts sharing one rebuild their
+/// headers in turn: slower, never wrong).
+struct HeaderCache {
+    slots: Box<[Mutex<Option<Cached>>]>,
+}
+
+struct Cached {
+    /// Kept to compare identities (`same_as`); the token's value is also
+    /// in the header.
+    handle: TokenHandle,
+    headers: TokenHeaders,
+}
+
+/// Slots of a pool's cache.
+const POOL_SLOTS: usize = 128;
+
+impl HeaderCache {
+    fn new(tokens: &Tokens) -> Self {
+        let slots = match tokens {
+            Tokens::Manager(_) => 1,
+            Tokens::Pool(_) => POOL_SLOTS,
+        };
+        Self {
+            slots: (0..slots).map(|_| Mutex::new(None)).collect(),
+        }
+    }
+}
+
+/// A slot, poisoned or not (it holds no invariant a panic could break).
+fn lock(slot: &Mutex<Option<Cached>>) -> MutexGuard<'_, Option<Cached>> {
+    slot.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Authorizer {
+    /// The headers carrying `handle`'s token for `source`'s account: from
+    /// the cache when the token is the one cached, else built (and cached).
+    pub(crate) fn token_headers(
+        &self,
+        source: &Source<'_>,
+        handle: &TokenHandle,
+    ) -> Result<TokenHeaders, oauth_core::Error> {
+        let slots = &self.inner.headers.slots;
+        let Some(slot) = slots.get(source.slot(slots.len())) else {
+            return Ok(None);
+        };
+        if let Some(cached) = &*lock(slot)
+            && cached.handle.same_as(handle)
+        {
+            return Ok(cached.headers.clone());
+        }
+        let mut map = HeaderMap::new();
+        let headers = if self
+            .client()
+            .attachment()
+            .token_headers(handle.access_token(), &mut map)?
+        {
+            Some(map.iter().map(|(n, v)| (n.clone(), v.clone())).collect())
+        } else {
+            None
+        };
+        *lock(slot) = Some(Cached {
+            handle: handle.clone(),
+            headers: headers.clone(),
+        });
+        Ok(headers)
     }
 }

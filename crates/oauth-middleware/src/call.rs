@@ -22,7 +22,7 @@
 //!    ([`oauth_core::Error::RejectedAfterRefresh`]), otherwise
 //!    **refreshed_and_retried**. There is no loop: step 9 has no step 8.
 
-use crate::authorizer::{Account, Authorizer};
+use crate::authorizer::{Account, Authorizer, Source};
 use crate::body::{ApiBody, Read, read_bounded};
 use crate::error::Error;
 use bytes::Bytes;
@@ -45,9 +45,15 @@ pub(crate) trait Wire: Send {
     type Error: Send;
 
     /// A copy of `request` for a retry, or `None` if its body cannot be
-    /// copied.
-    fn replay(request: &Self::Request) -> Option<Self::Request>;
+    /// copied (`request` itself is left as it was: `&mut` lets an adapter
+    /// share the body's bytes between the two).
+    fn replay(request: &mut Self::Request) -> Option<Self::Request>;
 
+    /// The request's headers (the attachment's fast path inserts the
+    /// token's headers there).
+    fn headers_mut(request: &mut Self::Request) -> &mut HeaderMap;
+
+    /// The attachment's general path: the request's whole head.
     fn attach(
         request: &mut Self::Request,
         attachment: &dyn AttachToken,
@@ -163,7 +169,7 @@ where
 async fn attempts<W>(
     authorizer: &Authorizer,
     wire: &mut W,
-    request: W::Request,
+    mut request: W::Request,
     account: Option<&Account>,
 ) -> (Outcome, Result<W::Response, Failure<W::Error>>)
 where
@@ -181,9 +187,9 @@ where
         Err(e) => return (Outcome::Error, Err(e.into())),
     };
     // 3. The copy for a retry, before attaching.
-    let replay = W::replay(&request);
+    let replay = W::replay(&mut request);
     // 4-7. The first attempt.
-    let details = match attempt(authorizer, wire, request, &handle).await {
+    let details = match attempt(authorizer, &source, wire, request, &handle).await {
         Ok(Verdict::Pass(response)) => return (Outcome::Passed, Ok(response)),
         Ok(Verdict::Rejected(details)) => details,
         Err(e) => return (Outcome::Error, Err(e)),
@@ -199,7 +205,7 @@ where
         Ok(fresh) => fresh,
         Err(e) => return (Outcome::Error, Err(e.into())),
     };
-    match attempt(authorizer, wire, replay, &fresh).await {
+    match attempt(authorizer, &source, wire, replay, &fresh).await {
         Ok(Verdict::Pass(response)) => (Outcome::RefreshedAndRetried, Ok(response)),
         Ok(Verdict::Rejected(details)) => {
             let error = oauth_core::Error::RejectedAfterRefresh { details };
@@ -214,6 +220,7 @@ where
 /// the provider asks.
 async fn attempt<W>(
     authorizer: &Authorizer,
+    source: &Source<'_>,
     wire: &mut W,
     mut request: W::Request,
     handle: &TokenHandle,
@@ -222,7 +229,16 @@ where
     W: Wire,
 {
     let client = authorizer.client();
-    W::attach(&mut request, client.attachment(), handle.access_token())?;
+    match authorizer.token_headers(source, handle)? {
+        // Headers only (built once per token): clones inserted.
+        Some(headers) => {
+            let map = W::headers_mut(&mut request);
+            for (name, value) in headers.iter() {
+                map.insert(name.clone(), value.clone());
+            }
+        }
+        None => W::attach(&mut request, client.attachment(), handle.access_token())?,
+    }
     let response = wire.send(request).await.map_err(Failure::Transport)?;
     tracing::Span::current().record("status", W::status(&response));
     if !client.api_answer_needs_body(W::status(&response), W::headers(&response)) {

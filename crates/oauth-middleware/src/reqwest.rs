@@ -75,6 +75,25 @@ impl Middleware for OAuthMiddleware {
     }
 }
 
+/// A copy of a body held in memory (`None` for a streaming one), sharing
+/// its bytes: reqwest's `Body::try_clone` is not public, so the bytes are
+/// taken out (a reusable body yields them whole, at once, without copying)
+/// and put in two bodies.
+fn copy_body(body: &mut reqwest::Body) -> Option<reqwest::Body> {
+    use http_body::Body as _;
+    let len = body.as_bytes()?.len();
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    let bytes = match std::pin::Pin::new(&mut *body).poll_frame(&mut cx) {
+        std::task::Poll::Ready(Some(Ok(frame))) => frame.into_data().ok()?,
+        // Empty.
+        std::task::Poll::Ready(None) => bytes::Bytes::new(),
+        _ => return None,
+    };
+    *body = reqwest::Body::from(bytes.clone());
+    // Anything else would be a change in reqwest: do not retry.
+    (bytes.len() == len).then(|| reqwest::Body::from(bytes))
+}
+
 /// The rest of the middleware chain, as the driver's HTTP client.
 struct ReqwestWire<'a> {
     next: Next<'a>,
@@ -89,8 +108,34 @@ impl Wire for ReqwestWire<'_> {
     type Error = reqwest_middleware::Error;
     type Extra = Url;
 
-    fn replay(request: &Request) -> Option<Request> {
-        request.try_clone()
+    fn replay(request: &mut Request) -> Option<Request> {
+        // Not `Request::try_clone`: it sets the copy's timeout (kept in the
+        // request's extensions) before replacing them all, which allocates a
+        // map, a table and a box even when there is no timeout. reqwest
+        // 0.13's request extensions are private and hold nothing else it
+        // reads (`RequestConfig<TotalTimeout>` is its only per-request
+        // setting), so the copy is the method, the URL (one allocation),
+        // the version, the headers (none to copy before the token is
+        // attached, unless the caller set some), the timeout and the body
+        // (shared).
+        let body = match request.body_mut() {
+            Some(body) => Some(copy_body(body)?),
+            None => None,
+        };
+        let mut copy = Request::new(request.method().clone(), request.url().clone());
+        *copy.version_mut() = request.version();
+        if !request.headers().is_empty() {
+            *copy.headers_mut() = request.headers().clone();
+        }
+        if let Some(timeout) = request.timeout() {
+            *copy.timeout_mut() = Some(*timeout);
+        }
+        *copy.body_mut() = body;
+        Some(copy)
+    }
+
+    fn headers_mut(request: &mut Request) -> &mut HeaderMap {
+        request.headers_mut()
     }
 
     fn attach(
@@ -161,5 +206,39 @@ impl Wire for ReqwestWire<'_> {
 
     fn body_error(error: reqwest::Error) -> reqwest_middleware::Error {
         reqwest_middleware::Error::Reqwest(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn the_copy_for_a_retry_keeps_the_request_whole() {
+        let url = Url::parse("https://api.example/x?a=1").unwrap();
+        for body in [Some("payload"), Some(""), None] {
+            let mut request = Request::new(http::Method::POST, url.clone());
+            request
+                .headers_mut()
+                .insert("x-other", "1".parse().unwrap());
+            *request.timeout_mut() = Some(Duration::from_secs(7));
+            *request.body_mut() = body.map(reqwest::Body::from);
+            let copy = ReqwestWire::replay(&mut request).unwrap();
+            for r in [&request, &copy] {
+                assert_eq!(r.method(), http::Method::POST);
+                assert_eq!(r.url(), &url);
+                assert_eq!(r.headers()["x-other"], "1");
+                assert_eq!(r.timeout(), Some(&Duration::from_secs(7)));
+                assert_eq!(
+                    r.body().and_then(reqwest::Body::as_bytes),
+                    body.map(str::as_bytes)
+                );
+            }
+        }
+        let mut bare = Request::new(http::Method::GET, url);
+        let copy = ReqwestWire::replay(&mut bare).unwrap();
+        assert!(copy.headers().is_empty() && copy.timeout().is_none());
     }
 }

@@ -208,14 +208,24 @@ where
     type Error = ServiceError<S::Error>;
     type Extra = ();
 
-    fn replay(request: &http::Request<ReqB>) -> Option<http::Request<ReqB>> {
+    fn replay(request: &mut http::Request<ReqB>) -> Option<http::Request<ReqB>> {
         let mut copy = http::Request::new(request.body().replay()?);
         *copy.method_mut() = request.method().clone();
         *copy.uri_mut() = request.uri().clone();
         *copy.version_mut() = request.version();
-        *copy.headers_mut() = request.headers().clone();
-        *copy.extensions_mut() = request.extensions().clone();
+        // What is empty is not cloned (an emptied map may still hold its
+        // allocation).
+        if !request.headers().is_empty() {
+            *copy.headers_mut() = request.headers().clone();
+        }
+        if !request.extensions().is_empty() {
+            *copy.extensions_mut() = request.extensions().clone();
+        }
         Some(copy)
+    }
+
+    fn headers_mut(request: &mut http::Request<ReqB>) -> &mut HeaderMap {
+        request.headers_mut()
     }
 
     fn attach(
