@@ -1,6 +1,6 @@
 //! Using an access token on eBay API calls.
 
-use oauth_core::http_types::{HeaderName, HeaderValue, request};
+use oauth_core::http_types::{HeaderMap, HeaderName, HeaderValue, request};
 use oauth_core::{AccessToken, AttachToken, Error, HeaderToken};
 
 /// The header the Trading (XML) API reads an OAuth token from.
@@ -61,6 +61,12 @@ impl ApiAuth {
 impl AttachToken for ApiAuth {
     fn attach(&self, token: &AccessToken, head: &mut request::Parts) -> Result<(), Error> {
         self.header().attach(token, head)
+    }
+
+    /// One header: the fast path (no URL parsed, the value built once per
+    /// token by a caller that caches it).
+    fn token_headers(&self, token: &AccessToken, headers: &mut HeaderMap) -> Result<bool, Error> {
+        self.header().token_headers(token, headers)
     }
 }
 

@@ -17,7 +17,7 @@
 
 use crate::grant::CLIENT_KEY_HEADER;
 use oauth_core::http_types::request::Parts;
-use oauth_core::http_types::{HeaderName, HeaderValue};
+use oauth_core::http_types::{HeaderMap, HeaderName, HeaderValue};
 use oauth_core::{AccessToken, AttachToken, ClientKey, Error, HeaderToken, sensitive_header_value};
 use std::fmt;
 
@@ -90,11 +90,18 @@ impl ApiAuth {
 
 impl AttachToken for ApiAuth {
     fn attach(&self, token: &AccessToken, head: &mut Parts) -> Result<(), Error> {
-        self.token.attach(token, head)?;
+        self.token_headers(token, &mut head.headers).map(drop)
+    }
+
+    /// `Access-Token` and `clientKey`, inserted: the fast path (no URL
+    /// parsed, the values built once per token by a caller that caches
+    /// them).
+    fn token_headers(&self, token: &AccessToken, headers: &mut HeaderMap) -> Result<bool, Error> {
+        self.token.token_headers(token, headers)?;
         if let Some(key) = &self.client_key {
-            head.headers.insert(CLIENT_KEY_HEADER, key.clone());
+            headers.insert(CLIENT_KEY_HEADER, key.clone());
         }
-        Ok(())
+        Ok(true)
     }
 }
 
