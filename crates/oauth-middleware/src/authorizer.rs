@@ -3,7 +3,7 @@
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use oauth_core::provider::registry::{AnyClient, DynClient};
-use oauth_core::{Client, Provider, TokenHandle, TokenManager, TokenPool};
+use oauth_core::{AttachToken, Client, Provider, TokenHandle, TokenManager, TokenPool};
 use std::fmt;
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -27,6 +27,8 @@ pub struct Authorizer {
 
 pub(crate) struct Inner {
     pub(crate) client: AnyClient,
+    /// Replaces the client's own attachment ([`Authorizer::with_attachment`]).
+    pub(crate) attachment: Option<Arc<dyn AttachToken>>,
     pub(crate) provider: &'static str,
     pub(crate) tokens: Tokens,
     pub(crate) body_limit: usize,
@@ -108,6 +110,7 @@ impl Authorizer {
         Self {
             inner: Arc::new(Inner {
                 client,
+                attachment: None,
                 provider,
                 headers: HeaderCache::new(&tokens),
                 tokens,
@@ -125,11 +128,40 @@ impl Authorizer {
         Self {
             inner: Arc::new(Inner {
                 client: Arc::clone(&inner.client),
+                attachment: inner.attachment.clone(),
                 provider: inner.provider,
                 tokens: inner.tokens.clone(),
                 body_limit: bytes,
                 headers: HeaderCache::new(&inner.tokens),
             }),
+        }
+    }
+
+    /// Attaches tokens another way than the client's own
+    /// [`attachment`](oauth_core::Client::attachment): e.g. eBay's Trading
+    /// API (`oauth_ebay::ApiAuth::Trading`, `X-EBAY-API-IAF-TOKEN`) with an
+    /// eBay client whose attachment is REST's `Authorization: Bearer`.
+    /// Classification stays the provider's.
+    pub fn with_attachment(self, attachment: Arc<dyn AttachToken>) -> Self {
+        let inner = &self.inner;
+        Self {
+            inner: Arc::new(Inner {
+                client: Arc::clone(&inner.client),
+                attachment: Some(attachment),
+                provider: inner.provider,
+                tokens: inner.tokens.clone(),
+                body_limit: inner.body_limit,
+                headers: HeaderCache::new(&inner.tokens),
+            }),
+        }
+    }
+
+    /// The attachment in force: [`with_attachment`](Self::with_attachment)'s,
+    /// or the client's.
+    pub(crate) fn attachment(&self) -> &dyn AttachToken {
+        match &self.inner.attachment {
+            Some(attachment) => &**attachment,
+            None => self.inner.client.attachment(),
         }
     }
 
@@ -282,7 +314,6 @@ impl Authorizer {
         }
         let mut map = HeaderMap::new();
         let headers = if self
-            .client()
             .attachment()
             .token_headers(handle.access_token(), &mut map)?
         {

@@ -237,7 +237,7 @@ where
                 map.insert(name.clone(), value.clone());
             }
         }
-        None => W::attach(&mut request, client.attachment(), handle.access_token())?,
+        None => W::attach(&mut request, authorizer.attachment(), handle.access_token())?,
     }
     let response = wire.send(request).await.map_err(Failure::Transport)?;
     tracing::Span::current().record("status", W::status(&response));

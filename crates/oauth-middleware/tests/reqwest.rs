@@ -248,3 +248,26 @@ async fn a_pool_account_is_refreshed_and_retried() {
     );
     assert_eq!(grant.refreshes(), 1);
 }
+
+#[tokio::test]
+async fn another_attachment_replaces_the_clients() {
+    let api = Api::new(&["SENTINEL-AT-0"]);
+    let base = support::serve(api.clone()).await;
+    let grant = Arc::new(Grant::default());
+    let custom: Arc<dyn oauth_core::AttachToken> = Arc::new(oauth_core::HeaderToken::new(
+        http::header::AUTHORIZATION,
+        "Token ",
+    ));
+    let authorizer =
+        Authorizer::new(&support::client(), support::manager(&grant).await).with_attachment(custom);
+    let http = ClientBuilder::new(support::http())
+        .with(authorizer.middleware())
+        .build();
+    let _ = http.get(format!("{base}/api")).send().await;
+    let seen = api.seen.lock().unwrap().clone();
+    assert_eq!(
+        seen.first().map(String::as_str),
+        Some("Token SENTINEL-AT-0"),
+        "{seen:?}"
+    );
+}
