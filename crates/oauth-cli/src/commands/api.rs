@@ -18,21 +18,15 @@
 //! (AliExpress's carries the token and the signature; transport errors are shown
 //! without it).
 
-use std::fmt;
 use std::io::{IsTerminal, Read, Write};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use async_trait::async_trait;
 use clap::{ArgMatches, Args, FromArgMatches};
 use oauth_core::http_types::{HeaderMap, Method};
-use oauth_core::provider::registry::{AnyClient, DynClient};
-use oauth_core::provider::{Endpoints, Grant};
+use oauth_core::provider::registry::AnyClient;
 use oauth_core::url::Url;
-use oauth_core::{
-    AttachToken, AuthorizationCode, AuthorizationCodeGrant, CsrfState, EndpointUrl, Environment,
-    Error, RawResponse, RefreshGrant, TokenSet,
-};
+use oauth_core::{EndpointUrl, Environment, Error, RawResponse, RefreshGrant};
 use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use serde_json::{Value, json};
 
@@ -310,104 +304,6 @@ pub fn join_path(base: &Url, path: &str) -> Result<Url, CliError> {
     Ok(url)
 }
 
-/// A client of the registry whose API attachment is another one (eBay's Trading
-/// header): the middleware attaches with it; everything else is the client's.
-pub struct WithAttachment {
-    inner: AnyClient,
-    attachment: &'static dyn AttachToken,
-}
-
-impl WithAttachment {
-    /// `client`, attaching tokens with `attachment` on API calls.
-    pub fn new(client: AnyClient, attachment: &'static dyn AttachToken) -> Self {
-        Self {
-            inner: client,
-            attachment,
-        }
-    }
-}
-
-impl fmt::Debug for WithAttachment {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WithAttachment")
-            .field("inner", &self.inner)
-            .finish_non_exhaustive()
-    }
-}
-
-#[async_trait]
-impl RefreshGrant for WithAttachment {
-    fn provider(&self) -> &'static str {
-        self.inner.provider()
-    }
-
-    async fn refresh(&self, current: &TokenSet) -> Result<TokenSet, Error> {
-        self.inner.refresh(current).await
-    }
-
-    fn rotates_refresh_token(&self) -> bool {
-        self.inner.rotates_refresh_token()
-    }
-
-    fn default_refresh_skew(&self) -> Duration {
-        self.inner.default_refresh_skew()
-    }
-
-    fn max_refresh_duration(&self) -> Option<Duration> {
-        self.inner.max_refresh_duration()
-    }
-
-    fn clock(&self) -> oauth_core::SharedClock {
-        self.inner.clock()
-    }
-
-    async fn fetch_initial(&self) -> Option<Result<TokenSet, Error>> {
-        self.inner.fetch_initial().await
-    }
-}
-
-#[async_trait]
-impl AuthorizationCodeGrant for WithAttachment {
-    fn authorize_url(&self, state: &CsrfState) -> Result<Url, Error> {
-        self.inner.authorize_url(state)
-    }
-
-    async fn exchange_code(&self, code: &AuthorizationCode) -> Result<TokenSet, Error> {
-        self.inner.exchange_code(code).await
-    }
-}
-
-impl DynClient for WithAttachment {
-    fn endpoints(&self) -> &Endpoints {
-        self.inner.endpoints()
-    }
-
-    fn attachment(&self) -> &dyn AttachToken {
-        self.attachment
-    }
-
-    fn environment(&self) -> &Environment {
-        self.inner.environment()
-    }
-
-    fn api_answer_needs_body(&self, status: u16, headers: &HeaderMap) -> bool {
-        self.inner.api_answer_needs_body(status, headers)
-    }
-
-    fn classify_api_response(&self, response: &RawResponse) -> Result<(), Error> {
-        self.inner.classify_api_response(response)
-    }
-
-    fn decode_token_set(
-        &self,
-        response: &RawResponse,
-        grant: &Grant<'_>,
-        received_at: SystemTime,
-    ) -> Result<TokenSet, Error> {
-        self.inner.decode_token_set(response, grant, received_at)
-    }
-}
-
 /// Texts that must not reach stdout or stderr: tokens and secret settings.
 #[derive(Default)]
 struct Secrets(Vec<String>);
@@ -503,11 +399,12 @@ pub async fn run(
         }
     }
 
-    let api_client: AnyClient = match attachment {
-        Some(attachment) => Arc::new(WithAttachment::new(Arc::clone(&client), attachment)),
-        None => Arc::clone(&client),
-    };
-    let authorizer = oauth_middleware::Authorizer::from_any(api_client, valid.manager.clone());
+    let mut authorizer =
+        oauth_middleware::Authorizer::from_any(Arc::clone(&client), valid.manager.clone());
+    if let Some(attachment) = attachment {
+        // eBay's Trading header: another attachment, the provider's classification.
+        authorizer = authorizer.with_attachment(attachment);
+    }
     let http = reqwest::Client::builder()
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())

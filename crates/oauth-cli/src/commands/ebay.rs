@@ -25,8 +25,6 @@ pub struct EbayExtras;
 const TRADING: &str = "trading";
 /// The header naming a Trading API call.
 const TRADING_CALL_HEADER: &str = "x-ebay-api-call-name";
-/// How a Trading call carries the token.
-static TRADING_AUTH: ApiAuth = ApiAuth::Trading;
 
 impl Extras for EbayExtras {
     fn provider(&self) -> &'static str {
@@ -83,7 +81,7 @@ impl Extras for EbayExtras {
         &self,
         matches: &ArgMatches,
         headers: &[(HeaderName, HeaderValue)],
-    ) -> Option<Result<&'static dyn AttachToken, CliError>> {
+    ) -> Option<Result<Arc<dyn AttachToken>, CliError>> {
         if !matches.get_flag(TRADING) {
             return None;
         }
@@ -93,7 +91,7 @@ impl Extras for EbayExtras {
                  GeteBayOfficialTime)",
             )));
         }
-        Some(Ok(&TRADING_AUTH))
+        Some(Ok(Arc::new(ApiAuth::Trading)))
     }
 
     fn run<'a>(

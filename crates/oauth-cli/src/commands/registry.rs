@@ -16,6 +16,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use clap::{ArgMatches, Args, FromArgMatches};
 use oauth_core::provider::registry::ClientOptions;
@@ -97,7 +98,7 @@ pub trait Extras: Sync {
         &self,
         _matches: &ArgMatches,
         _headers: &[(HeaderName, HeaderValue)],
-    ) -> Option<Result<&'static dyn AttachToken, CliError>> {
+    ) -> Option<Result<Arc<dyn AttachToken>, CliError>> {
         None
     }
 
