@@ -33,16 +33,14 @@
 mod support;
 
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
-use oauth_all::core::provider::registry::{AnyClient, DynClient};
+use oauth_all::core::provider::registry::AnyClient;
 use oauth_all::core::url::Url;
 use oauth_all::core::{
-    AttachToken, AuthorizationCode, AuthorizationCodeGrant, CsrfState, Endpoints, Environment,
-    Error, Grant, MemoryStore, RawResponse, RefreshGrant, TokenManager, TokenSet, async_trait,
-    http_types, parse_callback,
+    CsrfState, Error, MemoryStore, RefreshGrant, TokenManager, async_trait, http_types,
+    parse_callback,
 };
 use oauth_all::ebay::ApiAuth;
 use oauth_middleware::{Authorizer, Error as CallError, ServiceError};
@@ -198,93 +196,6 @@ fn assert_success(call: &Call, status: u16, body: &str) {
 }
 
 // ---------------------------------------------------------------------------------------
-// eBay's Trading API: the eBay client with the Trading attachment
-// ---------------------------------------------------------------------------------------
-
-/// The eBay client, but attaching tokens as the Trading API reads them
-/// (`ApiAuth::Trading`): the middleware takes the client's attachment, and an eBay
-/// client's is `ApiAuth::Rest`, so an application calling both APIs makes one authorizer
-/// per API, the Trading one over this.
-#[derive(Debug)]
-struct TradingClient {
-    ebay: AnyClient,
-    auth: ApiAuth,
-}
-
-#[async_trait]
-impl RefreshGrant for TradingClient {
-    fn provider(&self) -> &'static str {
-        self.ebay.provider()
-    }
-
-    async fn refresh(&self, current: &TokenSet) -> Result<TokenSet, Error> {
-        self.ebay.refresh(current).await
-    }
-
-    fn rotates_refresh_token(&self) -> bool {
-        self.ebay.rotates_refresh_token()
-    }
-
-    fn default_refresh_skew(&self) -> std::time::Duration {
-        self.ebay.default_refresh_skew()
-    }
-
-    fn max_refresh_duration(&self) -> Option<std::time::Duration> {
-        self.ebay.max_refresh_duration()
-    }
-
-    fn clock(&self) -> oauth_all::core::SharedClock {
-        RefreshGrant::clock(&*self.ebay)
-    }
-
-    async fn fetch_initial(&self) -> Option<Result<TokenSet, Error>> {
-        self.ebay.fetch_initial().await
-    }
-}
-
-#[async_trait]
-impl AuthorizationCodeGrant for TradingClient {
-    fn authorize_url(&self, state: &CsrfState) -> Result<Url, Error> {
-        self.ebay.authorize_url(state)
-    }
-
-    async fn exchange_code(&self, code: &AuthorizationCode) -> Result<TokenSet, Error> {
-        self.ebay.exchange_code(code).await
-    }
-}
-
-impl DynClient for TradingClient {
-    fn endpoints(&self) -> &Endpoints {
-        self.ebay.endpoints()
-    }
-
-    fn attachment(&self) -> &dyn AttachToken {
-        &self.auth
-    }
-
-    fn environment(&self) -> &Environment {
-        self.ebay.environment()
-    }
-
-    fn api_answer_needs_body(&self, status: u16, headers: &http_types::HeaderMap) -> bool {
-        self.ebay.api_answer_needs_body(status, headers)
-    }
-
-    fn classify_api_response(&self, response: &RawResponse) -> Result<(), Error> {
-        self.ebay.classify_api_response(response)
-    }
-
-    fn decode_token_set(
-        &self,
-        response: &RawResponse,
-        grant: &Grant<'_>,
-        received_at: SystemTime,
-    ) -> Result<TokenSet, Error> {
-        self.ebay.decode_token_set(response, grant, received_at)
-    }
-}
-
-// ---------------------------------------------------------------------------------------
 // A spy between the middleware and the wire
 // ---------------------------------------------------------------------------------------
 
@@ -414,7 +325,7 @@ struct Setup {
     spy: Spy,
     /// Over the provider's client (its own attachment).
     api: ClientWithMiddleware,
-    /// eBay: over [`TradingClient`].
+    /// eBay: the Trading API's attachment (`ApiAuth::Trading`).
     trading: Option<ClientWithMiddleware>,
     /// The sandbox's account of the seller's grant.
     account: &'static str,
@@ -460,12 +371,12 @@ async fn setup(p: Provider, sweep: &mut Sweep) -> Setup {
         &Authorizer::from_any(Arc::clone(&client), manager.clone()),
         &spy,
     );
+    // eBay's Trading API reads the token from another header: the same client
+    // and manager, another attachment.
     let trading = (p == Provider::Ebay).then(|| {
-        let trading: AnyClient = Arc::new(TradingClient {
-            ebay: Arc::clone(&client),
-            auth: ApiAuth::Trading,
-        });
-        with_middleware(&Authorizer::from_any(trading, manager.clone()), &spy)
+        let authorizer = Authorizer::from_any(Arc::clone(&client), manager.clone())
+            .with_attachment(Arc::new(ApiAuth::Trading));
+        with_middleware(&authorizer, &spy)
     });
     Setup {
         h,
