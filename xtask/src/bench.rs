@@ -11,6 +11,9 @@
 //! Extra arguments go to the benchmark binaries, e.g. a filter:
 //! `cargo xtask bench single_flight` (the servers start all the same).
 //!
+//! Then the API-call middleware's overhead (`cargo bench -p oauth-middleware
+//! --bench overhead`).
+//!
 //! Then the refresh path, oauth2 5.0 and build-cost benchmarks (see
 //! `bench_external.rs`; `cargo xtask bench-external` runs only those).
 
@@ -40,6 +43,11 @@ const FIGURES: &[&str] = &[
     "store_save_file",
     "store_save_postgres",
     "store_save_redis",
+    // crates/oauth-middleware/benches/overhead.rs: an API call through the
+    // middleware against bare reqwest and reqwest-middleware, same run.
+    "overhead",
+    "overhead (floor)",
+    "overhead (tower)",
 ];
 
 pub fn run(args: &[String]) -> Result<(), String> {
@@ -63,6 +71,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let mut figures = Vec::new();
     let ours = stream(c).map(|lines| figures.extend(lines));
     let stores = stores(args).map(|lines| figures.extend(lines));
+    let middleware = middleware(args).map(|lines| figures.extend(lines));
     // The refresh path, oauth2 5.0 and build cost (bench_external.rs).
     let external = crate::bench_external::run(&[]).map(|lines| figures.extend(lines));
 
@@ -77,7 +86,25 @@ pub fn run(args: &[String]) -> Result<(), String> {
     for figure in &figures {
         println!("xtask:   {figure}");
     }
-    ours.and(stores).and(external)
+    ours.and(stores).and(middleware).and(external)
+}
+
+/// The API-call middleware's overhead per call (reqwest and tower), with its
+/// same-run baselines.
+fn middleware(args: &[String]) -> Result<Vec<String>, String> {
+    let mut c = cargo();
+    c.args([
+        "bench",
+        "-p",
+        "oauth-middleware",
+        "--bench",
+        "overhead",
+        "--all-features",
+    ]);
+    if !args.is_empty() {
+        c.arg("--").args(args);
+    }
+    stream(c)
 }
 
 /// The token stores' benchmark, next to throwaway PostgreSQL and Redis
