@@ -6,14 +6,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde_json::json;
 
 use crate::config::Lifetimes;
 use crate::conn::ConnHandle;
-use crate::consent::{authorize_error_page, consenting_account, redirect_code, redirect_error};
+use crate::consent::{
+    Decision, Interaction, authorize_error_page, decide, redirect_code, redirect_error,
+};
 use crate::counters::{ApiTally, Counters, Grant, ProviderCounters, Tally};
 use crate::emulator::{Emulator, SeededGrant};
 use crate::provider::Provider;
@@ -53,7 +55,7 @@ impl Emulator for AliExpress {
 
     fn routes(&self) -> Router<Arc<Shared>> {
         Router::new()
-            .route("/oauth/authorize", get(authorize))
+            .route("/oauth/authorize", get(authorize).post(authorize))
             .route("/rest/auth/token/create", post(create).get(create))
             .route("/rest/auth/token/refresh", post(refresh).get(refresh))
             .route("/rest/order/get", post(order_get).get(order_get))
@@ -143,8 +145,12 @@ impl AeError {
 /// `GET /aliexpress/oauth/authorize`
 pub(crate) async fn authorize(
     State(shared): State<Arc<Shared>>,
+    method: Method,
+    headers: HeaderMap,
     RawQuery(query): RawQuery,
+    body: Bytes,
 ) -> Response {
+    let interaction = Interaction::new(&method, &headers, query.as_deref(), &body);
     let params = Params::from_query(query.as_deref());
     let creds = &shared.credentials.aliexpress;
     if params.get("client_id") != Some(creds.app_key.as_str()) {
@@ -174,15 +180,19 @@ pub(crate) async fn authorize(
             None,
         );
     };
+    let account = match decide(&shared, P, &interaction, &params, &[]) {
+        Decision::Agree(account) => account,
+        Decision::Decline => {
+            return redirect_error(
+                target,
+                "access_denied",
+                "the user denied the authorization",
+                Some(state),
+            );
+        }
+        Decision::Page(page) => return page,
+    };
     let mut st = shared.lock();
-    if st.deny_consent(P) {
-        return redirect_error(
-            target,
-            "access_denied",
-            "the user denied the authorization",
-            Some(state),
-        );
-    }
     let lifetime = shared.config.lifetimes(P).authorization_code;
     let code = format!("3_{}_{}", creds.app_key, random_alnum(26));
     let record = CodeRecord {
@@ -193,7 +203,7 @@ pub(crate) async fn authorize(
         uuid: params.non_empty("uuid").map(str::to_owned),
         expires_at: st.now() + lifetime,
         used: false,
-        account: consenting_account(&params),
+        account,
     };
     st.insert_code(code.clone(), record);
     drop(st);

@@ -7,14 +7,16 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 
 use crate::config::Lifetimes;
 use crate::conn::ConnHandle;
-use crate::consent::{authorize_error_page, consenting_account, redirect_code, redirect_error};
+use crate::consent::{
+    Decision, Interaction, authorize_error_page, decide, redirect_code, redirect_error,
+};
 use crate::counters::{ApiTally, Counters, Grant, ProviderCounters, Refusal, Tally};
 use crate::emulator::{Emulator, SeededGrant};
 use crate::provider::Provider;
@@ -61,7 +63,7 @@ impl Emulator for Ebay {
 
     fn routes(&self) -> Router<Arc<Shared>> {
         Router::new()
-            .route("/oauth2/authorize", get(authorize))
+            .route("/oauth2/authorize", get(authorize).post(authorize))
             .route("/identity/v1/oauth2/token", post(token))
             .route("/sell/account/v1/privilege", get(privilege))
             .route("/sell/inventory/v1/inventory_item", get(inventory_items))
@@ -135,8 +137,12 @@ fn invalid_grant_code() -> Response {
 /// `GET /ebay/oauth2/authorize`
 pub(crate) async fn authorize(
     State(shared): State<Arc<Shared>>,
+    method: Method,
+    headers: HeaderMap,
     RawQuery(query): RawQuery,
+    body: Bytes,
 ) -> Response {
+    let interaction = Interaction::new(&method, &headers, query.as_deref(), &body);
     let params = Params::from_query(query.as_deref());
     let creds = &shared.credentials.ebay;
     if params.get("client_id") != Some(creds.client_id.as_str()) {
@@ -175,15 +181,19 @@ pub(crate) async fn authorize(
     if scopes.is_empty() {
         return redirect_error(target, "invalid_scope", "scope is required", Some(state));
     }
+    let account = match decide(&shared, P, &interaction, &params, &scopes) {
+        Decision::Agree(account) => account,
+        Decision::Decline => {
+            return redirect_error(
+                target,
+                "access_denied",
+                "the user denied the consent request",
+                Some(state),
+            );
+        }
+        Decision::Page(page) => return page,
+    };
     let mut st = shared.lock();
-    if st.deny_consent(P) {
-        return redirect_error(
-            target,
-            "access_denied",
-            "the user denied the consent request",
-            Some(state),
-        );
-    }
     let lifetime = shared.config.lifetimes(P).authorization_code;
     let code = format!("v^1.1#i^1#f^0#r^1#I^3#p^3#t^Ul41XzA6{}", random_alnum(64));
     let record = CodeRecord {
@@ -194,7 +204,7 @@ pub(crate) async fn authorize(
         uuid: None,
         expires_at: st.now() + lifetime,
         used: false,
-        account: consenting_account(&params),
+        account,
     };
     st.insert_code(code.clone(), record);
     drop(st);

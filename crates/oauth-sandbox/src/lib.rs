@@ -111,8 +111,22 @@
 //!
 //! Each authorize endpoint checks `client_id`, `redirect_uri` (eBay: the RuName;
 //! others: the registered redirect URI), `response_type=code` and the presence of
-//! `state`, then redirects at once (`302`) with `code` and `state` (eBay adds
-//! `expires_in`), as if the seller had signed in and agreed. An unknown client or
+//! `state`, then answers in one of two ways:
+//!
+//! - **a browser** (`Accept: text/html`, no `sandbox_account` parameter) gets real HTML
+//!   pages: a seller login form (seller name and password; any seller the sandbox
+//!   knows, i.e. [`DEFAULT_ACCOUNT`] or an account holding a grant for that provider,
+//!   and any password; an unknown one gets the form again, `401`, with the error in an
+//!   `role="alert"` paragraph), then a consent page with **Agree** and **Decline**
+//!   buttons. Both post forms back to the authorize URL (`step=login` with `seller`
+//!   and `password`; `step=consent` with `seller` and `decision=agree|decline`).
+//!   Agree redirects as below for that seller; Decline redirects with
+//!   `error=access_denied`, `error_description` and `state`. The pages are
+//!   accessible: `lang`, one `h1`, labelled inputs, named buttons, contrast of at
+//!   least 7:1;
+//! - **a program** (any other `GET`) gets the shortcut: the endpoint redirects at once
+//!   (`302`) with `code` and `state` (eBay adds `expires_in`), as if the seller had
+//!   signed in and agreed. An unknown client or
 //! redirect URI is answered in place (`400`, JSON `error`); other problems redirect
 //! with `error` and `error_description`. [`Sandbox::deny_consent`] makes the consent
 //! redirect with `error=access_denied`. The sandbox requires `state` even where the

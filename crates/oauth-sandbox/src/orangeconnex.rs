@@ -6,7 +6,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use base64::Engine as _;
@@ -16,7 +16,9 @@ use serde_json::json;
 use crate::SandboxBuilder;
 use crate::config::{Lifetimes, OrangeConnexErrorStatus};
 use crate::conn::ConnHandle;
-use crate::consent::{authorize_error_page, consenting_account, redirect_code, redirect_error};
+use crate::consent::{
+    Decision, Interaction, authorize_error_page, decide, redirect_code, redirect_error,
+};
 use crate::counters::{ApiTally, Counters, Grant, ProviderCounters, Refusal, Tally};
 use crate::emulator::{Emulator, SeededGrant};
 use crate::provider::Provider;
@@ -56,7 +58,7 @@ impl Emulator for OrangeConnex {
 
     fn routes(&self) -> Router<Arc<Shared>> {
         Router::new()
-            .route("/oauth/authorize", get(authorize))
+            .route("/oauth/authorize", get(authorize).post(authorize))
             .route("/oauth/token", post(token))
             .route("/openapi/3pp/sku/v3/list", get(sku_list))
             .route("/openapi/3pp/sku/v3/creation", post(sku_creation))
@@ -102,8 +104,12 @@ fn error(shared: &Shared, status: StatusCode, error: &str, description: &str) ->
 /// `GET /orangeconnex/oauth/authorize`
 pub(crate) async fn authorize(
     State(shared): State<Arc<Shared>>,
+    method: Method,
+    headers: HeaderMap,
     RawQuery(query): RawQuery,
+    body: Bytes,
 ) -> Response {
+    let interaction = Interaction::new(&method, &headers, query.as_deref(), &body);
     let params = Params::from_query(query.as_deref());
     let creds = &shared.credentials.orangeconnex;
     if params.get("client_id") != Some(creds.client_id.as_str()) {
@@ -130,15 +136,19 @@ pub(crate) async fn authorize(
     let Some(state) = state else {
         return redirect_error(redirect_uri, "invalid_request", "state is required", None);
     };
+    let account = match decide(&shared, P, &interaction, &params, &[]) {
+        Decision::Agree(account) => account,
+        Decision::Decline => {
+            return redirect_error(
+                redirect_uri,
+                "access_denied",
+                "User denied access",
+                Some(state),
+            );
+        }
+        Decision::Page(page) => return page,
+    };
     let mut st = shared.lock();
-    if st.deny_consent(P) {
-        return redirect_error(
-            redirect_uri,
-            "access_denied",
-            "User denied access",
-            Some(state),
-        );
-    }
     let lifetime = shared.config.lifetimes(P).authorization_code;
     // Standard base64 of random bytes: the code carries `+`, `/` and `=`, so a client
     // that encodes or decodes it the wrong number of times fails.
@@ -151,7 +161,7 @@ pub(crate) async fn authorize(
         uuid: None,
         expires_at: st.now() + lifetime,
         used: false,
-        account: consenting_account(&params),
+        account,
     };
     st.insert_code(code.clone(), record);
     drop(st);

@@ -222,6 +222,20 @@ impl State {
         }
     }
 
+    /// Whether `account` is a seller the sandbox knows for `provider`: the default
+    /// account, or one that holds (or held) a grant (seeded, or consented before).
+    pub(crate) fn knows_account(&self, provider: Provider, account: &str) -> bool {
+        account == crate::DEFAULT_ACCOUNT
+            || self
+                .refresh_tokens
+                .values()
+                .any(|r| r.provider == provider && r.account == account)
+            || self
+                .access_tokens
+                .values()
+                .any(|a| a.provider == provider && a.account.as_deref() == Some(account))
+    }
+
     pub(crate) fn deny_consent(&self, provider: Provider) -> bool {
         self.deny_consent
             .get(provider.index())

@@ -13,6 +13,7 @@ mod api;
 mod binary;
 mod common;
 mod consent;
+mod consent_pages;
 mod ebay;
 mod eshopbox;
 mod faults;
