@@ -126,12 +126,13 @@
 //!   least 7:1;
 //! - **a program** (any other `GET`) gets the shortcut: the endpoint redirects at once
 //!   (`302`) with `code` and `state` (eBay adds `expires_in`), as if the seller had
-//!   signed in and agreed. An unknown client or
-//! redirect URI is answered in place (`400`, JSON `error`); other problems redirect
-//! with `error` and `error_description`. [`Sandbox::deny_consent`] makes the consent
-//! redirect with `error=access_denied`. The sandbox requires `state` even where the
-//! provider treats it as optional (eBay, AliExpress): a client that omits it has a CSRF
-//! hole.
+//!   signed in and agreed; [`Sandbox::deny_consent`] makes it redirect with
+//!   `error=access_denied` instead.
+//!
+//! An unknown client or redirect URI is answered in place (`400`, JSON `error`); other
+//! problems redirect with `error` and `error_description`. The sandbox requires `state`
+//! even where the provider treats it as optional (eBay, AliExpress): a client that
+//! omits it has a CSRF hole.
 //!
 //! Codes look like the real ones and exercise encoding: eBay codes and tokens contain
 //! `^` and `#`, OrangeConnex codes are standard base64 with `+`, `/` and `=`.
