@@ -64,11 +64,11 @@ pub fn run() -> Result<(), String> {
             exec(c)
         })?;
     }
-    // The store crates' tests need real servers: one PostgreSQL and one
-    // Redis for both test steps, stopped when `servers` is dropped (also
-    // when a step fails).
+    // The store crates' tests need real servers, the browser tests a
+    // chromedriver with headless Chromium: one of each for both test steps,
+    // stopped when `servers` is dropped (also when a step fails).
     let mut started = None;
-    steps.step("start PostgreSQL and Redis", || {
+    steps.step("start PostgreSQL, Redis and chromedriver", || {
         started = Some(crate::servers::start()?);
         Ok(())
     })?;

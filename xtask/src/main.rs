@@ -2,13 +2,14 @@
 //! `cargo xtask bench` runs the benchmarks and prints their figures;
 //! `cargo xtask release` checks a release and prints the publish order;
 //! `cargo xtask with-servers -- <command>` runs a command next to throwaway
-//! PostgreSQL and Redis servers (see `servers.rs`); `cargo xtask proof`
+//! PostgreSQL and Redis servers and a chromedriver (see `servers.rs`); `cargo xtask proof`
 //! runs the multi-process proof for longer and prints its figures.
 //!
 //! Plain `std::process`, no dependencies: it must build in seconds.
 
 mod bench;
 mod bench_external;
+mod browser;
 mod ci;
 mod cmd;
 mod json;
@@ -29,7 +30,7 @@ commands:
   bench-external [refresh|oauth2|build-cost...]
           only the refresh path, oauth2 5.0 and build-cost benchmarks
   with-servers -- <command> [args...]
-          start throwaway PostgreSQL and Redis servers on 127.0.0.1, run the
+          start throwaway PostgreSQL, Redis and chromedriver on 127.0.0.1, run the
           command with OAUTH_TEST_POSTGRES_URL and OAUTH_TEST_REDIS_URL set,
           stop the servers; exits with the command's code
   proof [SECONDS]

@@ -1,12 +1,14 @@
 //! Throwaway PostgreSQL and Redis servers for the tests of the store crates
 //! (`oauth-store-postgres`, `oauth-store-redis`), which read
 //! `OAUTH_TEST_POSTGRES_URL` and `OAUTH_TEST_REDIS_URL` and fail when they
-//! are unset.
+//! are unset, and a `chromedriver` for the browser tests
+//! (`OAUTH_TEST_WEBDRIVER_URL`, see `browser.rs`).
 //!
 //! [`start`] finds the programs (PostgreSQL: the highest version under
 //! `/usr/lib/postgresql/*/bin`, else `pg_ctl` on the PATH; Redis:
-//! `redis-server` on the PATH), installs the Debian packages `postgresql`
-//! and `redis-server` when they are missing and we are root with `apt-get`
+//! `redis-server` on the PATH; `chromedriver` and `chromium`), installs the
+//! Debian packages `postgresql`, `redis-server`, `chromium` and
+//! `chromium-driver` when they are missing and we are root with `apt-get`
 //! (CI), and otherwise fails with what to install. It never uses the
 //! cluster or the service a Debian package may set up: it starts its own
 //! instances on 127.0.0.1, on free ports, in temporary directories:
@@ -43,6 +45,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::browser::{CHROMIUM_VAR, Chromedriver, WEBDRIVER_URL_VAR};
 use crate::cmd::has_program;
 
 /// The environment variables the store crates' tests read.
@@ -63,16 +66,22 @@ pub struct Servers {
     root: PathBuf,
     postgres: Option<Postgres>,
     redis: Option<Redis>,
+    browser: Option<Chromedriver>,
     watchdog: Option<Watchdog>,
 }
 
 impl Servers {
-    /// The two variables, to set on a child process.
-    pub fn env(&self) -> [(&'static str, &str); 2] {
-        [
+    /// The variables, to set on a child process.
+    pub fn env(&self) -> Vec<(&'static str, &str)> {
+        let mut vars = vec![
             (POSTGRES_URL_VAR, self.postgres_url.as_str()),
             (REDIS_URL_VAR, self.redis_url.as_str()),
-        ]
+        ];
+        if let Some(browser) = &self.browser {
+            vars.push((WEBDRIVER_URL_VAR, browser.url.as_str()));
+            vars.push((CHROMIUM_VAR, browser.chromium.as_str()));
+        }
+        vars
     }
 
     /// Stops both servers and removes the directories; what failed, if anything.
@@ -82,6 +91,11 @@ impl Servers {
 
     fn shutdown(&mut self) -> Result<(), String> {
         let mut problems = Vec::new();
+        if let Some(browser) = self.browser.take()
+            && let Err(e) = browser.stop()
+        {
+            problems.push(e);
+        }
         if let Some(redis) = self.redis.take()
             && let Err(e) = redis.stop()
         {
@@ -111,7 +125,7 @@ impl Servers {
 
 impl Drop for Servers {
     fn drop(&mut self) {
-        let running = self.postgres.is_some() || self.redis.is_some();
+        let running = self.postgres.is_some() || self.redis.is_some() || self.browser.is_some();
         if (running || self.watchdog.is_some())
             && let Err(e) = self.shutdown()
         {
@@ -130,6 +144,7 @@ pub fn start() -> Result<Servers, String> {
         root: root.clone(),
         postgres: None,
         redis: None,
+        browser: None,
         watchdog: None,
     };
     // From here on, an early return drops `servers`, which cleans up.
@@ -154,6 +169,19 @@ pub fn start() -> Result<Servers, String> {
     )?;
     servers.redis_url = format!("redis://127.0.0.1:{}", redis.port);
     servers.redis = Some(redis);
+    let watchdog = &mut servers.watchdog;
+    let browser = Chromedriver::start(
+        &programs.chromedriver,
+        &programs.chromium,
+        &root.join("browser"),
+        |kind, arg| {
+            if let Some(watchdog) = watchdog.as_mut() {
+                watchdog.tell(kind, arg);
+            }
+        },
+    )?;
+    println!("xtask: servers: {WEBDRIVER_URL_VAR}={}", browser.url);
+    servers.browser = Some(browser);
     println!(
         "xtask: servers: {POSTGRES_URL_VAR}={}",
         servers.postgres_url
@@ -195,6 +223,8 @@ struct Programs {
     /// The directory holding `initdb`, `pg_ctl` and `postgres`.
     postgres_bin: PathBuf,
     redis_server: PathBuf,
+    chromedriver: PathBuf,
+    chromium: PathBuf,
 }
 
 fn find_postgres() -> Option<PathBuf> {
@@ -227,7 +257,7 @@ fn find_postgres() -> Option<PathBuf> {
         .filter(|dir| has_all(dir))
 }
 
-fn find_on_path(name: &str) -> Option<PathBuf> {
+pub(crate) fn find_on_path(name: &str) -> Option<PathBuf> {
     let paths = std::env::var_os("PATH")?;
     std::env::split_paths(&paths)
         .map(|dir| dir.join(name))
@@ -242,16 +272,22 @@ fn find_or_install() -> Result<Programs, String> {
     if find_on_path("redis-server").is_none() {
         missing.push("redis-server");
     }
+    if crate::browser::find().is_none() {
+        missing.extend(crate::browser::PACKAGES);
+    }
     if !missing.is_empty() {
         let listed = missing.join(" ");
         if !is_root() || !has_program("apt-get") {
             return Err(format!(
-                "the store tests need PostgreSQL (initdb, pg_ctl, postgres) and redis-server; \
-                 missing: {listed}. Install them (Debian/Ubuntu: `sudo apt-get install \
-                 postgresql redis-server`; macOS: `brew install postgresql redis`) and run again"
+                "the store tests need PostgreSQL (initdb, pg_ctl, postgres) and redis-server, \
+                 the browser tests chromium and chromedriver; missing: {listed}. Install them \
+                 (Debian: `sudo apt-get install postgresql redis-server chromium \
+                 chromium-driver`; macOS: `brew install postgresql redis chromedriver` and \
+                 Chromium) and run again"
             ));
         }
         println!("xtask: servers: installing {listed} with apt-get");
+        let started = Instant::now();
         let apt = |args: &[&str]| {
             let mut c = Command::new("apt-get");
             c.args(["-o", "DPkg::Lock::Timeout=300"])
@@ -263,14 +299,22 @@ fn find_or_install() -> Result<Programs, String> {
         let mut install = vec!["install", "-y", "-q", "--no-install-recommends"];
         install.extend(&missing);
         apt(&install)?;
+        println!(
+            "xtask: servers: installed {listed} in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
     }
     let postgres_bin = find_postgres()
         .ok_or("PostgreSQL's initdb/pg_ctl/postgres still not found after installing")?;
     let redis_server =
         find_on_path("redis-server").ok_or("redis-server still not found after installing")?;
+    let (chromedriver, chromium) = crate::browser::find()
+        .ok_or("chromedriver or chromium still not found after installing")?;
     Ok(Programs {
         postgres_bin,
         redis_server,
+        chromedriver,
+        chromium,
     })
 }
 
@@ -325,7 +369,7 @@ fn make_root() -> Result<PathBuf, String> {
 }
 
 /// A port that was free a moment ago.
-fn free_port() -> Result<u16, String> {
+pub(crate) fn free_port() -> Result<u16, String> {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -601,21 +645,24 @@ impl Redis {
 // ---- the watchdog -------------------------------------------------------------
 
 /// Stops the servers and removes the directory if xtask dies without
-/// cleaning up. It reads `postgres <datadir>` and `redis <pid>` lines; on
+/// cleaning up. It reads `postgres <datadir>`, `redis <pid>` and `group
+/// <pgid>` (chromedriver's process group) lines; on
 /// end of input (our process is gone, or we dismissed it after cleaning up
 /// ourselves: `done`) it acts on them.
 const WATCHDOG: &str = r#"
 trap '' INT TERM HUP PIPE
 root=$1
-pg_data= ; redis_pids= ; done=
+pg_data= ; redis_pids= ; groups= ; done=
 while IFS=' ' read -r kind arg; do
     case $kind in
         postgres) pg_data=$arg ;;
         redis) redis_pids="$redis_pids $arg" ;;
+        group) groups="$groups $arg" ;;
         done) done=1 ;;
     esac
 done
 [ -n "$done" ] && exit 0
+for pid in $groups; do kill -TERM "-$pid" 2>/dev/null; done
 for pid in $redis_pids; do kill -TERM "$pid" 2>/dev/null; done
 if [ -n "$pg_data" ] && [ -f "$pg_data/postmaster.pid" ]; then
     pid=$(head -n 1 "$pg_data/postmaster.pid")
@@ -628,6 +675,11 @@ for pid in $redis_pids; do
     i=0
     while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
     kill -KILL "$pid" 2>/dev/null
+done
+for pid in $groups; do
+    i=0
+    while kill -0 "-$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+    kill -KILL "-$pid" 2>/dev/null
 done
 rm -rf "$root"
 echo "xtask: servers: the watchdog stopped the servers and removed $root" >&2
