@@ -23,6 +23,7 @@ pub fn published() -> Vec<String> {
     crates.extend(
         [
             "oauth-middleware",
+            "oauth-connect",
             "oauth-all",
             "oauth-sandbox",
             "oauth-cli",

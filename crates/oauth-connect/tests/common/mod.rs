@@ -1,0 +1,176 @@
+//! What the tests share: a router on the generic RFC 6749 provider, its
+//! scripted token endpoint, requests and answers.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use axum::Router;
+use axum::body::Body;
+use http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use oauth_connect::{Action, Connect, Connected, authorize_fn};
+use oauth_core::provider::rfc6749::Rfc6749;
+use oauth_core::test_util::recording::{RecordingServer, ScriptedResponse};
+use oauth_core::{
+    Client, ClientSecret, Environment, Error, HttpClient, ManualClock, MemoryStore, RetryPolicy,
+    SharedClock, TokenPool,
+};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, UNIX_EPOCH};
+use tower::ServiceExt;
+
+pub const SECRET: &str = "SENTINEL-client-secret";
+pub const ACCESS: &str = "SENTINEL-access-token";
+pub const REFRESH: &str = "SENTINEL-refresh-token";
+pub const CODE: &str = "SENTINEL-code";
+pub const BASE: &str = "https://shop.example/oauth";
+
+pub fn token_answer() -> ScriptedResponse {
+    ScriptedResponse::json(
+        200,
+        format!(
+            r#"{{"access_token":"{ACCESS}","token_type":"Bearer","expires_in":7200,"refresh_token":"{REFRESH}","refresh_token_expires_in":86400}}"#
+        ),
+    )
+}
+
+#[allow(dead_code)]
+pub struct Harness {
+    pub server: RecordingServer,
+    pub app: Router,
+    pub connect: Connect,
+    pub pool: TokenPool,
+    pub store: Arc<MemoryStore>,
+    pub clock: Arc<ManualClock>,
+    pub connected: Arc<Mutex<Vec<Connected>>>,
+}
+
+pub async fn harness_at(base: &str) -> Result<Harness, Error> {
+    let server = RecordingServer::start(vec![]).await;
+    let clock = Arc::new(ManualClock::new(
+        UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+    ));
+    let shared: SharedClock = clock.clone();
+    let spec = Rfc6749::new("shopx", "shopx-client", Some(ClientSecret::new(SECRET)))
+        .production("https://auth.shopx.example")?
+        .authorize_path("/oauth/authorize")
+        .redirect_uri(format!("{base}/callback/shopx"));
+    let client = Client::builder(spec)
+        .environment(Environment::custom(&server.base_url())?)
+        .http_client(
+            HttpClient::builder()
+                .retry_policy(RetryPolicy::none())
+                .build()?,
+        )
+        .clock(shared.clone())
+        .build()?;
+    let client = Arc::new(client);
+    let store = Arc::new(MemoryStore::new());
+    let pool = TokenPool::builder(client.clone(), store.clone())
+        .clock(shared.clone())
+        .build();
+    let connected = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&connected);
+    let connect = Connect::builder(
+        base,
+        authorize_fn(|request, action| {
+            request.headers.get("x-operator").is_some()
+                && !matches!(action, Action::Connect { account, .. } if *account == "not-yours")
+        }),
+    )
+    .pool(client, pool.clone())
+    .token_store(store.clone())
+    .allow_return_to("https://shop.example/admin/")
+    .on_connected(move |c| seen.lock().unwrap().push(c.clone()))
+    .clock(shared)
+    .build()?;
+    let app = Router::new().nest("/oauth", connect.router());
+    Ok(Harness {
+        server,
+        app,
+        connect,
+        pool,
+        store,
+        clock,
+        connected,
+    })
+}
+
+pub async fn harness() -> Harness {
+    harness_at(BASE).await.unwrap()
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: http::HeaderMap,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn header(&self, name: header::HeaderName) -> &str {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap())
+            .unwrap_or("")
+    }
+
+    pub fn outcome(&self) -> &str {
+        let start = self.body.find("data-outcome=\"").expect("an outcome") + 14;
+        let rest = &self.body[start..];
+        &rest[..rest.find('"').unwrap()]
+    }
+}
+
+pub async fn get(app: &Router, uri: &str, operator: bool, cookie: Option<&str>) -> Answer {
+    let mut request = Request::get(uri);
+    if operator {
+        request = request.header("x-operator", "yes");
+    }
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    let response = app
+        .clone()
+        .oneshot(request.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let body = String::from_utf8(body.to_vec()).unwrap();
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// Starts a connect: (state, cookie pair `oauth_connect=...`).
+pub async fn start(h: &Harness, account: &str) -> (String, String) {
+    let answer = get(
+        &h.app,
+        &format!("/oauth/connect/shopx?account={account}"),
+        true,
+        None,
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::FOUND, "{}", answer.body);
+    let location = url::Url::parse(answer.header(header::LOCATION)).unwrap();
+    let state = location
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let cookie = answer
+        .header(header::SET_COOKIE)
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    (state, cookie)
+}
+
+pub fn assert_no_secret(text: &str) {
+    for secret in [SECRET, ACCESS, REFRESH, CODE] {
+        assert!(!text.contains(secret), "{secret} leaked in: {text}");
+    }
+}
