@@ -160,6 +160,10 @@ enum Builtin {
     /// re-encrypt every entry (rekey).
     #[command(display_order = 1000)]
     Store(store::StoreArgs),
+    /// Serve the seller connect flow and the operator status page (every provider with
+    /// settings), until Ctrl-C or SIGTERM.
+    #[command(display_order = 1001)]
+    Serve(commands::serve::ServeArgs),
 }
 
 /// A command line, understood.
@@ -179,6 +183,7 @@ fn cli_command() -> clap::Command {
         .fold(Cli::command(), |cli, (index, provider)| {
             cli.subcommand(provider.display_order(index + 1))
         })
+        .mut_subcommand("serve", commands::serve::with_provider_args)
 }
 
 /// Parses `args` (the program name first).
@@ -188,6 +193,11 @@ fn parse(args: &[OsString]) -> Result<(GlobalArgs, Parsed), clap::Error> {
     match matches.subcommand() {
         Some((name, sub)) if registry::is_provider(name) => {
             Ok((global, Parsed::Provider(name.to_owned(), sub.clone())))
+        }
+        Some(("serve", sub)) => {
+            let mut args = commands::serve::ServeArgs::from_arg_matches(sub)?;
+            args.settings = commands::serve::read_settings(sub);
+            Ok((global, Parsed::Builtin(Builtin::Serve(args))))
         }
         _ => Ok((
             global,
@@ -244,6 +254,7 @@ async fn dispatch(command: Parsed, ctx: Context) -> Result<(), CliError> {
     match command {
         Parsed::Builtin(Builtin::Demo) => demo::run(ctx.json).await,
         Parsed::Builtin(Builtin::Store(args)) => store::run(&ctx, args).await,
+        Parsed::Builtin(Builtin::Serve(args)) => commands::serve::run(&ctx, args).await,
         Parsed::Provider(name, matches) => registry::run(&ctx, &name, &matches).await,
     }
 }

@@ -240,7 +240,14 @@ impl ProviderSettings {
     /// The values of `provider`'s flags and variables in `matches` (the provider's
     /// subcommand or one of its own: the flags are global to them).
     pub fn from_matches(provider: ProviderCli, matches: &ArgMatches) -> Self {
-        let get = |id: &str| matches.try_get_one::<String>(id).ok().flatten().cloned();
+        Self::from_lookup(provider, &|id| {
+            matches.try_get_one::<String>(id).ok().flatten().cloned()
+        })
+    }
+
+    /// The values `get` gives for the provider's keys (its settings, `environment`,
+    /// `base_url`): for `oauth serve`, whose flags carry the provider's name.
+    pub fn from_lookup(provider: ProviderCli, get: &dyn Fn(&str) -> Option<String>) -> Self {
         let mut values = SettingValues::new();
         for setting in provider.entry.settings {
             if let Some(value) = get(setting.key) {
@@ -253,6 +260,21 @@ impl ProviderSettings {
             environment: get(ENVIRONMENT),
             base_url: get(BASE_URL),
         }
+    }
+
+    /// Whether any of the provider's own settings is given (not blank); `--environment`
+    /// and `--base-url` do not count.
+    pub fn any_given(&self) -> bool {
+        self.provider
+            .entry
+            .settings
+            .iter()
+            .any(|setting| self.get(setting.key).is_some())
+    }
+
+    /// Sets `key` (the redirect URI `login` and `serve` listen at).
+    pub fn set(&mut self, key: &str, value: &str) {
+        self.values.set(key, value);
     }
 
     /// The value of setting `key`, trimmed, if given and not blank.

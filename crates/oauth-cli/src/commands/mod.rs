@@ -13,7 +13,10 @@ pub mod aliexpress;
 pub mod api;
 pub mod ebay;
 pub mod eshopbox;
+pub mod listen;
+pub mod login;
 pub mod registry;
+pub mod serve;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

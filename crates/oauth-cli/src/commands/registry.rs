@@ -146,7 +146,7 @@ fn provider_command(provider: ProviderCli) -> clap::Command {
     let extras = extras_of(provider);
     let title = provider.title();
     let about = if provider.needs_consent() {
-        format!("{title}: authorize URL, code exchange, refresh, token, API calls")
+        format!("{title}: login, authorize URL, code exchange, refresh, token, API calls")
     } else {
         format!(
             "{title}: tokens from the configured settings (no consent), refresh, token, API calls"
@@ -176,6 +176,12 @@ fn provider_command(provider: ProviderCli) -> clap::Command {
             Some(extras) => extras.authorize_url_args(authorize),
             None => authorize,
         });
+        command = command.subcommand(
+            super::login::LoginArgs::augment_args(clap::Command::new("login")).about(format!(
+                "Connect the seller in a browser: print the URL to open, wait for {title}'s \
+                 callback on a loopback listener, save the tokens to --store for --account."
+            )),
+        );
         // `about` after the arguments: `augment_args` sets the struct's own.
         command = command.subcommand(
             ExchangeArgs::augment_args(clap::Command::new("exchange")).about(
@@ -261,6 +267,10 @@ pub async fn run(ctx: &Context, name: &str, matches: &ArgMatches) -> Result<(), 
             let args = ExchangeArgs::from_arg_matches(matches).map_err(|e| usage(&e))?;
             let client = settings.client(Purpose::Tokens)?;
             super::exchange(ctx, provider, client, &args).await
+        }
+        "login" if provider.needs_consent() => {
+            let args = super::login::LoginArgs::from_arg_matches(matches).map_err(|e| usage(&e))?;
+            super::login::run(ctx, provider, settings, &args).await
         }
         "refresh" => {
             let client = settings.client(Purpose::Tokens)?;
@@ -354,6 +364,11 @@ mod tests {
             }
             assert_eq!(
                 names.contains(&"exchange"),
+                provider.needs_consent(),
+                "{names:?}"
+            );
+            assert_eq!(
+                names.contains(&"login"),
                 provider.needs_consent(),
                 "{names:?}"
             );
