@@ -11,6 +11,10 @@
 //! - `oauth <provider> api [METHOD] PATH` calls the provider's API with the stored token
 //!   (refreshed and retried once when rejected, through `oauth-middleware`), in the
 //!   spirit of `gh api` (the `commands::api` module).
+//! - `oauth <provider> login` connects a seller in a browser (the `oauth-connect` flow
+//!   once, on a loopback listener); `oauth serve` runs the connect router and its status
+//!   page for every provider with settings (the `commands::login` and
+//!   `commands::serve` modules).
 //! - `oauth aliexpress sign` shows what an IOP signature covers.
 //! - `oauth store init | keygen | rekey` creates a PostgreSQL store's table (or checks a
 //!   Redis server), creates a key for the store and re-encrypts it (`--store-key-file`
@@ -87,6 +91,7 @@ use crate::location::StoreLocation;
         cannot be used or whose server refuses its credentials; a PostgreSQL store whose \
         table was never created (run `oauth store init`)\n  \
         3  the seller must authorize again: no tokens for this account in the store, \
+        the consent of `login` declined, \
         refresh token (or code) invalid, expired or revoked\n  \
         4  no such token file, or its directory does not exist (check --store / \
         OAUTH_STORE; files only)\n  \
