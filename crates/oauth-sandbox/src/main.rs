@@ -20,6 +20,12 @@ options:\n\
                                   every provider, or those of LIST (ebay,aliexpress,\n\
                                   orangeconnex,eshopbox); default: AliExpress only\n\
   --no-rotate-refresh-tokens      no provider rotates (AliExpress included)\n\
+  --ebay-accept-url URL           where eBay's consent sends the seller back (the RuName's\n\
+                                  auth accepted URL; default: the sandbox's own page)\n\
+  --aliexpress-redirect-uri URL   AliExpress's registered redirect URI\n\
+  --orangeconnex-redirect-uri URL OrangeConnex's registered redirect URI\n\
+                                  (e.g. the callback of `oauth <provider> login` or\n\
+                                  `oauth serve`: http://127.0.0.1:8400/callback/ebay)\n\
   -h, --help                      this text\n\n\
 DURATION: a number with a unit, ms, s, m, h or d (250ms, 5s, 2m, 1h, 30d), or a bare\n\
 number of seconds.\n\n\
@@ -35,6 +41,12 @@ struct Options {
     refresh_token_ttl: Option<Duration>,
     /// `(provider, rotates)` settings, in order.
     rotation: Vec<(Provider, bool)>,
+    /// eBay's RuName accept URL.
+    ebay_accept_url: Option<String>,
+    /// AliExpress's registered redirect URI.
+    aliexpress_redirect_uri: Option<String>,
+    /// OrangeConnex's registered redirect URI.
+    orangeconnex_redirect_uri: Option<String>,
 }
 
 /// Parses `250ms`, `5s`, `2m`, `1h`, `30d` or a bare number of seconds.
@@ -112,6 +124,11 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
                     .rotation
                     .extend(providers.into_iter().map(|p| (p, true)));
             }
+            "--ebay-accept-url" => options.ebay_accept_url = Some(value(name)?),
+            "--aliexpress-redirect-uri" => options.aliexpress_redirect_uri = Some(value(name)?),
+            "--orangeconnex-redirect-uri" => {
+                options.orangeconnex_redirect_uri = Some(value(name)?);
+            }
             "--no-rotate-refresh-tokens" if inline.is_none() => {
                 options
                     .rotation
@@ -133,6 +150,15 @@ fn builder(options: &Options) -> SandboxBuilder {
     }
     for (provider, rotate) in &options.rotation {
         builder = builder.provider_rotates_refresh_tokens(*provider, *rotate);
+    }
+    if let Some(url) = &options.ebay_accept_url {
+        builder = builder.ebay_accept_url(url);
+    }
+    if let Some(url) = &options.aliexpress_redirect_uri {
+        builder = builder.aliexpress_redirect_uri(url);
+    }
+    if let Some(url) = &options.orangeconnex_redirect_uri {
+        builder = builder.orangeconnex_redirect_uri(url);
     }
     builder
 }
@@ -251,6 +277,7 @@ mod tests {
                 access_token_ttl: Some(Duration::from_secs(5)),
                 refresh_token_ttl: Some(Duration::from_secs(3600)),
                 rotation: vec![(Provider::Ebay, true), (Provider::Eshopbox, true)],
+                ..Options::default()
             })
         );
         let all = parse_args(&args("--rotate-refresh-tokens")).map(|o| o.rotation.len());
@@ -263,6 +290,19 @@ mod tests {
         assert!(parse_args(&args("--access-token-ttl soon")).is_err());
         assert!(parse_args(&args("--rotate-refresh-tokens=amazon")).is_err());
         assert!(parse_args(&args("--verbose")).is_err());
+        let urls = parse_args(&args(
+            "--ebay-accept-url http://127.0.0.1:8400/callback/ebay --aliexpress-redirect-uri=http://127.0.0.1:8400/callback/aliexpress",
+        ))
+        .unwrap();
+        assert_eq!(
+            urls.ebay_accept_url.as_deref(),
+            Some("http://127.0.0.1:8400/callback/ebay")
+        );
+        assert_eq!(
+            urls.aliexpress_redirect_uri.as_deref(),
+            Some("http://127.0.0.1:8400/callback/aliexpress")
+        );
+        assert!(parse_args(&args("--ebay-accept-url")).is_err());
     }
 
     #[test]
