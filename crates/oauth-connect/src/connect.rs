@@ -3,12 +3,12 @@
 use crate::access::{Action, Authorize, Connected};
 use crate::html::{escape, page};
 use crate::pending::{MemoryPendingStore, PENDING_LIFETIME, Pending, PendingStore};
-use crate::status::{AccountStatus, Tracker, error_class, render};
+use crate::status::{AccountStatus, ProviderForms, Tracker, error_class, render};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use http::{HeaderValue, StatusCode, header};
 use oauth_core::provider::registry::AnyClient;
 use oauth_core::{
@@ -24,26 +24,26 @@ use url::Url;
 pub const COOKIE_NAME: &str = "oauth_connect";
 
 /// The longest account id accepted.
-const MAX_ACCOUNT_LEN: usize = 256;
+pub(crate) const MAX_ACCOUNT_LEN: usize = 256;
 
 type ConnectedHook = Arc<dyn Fn(&Connected) + Send + Sync>;
 
 /// Where a provider's tokens go.
 #[derive(Clone)]
-enum Sink {
+pub(crate) enum Sink {
     Pool(TokenPool),
     Managers(Vec<TokenManager>),
 }
 
 impl Sink {
-    fn knows(&self, account: &str) -> bool {
+    pub(crate) fn knows(&self, account: &str) -> bool {
         match self {
             Self::Pool(_) => true,
             Self::Managers(managers) => managers.iter().any(|m| m.account().account() == account),
         }
     }
 
-    async fn install(&self, account: &str, tokens: TokenSet) -> Result<(), Error> {
+    pub(crate) async fn install(&self, account: &str, tokens: TokenSet) -> Result<(), Error> {
         match self {
             Self::Pool(pool) => pool.install(account, tokens).await.map(drop),
             Self::Managers(managers) => {
@@ -58,10 +58,14 @@ impl Sink {
     }
 }
 
-struct Setup {
-    name: &'static str,
-    client: AnyClient,
-    sink: Sink,
+pub(crate) struct Setup {
+    pub(crate) name: &'static str,
+    pub(crate) client: AnyClient,
+    pub(crate) sink: Sink,
+    /// Whether the provider has a consent page (its client has an
+    /// authorize endpoint). Without one, the status page offers the paste
+    /// form and `POST …/paste/{provider}` serves it.
+    pub(crate) needs_consent: bool,
 }
 
 /// Builds a [`Connect`]: see [`Connect::builder`].
@@ -116,8 +120,17 @@ impl ConnectBuilder {
 
     fn push(&mut self, client: AnyClient, sink: Sink) {
         let name = client.provider();
+        // The client's own endpoints tell: a provider without a consent
+        // page (Eshopbox custom apps) has no authorize endpoint, and its
+        // `authorize_url` fails with a configuration error.
+        let needs_consent = client.endpoints().authorize().is_some();
         self.setups.retain(|s| s.name != name);
-        self.setups.push(Setup { name, client, sink });
+        self.setups.push(Setup {
+            name,
+            client,
+            sink,
+            needs_consent,
+        });
     }
 
     /// The token store the pools and managers save to: the status page
@@ -186,6 +199,7 @@ impl ConnectBuilder {
             ));
         }
         let public_base = base.as_str().trim_end_matches('/').to_owned();
+        let public_origin = base.origin().ascii_serialization();
         let base_path = base.path().trim_end_matches('/').to_owned();
         let mut allowed_returns = Vec::new();
         for prefix in &self.allowed_returns {
@@ -213,6 +227,7 @@ impl ConnectBuilder {
         Ok(Connect {
             inner: Arc::new(Inner {
                 public_base,
+                public_origin,
                 base_path,
                 secure_cookie,
                 authorize: self.authorize,
@@ -235,18 +250,21 @@ pub struct Connect {
     inner: Arc<Inner>,
 }
 
-struct Inner {
+pub(crate) struct Inner {
     public_base: String,
+    /// The public base URL's origin (`https://shop.example`): what a
+    /// same-origin form's `Origin` header says.
+    pub(crate) public_origin: String,
     base_path: String,
     secure_cookie: bool,
-    authorize: Arc<dyn Authorize>,
+    pub(crate) authorize: Arc<dyn Authorize>,
     store: Arc<dyn TokenStore>,
     setups: Vec<Setup>,
     pending: Arc<dyn PendingStore>,
     allowed_returns: Vec<Url>,
-    on_connected: Option<ConnectedHook>,
-    clock: SharedClock,
-    tracker: Tracker,
+    pub(crate) on_connected: Option<ConnectedHook>,
+    pub(crate) clock: SharedClock,
+    pub(crate) tracker: Tracker,
 }
 
 impl fmt::Debug for Connect {
@@ -284,12 +302,14 @@ impl Connect {
     }
 
     /// The routes, relative to where the host mounts them:
-    /// `GET /connect/{provider}`, `GET /callback/{provider}`, `GET /status`
-    /// and `GET /status.json`.
+    /// `GET /connect/{provider}`, `GET /callback/{provider}`,
+    /// `POST /paste/{provider}` (providers without a consent step only),
+    /// `GET /status` and `GET /status.json`.
     pub fn router(&self) -> Router {
         Router::new()
             .route("/connect/{provider}", get(connect))
             .route("/callback/{provider}", get(callback))
+            .route("/paste/{provider}", post(crate::paste::paste))
             .route("/status", get(status_page))
             .route("/status.json", get(status_json))
             .with_state(Arc::clone(&self.inner))
@@ -321,8 +341,12 @@ impl Connect {
 }
 
 impl Inner {
-    fn setup(&self, provider: &str) -> Option<&Setup> {
+    pub(crate) fn setup(&self, provider: &str) -> Option<&Setup> {
         self.setups.iter().find(|s| s.name == provider)
+    }
+
+    fn paste_url(&self, provider: &str) -> String {
+        format!("{}/paste/{provider}", self.public_base)
     }
 
     fn connect_url(&self, provider: &str) -> String {
@@ -391,7 +415,7 @@ impl Inner {
 }
 
 /// An HTML page with the headers every page of the router carries.
-fn html(status: StatusCode, title: &str, body: &str) -> Response {
+pub(crate) fn html(status: StatusCode, title: &str, body: &str) -> Response {
     let mut response = Response::new(Body::from(page(title, body)));
     *response.status_mut() = status;
     let headers = response.headers_mut();
@@ -423,7 +447,12 @@ fn secure_headers(headers: &mut http::HeaderMap) {
 
 /// A result page of the callback: `outcome` is the stable
 /// `data-outcome` of its `#result` paragraph.
-fn result_page(status: StatusCode, title: &str, outcome: &str, message: &str) -> Response {
+pub(crate) fn result_page(
+    status: StatusCode,
+    title: &str,
+    outcome: &str,
+    message: &str,
+) -> Response {
     html(
         status,
         title,
@@ -434,7 +463,7 @@ fn result_page(status: StatusCode, title: &str, outcome: &str, message: &str) ->
     )
 }
 
-fn forbidden() -> Response {
+pub(crate) fn forbidden() -> Response {
     result_page(
         StatusCode::FORBIDDEN,
         "Forbidden",
@@ -443,17 +472,24 @@ fn forbidden() -> Response {
     )
 }
 
-fn not_found(message: &str) -> Response {
+pub(crate) fn not_found(message: &str) -> Response {
     result_page(StatusCode::NOT_FOUND, "Not found", "not-found", message)
 }
 
-fn bad_request(outcome: &str, message: &str) -> Response {
+pub(crate) fn bad_request(outcome: &str, message: &str) -> Response {
     result_page(
         StatusCode::BAD_REQUEST,
         "Connection refused",
         outcome,
         message,
     )
+}
+
+/// Whether `account` is an account id the router accepts.
+pub(crate) fn valid_account(account: &str) -> bool {
+    !account.is_empty()
+        && account.len() <= MAX_ACCOUNT_LEN
+        && !account.chars().any(char::is_control)
 }
 
 /// The parameters of a query, refusing repeated names.
@@ -488,11 +524,7 @@ async fn connect(
         return bad_request("invalid-request", "A parameter is repeated.");
     };
     let account = match get_param(&pairs, "account") {
-        Some(a)
-            if !a.is_empty() && a.len() <= MAX_ACCOUNT_LEN && !a.chars().any(char::is_control) =>
-        {
-            a.to_owned()
-        }
+        Some(a) if valid_account(a) => a.to_owned(),
         _ => {
             return bad_request(
                 "invalid-account",
@@ -583,7 +615,7 @@ async fn connect(
     }
 }
 
-fn server_error(message: &str) -> Response {
+pub(crate) fn server_error(message: &str) -> Response {
     result_page(
         StatusCode::INTERNAL_SERVER_ERROR,
         "Connection failed",
@@ -736,12 +768,17 @@ async fn callback_outcome(inner: &Inner, setup: &Setup, parts: &http::request::P
     if let Some(hook) = &inner.on_connected {
         hook(&connected);
     }
+    connected_page(provider, &pending.account, pending.return_to.as_deref())
+}
+
+/// The result page of a connected account.
+pub(crate) fn connected_page(provider: &str, account: &str, return_to: Option<&str>) -> Response {
     let mut body = format!(
         "<p id=\"result\" data-outcome=\"connected\">The {} account <strong id=\"connected-account\">{}</strong> is connected.</p>\n",
         escape(provider),
-        escape(&pending.account)
+        escape(account)
     );
-    if let Some(return_to) = &pending.return_to {
+    if let Some(return_to) = return_to {
         body.push_str(&format!(
             "<p><a id=\"continue\" href=\"{}\">Continue</a></p>\n",
             escape(return_to)
@@ -785,10 +822,14 @@ async fn status_page(State(inner): State<Arc<Inner>>, request: Request) -> Respo
     }
     match inner.accounts().await {
         Ok(accounts) => {
-            let providers: Vec<(&str, String)> = inner
+            let providers: Vec<ProviderForms> = inner
                 .setups
                 .iter()
-                .map(|s| (s.name, inner.connect_url(s.name)))
+                .map(|s| ProviderForms {
+                    name: s.name,
+                    connect_url: inner.connect_url(s.name),
+                    paste_url: (!s.needs_consent).then(|| inner.paste_url(s.name)),
+                })
                 .collect();
             html(
                 StatusCode::OK,

@@ -27,6 +27,18 @@
 //!   hook and shows a result page (with a link to the return URL, which was
 //!   checked against an allow-list when the connect started: no open
 //!   redirect);
+//! - `POST …/paste/{provider}`, only for providers without a consent step
+//!   (their client has no authorize endpoint, e.g. Eshopbox custom apps;
+//!   any other provider is `404`): the status page's form sends `account`
+//!   and `refresh_token`. The [`Authorize`] hook decides, with the same
+//!   [`Action::Connect`] as a connect; one refresh
+//!   ([`RefreshGrant::refresh`](oauth_core::RefreshGrant::refresh) with a
+//!   set holding just that refresh token and an expired access token)
+//!   validates the token, and the result is installed through the pool or
+//!   manager and reported like a connect (result page,
+//!   [`on_connected`](ConnectBuilder::on_connected)). A refused token
+//!   (`token-refused`) or another failure (`refresh-failed`) installs
+//!   nothing. See [Cross-site requests](#cross-site-requests);
 //! - `GET …/status` (HTML, no JavaScript) and `GET …/status.json`: every
 //!   account of the token store for the configured providers, with its
 //!   state ([`AccountState`]), expiries, last refresh, last error class and
@@ -45,10 +57,9 @@
 //!   state as `denied`;
 //! - **AliExpress** and **OrangeConnex**: their redirect URI setting is
 //!   `…/callback/aliexpress` / `…/callback/orangeconnex`;
-//! - **Eshopbox** custom apps have no consent step: this version has no
-//!   page to paste their refresh token (install it with
-//!   [`TokenPool::install`](oauth_core::TokenPool::install)); their accounts
-//!   do show on the status page.
+//! - **Eshopbox** custom apps have no consent step: the status page has a
+//!   form to paste an account's refresh token (`POST …/paste/eshopbox`);
+//!   their accounts show on the status page like any other.
 //!
 //! # The status page
 //! Pages are plain server-rendered HTML, with stable ids for tests and
@@ -57,12 +68,28 @@
 //! `failing`, `reauthorize`), a link `#reconnect-{provider}-{account}`, and
 //! per provider a form `#connect-{provider}` with the input
 //! `#account-{provider}` (`name="account"`) and the button
-//! `#connect-{provider}-submit`. Result pages carry `#result` with a
+//! `#connect-{provider}-submit`; per provider without a consent step a
+//! form `#paste-{provider}` with the inputs `#paste-account-{provider}`
+//! (`name="account"`) and `#paste-refresh-token-{provider}`
+//! (`type="password"`, `name="refresh_token"`) and the button
+//! `#paste-{provider}-submit`. Result pages carry `#result` with a
 //! `data-outcome`: `connected`, `denied`, `provider-error`,
 //! `missing-cookie`, `unknown-state`, `invalid-state`, `expired`,
 //! `invalid-callback`, `exchange-failed`, `server-error`, `forbidden`,
 //! `not-found`, `invalid-account`, `invalid-request`,
-//! `return-not-allowed`.
+//! `return-not-allowed`, and for the paste form `token-refused`,
+//! `refresh-failed`, `invalid-token`, `cross-site-request`.
+//!
+//! # Cross-site requests
+//! The paste form needs no token and no cookie (nothing to keep or share
+//! between instances): `POST …/paste/{provider}` requires
+//! `Content-Type: application/x-www-form-urlencoded` and either
+//! `Sec-Fetch-Site: same-origin` or, from a browser that does not send
+//! `Sec-Fetch-Site`, an `Origin` equal to the public base URL's origin.
+//! A page cannot forge either header. `Origin: null` alone (what the
+//! pages' `Referrer-Policy: no-referrer` makes browsers send with a form)
+//! is refused. The body is read up to 16 KiB. The pasted token goes only to
+//! the provider's token endpoint: never into a page, URL, log or error.
 //!
 //! The states come from the token store (expiries, a refresh in progress)
 //! and from the pools' and managers' [events](oauth_core::TokenEvent)
@@ -79,6 +106,7 @@
 mod access;
 mod connect;
 mod html;
+mod paste;
 mod pending;
 mod status;
 

@@ -282,9 +282,19 @@ fn time_cell(t: Option<SystemTime>) -> String {
     }
 }
 
-/// The status page's body: the accounts' table and a connect form per
-/// provider.
-pub(crate) fn render(accounts: &[AccountStatus], providers: &[(&str, String)]) -> String {
+/// A provider's forms on the status page.
+pub(crate) struct ProviderForms {
+    pub(crate) name: &'static str,
+    /// Where the connect form goes (`…/connect/{provider}`).
+    pub(crate) connect_url: String,
+    /// Where the paste form goes (`…/paste/{provider}`), for a provider
+    /// without a consent step.
+    pub(crate) paste_url: Option<String>,
+}
+
+/// The status page's body: the accounts' table, a connect form per
+/// provider, and a paste form per provider without a consent step.
+pub(crate) fn render(accounts: &[AccountStatus], providers: &[ProviderForms]) -> String {
     let mut out = String::new();
     out.push_str("<section aria-labelledby=\"accounts-heading\">\n<h2 id=\"accounts-heading\">Accounts</h2>\n");
     if accounts.is_empty() {
@@ -321,16 +331,39 @@ pub(crate) fn render(accounts: &[AccountStatus], providers: &[(&str, String)]) -
     }
     out.push_str("</tbody>\n</table>\n</section>\n");
     out.push_str("<section aria-labelledby=\"connect-heading\">\n<h2 id=\"connect-heading\">Connect an account</h2>\n");
-    for (provider, action) in providers {
-        let provider = escape(provider);
+    for forms in providers {
+        let provider = escape(forms.name);
         out.push_str(&format!(
             "<form id=\"connect-{provider}\" method=\"get\" action=\"{}\">\n\
 <label for=\"account-{provider}\">{provider} account</label>\n\
 <input type=\"text\" id=\"account-{provider}\" name=\"account\" required autocomplete=\"off\">\n\
 <button type=\"submit\" id=\"connect-{provider}-submit\">Connect {provider}</button>\n</form>\n",
-            escape(action)
+            escape(&forms.connect_url)
         ));
     }
     out.push_str("</section>\n");
+    let pastes: Vec<(&str, &str)> = providers
+        .iter()
+        .filter_map(|f| f.paste_url.as_deref().map(|url| (f.name, url)))
+        .collect();
+    if !pastes.is_empty() {
+        out.push_str("<section aria-labelledby=\"paste-heading\">\n<h2 id=\"paste-heading\">Install a refresh token</h2>\n");
+        for (provider, action) in pastes {
+            let provider = escape(provider);
+            // No value is ever filled in: the page never shows a token.
+            out.push_str(&format!(
+                "<form id=\"paste-{provider}\" method=\"post\" action=\"{}\" enctype=\"application/x-www-form-urlencoded\" autocomplete=\"off\">\n\
+<p id=\"paste-{provider}-help\">{provider} has no consent step: paste the app's refresh token. \
+It is checked with one token request, then installed for the account; it is never shown again.</p>\n\
+<label for=\"paste-account-{provider}\">{provider} account</label>\n\
+<input type=\"text\" id=\"paste-account-{provider}\" name=\"account\" required autocomplete=\"off\">\n\
+<label for=\"paste-refresh-token-{provider}\">{provider} refresh token</label>\n\
+<input type=\"password\" id=\"paste-refresh-token-{provider}\" name=\"refresh_token\" required autocomplete=\"off\" spellcheck=\"false\" aria-describedby=\"paste-{provider}-help\">\n\
+<button type=\"submit\" id=\"paste-{provider}-submit\">Install the {provider} refresh token</button>\n</form>\n",
+                escape(action)
+            ));
+        }
+        out.push_str("</section>\n");
+    }
     out
 }

@@ -170,7 +170,120 @@ pub async fn start(h: &Harness, account: &str) -> (String, String) {
 }
 
 pub fn assert_no_secret(text: &str) {
-    for secret in [SECRET, ACCESS, REFRESH, CODE] {
+    for secret in [SECRET, ACCESS, REFRESH, CODE, PASTED] {
         assert!(!text.contains(secret), "{secret} leaked in: {text}");
     }
+}
+
+pub const PASTED: &str = "SENTINEL-pasted-refresh-token";
+
+/// A router with a provider that needs consent (`shopx`) and one that has
+/// no consent page (`keyonly`: no authorize endpoint, like Eshopbox custom
+/// apps), both on the scripted token endpoint.
+pub struct PasteHarness {
+    pub server: RecordingServer,
+    pub app: Router,
+    pub pool: TokenPool,
+    pub store: Arc<MemoryStore>,
+    pub connected: Arc<Mutex<Vec<Connected>>>,
+}
+
+pub async fn paste_harness() -> PasteHarness {
+    let server = RecordingServer::start(vec![]).await;
+    let clock = Arc::new(ManualClock::new(
+        UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+    ));
+    let shared: SharedClock = clock;
+    let client = |spec: Rfc6749| {
+        Arc::new(
+            Client::builder(spec)
+                .environment(Environment::custom(&server.base_url()).unwrap())
+                .http_client(
+                    HttpClient::builder()
+                        .retry_policy(RetryPolicy::none())
+                        .build()
+                        .unwrap(),
+                )
+                .clock(shared.clone())
+                .build()
+                .unwrap(),
+        )
+    };
+    let consent = client(
+        Rfc6749::new("shopx", "shopx-client", Some(ClientSecret::new(SECRET)))
+            .production("https://auth.shopx.example")
+            .unwrap()
+            .authorize_path("/oauth/authorize")
+            .redirect_uri(format!("{BASE}/callback/shopx")),
+    );
+    let keyonly = client(
+        Rfc6749::new("keyonly", "keyonly-client", Some(ClientSecret::new(SECRET)))
+            .production("https://auth.keyonly.example")
+            .unwrap(),
+    );
+    let store = Arc::new(MemoryStore::new());
+    let consent_pool = TokenPool::builder(consent.clone(), store.clone())
+        .clock(shared.clone())
+        .build();
+    let pool = TokenPool::builder(keyonly.clone(), store.clone())
+        .clock(shared.clone())
+        .build();
+    let connected = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&connected);
+    let connect = Connect::builder(
+        BASE,
+        authorize_fn(|request, action| {
+            request.headers.get("x-operator").is_some()
+                && !matches!(action, Action::Connect { account, .. } if *account == "not-yours")
+        }),
+    )
+    .pool(consent, consent_pool)
+    .pool(keyonly, pool.clone())
+    .token_store(store.clone())
+    .on_connected(move |c| seen.lock().unwrap().push(c.clone()))
+    .clock(shared)
+    .build()
+    .unwrap();
+    let app = Router::new().nest("/oauth", connect.router());
+    PasteHarness {
+        server,
+        app,
+        pool,
+        store,
+        connected,
+    }
+}
+
+/// Posts `body` to `uri` as a form; `headers` are added as given.
+pub async fn post_form(app: &Router, uri: &str, body: &str, headers: &[(&str, &str)]) -> Answer {
+    let mut request = Request::post(uri);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = app
+        .clone()
+        .oneshot(request.body(Body::from(body.to_owned())).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let body = String::from_utf8(body.to_vec()).unwrap();
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// What a browser sends with the status page's paste form.
+pub const FORM_HEADERS: &[(&str, &str)] = &[
+    ("x-operator", "yes"),
+    ("content-type", "application/x-www-form-urlencoded"),
+    ("sec-fetch-site", "same-origin"),
+    ("origin", "null"),
+];
+
+pub fn paste_body(account: &str) -> String {
+    format!("account={account}&refresh_token={PASTED}")
 }
