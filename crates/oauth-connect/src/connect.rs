@@ -400,7 +400,13 @@ impl Inner {
                     .store
                     .load(&AccountKey::new(setup.name, &account))
                     .await?;
-                let reconnect = self.reconnect_url(setup.name, &account);
+                // A provider without a consent step is reconnected by pasting a
+                // new refresh token: the link goes to its form on the page.
+                let reconnect = if setup.needs_consent {
+                    self.reconnect_url(setup.name, &account)
+                } else {
+                    format!("#paste-{}", setup.name)
+                };
                 out.push(self.tracker.status(
                     setup.name,
                     &account,

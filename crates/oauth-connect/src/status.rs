@@ -331,7 +331,8 @@ pub(crate) fn render(accounts: &[AccountStatus], providers: &[ProviderForms]) ->
     }
     out.push_str("</tbody>\n</table>\n</section>\n");
     out.push_str("<section aria-labelledby=\"connect-heading\">\n<h2 id=\"connect-heading\">Connect an account</h2>\n");
-    for forms in providers {
+    // Providers without a consent step have the paste form below instead.
+    for forms in providers.iter().filter(|f| f.paste_url.is_none()) {
         let provider = escape(forms.name);
         out.push_str(&format!(
             "<form id=\"connect-{provider}\" method=\"get\" action=\"{}\">\n\

@@ -38,8 +38,10 @@ async fn the_status_page_has_a_paste_form_only_for_providers_without_consent() {
     ));
     assert!(body.contains("<button type=\"submit\" id=\"paste-keyonly-submit\">"));
     assert!(!body.contains("paste-shopx"));
-    // The connect forms are unchanged.
+    // The connect forms are unchanged, and none for a provider without consent
+    // (a connect could only fail).
     assert!(body.contains("id=\"connect-shopx-submit\""));
+    assert!(!body.contains("id=\"connect-keyonly\""));
 }
 
 #[tokio::test]
@@ -81,6 +83,12 @@ async fn a_pasted_token_is_validated_by_one_refresh_and_installed() {
         json.body
     );
     assert!(json.body.contains(r#""provider":"keyonly""#));
+    // Reconnecting such an account is pasting a new refresh token.
+    assert!(
+        json.body.contains(r##""reconnect_url":"#paste-keyonly""##),
+        "{}",
+        json.body
+    );
     assert_no_secret(&json.body);
     // Same-origin by `Origin` alone (a browser without Sec-Fetch-Site).
     h.server.push_responses([refresh_answer()]);
