@@ -538,20 +538,8 @@ async fn connect(
             );
         }
     };
-    let action = Action::Connect {
-        provider: setup.name,
-        account: &account,
-    };
-    if !inner.authorize.allow(&parts, &action).await {
-        tracing::info!(
-            provider = setup.name,
-            account,
-            "oauth-connect: connect refused by the authorization hook"
-        );
-        return forbidden();
-    }
-    if !setup.sink.knows(&account) {
-        return not_found("This account is not configured for this provider.");
+    if let Err(refused) = may_connect(&inner, setup, &parts, &account, "connect").await {
+        return refused;
     }
     let return_to = match get_param(&pairs, "return_to") {
         None => None,
@@ -619,6 +607,37 @@ async fn connect(
         }
         _ => server_error("The authorize URL is not a valid header."),
     }
+}
+
+/// Whether the host's hook lets this request bind tokens to `account` of
+/// `setup`'s provider (a connect, or a pasted refresh token: `what`), and the
+/// account is configured; otherwise the page to answer with.
+pub(crate) async fn may_connect(
+    inner: &Inner,
+    setup: &Setup,
+    parts: &http::request::Parts,
+    account: &str,
+    what: &'static str,
+) -> Result<(), Response> {
+    let action = Action::Connect {
+        provider: setup.name,
+        account,
+    };
+    if !inner.authorize.allow(parts, &action).await {
+        tracing::info!(
+            provider = setup.name,
+            account,
+            what,
+            "oauth-connect: refused by the authorization hook"
+        );
+        return Err(forbidden());
+    }
+    if !setup.sink.knows(account) {
+        return Err(not_found(
+            "This account is not configured for this provider.",
+        ));
+    }
+    Ok(())
 }
 
 pub(crate) fn server_error(message: &str) -> Response {

@@ -11,10 +11,9 @@
 //! no-referrer` makes browsers send `Origin: null` on form posts, which is
 //! why `Sec-Fetch-Site` comes first; `null` alone is refused.)
 
-use crate::access::{Action, Connected};
+use crate::access::Connected;
 use crate::connect::{
-    Inner, bad_request, connected_page, forbidden, not_found, result_page, server_error,
-    valid_account,
+    Inner, bad_request, connected_page, not_found, result_page, server_error, valid_account,
 };
 use crate::status::error_class;
 use axum::body::to_bytes;
@@ -143,20 +142,10 @@ pub(crate) async fn paste(
         }
     };
     drop(form.refresh_token);
-    let action = Action::Connect {
-        provider: setup.name,
-        account: &account,
-    };
-    if !inner.authorize.allow(&parts, &action).await {
-        tracing::info!(
-            provider = setup.name,
-            account,
-            "oauth-connect: refresh token install refused by the authorization hook"
-        );
-        return forbidden();
-    }
-    if !setup.sink.knows(&account) {
-        return not_found("This account is not configured for this provider.");
+    if let Err(refused) =
+        crate::connect::may_connect(&inner, setup, &parts, &account, "refresh token install").await
+    {
+        return refused;
     }
     // Just the refresh token, with an access token that has already
     // expired: one refresh validates it and gives the set to install.
