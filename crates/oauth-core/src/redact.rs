@@ -150,6 +150,22 @@ fn mask_runs(text: &str) -> String {
     out
 }
 
+/// `text` with each of `secrets` removed, as sent and in its form-, percent-
+/// and JSON-encoded forms (a provider may echo a value back in any of them),
+/// replaced by [`MASK`]; a text cut short with `…` also loses the beginning
+/// of a secret at its end. Secrets shorter than 6 bytes are left alone
+/// (masking a short value everywhere would destroy the text). The rule
+/// `RawResponse::scrub_error` applies to errors, for any text (what a
+/// command line prints of an API's answer, for one).
+pub fn scrub_secrets(text: &str, secrets: &[&str]) -> String {
+    let secrets: Vec<secrecy::SecretString> = secrets
+        .iter()
+        .map(|s| secrecy::SecretString::from((*s).to_owned()))
+        .collect();
+    let refs: Vec<&secrecy::SecretString> = secrets.iter().collect();
+    crate::transport::response_scrub(text, &refs)
+}
+
 /// A provider request id, kept readable: only `[A-Za-z0-9._:-]`, at most 64
 /// characters (ids are not secrets, but are not trusted text either).
 pub fn sanitize_id(id: &str) -> String {
@@ -162,6 +178,19 @@ pub fn sanitize_id(id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_are_scrubbed_in_every_encoding() {
+        let secret = "v^1.1#i^1/AbC+def==";
+        let json = serde_json::to_string(secret).unwrap();
+        let text = format!(
+            "raw {secret} json {json} pct {}",
+            crate::encode_component(secret)
+        );
+        let out = scrub_secrets(&text, &[secret, "ab"]);
+        assert!(!out.contains("AbC"), "{out}");
+        assert_eq!(out.matches(MASK).count(), 3, "{out}");
+    }
 
     #[test]
     fn masks_keyed_values_in_json_and_form() {

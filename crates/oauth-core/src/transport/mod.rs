@@ -42,3 +42,6 @@ pub use wire::{
     BodyStream, ResponseBody, Transport, TransportError, TransportErrorKind, TransportRequest,
     TransportResponse,
 };
+
+/// The scrubbing of `RawResponse::scrub_error`, for `redact::scrub_secrets`.
+pub(crate) use response::scrub as response_scrub;

@@ -367,13 +367,16 @@ fn scrub_variants(raw: &str) -> Vec<String> {
         .unwrap_or_default();
     let json = serde_json::to_string(raw).unwrap_or_default();
     let json = json.trim_matches('"').to_owned();
-    let mut variants: Vec<String> = Vec::with_capacity(5);
+    // Some JSON encoders also escape `/` (eBay's tokens have some).
+    let json_slashes = json.replace('/', "\\/");
+    let mut variants: Vec<String> = Vec::with_capacity(6);
     for candidate in [
         raw.to_owned(),
         form,
         crate::encode_component(raw),
         decoded,
         json,
+        json_slashes,
     ] {
         if candidate.len() >= MIN_SCRUB_LEN && !variants.contains(&candidate) {
             variants.push(candidate);
