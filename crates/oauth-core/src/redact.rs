@@ -183,13 +183,14 @@ mod tests {
     fn secrets_are_scrubbed_in_every_encoding() {
         let secret = "v^1.1#i^1/AbC+def==";
         let json = serde_json::to_string(secret).unwrap();
+        let slashes = secret.replace('/', "\\/");
         let text = format!(
-            "raw {secret} json {json} pct {}",
+            "raw {secret} json {json} pct {} slashes {slashes}",
             crate::encode_component(secret)
         );
         let out = scrub_secrets(&text, &[secret, "ab"]);
         assert!(!out.contains("AbC"), "{out}");
-        assert_eq!(out.matches(MASK).count(), 3, "{out}");
+        assert_eq!(out.matches(MASK).count(), 4, "{out}");
     }
 
     #[test]
