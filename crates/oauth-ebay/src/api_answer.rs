@@ -95,15 +95,15 @@ fn looks_like_xml(body: &[u8]) -> bool {
     body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<')
 }
 
-/// A 2xx Trading API answer: `Ok` unless `Ack` is `Failure` (or
-/// `PartialFailure` with a token error).
+/// A 2xx Trading API answer: `Ok` unless `Ack` is `Failure`. A
+/// `PartialFailure` is `Ok` (part of the call was applied: resending it
+/// could apply that part twice, so it is never a rejected token, even with
+/// a token error among its errors; the caller reads the answer).
 fn trading_answer(response: &RawResponse) -> Result<(), Error> {
     let Some(answer) = trading_errors(response.body()) else {
         return Ok(());
     };
-    let failed = answer.ack.as_deref() == Some("Failure");
-    let partial = answer.ack.as_deref() == Some("PartialFailure");
-    if !failed && !partial {
+    if answer.ack.as_deref() != Some("Failure") {
         return Ok(());
     }
     let details = ProviderDetails::new(PROVIDER).with_status(response.status());
@@ -115,9 +115,6 @@ fn trading_answer(response: &RawResponse) -> Result<(), Error> {
         return Err(Error::AccessTokenRejected {
             details: rejected.details(details, answer.correlation_id.as_deref()),
         });
-    }
-    if !failed {
-        return Ok(());
     }
     let first = answer
         .errors

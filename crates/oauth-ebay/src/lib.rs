@@ -146,7 +146,7 @@
 //! | Trading (XML) | 200, `<Ack>Failure</Ack>`, `<ErrorCode>` 21916984 (invalid IAF token), 21917053 (IAF token expired), 931 (auth token invalid) or 932 (auth token hard expired) | `AccessTokenRejected` |
 //! | Trading (XML) | 200, `<Ack>Failure</Ack>`, an error whose `ErrorClassification` is `SystemError` | `Transient` |
 //! | Trading (XML) | 200, `<Ack>Failure</Ack>`, any other error (930 "token required" included) | `Provider` |
-//! | Trading (XML) | 200, `Success`, `Warning`, or `PartialFailure` without a token error | `Ok` |
+//! | Trading (XML) | 200, `Success`, `Warning`, or `PartialFailure` (part of the call applied: never retried, whatever its errors) | `Ok` |
 //!
 //! Each error carries the status and the first error's id (`errorId` or
 //! `ErrorCode`) and message (masked: never a token), and the Trading API's
