@@ -149,8 +149,9 @@ impl ConnectBuilder {
     }
 
     /// Allows `?return_to=` URLs under `prefix`: same scheme, host and port,
-    /// and a path that starts with `prefix`'s path (e.g.
-    /// `https://shop.example/admin/`). Relative return URLs are resolved
+    /// and a path under `prefix`'s path by whole segments (`/admin` allows
+    /// `/admin` and `/admin/sellers`, not `/admin-evil`; `/admin/` allows
+    /// what starts with `/admin/`). Relative return URLs are resolved
     /// against the public base URL first. Nothing is allowed by default.
     pub fn allow_return_to(mut self, prefix: impl Into<String>) -> Self {
         self.allowed_returns.push(prefix.into());
@@ -385,7 +386,7 @@ impl Inner {
                 prefix.scheme() == url.scheme()
                     && prefix.host() == url.host()
                     && prefix.port_or_known_default() == url.port_or_known_default()
-                    && url.path().starts_with(prefix.path())
+                    && path_under(url.path(), prefix.path())
             })
             .map(|_| url.to_string())
     }
@@ -418,6 +419,31 @@ impl Inner {
         }
         Ok(out)
     }
+}
+
+/// Whether `path` is `prefix` or under it, by whole path segments:
+/// `/admin` covers `/admin` and `/admin/sellers`, not `/admin-evil`; a prefix
+/// ending in `/` (`/admin/`) covers what starts with it.
+fn path_under(path: &str, prefix: &str) -> bool {
+    match path.strip_prefix(prefix) {
+        Some(rest) => rest.is_empty() || prefix.ends_with('/') || rest.starts_with('/'),
+        None => false,
+    }
+}
+
+/// Whether a `GET …/connect/{provider}` may start: the browser's
+/// `Sec-Fetch-Site` must say the navigation came from a page of this
+/// origin (`same-origin`: the status page's form and links) or from no page
+/// at all (`none`: an address typed or opened by a program). Without the
+/// header (older browsers, non-browser clients) it may start too. A
+/// `cross-site` or `same-site` navigation (a link or a redirect from another
+/// site, which carries the host's `SameSite=Lax` session) is refused, and so
+/// is any other value.
+fn navigation_allowed(headers: &http::HeaderMap) -> bool {
+    headers
+        .get_all("sec-fetch-site")
+        .iter()
+        .all(|site| matches!(site.as_bytes(), b"same-origin" | b"none"))
 }
 
 /// An HTML page with the headers every page of the router carries.
@@ -526,6 +552,26 @@ async fn connect(
     let Some(setup) = inner.setup(&provider) else {
         return not_found("No such provider.");
     };
+    // A provider without a consent page is connected by pasting a refresh
+    // token on the status page: there is nothing to redirect to.
+    if !setup.needs_consent {
+        return not_found(
+            "This provider has no consent page: paste a refresh token on the status page.",
+        );
+    }
+    if !navigation_allowed(&parts.headers) {
+        tracing::info!(
+            provider = setup.name,
+            "oauth-connect: connect refused (a navigation from another site)"
+        );
+        return result_page(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "cross-site-request",
+            "This connect was started from another site: nothing was started. \
+             Start it from the status page.",
+        );
+    }
     let Ok(pairs) = query_pairs(parts.uri.query()) else {
         return bad_request("invalid-request", "A parameter is repeated.");
     };
@@ -900,4 +946,59 @@ async fn status_json(State(inner): State<Arc<Inner>>, request: Request) -> Respo
     );
     secure_headers(response.headers_mut());
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(values: &[&'static str]) -> http::HeaderMap {
+        let mut map = http::HeaderMap::new();
+        for value in values {
+            map.append("sec-fetch-site", HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn navigations_from_another_site_are_refused() {
+        for ok in [&[][..], &["same-origin"], &["none"]] {
+            assert!(navigation_allowed(&headers(ok)), "{ok:?}");
+        }
+        for refused in [
+            &["cross-site"][..],
+            &["same-site"],
+            &["Cross-Site"],
+            &[""],
+            &["whatever"],
+            &["same-origin", "cross-site"],
+        ] {
+            assert!(!navigation_allowed(&headers(refused)), "{refused:?}");
+        }
+    }
+
+    #[test]
+    fn return_paths_match_whole_segments() {
+        for (path, prefix) in [
+            ("/admin", "/admin"),
+            ("/admin/", "/admin"),
+            ("/admin/sellers", "/admin"),
+            ("/admin/", "/admin/"),
+            ("/admin/sellers", "/admin/"),
+            ("/anything", "/"),
+        ] {
+            assert!(path_under(path, prefix), "{path} under {prefix}");
+        }
+        for (path, prefix) in [
+            ("/admin-evil", "/admin"),
+            ("/admin-evil/x", "/admin"),
+            ("/adminx", "/admin"),
+            ("/admin%2Fx", "/admin"),
+            ("/admin", "/admin/"),
+            ("/admi", "/admin"),
+            ("/other", "/admin/"),
+        ] {
+            assert!(!path_under(path, prefix), "{path} under {prefix}");
+        }
+    }
 }

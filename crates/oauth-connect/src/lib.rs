@@ -2,7 +2,10 @@
 //! [axum](https://docs.rs/axum) [`Router`](axum::Router) that a service
 //! mounts under a path of its choice, with
 //!
-//! - `GET …/connect/{provider}?account=…[&return_to=…]`: asks the host's
+//! - `GET …/connect/{provider}?account=…[&return_to=…]`: refuses a
+//!   navigation from another site (`Sec-Fetch-Site: cross-site` or
+//!   `same-site`: `403`, outcome `cross-site-request`; `same-origin`, `none`
+//!   and no header at all are accepted), asks the host's
 //!   [`Authorize`] hook (a refusal is `403` and nothing else happens), then
 //!   redirects (`302`) to the provider's consent page with a fresh
 //!   [`CsrfState`](oauth_core::CsrfState) (256 bits). The connect in

@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use http::StatusCode;
+use http::{StatusCode, header};
 use oauth_core::test_util::recording::ScriptedResponse;
 use oauth_core::{AccountKey, TokenStore};
 
@@ -237,8 +237,28 @@ async fn providers_that_need_consent_have_no_paste_route() {
         assert_eq!(answer.outcome(), "not-found");
     }
     assert_eq!(h.server.requests().len(), 0);
-    // And the consent flow of the no-consent provider is unchanged: no
-    // redirect anywhere.
-    let answer = get(&h.app, "/oauth/connect/keyonly?account=w", true, None).await;
-    assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
+}
+
+#[tokio::test]
+async fn providers_without_consent_have_no_connect_route() {
+    let h = paste_harness().await;
+    // A 404 before the authorization hook (an operator or not, an account the
+    // hook refuses or not): no redirect, no cookie, nothing stored.
+    for (uri, operator) in [
+        ("/oauth/connect/keyonly?account=w", true),
+        ("/oauth/connect/keyonly?account=w", false),
+        ("/oauth/connect/keyonly?account=not-yours", true),
+        ("/oauth/connect/keyonly", true),
+    ] {
+        let answer = get(&h.app, uri, operator, None).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{uri}");
+        assert_eq!(answer.outcome(), "not-found", "{uri}");
+        assert!(answer.headers.get(header::LOCATION).is_none());
+        assert!(answer.headers.get(header::SET_COOKIE).is_none());
+    }
+    assert_eq!(h.server.requests().len(), 0);
+    assert!(h.connected.lock().unwrap().is_empty());
+    // The provider with a consent page still starts.
+    let answer = get(&h.app, "/oauth/connect/shopx?account=w", true, None).await;
+    assert_eq!(answer.status, StatusCode::FOUND, "{}", answer.body);
 }

@@ -240,6 +240,104 @@ async fn the_authorization_hook_refusing_is_403_and_nothing_else() {
 }
 
 #[tokio::test]
+async fn a_connect_from_another_site_is_refused() {
+    let h = harness().await;
+    let uri = "/oauth/connect/shopx?account=seller-1";
+    // A link or redirect from another site carries the host's `SameSite=Lax`
+    // session (here: the operator header the hook accepts), yet starts nothing.
+    for site in ["cross-site", "same-site"] {
+        let answer = get_with(
+            &h.app,
+            uri,
+            &[("x-operator", "yes"), ("sec-fetch-site", site)],
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{site}");
+        assert_eq!(answer.outcome(), "cross-site-request", "{site}");
+        assert!(answer.body.contains("another site"), "{}", answer.body);
+        assert!(answer.headers.get(header::SET_COOKIE).is_none(), "{site}");
+        assert!(answer.headers.get(header::LOCATION).is_none(), "{site}");
+        assert_eq!(
+            answer.header(header::CONTENT_SECURITY_POLICY),
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
+        );
+    }
+    // The status page's form and links (`same-origin`), an address typed or
+    // opened by a program (`none`) and clients without the header start.
+    for site in [Some("same-origin"), Some("none"), None] {
+        let mut headers = vec![("x-operator", "yes")];
+        if let Some(site) = site {
+            headers.push(("sec-fetch-site", site));
+        }
+        let answer = get_with(&h.app, uri, &headers).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::FOUND,
+            "{site:?}: {}",
+            answer.body
+        );
+        assert!(
+            answer
+                .header(header::SET_COOKIE)
+                .starts_with("oauth_connect=")
+        );
+    }
+    // The hook still decides for an accepted navigation.
+    let answer = get_with(&h.app, uri, &[("sec-fetch-site", "same-origin")]).await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert_eq!(answer.outcome(), "forbidden");
+    assert_eq!(h.server.requests().len(), 0);
+}
+
+#[tokio::test]
+async fn return_url_prefixes_match_whole_path_segments() {
+    let h = harness_returning_to(BASE, "https://shop.example/admin")
+        .await
+        .unwrap();
+    let start_with = |target: &str| {
+        let encoded: String = url::form_urlencoded::byte_serialize(target.as_bytes()).collect();
+        format!("/oauth/connect/shopx?account=seller-1&return_to={encoded}")
+    };
+    for target in [
+        "https://shop.example/admin-evil/",
+        "https://shop.example/admin-evil",
+        "https://shop.example/adminx",
+        "/admin-evil/steal",
+        "/admin/../admin-evil",
+        "/admin%2F..%2Fadmin-evil",
+    ] {
+        let answer = get(&h.app, &start_with(target), true, None).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{target}");
+        assert_eq!(answer.outcome(), "return-not-allowed", "{target}");
+        assert!(answer.headers.get(header::SET_COOKIE).is_none());
+    }
+    for target in [
+        "https://shop.example/admin",
+        "https://shop.example/admin/",
+        "/admin/sellers?tab=1",
+    ] {
+        let answer = get(&h.app, &start_with(target), true, None).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::FOUND,
+            "{target}: {}",
+            answer.body
+        );
+    }
+    // A prefix ending in `/` covers what starts with it, and not its parent.
+    let h = harness().await;
+    for (target, status) in [
+        ("/admin/sellers", StatusCode::FOUND),
+        ("/admin/", StatusCode::FOUND),
+        ("/admin", StatusCode::BAD_REQUEST),
+        ("/admin-evil/", StatusCode::BAD_REQUEST),
+    ] {
+        let answer = get(&h.app, &start_with(target), true, None).await;
+        assert_eq!(answer.status, status, "{target}");
+    }
+}
+
+#[tokio::test]
 async fn return_urls_off_the_allow_list_are_refused() {
     let h = harness().await;
     for target in [

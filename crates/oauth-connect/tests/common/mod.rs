@@ -44,6 +44,11 @@ pub struct Harness {
 }
 
 pub async fn harness_at(base: &str) -> Result<Harness, Error> {
+    harness_returning_to(base, "https://shop.example/admin/").await
+}
+
+/// A harness whose return-URL allow-list is `allowed_return`.
+pub async fn harness_returning_to(base: &str, allowed_return: &str) -> Result<Harness, Error> {
     let server = RecordingServer::start(vec![]).await;
     let clock = Arc::new(ManualClock::new(
         UNIX_EPOCH + Duration::from_secs(1_700_000_000),
@@ -78,7 +83,7 @@ pub async fn harness_at(base: &str) -> Result<Harness, Error> {
     )
     .pool(client, pool.clone())
     .token_store(store.clone())
-    .allow_return_to("https://shop.example/admin/")
+    .allow_return_to(allowed_return)
     .on_connected(move |c| seen.lock().unwrap().push(c.clone()))
     .clock(shared)
     .build()?;
@@ -120,12 +125,21 @@ impl Answer {
 }
 
 pub async fn get(app: &Router, uri: &str, operator: bool, cookie: Option<&str>) -> Answer {
-    let mut request = Request::get(uri);
+    let mut headers = Vec::new();
     if operator {
-        request = request.header("x-operator", "yes");
+        headers.push(("x-operator", "yes"));
     }
     if let Some(cookie) = cookie {
-        request = request.header(header::COOKIE, cookie);
+        headers.push(("cookie", cookie));
+    }
+    get_with(app, uri, &headers).await
+}
+
+/// A `GET` with `headers` as given.
+pub async fn get_with(app: &Router, uri: &str, headers: &[(&str, &str)]) -> Answer {
+    let mut request = Request::get(uri);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
     }
     let response = app
         .clone()
