@@ -165,6 +165,20 @@ impl Authorizer {
         }
     }
 
+    /// Whether the attachment may change the request's URL (it needs the
+    /// whole head: AliExpress signs the query), found by asking it for its
+    /// headers alone once. Such a URL carries the token: the middleware then
+    /// keeps the caller's URL for errors and answers.
+    pub(crate) fn rewrites_url(&self) -> bool {
+        !matches!(
+            self.attachment().token_headers(
+                &oauth_core::AccessToken::new("probe-token"),
+                &mut HeaderMap::new()
+            ),
+            Ok(true)
+        )
+    }
+
     /// The provider's name (e.g. `"ebay"`).
     pub fn provider(&self) -> &'static str {
         self.inner.provider

@@ -29,6 +29,8 @@ use reqwest_middleware::{Middleware, Next};
 #[derive(Clone, Debug)]
 pub struct OAuthMiddleware {
     authorizer: Authorizer,
+    /// [`Authorizer::rewrites_url`], asked once.
+    rewrites_url: bool,
 }
 
 impl Authorizer {
@@ -37,6 +39,7 @@ impl Authorizer {
     pub fn middleware(&self) -> OAuthMiddleware {
         OAuthMiddleware {
             authorizer: self.clone(),
+            rewrites_url: self.rewrites_url(),
         }
     }
 }
@@ -58,19 +61,33 @@ impl Middleware for OAuthMiddleware {
     ) -> reqwest_middleware::Result<Response> {
         let account = extensions.get::<Account>().cloned();
         let method = request.method().clone();
+        // An attachment that signs the query (AliExpress) puts the token in
+        // the URL that reqwest reports in its errors and as `Response::url()`:
+        // those get the caller's URL back. Header attachments leave the URL
+        // alone (and cost no copy here).
+        let original = self.rewrites_url.then(|| request.url().clone());
         let mut wire = ReqwestWire { next, extensions };
-        match call(
+        let outcome = call(
             &self.authorizer,
             &mut wire,
             request,
             account.as_ref(),
             &method,
         )
-        .await
-        {
-            Ok(response) => Ok(response),
-            Err(Failure::Transport(e)) => Err(e),
-            Err(Failure::Auth(e)) => Err(reqwest_middleware::Error::middleware(e)),
+        .await;
+        match (outcome, original) {
+            (Ok(response), None) => Ok(response),
+            (Ok(response), Some(url)) => {
+                let (head, body, _) = ReqwestWire::split(response);
+                Ok(ReqwestWire::rebuild(head, ApiBody::new(body), url))
+            }
+            (Err(Failure::Transport(e)), original) => Err(match (e, original) {
+                (reqwest_middleware::Error::Reqwest(e), Some(url)) => {
+                    reqwest_middleware::Error::Reqwest(e.with_url(url))
+                }
+                (e, _) => e,
+            }),
+            (Err(Failure::Auth(e)), _) => Err(reqwest_middleware::Error::middleware(e)),
         }
     }
 }

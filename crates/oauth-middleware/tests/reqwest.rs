@@ -271,3 +271,52 @@ async fn another_attachment_replaces_the_clients() {
         "{seen:?}"
     );
 }
+
+/// Puts the token in the query, as AliExpress's signature does (and in
+/// the header the test API reads).
+#[derive(Debug)]
+struct TokenInQuery;
+
+impl oauth_core::AttachToken for TokenInQuery {
+    fn attach(
+        &self,
+        token: &oauth_core::AccessToken,
+        head: &mut http::request::Parts,
+    ) -> Result<(), oauth_core::Error> {
+        let uri = format!("{}?access_token={}", head.uri, token.expose_secret());
+        head.uri = uri
+            .parse()
+            .map_err(|_| oauth_core::Error::configuration("bad uri"))?;
+        // The test API reads the header.
+        oauth_core::HeaderToken::authorization_bearer().attach(token, head)
+    }
+}
+
+#[tokio::test]
+async fn a_token_in_the_query_never_reaches_errors_or_the_answers_url() {
+    let api = Api::new(&["SENTINEL-AT-0"]);
+    let base = support::serve(api.clone()).await;
+    let grant = Arc::new(Grant::default());
+    let authorizer = Authorizer::new(&support::client(), support::manager(&grant).await)
+        .with_attachment(Arc::new(TokenInQuery));
+    let http = ClientBuilder::new(support::http())
+        .with(authorizer.middleware())
+        .build();
+    // An answer: its URL is the caller's.
+    let answer = http.get(format!("{base}/api")).send().await.unwrap();
+    assert_eq!(answer.url().as_str(), format!("{base}/api"));
+    assert!(!answer.url().as_str().contains("SENTINEL"));
+    // A transport failure (nothing listens there): no token in the error.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let err = http
+        .get(format!("http://{closed}/api"))
+        .send()
+        .await
+        .unwrap_err();
+    let text = format!("{err} {err:?}");
+    assert!(!text.contains("SENTINEL"), "{text}");
+    assert!(text.contains(&closed.to_string()), "{text}");
+}
