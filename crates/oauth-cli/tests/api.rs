@@ -598,3 +598,136 @@ async fn requests_that_would_leak_or_leave_the_host_are_refused() {
     assert_eq!(run.code, Some(3), "{run:#?}");
     assert_eq!(sandbox.api_requests(Provider::Ebay), 0);
 }
+
+/// A server that answers every request with `status`, the extra header `header` and
+/// `body` (JSON), for answers the sandbox does not give; its base URL.
+fn scripted(status: &str, header: (&str, &str), body: &str) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let answer = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\n{}: {}\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        header.0,
+        header.1,
+        body.len()
+    );
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 4096];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buffer) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buffer[..n]),
+                }
+            }
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    base
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn echoed_secrets_are_masked_in_every_encoding() {
+    const SECRET: &str = "SENTINEL/esb/client-secret-0003";
+    const REFRESH: &str = "SENTINEL/esb/refresh-token-0004";
+    let sandbox = Sandbox::builder()
+        .eshopbox_client("sentinel-esb-id", SECRET, REFRESH)
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("tokens.json");
+    let store_arg = store.to_str().unwrap();
+    let env = eshopbox_env(&sandbox);
+    // JSON with `\/` (PHP's json_encode), and percent-encoded in a header.
+    let body = format!(
+        r#"{{"error":"bad client","client_secret":"{}","refresh":"{}"}}"#,
+        SECRET.replace('/', "\\/"),
+        REFRESH.replace('/', "\\/")
+    );
+    let base = scripted(
+        "400 Bad Request",
+        ("x-echo", &SECRET.replace('/', "%2F")),
+        &body,
+    );
+    let args = [
+        "eshopbox",
+        "api",
+        "/api/v1/me",
+        "--include",
+        "--api-base-url",
+        &base,
+        "--store",
+        store_arg,
+    ];
+    let run = oauth(&args, &env).await;
+    assert_eq!(run.code, Some(5), "{run:#?}");
+    assert!(run.stdout.contains("x-echo: [REDACTED]"), "{run:#?}");
+    let (_, printed) = run.stdout.split_once("\n\n").unwrap();
+    let printed: Value = serde_json::from_str(printed).unwrap();
+    assert_eq!(printed["client_secret"], "[REDACTED]", "{run:#?}");
+    assert_eq!(printed["refresh"], "[REDACTED]", "{run:#?}");
+
+    let mut with_json = args.to_vec();
+    with_json.push("--json");
+    let json_run = oauth(&with_json, &env).await;
+    assert_eq!(json_run.code, Some(5), "{json_run:#?}");
+    let error = &json_run.json()["error"];
+    assert_eq!(
+        error["body"]["client_secret"], "[REDACTED]",
+        "{json_run:#?}"
+    );
+    assert_eq!(error["headers"]["x-echo"], "[REDACTED]", "{json_run:#?}");
+
+    for run in [&run, &json_run] {
+        for form in [
+            "esb/client",
+            "esb\\/client",
+            "esb%2Fclient",
+            "esb\\/refresh",
+        ] {
+            assert!(!run.all().contains(form), "{form}: {run:#?}");
+        }
+        assert_no_secret(run, &sandbox, &store, &[SECRET.into(), REFRESH.into()]);
+    }
+}
+
+/// As for `token`: a stored set minted from another refresh token than the configured
+/// one (an administrator issued a new one) is dropped before the call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eshopbox_api_drops_a_stale_stored_set() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("tokens.json");
+    let store_arg = store.to_str().unwrap();
+    let env = eshopbox_env(&sandbox);
+    oauth(&["eshopbox", "token", "--store", store_arg], &env)
+        .await
+        .ok();
+    assert_eq!(sandbox.token_requests(Provider::Eshopbox), 1);
+
+    // The stored set now comes from another refresh token.
+    let mut file: Value = serde_json::from_str(&std::fs::read_to_string(&store).unwrap()).unwrap();
+    file["accounts"]["eshopbox/default"]["tokens"]["refresh_token"] =
+        Value::String("an-older-refresh-token".into());
+    std::fs::write(&store, file.to_string()).unwrap();
+
+    let run = oauth(
+        &["eshopbox", "api", "GET", "/api/v1/me", "--store", store_arg],
+        &env,
+    )
+    .await
+    .ok();
+    assert!(run.json().get("workspace").is_some(), "{run:#?}");
+    // A new set from the configured refresh token, saved.
+    assert_eq!(sandbox.token_requests(Provider::Eshopbox), 2);
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(&store).unwrap()).unwrap();
+    assert_eq!(
+        file["accounts"]["eshopbox/default"]["tokens"]["refresh_token"],
+        sandbox.credentials().eshopbox.refresh_token.as_str()
+    );
+    assert_no_secret(&run, &sandbox, &store, &[]);
+}

@@ -225,6 +225,22 @@ async fn ebay_login_stores_the_tokens_and_a_declined_consent_exits_3() {
         url,
         format!("http://127.0.0.1:{port}/connect/ebay?account=seller-1")
     );
+    // DNS rebinding: a request not addressed to 127.0.0.1:PORT is refused, on every
+    // route; the login goes on.
+    for path in [
+        "/connect/ebay?account=seller-1",
+        "/status",
+        "/callback/ebay",
+    ] {
+        let refused = http()
+            .get(format!("http://127.0.0.1:{port}{path}"))
+            .header("host", "evil.example")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 403, "{path}");
+        assert!(refused.headers().get("set-cookie").is_none(), "{path}");
+    }
     let (status, page) = follow_connect(&url).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("data-outcome=\"connected\""), "{page}");
@@ -343,6 +359,20 @@ async fn serve_connects_an_account_and_shows_it_on_the_status_page() {
     let client = http();
     let page = client.get(format!("{base}/status")).send().await.unwrap();
     assert_eq!(page.status(), 200);
+    // DNS rebinding: a page whose name now points at 127.0.0.1 sends its own Host.
+    for path in ["/status", "/status.json", "/connect/ebay?account=x"] {
+        for host in ["evil.example", "evil.example:{port}", "localhost:{port}"] {
+            let host = host.replace("{port}", &port.to_string());
+            let refused = client
+                .get(format!("{base}{path}"))
+                .header("host", host.as_str())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(refused.status(), 403, "{path} {host}");
+            assert!(refused.headers().get("set-cookie").is_none(), "{path}");
+        }
+    }
     let started = client
         .get(format!("{base}/connect/ebay?account=x"))
         .send()
@@ -400,4 +430,30 @@ async fn serve_refuses_a_public_listener_without_an_admin_token() {
     .await;
     assert_eq!(run.code, Some(2), "{run:#?}");
     assert!(run.stderr.contains("--admin-token-file"), "{run:#?}");
+}
+
+#[tokio::test]
+async fn serve_behind_a_reverse_proxy_needs_an_admin_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("tokens.json");
+    // A loopback listener, a public URL: the standard reverse-proxy setup.
+    for public in ["https://oauth.example.com", "https://10.0.0.1:8443/oauth"] {
+        let run = support::oauth(
+            &[
+                "serve",
+                "--store",
+                store.to_str().unwrap(),
+                "--listen",
+                "127.0.0.1:0",
+                "--public-url",
+                public,
+            ],
+            &[("OAUTH_EBAY_CLIENT_ID", "id".to_owned())],
+            Duration::from_secs(20),
+        )
+        .await;
+        assert_eq!(run.code, Some(2), "{run:#?}");
+        assert!(run.stderr.contains("--admin-token-file"), "{run:#?}");
+        assert!(run.stderr.contains("not a loopback URL"), "{run:#?}");
+    }
 }

@@ -25,6 +25,7 @@ use std::time::Duration;
 use clap::{ArgMatches, Args, FromArgMatches};
 use oauth_core::http_types::{HeaderMap, Method};
 use oauth_core::provider::registry::AnyClient;
+use oauth_core::redact::{MASK, scrub_secrets};
 use oauth_core::url::Url;
 use oauth_core::{EndpointUrl, Environment, Error, RawResponse, RefreshGrant};
 use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
@@ -316,20 +317,50 @@ impl Secrets {
         }
     }
 
-    /// `bytes` with every secret replaced by `***`.
+    /// `bytes` with every secret replaced by [`MASK`], in every form a server may echo
+    /// it in (raw, form-, percent- and JSON-encoded, `\/`-escaped): through
+    /// [`scrub_secrets`] when the bytes are text, byte by byte otherwise.
     fn mask(&self, bytes: &[u8]) -> Vec<u8> {
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            return self.mask_text(text).into_bytes();
+        }
         let mut out = bytes.to_vec();
-        for secret in &self.0 {
-            out = replace_all(&out, secret.as_bytes(), b"***");
+        let mut variants: Vec<String> = self.0.iter().flat_map(|s| variants_of(s)).collect();
+        variants.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        for variant in &variants {
+            out = replace_all(&out, variant.as_bytes(), MASK.as_bytes());
         }
         out
     }
 
+    /// `text` with every secret replaced by [`MASK`], in every form.
     fn mask_text(&self, text: &str) -> String {
-        self.0.iter().fold(text.to_owned(), |text, secret| {
-            text.replace(secret.as_str(), "***")
-        })
+        let secrets: Vec<&str> = self.0.iter().map(String::as_str).collect();
+        scrub_secrets(text, &secrets)
     }
+}
+
+/// The forms of `secret` masked in a body that is not UTF-8 (those [`scrub_secrets`]
+/// masks in text): raw, form- and percent-encoded, JSON-escaped, `\/`-escaped.
+fn variants_of(secret: &str) -> Vec<String> {
+    let form: String =
+        oauth_core::url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    let json = serde_json::to_string(secret).unwrap_or_default();
+    let json = json.trim_matches('"').to_owned();
+    let slashes = json.replace('/', "\\/");
+    let mut variants: Vec<String> = Vec::new();
+    for candidate in [
+        secret.to_owned(),
+        form,
+        oauth_core::encode_component(secret),
+        json,
+        slashes,
+    ] {
+        if candidate.len() >= 6 && !variants.contains(&candidate) {
+            variants.push(candidate);
+        }
+    }
+    variants
 }
 
 fn replace_all(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
@@ -462,7 +493,7 @@ pub async fn run(
         drain(&mut events).contains(&oauth_core::lifecycle::TokenEventKind::SaveFailed);
 
     if !(failed && ctx.json) {
-        print_answer(head.as_deref(), &body, &headers);
+        print_answer(head.as_deref(), &body, &headers, &secrets);
     }
     if save_failed {
         return Err(CliError::new(
@@ -497,7 +528,7 @@ pub async fn run(
                 .and_then(|e| e.provider_code().map(str::to_owned)),
         )
         .with_json("status", json!(status.as_u16()))
-        .with_json("body", body_json(&body));
+        .with_json("body", masked_json(body_json(&body), &secrets));
     if let Some(head) = head {
         error = error.with_json(
             "headers",
@@ -539,6 +570,17 @@ fn body_json(body: &[u8]) -> Value {
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()))
 }
 
+/// `value` with every secret masked once more after parsing (a `\uXXXX`-escaped echo
+/// is only readable then); a value the masking would break becomes [`MASK`].
+fn masked_json(value: Value, secrets: &Secrets) -> Value {
+    let text = value.to_string();
+    let masked = secrets.mask_text(&text);
+    if masked == text {
+        return value;
+    }
+    serde_json::from_str(&masked).unwrap_or_else(|_| Value::String(MASK.to_owned()))
+}
+
 /// Whether the answer says it is JSON.
 fn is_json(headers: &HeaderMap) -> bool {
     headers
@@ -551,7 +593,7 @@ fn is_json(headers: &HeaderMap) -> bool {
 
 /// Prints the head (if any) and the body: on a terminal, JSON pretty-printed and any
 /// text sanitized; elsewhere the exact bytes.
-fn print_answer(head: Option<&[String]>, body: &[u8], headers: &HeaderMap) {
+fn print_answer(head: Option<&[String]>, body: &[u8], headers: &HeaderMap, secrets: &Secrets) {
     for line in head.unwrap_or_default() {
         out(line);
     }
@@ -563,6 +605,7 @@ fn print_answer(head: Option<&[String]>, body: &[u8], headers: &HeaderMap) {
         let pretty = is_json(headers)
             .then(|| serde_json::from_slice::<Value>(body).ok())
             .flatten()
+            .map(|value| masked_json(value, secrets))
             .and_then(|value| serde_json::to_string_pretty(&value).ok());
         match pretty {
             Some(pretty) => out(&pretty),
@@ -787,14 +830,34 @@ mod tests {
     #[test]
     fn secrets_are_masked_in_bytes_and_text() {
         let mut secrets = Secrets::default();
-        secrets.add("v^1.1#token-abc");
+        secrets.add("v^1.1#token/abc");
         secrets.add("short");
         assert_eq!(
-            secrets.mask(b"{\"t\":\"v^1.1#token-abc\",\"u\":\"short\"}"),
-            b"{\"t\":\"***\",\"u\":\"short\"}"
+            secrets.mask(b"{\"t\":\"v^1.1#token/abc\",\"u\":\"short\"}"),
+            b"{\"t\":\"[REDACTED]\",\"u\":\"short\"}"
         );
-        assert_eq!(secrets.mask_text("x v^1.1#token-abc y"), "x *** y");
+        assert_eq!(secrets.mask_text("x v^1.1#token/abc y"), "x [REDACTED] y");
+        // The encoded forms a server may echo, in text and in bytes that are not UTF-8.
+        for echoed in ["v^1.1#token\\/abc", "v%5E1.1%23token%2Fabc"] {
+            let text = format!("{{\"t\":\"{echoed}\"}}");
+            assert_eq!(
+                secrets.mask_text(&text),
+                "{\"t\":\"[REDACTED]\"}",
+                "{echoed}"
+            );
+            let mut bytes = vec![0xff];
+            bytes.extend_from_slice(text.as_bytes());
+            let masked = secrets.mask(&bytes);
+            assert!(!masked.windows(5).any(|w| w == b"token"), "{echoed}");
+            assert!(masked.starts_with(&[0xff]));
+        }
         assert_eq!(replace_all(b"aaa", b"aa", b"b"), b"ba");
+        // Escapes only parsing reveals.
+        let parsed = body_json(br#"{"t":"\u0076^1.1#token/abc","n":1}"#);
+        assert_eq!(
+            masked_json(parsed, &secrets),
+            json!({"t": "[REDACTED]", "n": 1})
+        );
     }
 
     #[test]

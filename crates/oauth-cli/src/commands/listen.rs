@@ -51,6 +51,37 @@ pub fn is_loopback_url(url: &Url) -> bool {
         }
 }
 
+/// Whether `url`'s host is a loopback one (`localhost`, `127.0.0.0/8`, `[::1]`), whatever
+/// its scheme.
+pub fn has_loopback_host(url: &Url) -> bool {
+    match url.host() {
+        Some(oauth_core::url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(oauth_core::url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(oauth_core::url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Whether the request was addressed to `public`'s host and port (its `Host` header,
+/// or the URI's authority for HTTP/2): a page whose name was rebound to a loopback
+/// address (DNS rebinding) sends its own name, and is refused.
+pub fn addressed_to(request: &axum::http::request::Parts, public: &Url) -> bool {
+    let given = match request.headers.get(axum::http::header::HOST) {
+        Some(value) => value.to_str().ok(),
+        None => request.uri.authority().map(|a| a.as_str()),
+    };
+    let Some(given) = given.filter(|g| !g.contains(['/', '\\', '?', '#', '@'])) else {
+        return false;
+    };
+    let Ok(given) = Url::parse(&format!("{}://{}/", public.scheme(), given.trim())) else {
+        return false;
+    };
+    given.username().is_empty()
+        && given.password().is_none()
+        && given.host() == public.host()
+        && given.port_or_known_default() == public.port_or_known_default()
+}
+
 /// Makes the provider's redirect URI setting (if it has one) the router's callback:
 /// filled in when not given; when given, it must be that URL (the provider redirects
 /// only to the URI registered with it).
@@ -121,6 +152,39 @@ mod tests {
         ] {
             assert!(!is_loopback_url(&Url::parse(url).unwrap()), "{url}");
         }
+    }
+
+    #[test]
+    fn requests_must_be_addressed_to_the_public_host() {
+        let public = Url::parse("http://127.0.0.1:8080/oauth").unwrap();
+        let with_host = |host: Option<&str>| {
+            let mut request = axum::http::Request::builder().uri("/status");
+            if let Some(host) = host {
+                request = request.header("host", host);
+            }
+            request.body(()).unwrap().into_parts().0
+        };
+        assert!(addressed_to(&with_host(Some("127.0.0.1:8080")), &public));
+        for refused in [
+            None,
+            Some("evil.example"),
+            Some("evil.example:8080"),
+            Some("127.0.0.1"),
+            Some("127.0.0.1:8081"),
+            Some("localhost:8080"),
+            Some("user@127.0.0.1:8080"),
+        ] {
+            assert!(!addressed_to(&with_host(refused), &public), "{refused:?}");
+        }
+        let public = Url::parse("http://localhost/").unwrap();
+        assert!(addressed_to(&with_host(Some("LOCALHOST")), &public));
+        assert!(addressed_to(&with_host(Some("localhost:80")), &public));
+        assert!(has_loopback_host(
+            &Url::parse("https://localhost:8443/").unwrap()
+        ));
+        assert!(!has_loopback_host(
+            &Url::parse("https://oauth.example.com/").unwrap()
+        ));
     }
 
     #[tokio::test]

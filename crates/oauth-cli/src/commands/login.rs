@@ -7,7 +7,8 @@
 //! at what comes before), else `--listen` (default `127.0.0.1:0`), whose callback URL
 //! then becomes the redirect URI (eBay: the RuName's auth accepted URL must point at
 //! it). Only a connect for `--account` of this provider is allowed, and the status
-//! page is refused.
+//! page is refused; a request whose `Host` is not the listener's `HOST:PORT` is
+//! refused (403), against DNS rebinding.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,7 +24,9 @@ use oauth_core::{AccountKey, TokenPool};
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
-use super::listen::{REDIRECT_URI, bind, callback_note, is_loopback_url, mount, use_callback};
+use super::listen::{
+    REDIRECT_URI, addressed_to, bind, callback_note, is_loopback_url, mount, use_callback,
+};
 use super::{Context, check_token_file, ensure_writable, load, print_saved};
 use crate::error::{CliError, EXIT_FAILURE, EXIT_REAUTHORIZE};
 use crate::output::{err, out};
@@ -113,8 +116,11 @@ pub async fn run(
         callback_path: format!("{base_path}/callback/{name}"),
         outcomes,
     };
+    let public = Url::parse(&public_base)
+        .map_err(|_| CliError::failure(format!("{public_base} is not a URL")))?;
     let router = mount(connect.router(), &base_path)
-        .layer(axum::middleware::from_fn_with_state(watch, watch_callback));
+        .layer(axum::middleware::from_fn_with_state(watch, watch_callback))
+        .layer(axum::middleware::from_fn_with_state(public, only_addressed));
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(
         axum::serve(listener, router)
@@ -290,6 +296,18 @@ async fn finish(
         ))
         .with_hint(format!("run `oauth {name} login` again"))),
     }
+}
+
+/// Refuses (403) every request not addressed to the listener's `HOST:PORT` (`Host`): a
+/// page whose name was rebound to the loopback address (DNS rebinding) sends its own.
+async fn only_addressed(State(public): State<Url>, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    if !addressed_to(&parts, &public) {
+        let mut refused = Response::new(Body::from("Forbidden: wrong Host\n"));
+        *refused.status_mut() = axum::http::StatusCode::FORBIDDEN;
+        return refused;
+    }
+    next.run(Request::from_parts(parts, body)).await
 }
 
 /// Observes the callback's result page (its `data-outcome`) and reports it.

@@ -284,7 +284,13 @@ pub async fn run(ctx: &Context, name: &str, matches: &ArgMatches) -> Result<(), 
             }
             super::token(ctx, provider, client, &ctx.account, &args, origin).await
         }
-        "api" => super::api::run(ctx, provider, extras, &settings, matches, origin).await,
+        "api" => {
+            if origin == Origin::Configuration {
+                let client = settings.client(Purpose::Tokens)?;
+                drop_stale(ctx, &settings, client.as_ref()).await?;
+            }
+            super::api::run(ctx, provider, extras, &settings, matches, origin).await
+        }
         other => match extras {
             Some(extras) => extras.run(ctx, &settings, other, matches).await,
             None => Err(CliError::usage(format!(
@@ -328,7 +334,7 @@ fn check_retired(
 
 /// For a provider that starts from a configured refresh token: a stored set minted from
 /// another refresh token (an administrator issued a new one after a revocation) would
-/// keep using the old one, so it is dropped before `token`.
+/// keep using the old one, so it is dropped before `token` and `api`.
 async fn drop_stale(
     ctx: &Context,
     settings: &ProviderSettings,

@@ -4,9 +4,13 @@
 //! is served, through a [`TokenPool`] per provider on `--store` (accounts loaded at
 //! start and refreshed ahead of expiry while serving).
 //!
-//! Who may connect and see the status page: anyone who reaches a loopback listener; on
-//! any other address, only requests with `Authorization: Bearer <token>`, the token
-//! read from `--admin-token-file` (never printed).
+//! Who may connect and see the status page: when both the listener and the public URL
+//! are loopback, anyone on this machine whose request is addressed to the public URL's
+//! host and port (`Host`; DNS rebinding is refused); otherwise (another address, or a
+//! loopback listener behind a reverse proxy with a public URL) only requests with
+//! `Authorization: Bearer <token>`, the token read from `--admin-token-file` (never
+//! printed). Browsers do not send that header: a reverse proxy (or another client)
+//! must add it.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,7 +21,9 @@ use oauth_core::TokenPool;
 use oauth_core::url::Url;
 use serde_json::json;
 
-use super::listen::{bind, callback_note, is_loopback_url, mount, use_callback};
+use super::listen::{
+    addressed_to, bind, callback_note, has_loopback_host, is_loopback_url, mount, use_callback,
+};
 use super::{Context, check_token_file};
 use crate::error::{CliError, Hints};
 use crate::output::{err, json_out, out};
@@ -29,7 +35,8 @@ const MIN_ADMIN_TOKEN_LEN: usize = 16;
 /// Arguments of `serve` (the providers' settings are added by [`with_provider_args`]).
 #[derive(Args)]
 pub struct ServeArgs {
-    /// Where to listen. A non-loopback address needs --admin-token-file.
+    /// Where to listen. A non-loopback address (or a non-loopback --public-url) needs
+    /// --admin-token-file.
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
     pub listen: String,
     /// The URL the server is reached at by browsers and providers [default:
@@ -38,8 +45,9 @@ pub struct ServeArgs {
     #[arg(long, env = "OAUTH_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
     /// A file holding the bearer token every connect and status request must carry
-    /// (`Authorization: Bearer <token>`, at least 16 characters); required when
-    /// --listen is not a loopback address. Never printed.
+    /// (`Authorization: Bearer <token>`, at least 16 characters); required unless both
+    /// --listen and --public-url are loopback. Never printed. Browsers do not send this
+    /// header: a reverse proxy in front (or another client) must add it.
     #[arg(long, env = "OAUTH_ADMIN_TOKEN_FILE", value_name = "FILE")]
     pub admin_token_file: Option<PathBuf>,
     /// The providers' settings, read from the flags and variables.
@@ -128,13 +136,6 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> Result<(), CliError> {
     let local = listener
         .local_addr()
         .map_err(|e| CliError::failure(format!("cannot read the listener's address: {e}")))?;
-    if !local.ip().is_loopback() && admin_token.is_none() {
-        return Err(CliError::usage(format!(
-            "--listen {} is not a loopback address: give the operators' bearer token with \
-             --admin-token-file FILE (or OAUTH_ADMIN_TOKEN_FILE)",
-            args.listen
-        )));
-    }
     let public = match &args.public_url {
         Some(text) => Url::parse(text.trim()).map_err(|_| {
             CliError::configuration("--public-url (OAUTH_PUBLIC_URL) is not an absolute URL")
@@ -142,6 +143,24 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> Result<(), CliError> {
         None => Url::parse(&format!("http://{local}"))
             .map_err(|_| CliError::failure(format!("http://{local} is not a URL")))?,
     };
+    // Behind a reverse proxy the listener is loopback but the server is public: only
+    // both loopback is a local-only server.
+    let local_only = local.ip().is_loopback() && has_loopback_host(&public);
+    if !local_only && admin_token.is_none() {
+        let what = if local.ip().is_loopback() {
+            format!(
+                "--public-url {} is not a loopback URL (the server is reachable from other \
+                 machines through it)",
+                public.as_str().trim_end_matches('/')
+            )
+        } else {
+            format!("--listen {} is not a loopback address", args.listen)
+        };
+        return Err(CliError::usage(format!(
+            "{what}: give the operators' bearer token with --admin-token-file FILE (or \
+             OAUTH_ADMIN_TOKEN_FILE)"
+        )));
+    }
     if public.scheme() != "https" && !is_loopback_url(&public) {
         return Err(CliError::configuration(
             "--public-url must be https (plain http only on a loopback host)",
@@ -151,8 +170,11 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> Result<(), CliError> {
     let base_path = public.path().trim_end_matches('/').to_owned();
 
     let store = ctx.open_store(location).await?;
+    let addressed = public.clone();
     let hook = authorize_fn(move |request, _| match &admin_token {
-        None => true,
+        // Local only: anyone on this machine, but only through the public URL's host
+        // and port (a page whose name was rebound to 127.0.0.1 sends its own).
+        None => addressed_to(request, &addressed),
         Some(token) => bearer_matches(request, token),
     });
     let mut builder = Connect::builder(public_base.as_str(), hook);
