@@ -3,7 +3,7 @@
 use crate::access::{Action, Authorize, Connected};
 use crate::html::{escape, page};
 use crate::pending::{MemoryPendingStore, PENDING_LIFETIME, Pending, PendingStore};
-use crate::status::{AccountStatus, ProviderForms, Tracker, error_class, render};
+use crate::status::{AccountStatus, ProviderForms, Tracker, render};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
@@ -608,7 +608,7 @@ async fn connect(
         Err(e) => {
             tracing::warn!(
                 provider = setup.name,
-                class = error_class(&e),
+                class = e.class(),
                 "oauth-connect: no authorize URL"
             );
             return server_error("This provider cannot start a connect (configuration).");
@@ -624,7 +624,7 @@ async fn connect(
     if let Err(e) = inner.pending.put(binding.as_str(), pending).await {
         tracing::warn!(
             provider = setup.name,
-            class = error_class(&e),
+            class = e.class(),
             "oauth-connect: the pending store refused"
         );
         return server_error("The connect could not be started; try again later.");
@@ -760,7 +760,7 @@ async fn callback_outcome(inner: &Inner, setup: &Setup, parts: &http::request::P
         Err(e) => {
             tracing::warn!(
                 provider,
-                class = error_class(&e),
+                class = e.class(),
                 "oauth-connect: the pending store failed"
             );
             return server_error("The connect could not be checked; try again later.");
@@ -796,7 +796,7 @@ async fn callback_outcome(inner: &Inner, setup: &Setup, parts: &http::request::P
     let tokens = match setup.client.exchange_code(&callback.code).await {
         Ok(tokens) => tokens,
         Err(e) => {
-            let class = error_class(&e);
+            let class = e.class();
             tracing::warn!(
                 provider,
                 account = pending.account,
@@ -823,7 +823,7 @@ async fn callback_outcome(inner: &Inner, setup: &Setup, parts: &http::request::P
         tracing::warn!(
             provider,
             account = pending.account,
-            class = error_class(&e),
+            class = e.class(),
             "oauth-connect: the tokens could not be installed"
         );
         return server_error("The tokens could not be saved. Start again later.");
@@ -910,7 +910,7 @@ async fn status_page(State(inner): State<Arc<Inner>>, request: Request) -> Respo
         }
         Err(e) => {
             tracing::warn!(
-                class = error_class(&e),
+                class = e.class(),
                 "oauth-connect: the token store could not be listed"
             );
             server_error("The token store could not be read.")
@@ -934,7 +934,7 @@ async fn status_json(State(inner): State<Arc<Inner>>, request: Request) -> Respo
             ),
             Err(e) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                serde_json::json!({ "error": error_class(&e) }),
+                serde_json::json!({ "error": e.class() }),
             ),
         }
     };

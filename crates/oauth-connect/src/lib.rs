@@ -95,9 +95,10 @@
 //! the provider's token endpoint: never into a page, URL, log or error.
 //!
 //! The states come from the token store (expiries, a refresh in progress)
-//! and from the pools' and managers' [events](oauth_core::TokenEvent)
-//! (re-authorization required, a save that failed); failures of the host's
-//! own token calls can be reported with [`Connect::note_failure`].
+//! and from the pools' and managers' [events](oauth_core::TokenEvent): a
+//! refresh that failed (`RefreshFailed`: its error class and when it is
+//! retried), re-authorization required, a save that failed. Failures of the
+//! host's own calls can be added with [`Connect::note_failure`].
 //!
 //! # Crate feature flags
 //! none.
@@ -116,7 +117,7 @@ mod status;
 pub use access::{Action, Authorize, AuthorizeFn, Connected, authorize_fn};
 pub use connect::{COOKIE_NAME, Connect, ConnectBuilder};
 pub use pending::{MemoryPendingStore, PENDING_LIFETIME, Pending, PendingStore};
-pub use status::{AccountState, AccountStatus, error_class};
+pub use status::{AccountState, AccountStatus};
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

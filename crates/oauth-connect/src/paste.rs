@@ -15,7 +15,6 @@ use crate::access::Connected;
 use crate::connect::{
     Inner, bad_request, connected_page, not_found, result_page, server_error, valid_account,
 };
-use crate::status::error_class;
 use axum::body::to_bytes;
 use axum::extract::{Path, Request, State};
 use axum::response::Response;
@@ -154,7 +153,7 @@ pub(crate) async fn paste(
     let tokens = match setup.client.refresh(&pasted).await {
         Ok(tokens) => tokens,
         Err(e) => {
-            let class = error_class(&e);
+            let class = e.class();
             tracing::warn!(
                 provider = setup.name,
                 account,
@@ -193,7 +192,7 @@ pub(crate) async fn paste(
         tracing::warn!(
             provider = setup.name,
             account,
-            class = error_class(&e),
+            class = e.class(),
             "oauth-connect: the tokens could not be installed"
         );
         return server_error("The tokens could not be saved. Start again later.");

@@ -101,28 +101,6 @@ impl AccountStatus {
     }
 }
 
-/// The class of an error, for the status page: a fixed word, never its
-/// text.
-pub fn error_class(error: &Error) -> &'static str {
-    match error {
-        Error::ReauthorizationRequired { .. } => "reauthorization_required",
-        Error::RefreshNotSupported { .. } => "refresh_not_supported",
-        Error::InvalidClient { .. } => "invalid_client",
-        Error::InvalidScope { .. } => "invalid_scope",
-        Error::AccessTokenRejected { .. } => "access_token_rejected",
-        Error::RejectedAfterRefresh { .. } => "rejected_after_refresh",
-        Error::RateLimited { .. } => "rate_limited",
-        Error::Transient { .. } => "transient",
-        Error::UnexpectedResponse { .. } => "unexpected_response",
-        Error::Provider { .. } => "provider",
-        Error::Configuration { .. } => "configuration",
-        Error::Callback(_) => "callback",
-        Error::Store { .. } | Error::StoreBusy { .. } => "store",
-        Error::UnknownAccount { .. } => "unknown_account",
-        _ => "other",
-    }
-}
-
 /// What the events said about one account since its last success.
 #[derive(Debug, Default, Clone)]
 struct Mark {
@@ -192,6 +170,11 @@ impl Tracker {
             TokenEventKind::RefreshInterrupted => {
                 mark.last_error = Some("refresh_interrupted");
             }
+            TokenEventKind::RefreshFailed { error, retry_at } => {
+                mark.failing = true;
+                mark.retry_at = Some(*retry_at);
+                mark.last_error = Some(error);
+            }
             _ => {}
         }
     }
@@ -214,7 +197,7 @@ impl Tracker {
         let mark = marks
             .entry((provider.to_owned(), account.to_owned()))
             .or_default();
-        mark.last_error = Some(error_class(error));
+        mark.last_error = Some(error.class());
         if error.requires_reauthorization() {
             mark.reauthorize = true;
         } else {

@@ -452,6 +452,16 @@ async fn the_status_page_shows_each_state_and_never_a_token() {
     h.server
         .push_responses([ScriptedResponse::json(400, r#"{"error":"invalid_grant"}"#)]);
     assert!(h.pool.access_token("revoked").await.is_err());
+    // The provider is down while "server-down" needs a refresh: the
+    // manager's RefreshFailed event says failing, with the retry time.
+    h.pool
+        .install("server-down", set(oauth_core::Clock::now(&*h.clock), None))
+        .await
+        .unwrap();
+    // (The harness's HTTP client makes one attempt.)
+    h.server
+        .push_responses([ScriptedResponse::new(503, "text/html", "down")]);
+    assert!(h.pool.access_token("server-down").await.is_err());
 
     let json = get(&h.app, "/oauth/status.json", true, None).await;
     assert_eq!(json.status, StatusCode::OK);
@@ -466,7 +476,7 @@ async fn the_status_page_shows_each_state_and_never_a_token() {
             .unwrap_or_else(|| panic!("{account} not listed: {}", json.body));
         row["state"].as_str().unwrap().to_owned()
     };
-    assert_eq!(accounts.len(), 7);
+    assert_eq!(accounts.len(), 8);
     assert_eq!(state_of("fresh"), "fresh");
     assert_eq!(state_of("expired"), "expired");
     assert_eq!(state_of("dead-refresh"), "reauthorize");
@@ -482,6 +492,13 @@ async fn the_status_page_shows_each_state_and_never_a_token() {
     assert_eq!(limited["last_error"], "rate_limited");
     let revoked = accounts.iter().find(|a| a["account"] == "revoked").unwrap();
     assert_eq!(revoked["last_error"], "reauthorization_required");
+    assert_eq!(state_of("server-down"), "failing");
+    let down = accounts
+        .iter()
+        .find(|a| a["account"] == "server-down")
+        .unwrap();
+    assert_eq!(down["last_error"], "transient");
+    assert!(down["retry_at"].is_string(), "{down}");
     let fresh = accounts.iter().find(|a| a["account"] == "fresh").unwrap();
     assert_eq!(fresh["access_token_expires_at"], "2023-11-15T01:13:20Z");
     assert_eq!(fresh["refresh_token_expires_at"], "2023-11-15T08:13:20Z");

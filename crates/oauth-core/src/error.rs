@@ -415,6 +415,30 @@ impl Error {
         )
     }
 
+    /// A stable `snake_case` name of the error's class, for logs, metrics
+    /// and status pages: never any text of the error.
+    pub fn class(&self) -> &'static str {
+        match self {
+            Self::ReauthorizationRequired { .. } => "reauthorization_required",
+            Self::RefreshNotSupported { .. } => "refresh_not_supported",
+            Self::InvalidClient { .. } => "invalid_client",
+            Self::InvalidScope { .. } => "invalid_scope",
+            Self::AccessTokenRejected { .. } => "access_token_rejected",
+            Self::RejectedAfterRefresh { .. } => "rejected_after_refresh",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Transient { .. } => "transient",
+            Self::UnexpectedResponse { .. } => "unexpected_response",
+            Self::Provider { .. } => "provider",
+            Self::Configuration { .. } => "configuration",
+            Self::Callback(_) => "callback",
+            Self::Store { .. } => "store",
+            Self::StoreBusy { .. } => "store_busy",
+            Self::UnknownAccount { .. } => "unknown_account",
+            Self::RefreshInterrupted { .. } => "refresh_interrupted",
+            Self::Decryption { .. } => "decryption",
+        }
+    }
+
     /// Whether the same request may succeed later: network failures,
     /// timeouts, 5xx, rate limiting and a busy store.
     pub fn is_retryable(&self) -> bool {
@@ -575,6 +599,20 @@ mod tests {
             let text = format!("{error} {error:?} {error:#?}");
             assert!(!text.contains(SENTINEL), "{text}");
         }
+    }
+
+    #[test]
+    fn every_class_is_a_distinct_word() {
+        let classes: Vec<&str> = every_variant().iter().map(Error::class).collect();
+        let mut unique = classes.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), classes.len(), "{classes:?}");
+        assert!(
+            classes
+                .iter()
+                .all(|c| c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+        );
     }
 
     #[test]

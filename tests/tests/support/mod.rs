@@ -971,7 +971,14 @@ pub async fn run_lifecycle(h: &Harness, sweep: &mut Sweep, spec: Lifecycle<'_>) 
         before + attempts as usize,
         "backoff: no request"
     );
-    assert!(drain(&mut events).is_empty());
+    // One failed refresh, reported with its class and when it is retried.
+    match drain(&mut events).as_slice() {
+        [TokenEventKind::RefreshFailed { error, retry_at }] => {
+            assert_eq!(*error, "transient");
+            assert!(*retry_at > h.clock.now(), "retried after a backoff");
+        }
+        other => panic!("one RefreshFailed event expected, got {other:?}"),
+    }
     // Past the backoff (at most 1 s) and past expiry.
     h.advance(SKEW + Duration::from_secs(2));
 

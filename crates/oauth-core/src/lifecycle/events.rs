@@ -25,6 +25,15 @@ pub enum TokenEventKind {
         /// When the installed access token expires.
         expires_at: SystemTime,
     },
+    /// A refresh failed with an error that may pass (network, 5xx, rate
+    /// limit...): the manager serves the still-valid token if there is one
+    /// and tries again after a backoff.
+    RefreshFailed {
+        /// The error's class ([`Error::class`](crate::Error::class)).
+        error: &'static str,
+        /// When the next refresh attempt may be made.
+        retry_at: SystemTime,
+    },
     /// New tokens could not be saved: they are kept in memory and the save
     /// is retried on the next call. Nothing is handed out until it succeeds.
     SaveFailed,

@@ -1113,9 +1113,14 @@ impl Inner {
                 if let Some(after) = error.retry_after() {
                     delay = delay.max(after);
                 }
-                state.retry_not_before = Some(crate::token_set::expiry_after(now, delay));
+                let retry_at = crate::token_set::expiry_after(now, delay);
+                state.retry_not_before = Some(retry_at);
                 state.last_error = Some(Box::new(error.clone()));
                 drop(state);
+                self.emit(TokenEventKind::RefreshFailed {
+                    error: error.class(),
+                    retry_at,
+                });
                 match self.valid_current(now) {
                     Some(handle) if !force => {
                         tracing::warn!(account = %self.key, %error, "refresh failed; serving the still-valid token");
