@@ -40,7 +40,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
     pub listen: String,
     /// The URL the server is reached at by browsers and providers [default:
-    /// http://<listen>]; the callback URLs are under it. HTTPS, or plain HTTP on a
+    /// http://LISTEN, the --listen address]; the callback URLs are under it. HTTPS, or plain HTTP on a
     /// loopback host.
     #[arg(long, env = "OAUTH_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
