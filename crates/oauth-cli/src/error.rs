@@ -186,7 +186,7 @@ impl CliError {
             }
             _ => Self::failure(text),
         };
-        cli.0.kind = error_kind(error);
+        cli.0.kind = error.class().to_owned();
         cli.0.provider = provider_of(error).map(str::to_owned);
         cli.0.provider_code = error.provider_code().map(str::to_owned);
         cli.0.retryable = error.is_retryable();
@@ -234,56 +234,6 @@ fn provider_of(error: &Error) -> Option<&'static str> {
     match error {
         Error::UnexpectedResponse { provider, .. } => Some(provider),
         _ => error.details().map(oauth_core::ProviderDetails::provider),
-    }
-}
-
-/// The snake-case name of an `oauth_core::Error` variant, for `--json`.
-fn error_kind(error: &Error) -> String {
-    let known = match error {
-        Error::ReauthorizationRequired { .. } => "reauthorization_required",
-        Error::RefreshNotSupported { .. } => "refresh_not_supported",
-        Error::InvalidClient { .. } => "invalid_client",
-        Error::InvalidScope { .. } => "invalid_scope",
-        Error::AccessTokenRejected { .. } => "access_token_rejected",
-        Error::RateLimited { .. } => "rate_limited",
-        Error::Transient { .. } => "transient",
-        Error::UnexpectedResponse { .. } => "unexpected_response",
-        Error::Provider { .. } => "provider",
-        Error::Configuration { .. } => "configuration",
-        Error::Callback(_) => "callback",
-        Error::Store { .. } => "store",
-        Error::Decryption { .. } => "decryption",
-        // Variants added later: their name, from `Debug` (which never shows a secret).
-        _ => return snake_case(&variant_name(error)),
-    };
-    known.to_owned()
-}
-
-/// The variant name at the start of `error`'s `Debug` text.
-fn variant_name(error: &Error) -> String {
-    format!("{error:?}")
-        .chars()
-        .take_while(char::is_ascii_alphanumeric)
-        .collect()
-}
-
-/// `StoreBusy` → `store_busy`.
-fn snake_case(name: &str) -> String {
-    let mut out = String::with_capacity(name.len() + 4);
-    for (i, c) in name.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    if out.is_empty() {
-        "error".to_owned()
-    } else {
-        out
     }
 }
 
@@ -378,16 +328,22 @@ mod tests {
     }
 
     #[test]
-    fn variant_names_become_snake_case() {
-        assert_eq!(snake_case("StoreBusy"), "store_busy");
-        assert_eq!(snake_case("RefreshInterrupted"), "refresh_interrupted");
-        assert_eq!(snake_case(""), "error");
+    fn kinds_are_the_error_classes() {
+        let hints = Hints {
+            reauthorize: "",
+            invalid_client: "",
+        };
         let transient = Error::Transient {
             cause: oauth_core::TransientCause::Timeout,
             retry_after: None,
             details: ProviderDetails::new("ebay"),
         };
-        assert_eq!(error_kind(&transient), "transient");
-        assert_eq!(variant_name(&transient), "Transient");
+        let busy = Error::StoreBusy {
+            message: "lease held".to_owned(),
+        };
+        for (error, kind) in [(transient, "transient"), (busy, "store_busy")] {
+            let json = CliError::from_provider("x", &error, hints).to_json();
+            assert_eq!(json["error"]["kind"], kind);
+        }
     }
 }

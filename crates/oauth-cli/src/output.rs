@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use oauth_core::{TokenSet, to_unix_millis};
 use serde_json::{Value, json};
@@ -121,38 +121,7 @@ pub fn json_out(value: &Value) {
 
 /// `time` as an RFC 3339 UTC timestamp with second precision (`2025-06-01T12:00:00Z`).
 pub fn utc(time: SystemTime) -> String {
-    let secs = time
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2);
-    let rem = secs % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
-}
-
-/// Howard Hinnant's `civil_from_days`: days since 1970-01-01 to (year, month, day).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = if m <= 2 { y + 1 } else { y };
-    (
-        year,
-        u32::try_from(m).unwrap_or(1),
-        u32::try_from(d).unwrap_or(1),
-    )
+    oauth_core::to_rfc3339(time)
 }
 
 /// Seconds from `now` until `time` (negative when it has passed).
@@ -305,23 +274,6 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
 mod tests {
     use super::*;
     use oauth_core::{AccessToken, RefreshToken, Scopes, from_unix_millis};
-
-    #[test]
-    fn utc_formats_known_instants() {
-        assert_eq!(utc(UNIX_EPOCH), "1970-01-01T00:00:00Z");
-        assert_eq!(
-            utc(from_unix_millis(1_517_820_392_000)),
-            "2018-02-05T08:46:32Z"
-        );
-        assert_eq!(
-            utc(from_unix_millis(951_782_400_000)),
-            "2000-02-29T00:00:00Z"
-        );
-        assert_eq!(
-            utc(from_unix_millis(4_102_444_799_000)),
-            "2099-12-31T23:59:59Z"
-        );
-    }
 
     #[test]
     fn durations_read_well() {

@@ -1,7 +1,8 @@
 //! What the status page shows: each account's state, from the token store
 //! and the token events.
 
-use crate::html::{escape, rfc3339};
+use crate::html::escape;
+use oauth_core::to_rfc3339 as rfc3339;
 use oauth_core::{Error, TokenEvent, TokenEventKind, TokenSet};
 use serde_json::{Value, json};
 use std::collections::HashMap;

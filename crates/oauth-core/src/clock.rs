@@ -109,6 +109,36 @@ pub fn to_unix_millis(time: SystemTime) -> u64 {
         .unwrap_or(0)
 }
 
+/// `time` as an RFC 3339 UTC timestamp with second precision
+/// (`2018-02-05T08:46:32Z`; instants before the epoch read as the epoch),
+/// for command lines, status pages and JSON.
+pub fn to_rfc3339(time: SystemTime) -> String {
+    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let rem = secs % 86_400;
+    let (year, month, day) = civil_from_days(secs / 86_400);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// Howard Hinnant's `civil_from_days`: days since 1970-01-01 to (year,
+/// month, day).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
 /// The instant `millis` milliseconds after the Unix epoch.
 pub fn from_unix_millis(millis: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_millis(millis)
@@ -116,6 +146,20 @@ pub fn from_unix_millis(millis: u64) -> SystemTime {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn rfc3339_of_known_instants() {
+        use super::{UNIX_EPOCH, from_unix_millis, to_rfc3339};
+        assert_eq!(to_rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        for (millis, text) in [
+            (1_517_820_392_000, "2018-02-05T08:46:32Z"),
+            (951_782_400_000, "2000-02-29T00:00:00Z"),
+            (1_700_000_000_000, "2023-11-14T22:13:20Z"),
+            (4_102_444_799_000, "2099-12-31T23:59:59Z"),
+        ] {
+            assert_eq!(to_rfc3339(from_unix_millis(millis)), text);
+        }
+    }
+
     use super::*;
 
     #[test]

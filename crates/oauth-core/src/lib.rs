@@ -94,7 +94,8 @@ pub use attach::{AttachToken, AttachTokenExt, HeaderToken, sensitive_header_valu
 pub use authorize::{authorize_url, encode_component};
 pub use callback::{Callback, CallbackError, parse_callback};
 pub use clock::{
-    Clock, ManualClock, SharedClock, SystemClock, from_unix_millis, system_clock, to_unix_millis,
+    Clock, ManualClock, SharedClock, SystemClock, from_unix_millis, system_clock, to_rfc3339,
+    to_unix_millis,
 };
 pub use error::{DecryptionFailure, Error, ProviderDetails, TransientCause};
 pub use grant::{AuthorizationCodeGrant, DEFAULT_REFRESH_SKEW, RefreshGrant};
