@@ -32,14 +32,15 @@ impl Clock for SystemClock {
     }
 
     /// On Linux, `CLOCK_REALTIME_COARSE` (updated every tick, a few
-    /// milliseconds; read through the vDSO without a system call); elsewhere
-    /// [`SystemTime::now`].
+    /// milliseconds; read through the vDSO without a system call); elsewhere,
+    /// or without the `lifecycle` feature (whose token manager is its one
+    /// hot-path user), [`SystemTime::now`].
     fn now_coarse(&self) -> SystemTime {
         coarse_now()
     }
 }
 
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", feature = "lifecycle"))]
 fn coarse_now() -> SystemTime {
     let ts = rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse);
     match (u64::try_from(ts.tv_sec), u32::try_from(ts.tv_nsec)) {
@@ -48,7 +49,7 @@ fn coarse_now() -> SystemTime {
     }
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(all(target_os = "linux", feature = "lifecycle")))]
 fn coarse_now() -> SystemTime {
     SystemTime::now()
 }

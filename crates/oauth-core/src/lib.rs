@@ -41,7 +41,14 @@
 //!   when both are on;
 //! - `webpki-roots` (implies `reqwest`): Mozilla's root certificates, bundled, instead of the
 //!   platform's verifier and trust store (one data-only crate);
-//! - `encryption` (off): `lifecycle::EncryptedStore`, its keys
+//! - `lifecycle` (default): the token lifecycle, `lifecycle` (`TokenManager`,
+//!   `TokenPool`, the token stores and their leases, the manager's coarse
+//!   clock) and the crates only it needs (`arc-swap`, `papaya`, `foldhash`,
+//!   `rustix`). A program that only makes token requests through a
+//!   provider's `Client` (a refresh job, a command-line tool) can leave it
+//!   out: about 11 s (a seventh) less CPU in a cold release build of a
+//!   minimal eBay program (`cargo xtask bench-external build-cost`);
+//! - `encryption` (off, implies `lifecycle`): `lifecycle::EncryptedStore`, its keys
 //!   (`StoreKey`, `Keyring`, `KeyProvider`...) and `rekey`: tokens encrypted
 //!   at rest with XChaCha20-Poly1305 (RustCrypto's `chacha20poly1305`). No
 //!   provider crate enables it, so that programs that do not encrypt their
@@ -59,9 +66,10 @@
 //!
 //! Measured build cost (a cold `cargo build --release` of a minimal eBay
 //! refresh program on `oauth-all`, registry already downloaded: `cargo
-//! xtask bench-external build-cost`): with `ring`, about 90 s of CPU (48 s
-//! on two cores) and a 5.1 MB binary; `aws-lc-rs` instead adds about 35 % of
-//! CPU and 2.2 MB; `webpki-roots` adds no measurable time and 73 KB.
+//! xtask bench-external build-cost`): with `ring` and the default features off, about 80 s
+//! of CPU (42 s on two cores, the same as that program on oauth2 5.0) and a
+//! 5.2 MB binary; `aws-lc-rs` instead adds about 45 % of CPU and 2.2 MB;
+//! `webpki-roots` adds no measurable time and 48 KB.
 //!
 //! # Rust version policy
 //! The minimum supported Rust version is the workspace's `rust-version`; raising it
@@ -79,6 +87,8 @@ pub mod decode;
 mod error;
 mod grant;
 mod id;
+#[cfg(feature = "lifecycle")]
+#[cfg_attr(docsrs, doc(cfg(feature = "lifecycle")))]
 pub mod lifecycle;
 pub mod provider;
 pub mod redact;
@@ -103,6 +113,8 @@ pub use id::{ClientId, Scope, Scopes};
 #[cfg(feature = "encryption")]
 #[cfg_attr(docsrs, doc(cfg(feature = "encryption")))]
 pub use lifecycle::EncryptedStore;
+#[cfg(feature = "lifecycle")]
+#[cfg_attr(docsrs, doc(cfg(feature = "lifecycle")))]
 pub use lifecycle::{
     AccountKey, FileStore, MemoryStore, TokenEvent, TokenEventKind, TokenHandle, TokenManager,
     TokenPool, TokenStore, list_all_accounts,

@@ -403,6 +403,8 @@ mod tests {
 
     const REGISTRY: &[ProviderEntry] = &[ProviderEntry::of::<Shop>()];
 
+    // Builds a client with the built-in transport.
+    #[cfg(feature = "reqwest")]
     #[test]
     fn an_entry_builds_a_client_usable_as_every_trait() {
         let entry = find(REGISTRY, "shop").unwrap();

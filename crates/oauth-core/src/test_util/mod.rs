@@ -3,5 +3,7 @@
 
 pub mod provider_conformance;
 pub mod recording;
+#[cfg(feature = "lifecycle")]
+#[cfg_attr(docsrs, doc(cfg(feature = "lifecycle")))]
 pub mod store_conformance;
 pub mod transport;
