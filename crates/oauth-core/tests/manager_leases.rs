@@ -976,3 +976,78 @@ async fn a_set_the_holder_saved_before_we_first_looked_is_used_not_refreshed_aga
     assert_eq!(token.expose_secret(), "at-holder");
     assert_eq!(grant.calls(), 0, "the holder's fresh set needs no refresh");
 }
+
+/// A `MemoryStore` that counts the lease requests it gets.
+#[derive(Debug, Default)]
+struct CountsLeases {
+    memory: MemoryStore,
+    leases: AtomicUsize,
+}
+
+#[async_trait]
+impl Script for CountsLeases {
+    fn memory(&self) -> &MemoryStore {
+        &self.memory
+    }
+
+    async fn acquire_lease(
+        &self,
+        key: &AccountKey,
+        owner: &LeaseOwner,
+        ttl: Duration,
+    ) -> Result<LeaseOutcome, Error> {
+        self.leases.fetch_add(1, Ordering::SeqCst);
+        self.memory.acquire_lease(key, owner, ttl).await
+    }
+}
+
+#[tokio::test]
+async fn a_fresh_stored_set_is_loaded_without_the_lease_and_a_due_one_with_it() {
+    let grant = Rotating::new(Duration::ZERO);
+    let store = Arc::new(Scripted(CountsLeases::default()));
+    let dyn_store: Arc<dyn TokenStore> = store.clone();
+    let fresh = TokenSet::new(
+        AccessToken::new("at-fresh"),
+        SystemTime::now() + Duration::from_secs(3600),
+    )
+    .with_refresh_token(RefreshToken::new("rt-fresh"), None);
+    for account in ["seller-1", "seller-2"] {
+        store
+            .save(&AccountKey::new("rotating", account), &fresh, None)
+            .await
+            .unwrap();
+    }
+    store
+        .save(
+            &AccountKey::new("rotating", "seller-3"),
+            &grant.expired_set("seller-3"),
+            None,
+        )
+        .await
+        .unwrap();
+
+    // A manager's first call (a restart) and a pool's (accounts loaded on
+    // demand): the fresh stored set, no lease, no refresh.
+    let token = manager(&grant, &dyn_store, "seller-1")
+        .access_token()
+        .await
+        .unwrap();
+    assert_eq!(token.expose_secret(), "at-fresh");
+    let pool = TokenPool::builder(grant.clone(), Arc::clone(&dyn_store)).build();
+    let token = pool.access_token("seller-2").await.unwrap();
+    assert_eq!(token.expose_secret(), "at-fresh");
+    assert_eq!(store.0.leases.load(Ordering::SeqCst), 0, "no lease taken");
+    assert_eq!(grant.calls(), 0);
+
+    // A due one is refreshed under the lease, once.
+    let token = pool.access_token("seller-3").await.unwrap();
+    assert_eq!(token.expose_secret(), "at-1");
+    assert_eq!(store.0.leases.load(Ordering::SeqCst), 1, "one lease taken");
+    assert_eq!(grant.calls(), 1);
+    let stored = store
+        .load(&AccountKey::new("rotating", "seller-3"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.tokens.access_token.expose_secret(), "at-1");
+}

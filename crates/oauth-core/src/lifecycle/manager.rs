@@ -756,7 +756,24 @@ impl Inner {
         //    account's refresh lease, so that one manager in all the
         //    processes sharing the store refreshes (or adopt what the
         //    holder saves meanwhile).
-        let ours = self.current.load_full();
+        let mut ours = self.current.load_full();
+        // A manager that holds no set yet (a pool's first call for an
+        // account, a process that just started): a fresh stored set answers
+        // the call without the lease, which is a write on most stores (and
+        // would leave a lease record behind for every account loaded). A
+        // stored set that is due is the base the lease path starts from.
+        if ours.is_none()
+            && !force
+            && let Some(stored) = self.store.load(&self.key).await?
+        {
+            let read = self.published(stored.tokens, Some(stored.version));
+            self.current.store(Some(Arc::clone(&read)));
+            if !read.due(self.clock.now(), within) {
+                self.lock_state().clear_failures();
+                return Ok(TokenHandle(read));
+            }
+            ours = Some(read);
+        }
         let (base, mut lease) = match self.take_lease(ours, within, force).await {
             LeaseStep::Refresh { base, lease } => (base, lease),
             LeaseStep::Done(result) => return result,
