@@ -119,10 +119,12 @@ struct Measured {
     stripped: Option<u64>,
 }
 
-/// How many times ours and oauth2's are built, alternately: a cold build's
-/// time on a shared two-core machine moves by several percent from one
-/// build to the next, more than the difference being measured. The
-/// figures are medians; the other builds run once.
+/// How many times ours and oauth2's are built, alternately (which goes
+/// first changes every round): a cold build's time on a shared two-core
+/// machine moves by several percent from one build to the next, more than
+/// the difference being measured. The figures are medians; the other
+/// builds run once, so their differences to ours are known only to within
+/// that noise.
 const ROUNDS: usize = 3;
 
 /// Builds each of [`BUILDS`] cold and prints its figures, then ours
@@ -141,7 +143,13 @@ fn build_cost() -> Result<Vec<String>, String> {
     let (pair, variants) = BUILDS.split_at(2);
     let mut rounds: [Vec<Measured>; 2] = [Vec::new(), Vec::new()];
     for round in 1..=ROUNDS {
-        for (build, runs) in pair.iter().zip(rounds.iter_mut()) {
+        // Ours first in odd rounds, oauth2's first in even ones: whatever
+        // the order costs falls on both.
+        let order: [usize; 2] = if round % 2 == 1 { [0, 1] } else { [1, 0] };
+        for index in order {
+            let (Some(build), Some(runs)) = (pair.get(index), rounds.get_mut(index)) else {
+                continue;
+            };
             println!(
                 "xtask: cold release build of {} (round {round} of {ROUNDS})",
                 build.label

@@ -46,7 +46,7 @@
 //!   clock) and the crates only it needs (`arc-swap`, `papaya`, `foldhash`,
 //!   `rustix`). A program that only makes token requests through a
 //!   provider's `Client` (a refresh job, a command-line tool) can leave it
-//!   out: 8 to 11 s (a tenth) less CPU in a cold release build of a
+//!   out: 8 to 12 s (about a tenth) less CPU in a cold release build of a
 //!   minimal eBay program (`cargo xtask bench-external build-cost`);
 //! - `encryption` (off, implies `lifecycle`): `lifecycle::EncryptedStore`, its keys
 //!   (`StoreKey`, `Keyring`, `KeyProvider`...) and `rekey`: tokens encrypted
@@ -69,7 +69,7 @@
 //! refresh program on `oauth-all`, registry already downloaded: `cargo
 //! xtask bench-external build-cost`): with `ring` and the default features off, about 80 s
 //! of CPU (42 s on two cores, the same as that program on oauth2 5.0) and a
-//! 5.2 MB binary; `aws-lc-rs` instead adds 40 to 45 % of CPU and 2.2 MB;
+//! 5.2 MB binary; `aws-lc-rs` instead adds 41 to 45 % of CPU and 2.2 MB;
 //! `webpki-roots` adds no measurable time and 48 KB.
 //!
 //! # Rust version policy

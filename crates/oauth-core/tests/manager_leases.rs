@@ -1051,3 +1051,92 @@ async fn a_fresh_stored_set_is_loaded_without_the_lease_and_a_due_one_with_it() 
         .unwrap();
     assert_eq!(stored.tokens.access_token.expose_secret(), "at-1");
 }
+
+/// A `MemoryStore` whose next `load` reads, then waits for a go-ahead
+/// before answering (another call acts in between).
+#[derive(Debug, Default)]
+struct HeldLoad {
+    memory: MemoryStore,
+    hold_next: std::sync::atomic::AtomicBool,
+    reading: tokio::sync::Notify,
+    go: tokio::sync::Notify,
+}
+
+#[async_trait]
+impl TokenStore for HeldLoad {
+    async fn load(
+        &self,
+        key: &AccountKey,
+    ) -> Result<Option<oauth_core::lifecycle::Versioned>, Error> {
+        let read = self.memory.load(key).await;
+        if self.hold_next.swap(false, Ordering::SeqCst) {
+            self.reading.notify_one();
+            self.go.notified().await;
+        }
+        read
+    }
+    async fn save(
+        &self,
+        key: &AccountKey,
+        tokens: &TokenSet,
+        expected: Option<u64>,
+    ) -> Result<oauth_core::lifecycle::SaveOutcome, Error> {
+        self.memory.save(key, tokens, expected).await
+    }
+    async fn delete(&self, key: &AccountKey) -> Result<(), Error> {
+        self.memory.delete(key).await
+    }
+    async fn list_accounts(
+        &self,
+        provider: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>, Error> {
+        self.memory.list_accounts(provider, after, limit).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_installed_while_a_first_call_reads_the_store_are_kept() {
+    let grant = Rotating::new(Duration::ZERO);
+    let store = Arc::new(HeldLoad::default());
+    let dyn_store: Arc<dyn TokenStore> = store.clone();
+    let key = AccountKey::new("rotating", "seller-1");
+    let old = TokenSet::new(
+        AccessToken::new("at-old"),
+        SystemTime::now() + Duration::from_secs(3600),
+    )
+    .with_refresh_token(RefreshToken::new("rt-old"), None);
+    store.save(&key, &old, None).await.unwrap();
+    let manager = manager(&grant, &dyn_store, "seller-1");
+
+    // The first call reads the old set, and is held before it publishes.
+    store.hold_next.store(true, Ordering::SeqCst);
+    let reading = store.reading.notified();
+    let first = tokio::spawn({
+        let manager = manager.clone();
+        async move {
+            manager
+                .access_token()
+                .await
+                .map(|t| t.expose_secret().to_owned())
+        }
+    });
+    reading.await;
+    // Meanwhile the seller reconnects: new tokens installed.
+    let new = TokenSet::new(
+        AccessToken::new("at-new"),
+        SystemTime::now() + Duration::from_secs(3600),
+    )
+    .with_refresh_token(RefreshToken::new("rt-new"), None);
+    manager.install(new).await.unwrap();
+    store.go.notify_one();
+
+    assert_eq!(first.await.unwrap().unwrap(), "at-new");
+    assert_eq!(
+        manager.access_token().await.unwrap().expose_secret(),
+        "at-new",
+        "the installed set was not replaced by the older one read before it"
+    );
+    assert_eq!(grant.calls(), 0);
+}

@@ -227,7 +227,7 @@
 //! refresh program on `oauth-all`, registry already downloaded: `cargo
 //! xtask bench-external build-cost`): with `ring` and the default features off, about 80 s
 //! of CPU (42 s on two cores, the same as that program on oauth2 5.0) and a
-//! 5.2 MB binary; `aws-lc-rs` instead adds 40 to 45 % of CPU and 2.2 MB;
+//! 5.2 MB binary; `aws-lc-rs` instead adds 41 to 45 % of CPU and 2.2 MB;
 //! `webpki-roots` adds no measurable time and 48 KB.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]

@@ -760,19 +760,31 @@ impl Inner {
         // A manager that holds no set yet (a pool's first call for an
         // account, a process that just started): a fresh stored set answers
         // the call without the lease, which is a write on most stores (and
-        // would leave a lease record behind for every account loaded). A
-        // stored set that is due is the base the lease path starts from.
+        // would leave a lease record behind for every account loaded). It
+        // is published only if nothing was installed meanwhile. A due (or
+        // absent) one goes the lease path below with no base, as before: the
+        // store is read again in full under the lease (an entry deleted
+        // meanwhile is not refreshed back into existence).
         if ours.is_none()
             && !force
             && let Some(stored) = self.store.load(&self.key).await?
         {
             let read = self.published(stored.tokens, Some(stored.version));
-            self.current.store(Some(Arc::clone(&read)));
             if !read.due(self.clock.now(), within) {
-                self.lock_state().clear_failures();
-                return Ok(TokenHandle(read));
+                let previous = self
+                    .current
+                    .compare_and_swap(&None::<Arc<Published>>, Some(Arc::clone(&read)));
+                if previous.is_none() {
+                    self.lock_state().clear_failures();
+                    return Ok(TokenHandle(read));
+                }
+                // Tokens were installed meanwhile: they answer the call
+                // if fresh, and are the base otherwise.
+                if let Some(handle) = self.fresh(within) {
+                    return Ok(handle);
+                }
+                ours = self.current.load_full();
             }
-            ours = Some(read);
         }
         let (base, mut lease) = match self.take_lease(ours, within, force).await {
             LeaseStep::Refresh { base, lease } => (base, lease),
