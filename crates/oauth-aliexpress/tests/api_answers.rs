@@ -8,25 +8,15 @@
     clippy::indexing_slicing
 )]
 
-use oauth_aliexpress::{AliExpress, PROVIDER, classify_api_response};
+use oauth_aliexpress::{AliExpress, classify_api_response};
 use oauth_core::http_types::{HeaderMap, HeaderValue, header};
-use oauth_core::{AppSecret, Error, Provider, RawResponse};
+use oauth_core::test_util::api_answers::{self, headers};
+use oauth_core::{AppSecret, Error, Provider};
 
 const JSON: &str = "application/json;charset=UTF-8";
 
 fn settings() -> AliExpress {
     AliExpress::new("12345678", AppSecret::new("app-secret")).redirect_uri("https://app.example/cb")
-}
-
-fn headers(content_type: Option<&str>) -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    if let Some(content_type) = content_type {
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_str(content_type).unwrap(),
-        );
-    }
-    headers
 }
 
 /// What the middleware does: the head decides whether the body is read.
@@ -35,15 +25,15 @@ fn answer(
     content_type: Option<&str>,
     body: impl Into<Vec<u8>>,
 ) -> Option<Result<(), Error>> {
-    let settings = settings();
-    let headers = headers(content_type);
-    if !settings.api_answer_needs_body(status, &headers) {
-        return None;
-    }
-    let response = RawResponse::from_http(PROVIDER, status, &headers, body.into());
-    let by_trait = settings.classify_api_response(&response);
+    let body = body.into();
+    let by_trait = api_answers::middleware_view(&settings(), status, content_type, body.clone())?;
     // The free function is the same classification.
-    let by_function = classify_api_response(&response);
+    let by_function = classify_api_response(&api_answers::response(
+        &settings(),
+        status,
+        content_type,
+        body,
+    ));
     assert_eq!(
         by_trait.as_ref().map_err(ToString::to_string),
         by_function.as_ref().map_err(ToString::to_string)
@@ -56,13 +46,7 @@ fn classify(
     content_type: Option<&str>,
     body: impl Into<Vec<u8>>,
 ) -> Result<(), Error> {
-    let headers = headers(content_type);
-    settings().classify_api_response(&RawResponse::from_http(
-        PROVIDER,
-        status,
-        &headers,
-        body.into(),
-    ))
+    api_answers::classify(&settings(), status, content_type, body)
 }
 
 #[test]

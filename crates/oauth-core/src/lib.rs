@@ -57,10 +57,10 @@
 //! - `test-util` (off): test helpers (and tokio's `net` and `io-util`): the
 //!   conformance suites every provider (`test_util::provider_conformance`)
 //!   and every token store (`test_util::store_conformance`, with
-//!   `lifecycle`) run, a loopback
-//!   server that records exact request bytes (`test_util::recording`) and a
-//!   fake transport (`test_util::transport`). [`ManualClock`] is always
-//!   available.
+//!   `lifecycle`) run, a loopback server that records exact request bytes
+//!   (`test_util::recording`), a fake transport (`test_util::transport`) and
+//!   API answers as the middleware sees them (`test_util::api_answers`).
+//!   [`ManualClock`] is always available.
 //!
 //! With `reqwest` but neither `ring` nor `aws-lc-rs`, the HTTP client uses
 //! the process-wide rustls crypto provider the application installed.

@@ -10,8 +10,9 @@
 )]
 
 use oauth_core::http_types::{HeaderMap, HeaderValue, header};
-use oauth_core::{ClientSecret, Error, Provider, RawResponse};
-use oauth_ebay::{Ebay, PROVIDER, XML_SCAN_LIMIT};
+use oauth_core::test_util::api_answers::{self, headers};
+use oauth_core::{ClientSecret, Error, Provider};
+use oauth_ebay::{Ebay, XML_SCAN_LIMIT};
 
 const JSON: &str = "application/json";
 const XML: &str = "text/xml;charset=utf-8";
@@ -20,30 +21,13 @@ fn ebay() -> Ebay {
     Ebay::new("App-ID", ClientSecret::new("cert"))
 }
 
-fn headers(content_type: Option<&str>) -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    if let Some(content_type) = content_type {
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_str(content_type).unwrap(),
-        );
-    }
-    headers
-}
-
 /// What the middleware does: the head decides whether the body is read.
 fn answer(
     status: u16,
     content_type: Option<&str>,
     body: impl Into<Vec<u8>>,
 ) -> Option<Result<(), Error>> {
-    let ebay = ebay();
-    let headers = headers(content_type);
-    if !ebay.api_answer_needs_body(status, &headers) {
-        return None;
-    }
-    let response = RawResponse::from_http(PROVIDER, status, &headers, body.into());
-    Some(ebay.classify_api_response(&response))
+    api_answers::middleware_view(&ebay(), status, content_type, body)
 }
 
 fn classify(
@@ -51,13 +35,7 @@ fn classify(
     content_type: Option<&str>,
     body: impl Into<Vec<u8>>,
 ) -> Result<(), Error> {
-    let headers = headers(content_type);
-    ebay().classify_api_response(&RawResponse::from_http(
-        PROVIDER,
-        status,
-        &headers,
-        body.into(),
-    ))
+    api_answers::classify(&ebay(), status, content_type, body)
 }
 
 #[test]

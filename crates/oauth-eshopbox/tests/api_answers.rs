@@ -8,9 +8,9 @@
     clippy::indexing_slicing
 )]
 
-use oauth_core::http_types::{HeaderMap, HeaderValue, header};
-use oauth_core::{ClientSecret, Error, Provider, RawResponse, RefreshToken};
-use oauth_eshopbox::{Eshopbox, PROVIDER};
+use oauth_core::test_util::api_answers::{self, headers};
+use oauth_core::{ClientSecret, Error, Provider, RefreshToken};
+use oauth_eshopbox::Eshopbox;
 
 const JSON: &str = "application/json; charset=utf-8";
 
@@ -22,40 +22,13 @@ fn settings() -> Eshopbox {
     )
 }
 
-fn headers(content_type: Option<&str>) -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    if let Some(content_type) = content_type {
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_str(content_type).unwrap(),
-        );
-    }
-    headers
-}
-
 /// What the middleware does: the head decides whether the body is read.
 fn answer(status: u16, body: impl Into<Vec<u8>>) -> Option<Result<(), Error>> {
-    let settings = settings();
-    let headers = headers(Some(JSON));
-    if !settings.api_answer_needs_body(status, &headers) {
-        return None;
-    }
-    Some(settings.classify_api_response(&RawResponse::from_http(
-        PROVIDER,
-        status,
-        &headers,
-        body.into(),
-    )))
+    api_answers::middleware_view(&settings(), status, Some(JSON), body)
 }
 
 fn classify(status: u16, body: impl Into<Vec<u8>>) -> Result<(), Error> {
-    let headers = headers(Some(JSON));
-    settings().classify_api_response(&RawResponse::from_http(
-        PROVIDER,
-        status,
-        &headers,
-        body.into(),
-    ))
+    api_answers::classify(&settings(), status, Some(JSON), body)
 }
 
 #[test]

@@ -8,9 +8,9 @@
     clippy::indexing_slicing
 )]
 
-use oauth_core::http_types::{HeaderMap, HeaderValue, header};
-use oauth_core::{Error, Provider, RawResponse};
-use oauth_orangeconnex::{OrangeConnex, PROVIDER};
+use oauth_core::test_util::api_answers::{self, headers};
+use oauth_core::{Error, Provider};
+use oauth_orangeconnex::OrangeConnex;
 
 const JSON: &str = "application/json;charset=UTF-8";
 
@@ -18,25 +18,8 @@ fn settings() -> OrangeConnex {
     OrangeConnex::new("3pp-id", "https://app.example/cb")
 }
 
-fn headers(content_type: Option<&str>) -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    if let Some(content_type) = content_type {
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_str(content_type).unwrap(),
-        );
-    }
-    headers
-}
-
 fn classify(status: u16, body: impl Into<Vec<u8>>) -> Result<(), Error> {
-    let headers = headers(Some(JSON));
-    settings().classify_api_response(&RawResponse::from_http(
-        PROVIDER,
-        status,
-        &headers,
-        body.into(),
-    ))
+    api_answers::classify(&settings(), status, Some(JSON), body)
 }
 
 fn variant(err: &Error) -> String {

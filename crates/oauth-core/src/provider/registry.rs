@@ -321,7 +321,8 @@ pub fn find<'a>(registry: &'a [ProviderEntry], name: &str) -> Option<&'a Provide
     registry.iter().find(|entry| entry.name == name)
 }
 
-#[cfg(test)]
+// Builds a client with the built-in transport.
+#[cfg(all(test, feature = "reqwest"))]
 mod tests {
     use super::*;
     use crate::provider::rfc6749::Rfc6749;
@@ -403,8 +404,6 @@ mod tests {
 
     const REGISTRY: &[ProviderEntry] = &[ProviderEntry::of::<Shop>()];
 
-    // Builds a client with the built-in transport.
-    #[cfg(feature = "reqwest")]
     #[test]
     fn an_entry_builds_a_client_usable_as_every_trait() {
         let entry = find(REGISTRY, "shop").unwrap();

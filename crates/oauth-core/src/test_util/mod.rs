@@ -1,6 +1,7 @@
 //! Test helpers for provider crates, store implementations and downstream
 //! users (feature `test-util`).
 
+pub mod api_answers;
 pub mod provider_conformance;
 pub mod recording;
 #[cfg(feature = "lifecycle")]
