@@ -180,12 +180,7 @@ pub(crate) fn api_answer_needs_body(status: u16, headers: &HeaderMap) -> bool {
     let Ok(content_type) = content_type.to_str() else {
         return false;
     };
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
+    let essence = oauth_core::transport::classify::media_type(content_type);
     essence.is_empty()
         || essence.ends_with("/json")
         || essence.ends_with("+json")

@@ -48,11 +48,8 @@ fn is_form(headers: &http::HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| {
-            v.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        })
+        .map(oauth_core::transport::classify::media_type)
+        .is_some_and(|v| v == "application/x-www-form-urlencoded")
 }
 
 /// The form's `account` and `refresh_token`, refusing repeated fields.

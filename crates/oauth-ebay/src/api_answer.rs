@@ -45,12 +45,7 @@ const MAX_XML_ERRORS: usize = 32;
 /// Whether `content_type` is XML (`text/xml`, `application/xml`,
 /// `application/soap+xml`, with parameters or not; any case).
 fn is_xml(content_type: &str) -> bool {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
+    let essence = oauth_core::transport::classify::media_type(content_type);
     essence == "text/xml" || essence == "application/xml" || essence.ends_with("+xml")
 }
 

@@ -586,8 +586,7 @@ fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase())
+        .map(oauth_core::transport::classify::media_type)
         .is_some_and(|v| v == "application/json" || v.ends_with("+json"))
 }
 

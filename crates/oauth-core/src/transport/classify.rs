@@ -55,6 +55,18 @@ impl OAuthErrorBody {
     }
 }
 
+/// The media type of a `Content-Type` value: before any parameter, trimmed
+/// and lower-cased (`"Application/JSON; charset=UTF-8"` is
+/// `"application/json"`); empty for an empty value.
+pub fn media_type(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
 /// Classifies by status alone the answers whose body does not matter:
 /// 429 (rate limited), 5xx (transient) and 3xx (a redirect we refuse to
 /// follow). `None` for any other status.
@@ -156,6 +168,18 @@ pub fn api_error(response: &RawResponse) -> Result<(), Error> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn media_types_lose_parameters_space_and_case() {
+        assert_eq!(
+            media_type("Application/JSON; charset=UTF-8"),
+            "application/json"
+        );
+        assert_eq!(media_type(" text/xml ;q=1"), "text/xml");
+        assert_eq!(media_type("application/soap+xml"), "application/soap+xml");
+        assert_eq!(media_type(""), "");
+        assert_eq!(media_type("; charset=utf-8"), "");
+    }
     use super::*;
     use std::time::Duration;
 
