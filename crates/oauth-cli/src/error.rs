@@ -59,6 +59,15 @@ pub struct Hints<'a> {
     pub invalid_client: &'a str,
 }
 
+impl Hints<'static> {
+    /// No hints: an error that is not about the seller's grant or the client
+    /// credentials (a store, a key, a file).
+    pub const NONE: Self = Self {
+        reauthorize: "",
+        invalid_client: "",
+    };
+}
+
 impl CliError {
     /// An error of `kind` with exit `code`.
     pub fn new(kind: impl Into<String>, code: u8, message: impl Into<String>) -> Self {
@@ -329,10 +338,7 @@ mod tests {
 
     #[test]
     fn kinds_are_the_error_classes() {
-        let hints = Hints {
-            reauthorize: "",
-            invalid_client: "",
-        };
+        let hints = Hints::NONE;
         let transient = Error::Transient {
             cause: oauth_core::TransientCause::Timeout,
             retry_after: None,

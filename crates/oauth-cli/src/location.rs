@@ -343,15 +343,11 @@ impl StoreLocation {
     /// change of configuration fixes (an unusable URL, refused credentials, a missing
     /// database, missing privileges), else exit code 1 "unreachable", retryable.
     pub fn open_error(&self, error: &Error) -> CliError {
-        let no_hints = Hints {
-            reauthorize: "",
-            invalid_client: "",
-        };
         if let Error::Configuration { .. } = error {
             return CliError::from_provider(
                 &format!("the {} {self} cannot be used", self.noun()),
                 error,
-                no_hints,
+                Hints::NONE,
             );
         }
         let text = error.to_string();

@@ -63,23 +63,16 @@ pub async fn run(ctx: &Context, args: StoreArgs) -> Result<(), CliError> {
     }
 }
 
-fn no_hints() -> Hints<'static> {
-    Hints {
-        reauthorize: "",
-        invalid_client: "",
-    }
-}
-
 fn keygen(ctx: &Context, path: &std::path::Path, key_id: Option<&str>) -> Result<(), CliError> {
     let id = match key_id {
         Some(id) => KeyId::new(id.trim()),
         None => KeyId::generate(),
     }
-    .map_err(|e| CliError::from_provider("oauth store keygen", &e, no_hints()))?;
+    .map_err(|e| CliError::from_provider("oauth store keygen", &e, Hints::NONE))?;
     let key = StoreKey::generate(id.clone())
-        .map_err(|e| CliError::from_provider("oauth store keygen", &e, no_hints()))?;
+        .map_err(|e| CliError::from_provider("oauth store keygen", &e, Hints::NONE))?;
     key.write_new_file(path)
-        .map_err(|e| CliError::from_provider("oauth store keygen", &e, no_hints()))?;
+        .map_err(|e| CliError::from_provider("oauth store keygen", &e, Hints::NONE))?;
     if ctx.json {
         json_out(&json!({
             "action": "keygen",
@@ -158,7 +151,7 @@ async fn rekey(ctx: &Context) -> Result<(), CliError> {
     let report = store
         .rekey(&providers)
         .await
-        .map_err(|e| CliError::from_provider("oauth store rekey", &e, no_hints()))?;
+        .map_err(|e| CliError::from_provider("oauth store rekey", &e, Hints::NONE))?;
     if !report.failed.is_empty() {
         return Err(failures(&report, &current));
     }

@@ -85,15 +85,7 @@ impl Context {
             .iter()
             .fold(KeyFiles::new(current), |files, old| files.with_old(old));
         files.read().map(Some).map_err(|e| {
-            CliError::from_provider(
-                "the store key cannot be used",
-                &e,
-                Hints {
-                    reauthorize: "",
-                    invalid_client: "",
-                },
-            )
-            .with_hint(
+            CliError::from_provider("the store key cannot be used", &e, Hints::NONE).with_hint(
                 "check --store-key-file (OAUTH_STORE_KEY_FILE) and --old-key-file: each must \
                  be a key file from `oauth store keygen`, readable by its owner only (chmod 600)",
             )
@@ -264,16 +256,10 @@ pub(crate) async fn load(
     store: &dyn TokenStore,
     key: &AccountKey,
 ) -> Result<Option<Versioned>, CliError> {
-    let stored = store.load(key).await.map_err(|e| {
-        CliError::from_provider(
-            "cannot read the token store",
-            &e,
-            Hints {
-                reauthorize: "",
-                invalid_client: "",
-            },
-        )
-    })?;
+    let stored = store
+        .load(key)
+        .await
+        .map_err(|e| CliError::from_provider("cannot read the token store", &e, Hints::NONE))?;
     if stored
         .as_ref()
         .is_some_and(|s| s.tokens.access_token.expose_secret().starts_with("enc:"))
@@ -337,15 +323,11 @@ async fn ensure_writable(
     not_done: &str,
 ) -> Result<(), CliError> {
     store.check_writable().await.map_err(|e| {
-        let no_hints = Hints {
-            reauthorize: "",
-            invalid_client: "",
-        };
         let context = format!(
             "{not_done}: the {} {location} cannot be written",
             location.noun()
         );
-        let cli = CliError::from_provider(&context, &e, no_hints);
+        let cli = CliError::from_provider(&context, &e, Hints::NONE);
         match (e.is_retryable(), location) {
             (true, StoreLocation::File(_)) => cli.with_hint(
                 "another program holds the token file's lock: try again when it is done",

@@ -191,16 +191,9 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> Result<(), CliError> {
         use_callback(&mut settings, &callback)?;
         let client = settings.client(Purpose::Tokens)?;
         let pool = TokenPool::builder(client.clone(), Arc::clone(&store)).build();
-        pool.load_accounts().await.map_err(|e| {
-            CliError::from_provider(
-                "cannot read the token store",
-                &e,
-                Hints {
-                    reauthorize: "",
-                    invalid_client: "",
-                },
-            )
-        })?;
+        pool.load_accounts()
+            .await
+            .map_err(|e| CliError::from_provider("cannot read the token store", &e, Hints::NONE))?;
         refreshers.push(pool.start_background_refresh());
         builder = builder.pool(client, pool);
         served.push((provider, callback));
