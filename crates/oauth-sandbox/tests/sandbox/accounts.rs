@@ -6,7 +6,7 @@ use oauth_sandbox::{DEFAULT_ACCOUNT, Fault, Provider, Sandbox};
 use serde_json::{Value, json};
 
 use crate::common::{basic, client, form, json, location, query_of, with_query};
-use crate::raw::{admin_post, api_accepts, counters, refresh, seed};
+use crate::raw::{admin_post, api_accepts, counters, ebay_application_token, refresh, seed};
 
 fn names(prefix: &str, n: usize) -> Vec<String> {
     (0..n).map(|i| format!("{prefix}-{i:03}")).collect()
@@ -440,24 +440,7 @@ async fn consent_names_the_account() {
     assert_eq!(counts.accounts["shop-7"].authorization_code, 1);
     assert_eq!(counts.totals.authorization_code, 2);
     // A client credentials grant counts in the totals only.
-    let response = http
-        .post(format!(
-            "{}/identity/v1/oauth2/token",
-            sandbox.ebay_base_url()
-        ))
-        .header(
-            "authorization",
-            basic(&creds.client_id, &creds.client_secret),
-        )
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(&[
-            ("grant_type", "client_credentials"),
-            ("scope", "https://api.ebay.com/oauth/api_scope"),
-        ]))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    ebay_application_token(&http, &sandbox.ebay_base_url()).await;
     let counts = sandbox.counters().ebay;
     assert_eq!(counts.totals.client_credentials, 1);
     assert_eq!(counts.accounts.len(), 2);

@@ -6,8 +6,8 @@ use oauth_sandbox::signature::aliexpress_sign;
 use oauth_sandbox::{Provider, Sandbox};
 use serde_json::{Value, json};
 
-use crate::common::{basic, client, form, json, keys, now_ms, with_query};
-use crate::raw::{admin_post, api_accepts, counters, refresh};
+use crate::common::{client, form, json, keys, now_ms, with_query};
+use crate::raw::{admin_post, api_accepts, counters, ebay_application_token, refresh};
 
 /// eBay's `401` for an invalid access token, with `WWW-Authenticate`.
 async fn assert_ebay_invalid_token(response: reqwest::Response) {
@@ -29,37 +29,13 @@ async fn assert_ebay_invalid_token(response: reqwest::Response) {
     );
 }
 
-async fn ebay_application_token(sandbox: &Sandbox, http: &reqwest::Client) -> String {
-    let creds = &sandbox.credentials().ebay;
-    let response = http
-        .post(format!(
-            "{}/identity/v1/oauth2/token",
-            sandbox.ebay_base_url()
-        ))
-        .header(
-            "authorization",
-            basic(&creds.client_id, &creds.client_secret),
-        )
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(&[
-            ("grant_type", "client_credentials"),
-            ("scope", "https://api.ebay.com/oauth/api_scope"),
-        ]))
-        .send()
-        .await
-        .unwrap();
-    let (status, body) = json(response).await;
-    assert_eq!(status, 200, "{body}");
-    body["access_token"].as_str().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn ebay_rest_and_trading() {
     let sandbox = Sandbox::start().await.unwrap();
     let http = client();
     let base = sandbox.ebay_base_url();
     let user = sandbox.seed_account(Provider::Ebay, "shop-1").access_token;
-    let app = ebay_application_token(&sandbox, &http).await;
+    let app = ebay_application_token(&http, &sandbox.ebay_base_url()).await;
 
     // GET with a query string.
     let response = http

@@ -31,6 +31,27 @@ pub async fn admin_post(
     json(response).await
 }
 
+/// An eBay application token (client credentials grant) from the sandbox at `base`.
+pub async fn ebay_application_token(http: &reqwest::Client, base: &str) -> String {
+    let response = http
+        .post(format!("{base}/identity/v1/oauth2/token"))
+        .header(
+            "authorization",
+            basic(DEFAULT_EBAY_CLIENT_ID, DEFAULT_EBAY_CLIENT_SECRET),
+        )
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "https://api.ebay.com/oauth/api_scope"),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json(response).await;
+    assert_eq!(status, 200, "{body}");
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
 /// `GET <base>/admin/counters`.
 pub async fn counters(http: &reqwest::Client, base: &str) -> Value {
     let (status, value) = json(
