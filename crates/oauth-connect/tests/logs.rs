@@ -46,13 +46,7 @@ async fn no_token_secret_code_or_state_in_pages_json_urls_or_trace_logs() {
     let mut seen = String::new();
     let (state, cookie) = start(&h, "seller-1").await;
     h.server.push_responses([token_answer()]);
-    let answer = get(
-        &h.app,
-        &format!("/oauth/callback/shopx?code={CODE}&state={state}"),
-        false,
-        Some(&cookie),
-    )
-    .await;
+    let answer = callback(&h.app, &state, Some(&cookie)).await;
     assert_eq!(answer.outcome(), "connected");
     seen.push_str(&answer.body);
     // A failed exchange too.
@@ -61,13 +55,7 @@ async fn no_token_secret_code_or_state_in_pages_json_urls_or_trace_logs() {
         400,
         format!(r#"{{"error":"invalid_grant","error_description":"bad {CODE}"}}"#),
     )]);
-    let answer = get(
-        &h.app,
-        &format!("/oauth/callback/shopx?code={CODE}&state={state2}"),
-        false,
-        Some(&cookie2),
-    )
-    .await;
+    let answer = callback(&h.app, &state2, Some(&cookie2)).await;
     assert_eq!(answer.outcome(), "exchange-failed");
     seen.push_str(&answer.body);
     for uri in ["/oauth/status", "/oauth/status.json"] {

@@ -39,13 +39,7 @@ async fn a_connect_redirects_binds_exchanges_installs_and_cannot_be_replayed() {
     assert_eq!(cookie.len(), "oauth_connect=".len() + 43);
 
     h.server.push_responses([token_answer()]);
-    let answer = get(
-        &h.app,
-        &format!("/oauth/callback/shopx?code={CODE}&state={state}"),
-        false,
-        Some(&cookie),
-    )
-    .await;
+    let answer = callback(&h.app, &state, Some(&cookie)).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     assert_eq!(answer.outcome(), "connected");
     assert!(answer.body.contains("id=\"connected-account\">seller-1<"));
@@ -63,13 +57,7 @@ async fn a_connect_redirects_binds_exchanges_installs_and_cannot_be_replayed() {
     assert_eq!(connected[0].account, "seller-1");
 
     // Replayed: a clear page, no token request.
-    let replay = get(
-        &h.app,
-        &format!("/oauth/callback/shopx?code={CODE}&state={state}"),
-        false,
-        Some(&cookie),
-    )
-    .await;
+    let replay = callback(&h.app, &state, Some(&cookie)).await;
     assert_eq!(replay.status, StatusCode::BAD_REQUEST);
     assert_eq!(replay.outcome(), "unknown-state");
     assert_eq!(h.server.requests().len(), 1);
@@ -110,13 +98,7 @@ async fn an_expired_state_gets_a_clear_page_and_no_token_request() {
     let (state, cookie) = start(&h, "seller-1").await;
     h.clock.advance(Duration::from_secs(601));
     h.server.push_responses([token_answer()]);
-    let answer = get(
-        &h.app,
-        &format!("/oauth/callback/shopx?code={CODE}&state={state}"),
-        false,
-        Some(&cookie),
-    )
-    .await;
+    let answer = callback(&h.app, &state, Some(&cookie)).await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
     assert_eq!(answer.outcome(), "expired");
     assert!(answer.body.contains("expired"));
@@ -130,50 +112,25 @@ async fn a_foreign_state_or_a_missing_or_wrong_cookie_gets_no_token_request() {
     let (state_a, cookie_a) = start(&h, "seller-a").await;
     let (state_b, cookie_b) = start(&h, "seller-b").await;
     // The attacker's state (b) with the victim's cookie (a).
-    let answer = get(
-        &h.app,
-        &format!("/oauth/callback/shopx?code={CODE}&state={state_b}"),
-        false,
-        Some(&cookie_a),
-    )
-    .await;
+    let answer = callback(&h.app, &state_b, Some(&cookie_a)).await;
     assert_eq!(answer.outcome(), "invalid-state");
     // The victim's connect is spent by that attempt.
-    let answer = get(
-        &h.app,
-        &format!("/oauth/callback/shopx?code={CODE}&state={state_a}"),
-        false,
-        Some(&cookie_a),
-    )
-    .await;
+    let answer = callback(&h.app, &state_a, Some(&cookie_a)).await;
     assert_eq!(answer.outcome(), "unknown-state");
     // No cookie.
-    let answer = get(
-        &h.app,
-        &format!("/oauth/callback/shopx?code={CODE}&state={state_b}"),
-        false,
-        None,
-    )
-    .await;
+    let answer = callback(&h.app, &state_b, None).await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
     assert_eq!(answer.outcome(), "missing-cookie");
     // A cookie of nothing.
-    let answer = get(
+    let answer = callback(
         &h.app,
-        &format!("/oauth/callback/shopx?code={CODE}&state={state_b}"),
-        false,
+        &state_b,
         Some("oauth_connect=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
     )
     .await;
     assert_eq!(answer.outcome(), "unknown-state");
     // Two cookies: refused.
-    let answer = get(
-        &h.app,
-        &format!("/oauth/callback/shopx?code={CODE}&state={state_b}"),
-        false,
-        Some(&format!("{cookie_b}; {cookie_a}")),
-    )
-    .await;
+    let answer = callback(&h.app, &state_b, Some(&format!("{cookie_b}; {cookie_a}"))).await;
     assert_eq!(answer.outcome(), "missing-cookie");
     // No state at all.
     let answer = get(
@@ -380,13 +337,7 @@ async fn return_urls_off_the_allow_list_are_refused() {
         .into_owned();
     let cookie = answer.header(header::SET_COOKIE).split(';').next().unwrap();
     h.server.push_responses([token_answer()]);
-    let answer = get(
-        &h.app,
-        &format!("/oauth/callback/shopx?code={CODE}&state={state}"),
-        false,
-        Some(cookie),
-    )
-    .await;
+    let answer = callback(&h.app, &state, Some(cookie)).await;
     assert!(
         answer
             .body
@@ -538,13 +489,7 @@ async fn the_status_page_shows_each_state_and_never_a_token() {
     // Reconnecting lifts the latch.
     let (state, cookie) = start(&h, "revoked").await;
     h.server.push_responses([token_answer()]);
-    let answer = get(
-        &h.app,
-        &format!("/oauth/callback/shopx?code={CODE}&state={state}"),
-        false,
-        Some(&cookie),
-    )
-    .await;
+    let answer = callback(&h.app, &state, Some(&cookie)).await;
     assert_eq!(answer.outcome(), "connected");
     let json = get(&h.app, "/oauth/status.json", true, None).await;
     let value: serde_json::Value = serde_json::from_str(&json.body).unwrap();

@@ -135,6 +135,18 @@ pub async fn get(app: &Router, uri: &str, operator: bool, cookie: Option<&str>) 
     get_with(app, uri, &headers).await
 }
 
+/// The provider's redirect back to the callback with [`CODE`] and `state`,
+/// carrying `cookie` (as a browser would).
+pub async fn callback(app: &Router, state: &str, cookie: Option<&str>) -> Answer {
+    get(
+        app,
+        &format!("/oauth/callback/shopx?code={CODE}&state={state}"),
+        false,
+        cookie,
+    )
+    .await
+}
+
 /// A `GET` with `headers` as given.
 pub async fn get_with(app: &Router, uri: &str, headers: &[(&str, &str)]) -> Answer {
     let mut request = Request::get(uri);
